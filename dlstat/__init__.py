@@ -1,0 +1,45 @@
+"""dlstat: neural networks with the habits of ``lm()`` and ``glm()``.
+
+``import dlstat`` is light: TensorFlow, formulaic and matplotlib load only when they are needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .architecture import activation, batchnorm, dense, dropout
+from .errors import (DataError, DivergenceError, DlstatError, FormulaError, ModelFileError,
+                     OptionError, ResponseError, UnseenLevelError)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "dnn": ("api", "dnn"),
+    "DNNFit": ("fit", "DNNFit"),
+    "load": ("persistence", "load"),
+    "DNNRegressor": ("estimators", "DNNRegressor"),
+    "DNNClassifier": ("estimators", "DNNClassifier"),
+    "datasets": ("datasets", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'dlstat' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    mod = importlib.import_module(f".{module}", __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = [
+    "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
+    "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
+    "activation", "batchnorm", "datasets", "dense", "dnn", "dropout", "load",
+]

@@ -1,0 +1,67 @@
+"""One error hierarchy for everything dlstat refuses.
+
+Every message says what is wrong, the value received and how to fix it.  Subclasses also derive
+from the built-in exception a Python user would expect (``ValueError`` for bad values,
+``TypeError`` for wrong types), so ``except ValueError`` keeps working in scikit-learn code.
+"""
+
+from __future__ import annotations
+
+
+class DlstatError(Exception):
+    """Root of every error dlstat raises on purpose."""
+
+
+class FormulaError(DlstatError, ValueError):
+    """The formula cannot be parsed, refers to unknown columns, or asks for code we do not run."""
+
+
+class UnseenLevelError(DlstatError, ValueError):
+    """New data holds a factor level the model never saw during fitting."""
+
+
+class DataError(DlstatError, ValueError):
+    """The data cannot be used: empty, missing values where they are refused, wrong shape."""
+
+
+class ResponseError(DlstatError, ValueError):
+    """The response does not suit the family (e.g. a 3-level factor with ``family='binomial'``)."""
+
+
+class OptionError(DlstatError, ValueError):
+    """An option has a value outside its allowed set or range."""
+
+
+class OptionTypeError(DlstatError, TypeError):
+    """An option has the wrong type."""
+
+
+class DivergenceError(DlstatError, FloatingPointError):
+    """Training produced a non-finite loss."""
+
+
+class ModelFileError(DlstatError, ValueError):
+    """A file is not a dlstat model file, or is damaged."""
+
+
+class NotFittedError(DlstatError, AttributeError):
+    """The model has not been fitted yet."""
+
+
+class DatasetError(DlstatError, FileNotFoundError):
+    """A data set is unknown or its files are absent."""
+
+
+__all__ = [
+    "DataError",
+    "DatasetError",
+    "DivergenceError",
+    "DlstatError",
+    "FormulaError",
+    "ModelFileError",
+    "NotFittedError",
+    "OptionError",
+    "OptionTypeError",
+    "ResponseError",
+    "UnseenLevelError",
+]

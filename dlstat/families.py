@@ -1,0 +1,278 @@
+"""Families: how a response is encoded, which link maps the network's output to the mean, and
+which deviance the network minimises (training loss = mean deviance / 2, so a network without
+hidden layers is exactly the GLM).  Metrics are computed here too.  No TensorFlow: the engine
+has the matching in-graph losses (``engine/losses.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logsumexp, softmax
+
+from .errors import OptionError, ResponseError
+
+FAMILIES = ("gaussian", "binomial", "multinomial", "poisson")
+LINKS = {"gaussian": "identity", "binomial": "logit", "multinomial": "softmax", "poisson": "log"}
+_EPS = 1e-15
+
+
+@dataclass
+class Family:
+    """A fitted family: the encoding learned from the training response."""
+
+    name: str
+    outputs: list[str]
+    levels: list[Any] | None = None
+    y_center: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    y_scale: np.ndarray = field(default_factory=lambda: np.ones(1))
+
+    @property
+    def link(self) -> str:
+        return LINKS[self.name]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.levels) if self.name == "multinomial" else len(self.outputs)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.name in ("binomial", "multinomial")
+
+    # -- encoding -----------------------------------------------------------------------------
+    def encode(self, response: pd.DataFrame) -> np.ndarray:
+        """The training target: standardised values (gaussian), 0/1 (binomial), one-hot
+        (multinomial) or counts (poisson), shape [n, n_outputs]."""
+        if self.name == "gaussian":
+            return (_numeric(response, self.name) - self.y_center) / self.y_scale
+        if self.name == "poisson":
+            return _numeric(response, self.name)
+        y = response.iloc[:, 0]
+        codes = _codes(y, self.levels or [])
+        if self.name == "binomial":
+            return (codes == 1).astype(np.float64)[:, None]
+        return np.eye(len(self.levels or []))[codes]
+
+    def mean(self, eta: np.ndarray) -> np.ndarray:
+        """Inverse link: network output (link scale) → mean on the response scale."""
+        if self.name == "gaussian":
+            return eta * self.y_scale + self.y_center
+        if self.name == "binomial":
+            return expit(eta)
+        if self.name == "multinomial":
+            return softmax(eta, axis=1)
+        return np.exp(eta)
+
+    def link_scale(self, eta: np.ndarray) -> np.ndarray:
+        """The linear predictor on the user's scale (gaussian: unstandardised)."""
+        return eta * self.y_scale + self.y_center if self.name == "gaussian" else eta
+
+    def target(self, response: pd.DataFrame) -> np.ndarray:
+        """The response on its natural scale for deviance and metrics, [n, n_outputs]."""
+        if self.name == "gaussian":
+            return _numeric(response, self.name)
+        return self.encode(response)
+
+    # -- deviance and metrics -----------------------------------------------------------------
+    def deviance_rows(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Unit deviance per row (summed over outputs), as R's ``family()$dev.resids``."""
+        if self.name == "gaussian":
+            return ((y - mu) ** 2).sum(axis=1)
+        if self.name == "binomial":
+            p = np.clip(mu, _EPS, 1 - _EPS)
+            return (-2 * (y * np.log(p) + (1 - y) * np.log1p(-p))).sum(axis=1)
+        if self.name == "multinomial":
+            return -2 * (y * np.log(np.clip(mu, _EPS, 1))).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / mu), 0.0)
+        return (2 * (ylogy - (y - mu))).sum(axis=1)
+
+    def null_mean(self, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """The intercept-only maximum-likelihood mean, [n_outputs]."""
+        return np.average(y, axis=0, weights=weights)
+
+    def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """The intercept-only fit on the network's output scale (to initialise the output bias)."""
+        m = np.average(y_encoded, axis=0, weights=weights)
+        if self.name == "gaussian":
+            return m
+        if self.name == "binomial":
+            p = np.clip(m, 1e-6, 1 - 1e-6)
+            return np.log(p / (1 - p))
+        if self.name == "multinomial":
+            logp = np.log(np.clip(m, 1e-6, 1))
+            return logp - logp.mean()
+        return np.log(np.maximum(m, 1e-6))
+
+    def metrics(self, y: np.ndarray, mu: np.ndarray) -> dict[str, float]:
+        """Family metrics of predictions ``mu`` against targets ``y`` (natural scale)."""
+        dev = self.deviance_rows(y, mu)
+        out: dict[str, float] = {"deviance": float(dev.sum()), "mean_deviance": float(dev.mean())}
+        if self.name in ("gaussian", "poisson"):
+            resid = y - mu
+            out["rmse"] = float(np.sqrt((resid**2).mean()))
+            out["mae"] = float(np.abs(resid).mean())
+            ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+            r2 = 1 - (resid**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, np.nan)
+            out["r_squared"] = float(np.nanmean(r2)) if np.isfinite(r2).any() else float("nan")
+            return out
+        probs = np.column_stack([1 - mu[:, 0], mu[:, 0]]) if self.name == "binomial" else mu
+        truth = y[:, 0].astype(int) if self.name == "binomial" else y.argmax(axis=1)
+        out["accuracy"] = float((probs.argmax(axis=1) == truth).mean())
+        out["log_loss"] = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], _EPS, 1)).mean())
+        onehot = np.eye(probs.shape[1])[truth]
+        out["brier"] = float(((probs - onehot) ** 2).sum(axis=1).mean())
+        aucs = [_auc(onehot[:, k], probs[:, k]) for k in range(probs.shape[1])]
+        out["auc"] = aucs[1] if self.name == "binomial" else float(np.nanmean(aucs))
+        return out
+
+    @property
+    def main_metric(self) -> str:
+        return "accuracy" if self.is_classification else "rmse"
+
+    # -- persistence --------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outputs": self.outputs,
+            "levels": [_plain(v) for v in self.levels] if self.levels is not None else None,
+            "y_center": self.y_center.tolist(),
+            "y_scale": self.y_scale.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Family:
+        return cls(
+            name=d["name"],
+            outputs=list(d["outputs"]),
+            levels=d["levels"],
+            y_center=np.asarray(d["y_center"], dtype=np.float64),
+            y_scale=np.asarray(d["y_scale"], dtype=np.float64),
+        )
+
+
+def make_family(family: str | None, response: pd.DataFrame) -> tuple[Family, str | None]:
+    """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
+
+    Returns the family and, when it was chosen automatically, a sentence saying why.
+    """
+    reason = None
+    if family is None:
+        family, reason = _infer(response)
+    if not isinstance(family, str) or family not in FAMILIES:
+        raise OptionError(
+            f"family must be one of {list(FAMILIES)}; got {family!r}. Pick the one that suits "
+            "the response (gaussian for numbers, binomial for two classes, multinomial for "
+            "three or more, poisson for counts)."
+        )
+    outputs = [str(c) for c in response.columns]
+    if family in ("gaussian", "poisson"):
+        y = _numeric(response, family)
+        if family == "poisson" and ((y < 0).any()):
+            raise ResponseError(
+                f"family='poisson' needs non-negative counts; response {outputs} has minimum "
+                f"{y.min():g}. Use family='gaussian' or shift the response."
+            )
+        if family == "gaussian":
+            center = y.mean(axis=0)
+            scale = y.std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            return Family(family, outputs, None, center, scale), reason
+        return Family(family, outputs), reason
+    if response.shape[1] != 1:
+        raise ResponseError(
+            f"family={family!r} takes one response column; got {outputs}. Use cbind() only "
+            "with family='gaussian' or 'poisson'."
+        )
+    levels = _response_levels(response.iloc[:, 0])
+    if family == "binomial" and len(levels) != 2:
+        raise ResponseError(
+            f"family='binomial' needs a response with two classes; {outputs[0]!r} has "
+            f"{len(levels)}: {levels[:10]}. Use family='multinomial' for more than two classes."
+        )
+    if family == "multinomial" and len(levels) < 2:
+        raise ResponseError(
+            f"family='multinomial' needs at least two classes; {outputs[0]!r} has {levels}."
+        )
+    return Family(family, outputs, levels), reason
+
+
+def _infer(response: pd.DataFrame) -> tuple[str, str]:
+    col = response.columns[0]
+    y = response.iloc[:, 0]
+    if response.shape[1] > 1:
+        return "gaussian", "several numeric responses (cbind), so family = 'gaussian'"
+    if pd.api.types.is_bool_dtype(y.dtype):
+        return "binomial", f"response {col!r} is logical, so family = 'binomial'"
+    if pd.api.types.is_numeric_dtype(y.dtype):
+        values = set(np.unique(y.to_numpy(dtype=np.float64)))
+        if values <= {0.0, 1.0} and len(values) == 2:
+            return "binomial", f"response {col!r} holds only 0 and 1, so family = 'binomial'"
+        return "gaussian", f"response {col!r} is numeric, so family = 'gaussian'"
+    n = len(_response_levels(y))
+    if n == 2:
+        return "binomial", f"response {col!r} is a factor with 2 levels, so family = 'binomial'"
+    return "multinomial", f"response {col!r} is a factor with {n} levels, so family = 'multinomial'"
+
+
+def _response_levels(y: pd.Series) -> list[Any]:
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        present = set(y.dropna().unique())
+        return [_plain(v) for v in y.cat.categories if v in present]
+    values = [_plain(v) for v in y.dropna().unique()]
+    if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        bad = [v for v in values if v not in (0, 1)]
+        if bad and len(values) > 20:
+            raise ResponseError(
+                f"response {y.name!r} is numeric with {len(values)} distinct values; a class "
+                "family needs a factor, a logical or a 0/1 response. Use family='gaussian' or "
+                "'poisson', or convert the response to a factor."
+            )
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def _codes(y: pd.Series, levels: list[Any]) -> np.ndarray:
+    lookup = {v: i for i, v in enumerate(levels)}
+    codes = np.array([lookup.get(_plain(v), -1) for v in y], dtype=np.int64)
+    if (codes < 0).any():
+        unknown = sorted({str(v) for v, c in zip(y, codes) if c < 0})
+        raise ResponseError(
+            f"response {y.name!r} has class(es) {unknown} the model does not know "
+            f"(classes: {levels}). Recode them or drop those rows."
+        )
+    return codes
+
+
+def _numeric(response: pd.DataFrame, family: str) -> np.ndarray:
+    bad = [c for c in response.columns if not pd.api.types.is_numeric_dtype(response[c].dtype)
+           or pd.api.types.is_bool_dtype(response[c].dtype)]
+    if bad:
+        kinds = {c: str(response[c].dtype) for c in bad}
+        raise ResponseError(
+            f"family={family!r} needs a numeric response; {kinds} is not numeric. Use "
+            "family='binomial' or 'multinomial' for classes, or convert the column to numbers."
+        )
+    return response.to_numpy(dtype=np.float64).reshape(len(response), -1)
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve by the rank (Mann–Whitney) formula; NaN with one class."""
+    pos = y == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+__all__ = ["FAMILIES", "Family", "make_family", "logsumexp"]

@@ -1,0 +1,240 @@
+"""``DNNFit``: a fitted network that behaves like a fitted ``glm``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import architecture
+from .engine.network import Params, Topology, forward
+from .errors import DataError, OptionError
+from .families import Family
+from .formula import DesignSpec
+from .options import FitOptions
+
+PREDICT_TYPES = ("response", "link", "class", "prob")
+
+
+@dataclass
+class FitRecord:
+    """Numbers measured when the model was fitted (kept in model files)."""
+
+    n_obs: int
+    n_dropped: int
+    n_validation: int
+    epochs_run: int
+    best_epoch: int
+    deviance: float
+    null_deviance: float
+    metrics: dict[str, dict[str, float]]
+    notes: list[str] = field(default_factory=list)
+
+
+class DNNFit:
+    """A fitted neural network: ``predict``, ``summary``, ``tidy``, ``glance``, ``augment``,
+    ``plot``, ``keras_model``, ``save``.  Built by :func:`dlstat.dnn`."""
+
+    def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
+                 options: FitOptions, history: pd.DataFrame, record: FitRecord,
+                 call: str, train_X: np.ndarray | None = None,
+                 train_index: pd.Index | None = None) -> None:
+        self.spec = spec
+        self.family = family
+        self.topology = topology
+        self.params = params
+        self.options = options
+        self.history = history
+        self.record = record
+        self.call = call
+        self._train_X = train_X
+        self._train_index = train_index
+
+    # -- prediction ---------------------------------------------------------------------------
+    def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
+                unseen: str | None = None) -> pd.Series | pd.DataFrame:
+        """Predictions for ``newdata`` (default: the training rows), aligned to its index.
+
+        ``type``: ``"response"`` (mean on the response scale), ``"link"`` (linear predictor),
+        ``"class"`` (predicted level) or ``"prob"`` (class probabilities, one column a level).
+        Rows that cannot be predicted (missing values; unseen levels with ``unseen="na"``) are
+        NA; nothing is dropped or reordered.
+        """
+        if type not in PREDICT_TYPES:
+            raise OptionError(f"type must be one of {list(PREDICT_TYPES)}; got {type!r}.")
+        if type in ("class", "prob") and not self.family.is_classification:
+            raise OptionError(
+                f"type={type!r} needs a classification family (binomial or multinomial); this "
+                f"model's family is {self.family.name!r}. Use type='response'."
+            )
+        eta, ok, index = self._link(newdata, unseen or self.options.unseen)
+        return self._shape(eta, ok, index, type)
+
+    def _link(self, newdata: pd.DataFrame | None, unseen: str):
+        if newdata is None:
+            if self._train_X is None:
+                raise DataError("this model was loaded from a file and holds no training data; "
+                                "pass newdata to predict().")
+            X, ok, index = self._train_X, np.ones(len(self._train_X), bool), self._train_index
+        else:
+            X, ok = self.spec.design(newdata, unseen=unseen)
+            index = newdata.index
+        return forward(self.params, self.topology, X), ok, index
+
+    def _shape(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, type: str):
+        fam = self.family
+        full = np.full((len(ok), eta.shape[1]), np.nan)
+        if type == "link":
+            full[ok] = fam.link_scale(eta)
+            cols = fam.levels if fam.name == "multinomial" else fam.outputs
+        else:
+            full[ok] = fam.mean(eta)
+            cols = fam.outputs
+            if fam.is_classification:
+                probs = (np.column_stack([1 - full[:, 0], full[:, 0]]) if fam.name == "binomial"
+                         else full)
+                if type == "class":
+                    codes = np.where(ok, np.nan_to_num(probs).argmax(axis=1), -1)
+                    cat = pd.Categorical.from_codes(codes, categories=fam.levels)
+                    return pd.Series(cat, index=index, name=fam.outputs[0])
+                if type == "prob" or fam.name == "multinomial":
+                    return pd.DataFrame(probs, index=index, columns=[str(v) for v in fam.levels])
+        if full.shape[1] == 1:
+            return pd.Series(full[:, 0], index=index, name=str(cols[0]))
+        return pd.DataFrame(full, index=index, columns=[str(c) for c in cols])
+
+    def fitted(self) -> pd.Series | pd.DataFrame:
+        """Fitted means for the training rows (as R's ``fitted()``)."""
+        return self.predict()
+
+    # -- broom-style tables -------------------------------------------------------------------
+    def tidy(self) -> pd.DataFrame:
+        """One row per parameter group.
+
+        Without hidden layers the network is a GLM: one row per coefficient on the original
+        scale of the design (``term``, ``estimate``).  Otherwise one row per design column with
+        the norm of its outgoing first-layer weights (``norm``, on the standardised scale) —
+        the inputs the network uses — followed by one row per layer.
+        """
+        if not self.topology.layers:
+            return self._glm_coefficients()
+        W = self.params[f"{self._first_dense()}/kernel"][0]
+        rows = [{"layer": "input", "term": t, "column": c,
+                 "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
+                for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.display_columns))]
+        return pd.DataFrame(rows) if rows else pd.DataFrame(
+            columns=["layer", "term", "column", "norm", "nonzero"])
+
+    def _first_dense(self) -> str:
+        for i, layer in enumerate(self.topology.layers):
+            if isinstance(layer, architecture.Dense):
+                return f"dense{i}"
+        return "output"
+
+    def _glm_coefficients(self) -> pd.DataFrame:
+        W = self.params["output/kernel"][0]  # standardised inputs, network output scale
+        b = self.params["output/bias"][0, 0]
+        yscale = self.family.y_scale if self.family.name == "gaussian" else np.ones(W.shape[1])
+        ycenter = self.family.y_center if self.family.name == "gaussian" else np.zeros(W.shape[1])
+        slope = W / self.spec.scale[:, None] * yscale
+        intercept = (b - (self.spec.center / self.spec.scale) @ W) * yscale + ycenter
+        outs = self.family.levels if self.family.name == "multinomial" else self.family.outputs
+        rows = []
+        for k, out in enumerate(outs):
+            rows.append({"response": str(out), "term": "(Intercept)", "estimate": intercept[k]})
+            rows += [{"response": str(out), "term": c, "estimate": slope[j, k]}
+                     for j, c in enumerate(self.spec.display_columns)]
+        frame = pd.DataFrame(rows)
+        return frame.drop(columns="response") if len(outs) == 1 else frame
+
+    def coef(self) -> pd.Series | pd.DataFrame:
+        """GLM coefficients (only for networks without hidden layers)."""
+        if self.topology.layers:
+            raise OptionError("coef() is defined for networks without hidden layers (a GLM); "
+                              "use tidy() for a network's input weights.")
+        t = self._glm_coefficients()
+        if "response" in t:
+            return t.pivot(index="term", columns="response", values="estimate")
+        return pd.Series(t["estimate"].to_numpy(), index=t["term"], name="estimate")
+
+    def glance(self) -> pd.DataFrame:
+        """One row of model-level statistics (broom's ``glance``)."""
+        r = self.record
+        row: dict[str, Any] = {
+            "family": self.family.name, "nobs": r.n_obs, "n_parameters":
+            self.topology.n_parameters(), "deviance": r.deviance,
+            "null_deviance": r.null_deviance, "dev_explained": self.dev_explained,
+            "epochs": r.epochs_run, "best_epoch": r.best_epoch or None,
+        }
+        for part, values in r.metrics.items():
+            for k, v in values.items():
+                if k not in ("deviance",):
+                    row[f"{part}_{k}"] = v
+        return pd.DataFrame([row])
+
+    def augment(self, data: pd.DataFrame) -> pd.DataFrame:
+        """A copy of ``data`` with ``.fitted`` (and ``.resid``, ``.pred_class``, ``.prob_*``)."""
+        out = data.copy()
+        fitted = self.predict(data)
+        if self.family.is_classification:
+            out[".pred_class"] = self.predict(data, type="class").to_numpy()
+            probs = self.predict(data, type="prob")
+            for c in probs.columns:
+                out[f".prob_{c}"] = probs[c].to_numpy()
+            return out
+        if isinstance(fitted, pd.Series):
+            out[".fitted"] = fitted.to_numpy()
+            col = self.spec.response_columns[0]
+            if col in data and self.spec.response_transform is None:
+                out[".resid"] = pd.to_numeric(data[col], errors="coerce").to_numpy() - \
+                    fitted.to_numpy()
+        else:
+            for c in fitted.columns:
+                out[f".fitted_{c}"] = fitted[c].to_numpy()
+        return out
+
+    @property
+    def dev_explained(self) -> float:
+        r = self.record
+        return 1 - r.deviance / r.null_deviance if r.null_deviance > 0 else float("nan")
+
+    # -- display ------------------------------------------------------------------------------
+    def summary(self):
+        """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""
+        from .summary import FitSummary
+
+        return FitSummary(self)
+
+    def __repr__(self) -> str:
+        r = self.record
+        return (f"<DNNFit {self.spec.formula!r}: {self.family.name}, "
+                f"{self.topology.n_parameters()} parameters, {r.n_obs} obs, "
+                f"deviance {r.deviance:.4g} ({100 * self.dev_explained:.1f}% explained)>")
+
+    def plot(self, ax=None):
+        """Training (and validation) loss by epoch; returns the matplotlib Figure."""
+        from .plots import plot_history
+
+        return plot_history(self.history, ax=ax, title=self.spec.formula)
+
+    @property
+    def keras_model(self):
+        """A plain Keras model computing the same predictions from the raw design matrix
+        (``fit.design_matrix(data)``)."""
+        from .keras_export import to_keras
+
+        return to_keras(self)
+
+    def design_matrix(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The unstandardised design matrix of ``data`` (complete rows), as the model sees it."""
+        X, ok = self.spec.design(data, unseen=self.options.unseen)
+        raw = X * self.spec.scale + self.spec.center
+        return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.display_columns)
+
+    def save(self, path: str) -> None:
+        """Write the model to one file (JSON spec + weights; no pickle)."""
+        from .persistence import save
+
+        save(self, path)

@@ -1,0 +1,404 @@
+"""Turn a vetted formula and a data frame into a standardised design matrix, and replay it.
+
+This module and ``parse.py`` are the only code that knows about formulaic.  Everything learned
+from the training data — factor levels, transform state (poly, bs, scale), column means and
+standard deviations — lives in :class:`DesignSpec`, a plain-data object that is replayed on new
+data and written to model files as JSON.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FormulaError, UnseenLevelError
+from .parse import ParsedFormula, parse_formula
+
+_SAFE_CONTEXT = {
+    "log": np.log,
+    "log1p": np.log1p,
+    "log2": np.log2,
+    "log10": np.log10,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+}
+_BS_SUFFIX = ", extrapolation='extend'"
+
+
+@dataclass
+class DesignSpec:
+    """Everything needed to rebuild the design matrix of a fitted model on new data."""
+
+    formula: str
+    rhs: str
+    response_columns: list[str]
+    response_transform: str | None
+    variables: list[str]
+    levels: dict[str, list[Any]]
+    transform_state: dict[str, Any]
+    columns: list[str]
+    intercept: bool
+    center: np.ndarray = field(repr=False)
+    scale: np.ndarray = field(repr=False)
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.columns)
+
+    @property
+    def display_columns(self) -> list[str]:
+        """Design column names as a user wrote them (without dlstat's internal arguments)."""
+        return [c.replace(_BS_SUFFIX, "").replace("`", "") for c in self.columns]
+
+    def terms(self) -> list[str]:
+        """The formula term each design column belongs to (``C(g)[T.b]`` → ``C(g)``)."""
+        return [_term_of(c) for c in self.display_columns]
+
+    def design(
+        self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised design rows for ``data`` and the mask of rows that could be built.
+
+        Rows with a missing value (or, with ``unseen="na"``, an unseen level) are left out of
+        the matrix and flagged ``False`` in the mask, so callers can return NA for them without
+        dropping or reordering anything.
+        """
+        _check_frame(data, what)
+        missing = [v for v in self.variables if v not in data.columns]
+        if missing:
+            raise DataError(
+                f"{what} lacks column(s) {missing} used by formula {self.formula!r}; "
+                "add them (with the same names) before predicting."
+            )
+        frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what)
+        complete = frame.notna().all(axis=1).to_numpy()
+        X = self._matrix(frame.loc[complete])
+        finite = np.isfinite(X).all(axis=1)
+        if not finite.all():
+            warnings.warn(
+                f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
+                "(e.g. log of a non-positive number); their predictions are NA.",
+                stacklevel=3,
+            )
+            idx = np.flatnonzero(complete)
+            complete[idx[~finite]] = False
+            X = X[finite]
+        return (X - self.center) / self.scale, complete
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        from formulaic import ModelSpec
+
+        spec = ModelSpec(formula=self.rhs, transform_state=_state_from_json(self.transform_state))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mm = spec.get_model_matrix(frame, context=_SAFE_CONTEXT, na_action="ignore")
+        cols = [c for c in mm.columns if c != "Intercept"]
+        if cols != self.columns:
+            raise DataError(
+                f"new data produced design columns {cols} instead of {self.columns}; "
+                "check that column types match the data the model was fitted on."
+            )
+        return np.asarray(mm[cols], dtype=np.float64).reshape(len(frame), len(cols))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "formula": self.formula,
+            "rhs": self.rhs,
+            "response_columns": self.response_columns,
+            "response_transform": self.response_transform,
+            "variables": self.variables,
+            "levels": {k: [_jsonable(v) for v in vs] for k, vs in self.levels.items()},
+            "transform_state": _state_to_json(self.transform_state),
+            "columns": self.columns,
+            "intercept": self.intercept,
+            "center": self.center.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> DesignSpec:
+        return cls(
+            formula=d["formula"],
+            rhs=d["rhs"],
+            response_columns=list(d["response_columns"]),
+            response_transform=d["response_transform"],
+            variables=list(d["variables"]),
+            levels={k: list(v) for k, v in d["levels"].items()},
+            transform_state=d["transform_state"],
+            columns=list(d["columns"]),
+            intercept=bool(d["intercept"]),
+            center=np.asarray(d["center"], dtype=np.float64),
+            scale=np.asarray(d["scale"], dtype=np.float64),
+        )
+
+
+@dataclass
+class Design:
+    """The result of building a design on training data."""
+
+    spec: DesignSpec
+    X: np.ndarray
+    response: pd.DataFrame
+    rows: pd.Index
+    n_dropped: int
+    notes: list[str]
+
+
+def build_design(
+    formula: str,
+    data: pd.DataFrame,
+    na_action: str = "omit",
+    center_inputs: bool | None = True,
+) -> Design:
+    """Vet ``formula``, build and standardise its design on ``data`` (never modified).
+
+    Inputs are centred unless ``center_inputs`` is ``None`` and the formula has no intercept
+    (a GLM through the origin must not gain an intercept by centring)."""
+    _check_frame(data, "data")
+    parsed = parse_formula(formula, [str(c) for c in data.columns])
+    used = list(dict.fromkeys(parsed.response_columns + parsed.variables))
+    levels = _learn_levels(data, parsed)
+    frame = _typed_frame(data, used, levels, unseen="error", what="data")
+    complete = frame.notna().all(axis=1).to_numpy()
+    notes: list[str] = []
+    n_dropped = int((~complete).sum())
+    if n_dropped:
+        if na_action == "fail":
+            bad = [c for c in used if frame[c].isna().any()]
+            raise DataError(
+                f"{n_dropped} row(s) have missing values in {bad} and na_action='fail'. "
+                "Use na_action='omit' to drop them, or fill them in first."
+            )
+        warnings.warn(
+            f"{n_dropped} row(s) with missing values were dropped (na_action='omit').",
+            stacklevel=3,
+        )
+        notes.append(f"{n_dropped} observation(s) deleted due to missingness.")
+    frame = frame.loc[complete]
+    if len(frame) == 0:
+        raise DataError(
+            f"no complete rows left to fit formula {formula!r} ({len(data)} rows given, all "
+            "with a missing value in a used column). Fill in or drop the missing values."
+        )
+    # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
+    levels = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
+    frame = _typed_frame(frame, used, levels, unseen="error", what="data")
+    mm, state = _model_matrix(parsed, frame)
+    columns = [c for c in mm.columns if c != "Intercept"]
+    X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
+    _check_finite_design(X, columns, formula)
+    center = center_inputs if center_inputs is not None else "Intercept" in mm.columns
+    mean = X.mean(axis=0) if center else np.zeros(X.shape[1])
+    sd = np.sqrt(((X - mean) ** 2).mean(axis=0)) if X.shape[0] else np.ones(X.shape[1])
+    constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    for name in np.asarray(columns)[constant]:
+        notes.append(f"design column {name!r} is constant in the training data.")
+    sd = np.where(constant, 1.0, sd)
+    spec = DesignSpec(
+        formula=formula,
+        rhs=parsed.rhs,
+        response_columns=parsed.response_columns,
+        response_transform=parsed.response_transform,
+        variables=parsed.variables,
+        levels=levels,
+        transform_state=_state_to_json(state),
+        columns=columns,
+        intercept="Intercept" in mm.columns,
+        center=mean,
+        scale=sd,
+    )
+    response = _response_frame(frame, parsed)
+    return Design(spec, (X - mean) / sd, response, frame.index, n_dropped, notes)
+
+
+def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mm = model_matrix(parsed.rhs, frame, context=_SAFE_CONTEXT, na_action="ignore")
+    except (FormulaicError, ValueError, TypeError) as exc:
+        raise FormulaError(
+            f"formula {parsed.text!r} could not be built on the data: {exc}. Check the "
+            "transforms' arguments and the column types."
+        ) from None
+    return mm, dict(mm.model_spec.transform_state)
+
+
+def _response_frame(frame: pd.DataFrame, parsed: ParsedFormula) -> pd.DataFrame:
+    resp = frame[parsed.response_columns].copy()
+    if parsed.response_transform:
+        fn = _SAFE_CONTEXT[parsed.response_transform]
+        col = parsed.response_columns[0]
+        if not pd.api.types.is_numeric_dtype(resp[col]):
+            raise DataError(
+                f"{parsed.response_transform}() needs a numeric response; column {col!r} is "
+                f"{resp[col].dtype}."
+            )
+        with np.errstate(all="ignore"):
+            values = fn(resp[col].to_numpy(dtype=np.float64))
+        if not np.isfinite(values).all():
+            raise DataError(
+                f"{parsed.response_transform}({col}) is not finite for "
+                f"{int((~np.isfinite(values)).sum())} row(s); drop or fix those rows."
+            )
+        resp = pd.DataFrame({f"{parsed.response_transform}({col})": values}, index=resp.index)
+    return resp
+
+
+def _check_frame(data: Any, what: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"{what} must be a pandas DataFrame; got {type(data).__name__}. Wrap arrays with "
+            "pandas.DataFrame(...) and name the columns used in the formula."
+        )
+    if len(data) == 0:
+        raise DataError(f"{what} has no rows; pass a data frame with at least one row.")
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return bool(
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+        or s.dtype == object
+    )
+
+
+def _learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[Any]]:
+    """Levels of every factor variable, in R's order (categories' order, else sorted)."""
+    levels: dict[str, list[Any]] = {}
+    for col in parsed.variables:
+        s = data[col]
+        if not (_is_categorical(s) or col in parsed.factor_columns):
+            continue
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            observed = set(s.dropna().unique())
+            levels[col] = [_jsonable(v) for v in s.cat.categories if v in observed]
+        else:
+            values = s.dropna().unique().tolist()
+            try:
+                levels[col] = sorted(_jsonable(v) for v in values)
+            except TypeError:
+                levels[col] = sorted((_jsonable(v) for v in values), key=str)
+    return levels
+
+
+def _typed_frame(
+    data: pd.DataFrame, columns: list[str], levels: dict[str, list[Any]], unseen: str, what: str
+) -> pd.DataFrame:
+    """A new frame of the used columns: factors as categoricals with the model's levels,
+    everything else as float64; the caller's frame is never touched."""
+    out = {}
+    for col in columns:
+        s = data[col]
+        if col in levels:
+            out[col] = _as_factor(s, col, levels[col], unseen, what)
+        elif _is_categorical(s) and col not in levels:
+            out[col] = s  # a response factor: the family encodes it
+        else:
+            out[col] = _as_numeric(s, col, what)
+    return pd.DataFrame(out, index=data.index)
+
+
+def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str) -> pd.Series:
+    values = s.astype(object).where(s.notna(), None)
+    known = set(levels)
+    new = sorted({str(v) for v in values.dropna() if _jsonable(v) not in known})
+    if new:
+        if unseen != "na":
+            raise UnseenLevelError(
+                f"column {col!r} of {what} has level(s) {new} not seen when the model was "
+                f"fitted (known levels: {levels}). Recode them to known levels, or pass "
+                "unseen='na' to predict NA for those rows."
+            )
+        warnings.warn(
+            f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').",
+            stacklevel=4,
+        )
+        values = values.where(values.map(lambda v: v is None or _jsonable(v) in known), None)
+    mapped = values.map(lambda v: None if v is None else _jsonable(v))
+    return pd.Series(pd.Categorical(mapped, categories=levels), index=s.index, name=col)
+
+
+def _as_numeric(s: pd.Series, col: str, what: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        # As R does for Dates in a model formula: days since 1970-01-01.
+        days = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        return days.astype(np.float64)
+    try:
+        return s.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"column {col!r} of {what} has type {s.dtype}, which dlstat cannot use as a "
+            "number or a factor. Convert it to numbers, strings or a categorical."
+        ) from None
+
+
+def _check_finite_design(X: np.ndarray, columns: list[str], formula: str) -> None:
+    bad = ~np.isfinite(X)
+    if bad.any():
+        cols = sorted({columns[j] for j in np.flatnonzero(bad.any(axis=0))})
+        raise DataError(
+            f"formula {formula!r} gives non-finite values in design column(s) {cols} for "
+            f"{int(bad.any(axis=1).sum())} row(s) (e.g. log of zero or a negative number). "
+            "Transform differently (log1p, sqrt) or drop those rows."
+        )
+
+
+def _term_of(column: str) -> str:
+    """``g[T.a]:x`` → ``g:x``: drop level suffixes outside parentheses."""
+    parts, depth, cur = [], 0, []
+    for ch in column + ":":
+        if ch == ":" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        depth += (ch in "([") - (ch in ")]")
+        cur.append(ch)
+    return ":".join(_strip_level(p) for p in parts)
+
+
+def _strip_level(part: str) -> str:
+    depth = 0
+    for i, ch in enumerate(part):
+        if ch == "[" and depth == 0:
+            return part[:i]
+        depth += (ch == "(") - (ch == ")")
+    return part
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _state_to_json(state: Any) -> Any:
+    """Transform state with numpy scalars and non-string keys made JSON-safe (reversibly)."""
+    if isinstance(state, dict):
+        if all(isinstance(k, str) for k in state):
+            return {k: _state_to_json(v) for k, v in state.items()}
+        return {"__items__": [[_jsonable(k), _state_to_json(v)] for k, v in state.items()]}
+    if isinstance(state, (list, tuple)):
+        return [_state_to_json(v) for v in state]
+    if isinstance(state, np.ndarray):
+        return state.tolist()
+    return _jsonable(state)
+
+
+def _state_from_json(state: Any) -> Any:
+    if isinstance(state, dict):
+        if set(state) == {"__items__"}:
+            return {k: _state_from_json(v) for k, v in state["__items__"]}
+        return {k: _state_from_json(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_state_from_json(v) for v in state]
+    return state

@@ -1,0 +1,258 @@
+"""Parse and vet a formula before anything is evaluated.
+
+The checks are structural: every name must be a column of the data (or a keyword / constant
+inside a known transform), every call must be a whitelisted transform, and nothing else —
+attribute access, imports, dunders, lambdas, strings, brackets — gets through.  The vetted tokens
+are then rendered into text for formulaic, with every column backquoted so that R names such as
+``Sepal.Length`` are looked up, never evaluated as attribute access.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+from dataclasses import dataclass, field
+
+from ..errors import FormulaError
+from .tokens import Token, render, tokenize
+
+# Calls allowed on the right-hand side, with the keyword arguments each accepts.
+RHS_CALLS: dict[str, frozenset[str]] = {
+    "I": frozenset(),
+    "C": frozenset(),
+    "factor": frozenset(),
+    "log": frozenset(),
+    "log1p": frozenset(),
+    "log2": frozenset(),
+    "log10": frozenset(),
+    "exp": frozenset(),
+    "sqrt": frozenset(),
+    "abs": frozenset(),
+    "poly": frozenset({"degree", "raw"}),
+    "bs": frozenset({"df", "degree"}),
+    "scale": frozenset(),
+    "center": frozenset(),
+}
+# Element-wise transforms a response may carry (``log(y) ~ x``).
+LHS_TRANSFORMS = frozenset({"log", "log1p", "log2", "log10", "exp", "sqrt", "abs"})
+CONSTANTS = {"TRUE": "True", "FALSE": "False", "True": "True", "False": "False"}
+_UNSAFE_WORDS = frozenset(
+    {"eval", "exec", "compile", "open", "getattr", "setattr", "globals", "locals", "vars", "input"}
+)
+TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
+
+
+@dataclass
+class ParsedFormula:
+    """A vetted formula: its response and the right-hand side ready for formulaic."""
+
+    text: str
+    response_columns: list[str]
+    response_transform: str | None
+    rhs: str
+    variables: list[str]
+    factor_columns: list[str] = field(default_factory=list)
+
+    @property
+    def multi_response(self) -> bool:
+        return len(self.response_columns) > 1
+
+
+def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
+    """Vet ``formula`` against the data's ``columns`` and return a :class:`ParsedFormula`."""
+    tokens = tokenize(formula)
+    tildes = [i for i, t in enumerate(tokens) if t.kind == "OP" and t.text == "~"]
+    if len(tildes) != 1 or tildes[0] == 0:
+        raise FormulaError(
+            f"formula {formula!r} needs exactly one '~' with the response on its left, "
+            "as in 'y ~ x1 + x2'."
+        )
+    lhs, rhs = tokens[: tildes[0]], tokens[tildes[0] + 1 :]
+    if not rhs:
+        raise FormulaError(
+            f"formula {formula!r} has nothing right of '~'; write 'y ~ 1' for an intercept-only "
+            "model or 'y ~ .' for all other columns."
+        )
+    response, transform = _parse_response(lhs, columns, formula)
+    rhs = _expand_dot(rhs, columns, response, formula)
+    vetted, variables, factors = _vet_rhs(rhs, columns, formula)
+    return ParsedFormula(
+        text=formula,
+        response_columns=response,
+        response_transform=transform,
+        rhs=render(vetted),
+        variables=variables,
+        factor_columns=factors,
+    )
+
+
+def _parse_response(
+    lhs: list[Token], columns: list[str], formula: str
+) -> tuple[list[str], str | None]:
+    if len(lhs) == 1 and lhs[0].kind == "NAME":
+        return [_column(lhs[0], columns, formula)], None
+    shaped = (
+        len(lhs) >= 4
+        and lhs[0].kind == "NAME"
+        and lhs[1].text == "("
+        and lhs[-1].text == ")"
+    )
+    if shaped and lhs[0].text == "cbind":
+        args = lhs[2:-1]
+        names = [t for t in args[0::2]]
+        commas = args[1::2]
+        if all(t.kind == "NAME" for t in names) and all(t.text == "," for t in commas):
+            cols = [_column(t, columns, formula) for t in names]
+            if len(set(cols)) != len(cols):
+                raise FormulaError(f"cbind() in {formula!r} names a column twice; name each once.")
+            return cols, None
+    if shaped and lhs[0].text in LHS_TRANSFORMS and len(lhs) == 4 and lhs[2].kind == "NAME":
+        return [_column(lhs[2], columns, formula)], lhs[0].text
+    left = render(lhs)
+    _refuse_unsafe(lhs, formula)
+    raise FormulaError(
+        f"cannot use {left!r} as the response in {formula!r}. The left of '~' must be a column, "
+        f"cbind(col1, col2, ...) for several responses, or one of "
+        f"{', '.join(sorted(LHS_TRANSFORMS))} applied to a column."
+    )
+
+
+def _expand_dot(
+    rhs: list[Token], columns: list[str], response: list[str], formula: str
+) -> list[Token]:
+    """Replace each ``.`` by the sum of all columns that are not responses, as R does."""
+    if not any(t.kind == "DOT" for t in rhs):
+        return rhs
+    others = [c for c in columns if c not in response]
+    if not others:
+        raise FormulaError(
+            f"'.' in {formula!r} stands for all columns except the response, but the data has "
+            "no other column. Add predictors to the data."
+        )
+    out: list[Token] = []
+    for tok in rhs:
+        if tok.kind != "DOT":
+            out.append(tok)
+            continue
+        out.append(Token("OP", "(", tok.pos))
+        for j, col in enumerate(others):
+            if j:
+                out.append(Token("OP", "+", tok.pos))
+            out.append(Token("NAME", col, tok.pos, quoted=True))
+        out.append(Token("OP", ")", tok.pos))
+    return out
+
+
+def _vet_rhs(
+    rhs: list[Token], columns: list[str], formula: str
+) -> tuple[list[Token], list[str], list[str]]:
+    """Check every token of the right-hand side; return rewritten tokens, columns and factors."""
+    _refuse_unsafe(rhs, formula)
+    out: list[Token] = []
+    variables: list[str] = []
+    factors: list[str] = []
+    stack: list[str | None] = []  # call name per open parenthesis (None for grouping)
+    for i, tok in enumerate(rhs):
+        nxt = rhs[i + 1] if i + 1 < len(rhs) else None
+        prev = rhs[i - 1] if i else None
+        call = next((c for c in reversed(stack) if c is not None), None)
+        if tok.kind == "NAME" and not tok.quoted and nxt is not None and nxt.text == "(":
+            if tok.text not in RHS_CALLS:
+                raise FormulaError(
+                    f"unknown function {tok.text!r} in formula {formula!r}. dlstat evaluates only "
+                    f"column names, numbers and these transforms: {TRANSFORM_NAMES}."
+                )
+            out.append(Token("NAME", "C" if tok.text == "factor" else tok.text, tok.pos))
+            stack.append(tok.text)
+            if tok.text in ("C", "factor"):
+                factors.extend(_factor_argument(rhs, i, columns, formula))
+            continue
+        if tok.kind == "NAME" and not tok.quoted and nxt is not None and nxt.text == "=":
+            allowed = RHS_CALLS.get(call or "", frozenset())
+            if not stack or stack[-1] != call or tok.text not in allowed:
+                where = f"{call}()" if call else "outside a function call"
+                hint = f"{call}() accepts {sorted(allowed)}" if allowed else "it takes none"
+                raise FormulaError(
+                    f"keyword {tok.text!r} is not accepted {('by ' + where) if call else where} "
+                    f"in formula {formula!r}; {hint}."
+                )
+            out.append(tok)
+            continue
+        if tok.kind == "NAME":
+            if prev is not None and prev.text == "=" and tok.text in CONSTANTS and not tok.quoted:
+                out.append(Token("NUMBER", CONSTANTS[tok.text], tok.pos))
+                continue
+            col = _column(tok, columns, formula)
+            if col not in variables:
+                variables.append(col)
+            out.append(Token("NAME", col, tok.pos, quoted=True))
+            continue
+        if tok.kind == "OP":
+            if tok.text == "(":
+                if not (prev is not None and prev.kind == "NAME" and not prev.quoted
+                        and prev.text in RHS_CALLS):
+                    stack.append(None)
+            elif tok.text == ")":
+                if not stack:
+                    raise FormulaError(
+                        f"unbalanced ')' at position {tok.pos} in formula {formula!r}."
+                    )
+                if stack.pop() == "bs":
+                    # R's bs() extrapolates beyond the boundary knots at prediction time.
+                    out.append(Token("RAW", ", extrapolation='extend'", tok.pos))
+            elif tok.text in (",", "=") and call is None:
+                raise FormulaError(
+                    f"{tok.text!r} at position {tok.pos} in formula {formula!r} is only allowed "
+                    "between the arguments of a transform such as poly(x, 2)."
+                )
+            elif tok.text == "^":
+                tok = Token("OP", "**", tok.pos)
+        out.append(tok)
+    if stack:
+        raise FormulaError(f"unbalanced '(' in formula {formula!r}: close every parenthesis.")
+    return out, variables, factors
+
+
+def _factor_argument(rhs: list[Token], i: int, columns: list[str], formula: str) -> list[str]:
+    """``C()``/``factor()`` take exactly one column: return it."""
+    if (
+        i + 3 < len(rhs)
+        and rhs[i + 2].kind == "NAME"
+        and rhs[i + 3].text == ")"
+    ):
+        return [_column(rhs[i + 2], columns, formula)]
+    raise FormulaError(
+        f"{rhs[i].text}() in formula {formula!r} takes one column name, as in factor(cyl)."
+    )
+
+
+def _column(tok: Token, columns: list[str], formula: str) -> str:
+    if tok.text in columns:
+        return tok.text
+    _refuse_unsafe([tok], formula)
+    close = difflib.get_close_matches(tok.text, [str(c) for c in columns], n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(repr(str(c)) for c in columns[:12]) + (" …" if len(columns) > 12 else "")
+    raise FormulaError(
+        f"formula {formula!r} uses {tok.text!r}, which is not a column of the data.{hint} "
+        f"Columns are: {shown}."
+    )
+
+
+def _refuse_unsafe(tokens: list[Token], formula: str) -> None:
+    for tok in tokens:
+        if tok.kind != "NAME" or tok.quoted:
+            continue
+        word = tok.text
+        parts = word.split(".")
+        if (
+            "__" in word
+            or keyword.iskeyword(word)
+            or any(p in _UNSAFE_WORDS or keyword.iskeyword(p) for p in parts)
+            or word.startswith("_")
+        ):
+            raise FormulaError(
+                f"formula {formula!r} was refused: {word!r} is not a column or a known "
+                "transform, and dlstat never runs code from a formula. Use column names, "
+                f"numbers and the transforms {TRANSFORM_NAMES}."
+            )

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Idempotent set-up: Debian packages (data, and R for the R side), a virtual environment in
+# .venv, and dlstat installed into it in editable mode with its development extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(dataset-fashion-mnist)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install Debian packages: ${missing[*]} (sudo apt-get install ...)" >&2
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[cpu,dev]"
+.venv/bin/python -c "import dlstat, sys; print('dlstat', dlstat.__version__, 'ready in .venv')"
