@@ -21,6 +21,16 @@ _LAZY = {
     "DNNRegressor": ("estimators", "DNNRegressor"),
     "DNNClassifier": ("estimators", "DNNClassifier"),
     "datasets": ("datasets", None),
+    "cv_dnn": ("validation.cv", "cv_dnn"),
+    "CVResult": ("validation.cv", "CVResult"),
+    "compare": ("validation.compare", "compare"),
+    "Comparison": ("validation.compare", "Comparison"),
+    "partition": ("validation.partition", "partition"),
+    "Folds": ("validation.folds", "Folds"),
+    "kfold": ("validation.folds", "kfold"),
+    "stratified_kfold": ("validation.folds", "stratified_kfold"),
+    "group_kfold": ("validation.folds", "group_kfold"),
+    "repeated_kfold": ("validation.folds", "repeated_kfold"),
 }
 
 
@@ -41,5 +51,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
-    "activation", "batchnorm", "datasets", "dense", "dnn", "dropout", "load",
+    "CVResult", "Comparison", "Folds", "activation", "batchnorm", "compare", "cv_dnn",
+    "datasets", "dense", "dnn", "dropout", "group_kfold", "kfold", "load", "partition",
+    "repeated_kfold", "stratified_kfold",
 ]

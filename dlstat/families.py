@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit, softmax
 
 from .errors import OptionError, ResponseError
 
@@ -69,6 +69,14 @@ class Family:
     def link_scale(self, eta: np.ndarray) -> np.ndarray:
         """The linear predictor on the user's scale (gaussian: unstandardised)."""
         return eta * self.y_scale + self.y_center if self.name == "gaussian" else eta
+
+    def natural(self, Y: np.ndarray) -> np.ndarray:
+        """Encoded targets back on the natural scale (gaussian: unstandardised)."""
+        return Y * self.y_scale + self.y_center if self.name == "gaussian" else Y
+
+    def encode_target(self, y: np.ndarray) -> np.ndarray:
+        """Natural-scale targets (from ``target``) encoded for the engine."""
+        return (y - self.y_center) / self.y_scale if self.name == "gaussian" else y
 
     def target(self, response: pd.DataFrame) -> np.ndarray:
         """The response on its natural scale for deviance and metrics, [n, n_outputs]."""
@@ -154,9 +162,11 @@ class Family:
         )
 
 
-def make_family(family: str | None, response: pd.DataFrame) -> tuple[Family, str | None]:
+def make_family(family: str | None, response: pd.DataFrame,
+                levels: list[Any] | None = None) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
+    ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold).
     Returns the family and, when it was chosen automatically, a sentence saying why.
     """
     reason = None
@@ -187,7 +197,8 @@ def make_family(family: str | None, response: pd.DataFrame) -> tuple[Family, str
             f"family={family!r} takes one response column; got {outputs}. Use cbind() only "
             "with family='gaussian' or 'poisson'."
         )
-    levels = _response_levels(response.iloc[:, 0])
+    if levels is None:
+        levels = _response_levels(response.iloc[:, 0])
     if family == "binomial" and len(levels) != 2:
         raise ResponseError(
             f"family='binomial' needs a response with two classes; {outputs[0]!r} has "
@@ -272,7 +283,9 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
+    """NumPy scalars as Python ones, and whole floats as ints (levels 0/1, not 0.0/1.0)."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-__all__ = ["FAMILIES", "Family", "make_family", "logsumexp"]
+__all__ = ["FAMILIES", "Family", "make_family"]

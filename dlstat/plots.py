@@ -24,3 +24,19 @@ def plot_history(history: pd.DataFrame, ax=None, title: str = ""):
     ax.set_title(title)
     ax.legend()
     return fig
+
+
+def plot_folds(metrics: pd.DataFrame, metric: str, summary: pd.Series, ax=None):
+    """Per-fold values of ``metric`` as points, with the mean and ± 1 SE band."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = (plt.subplots(figsize=(6, 4)) if ax is None else (ax.figure, ax))
+    x = range(1, len(metrics) + 1)
+    ax.plot(x, metrics[metric], "o", label="fold")
+    ax.axhline(summary["mean"], color="C1", label="mean")
+    ax.axhspan(summary["mean"] - summary["se"], summary["mean"] + summary["se"], color="C1",
+               alpha=0.2, label="± 1 SE")
+    ax.set_xlabel("fold")
+    ax.set_ylabel(metric)
+    ax.legend()
+    return fig

@@ -114,7 +114,7 @@ def _padded_rows(weights: np.ndarray, batch_size: int | None) -> tuple[np.ndarra
 def _compiled(job: StackJob, names: tuple[str, ...]):
     """The training function for this job's static configuration, traced once and cached."""
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
-           job.shuffle, job.batch_size is None, names)
+           job.shuffle, job.max_norm is not None, names)
     if key not in _CACHE:
         _CACHE[key] = _build(job, names)
     return _CACHE[key]
@@ -122,12 +122,16 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
 
 def _build(job: StackJob, names: tuple[str, ...]):
     tf = tf_module()
+    # Helpers hold only static Python control flow: AutoGraph need not convert them (faster tracing).
+    plain = tf.autograph.experimental.do_not_convert
     layers = job.topology.layers
     family, optimizer, shuffle = job.family, job.optimizer, job.shuffle
+    use_max_norm = job.max_norm is not None
     trainable = [is_trainable(n, job.topology) for n in names]
     penalised = [is_penalised(n) for n in names]
     pos = {n: i for i, n in enumerate(names)}
 
+    @plain
     def hash32(x):
         x = tf.bitwise.bitwise_and(
             tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * 0x45D9F3B, _M32)
@@ -135,6 +139,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
             tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * 0x45D9F3B, _M32)
         return tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x)
 
+    @plain
     def random_bits(seeds, counter, shape):
         """uint32-valued int64 hashes, [M, *shape], a function of (seed, counter, position)."""
         base = hash32(tf.bitwise.bitwise_xor(hash32(tf.bitwise.bitwise_and(seeds, _M32)),
@@ -143,6 +148,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
         base = tf.reshape(base, tf.concat([[-1], tf.ones_like(shape)], 0))
         return hash32(tf.bitwise.bitwise_xor(base, hash32(positions)[None]))
 
+    @plain
     def forward(P, h, training, seeds, counter, rw):
         """Link-scale outputs [M, B, k]; also the updated batch-norm moving statistics."""
         moving = {}
@@ -174,13 +180,16 @@ def _build(job: StackJob, names: tuple[str, ...]):
         eta = tf.matmul(h, P[pos["output/kernel"]]) + P[pos["output/bias"]]
         return eta, moving
 
+    @plain
     def weighted_mean(values, weights):
         sw = tf.reduce_sum(weights, 1)
         return tf.reduce_sum(values * weights, 1) / tf.maximum(sw, 1e-12), sw
 
+    @plain
     def per_net(v, like):
         return tf.reshape(v, tf.concat([[-1], tf.ones([tf.rank(like) - 1], tf.int32)], 0))
 
+    @plain
     def l2_term(P, penalty, mixture):
         total = tf.zeros_like(penalty)
         if optimizer == "adamw":  # AdamW applies the L2 part as decoupled weight decay instead
@@ -190,6 +199,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
                 total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(tf.square(P[i]), [1, 2])
         return total
 
+    @plain
     def apply_update(i, p, g, s1_old, s2_old, t, lr, apply, penalty, mixture, max_norm):
         """One optimizer step for parameter i of every network where ``apply`` holds."""
         lr_ = per_net(lr, p)
@@ -224,7 +234,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
             # Proximal step for the L1 part: weights reach exact zeros.
             threshold = lr_ * lam * alpha
             new = tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
-            if max_norm > 0:
+            if use_max_norm:
                 norms = tf.sqrt(tf.reduce_sum(tf.square(new), 1, keepdims=True))
                 new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
         mask = per_net(apply, p)
@@ -312,4 +322,16 @@ def _build(job: StackJob, names: tuple[str, ...]):
         final = [tf.where(per_net(use_best, b), b, p) for p, b in zip(P, best_P)]
         return (final, hist.stack(), vhist.stack(), epochs_run, best_epoch, diverged)
 
-    return tf.function(run, reduce_retracing=True)
+    # Every dimension is left open so one trace serves all data sizes, stack sizes and widths.
+    dtype = tf.float32
+    spec3 = tf.TensorSpec([None, None, None], dtype)
+    signature = [
+        tf.TensorSpec([None, None], dtype), tf.TensorSpec([None, None], dtype),
+        tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], dtype),
+        tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], dtype),
+        [spec3] * len(names),
+        tf.TensorSpec([None], dtype), tf.TensorSpec([None], dtype), tf.TensorSpec([None], dtype),
+        tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.int32), tf.TensorSpec([], dtype),
+    ]
+    return tf.function(run, input_signature=signature)

@@ -283,7 +283,7 @@ def _learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[A
             observed = set(s.dropna().unique())
             levels[col] = [_jsonable(v) for v in s.cat.categories if v in observed]
         else:
-            values = s.dropna().unique().tolist()
+            values = [_integral(v) for v in s.dropna().unique().tolist()]
             try:
                 levels[col] = sorted(_jsonable(v) for v in values)
             except TypeError:
@@ -373,6 +373,13 @@ def _strip_level(part: str) -> str:
             return part[:i]
         depth += (ch == "(") - (ch == ")")
     return part
+
+
+def _integral(v: Any) -> Any:
+    """6.0 → 6, so factor(cyl) on a float column has levels 4, 6, 8 as in R."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return int(v)
+    return v
 
 
 def _jsonable(v: Any) -> Any:

@@ -1,0 +1,205 @@
+"""Blocks: one design (learned on its own training rows) with its family, training rows,
+validation rows and held-out rows.  A single fit is one block; k-fold CV is k blocks, each
+design learned on its training fold only.  ``train_blocks`` trains any number of networks over
+any blocks in one stacked engine call and returns a ``DNNFit`` per network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .engine import StackJob, Topology, forward, select, train_stack
+from .errors import DataError, DivergenceError
+from .families import Family, make_family
+from .fit import DNNFit, FitRecord
+from .formula import Design, build_design
+from .formula.design import _SAFE_CONTEXT
+from .options import FitOptions
+
+
+@dataclass
+class Block:
+    """Training (and validation) rows of one design, encoded for the engine."""
+
+    design: Design
+    family: Family
+    X: np.ndarray
+    Y: np.ndarray
+    index: pd.Index
+    val_X: np.ndarray | None = None
+    val_Y: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return self.X.shape[1]
+
+    def evaluate(self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata"):
+        """Design rows, natural-scale targets and the buildable-row mask of ``data``."""
+        X, ok = self.design.spec.design(data, unseen=unseen, what=what)
+        resp = response_of(data.loc[ok], self.design)
+        return X, self.family.target(resp), ok
+
+
+@dataclass
+class Network:
+    """One network of a stack: which block it trains on, with which penalty and seed."""
+
+    block: int
+    penalty: float
+    mixture: float
+    seed: int
+
+
+def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str | None = None,
+               levels: list[Any] | None = None, validation_seed: int = 0) -> Block:
+    """Build the design and family on ``data`` and split off validation rows if asked."""
+    design = build_design(formula, data, na_action=opts.na_action,
+                          center_inputs=bool(opts.layers) or None)
+    fam, reason = make_family(family or opts.family, design.response, levels=levels)
+    notes = list(design.notes)
+    if reason:
+        notes.insert(0, f"family chosen from the response: {reason}.")
+    Y = fam.encode(design.response)
+    block = Block(design, fam, design.X, Y, design.rows, notes=notes)
+    if isinstance(opts.validation, pd.DataFrame):
+        block.val_X, y_val, _ = block.evaluate(opts.validation, what="validation")
+        block.val_Y = fam.encode_target(y_val)
+    elif opts.validation is not None:
+        _hold_out(block, opts.validation, validation_seed)
+    return block
+
+
+def _hold_out(block: Block, fraction: float, seed: int) -> None:
+    n = len(block.X)
+    n_val = int(round(fraction * n))
+    if n_val < 1 or n - n_val < 1:
+        raise DataError(
+            f"validation={fraction} of {n} rows leaves {n_val} validation and {n - n_val} "
+            "training rows; both need at least one. Use a different fraction or more data."
+        )
+    order = np.random.default_rng([seed, 7]).permutation(n)
+    train, val = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
+    block.val_X, block.val_Y = block.X[val], block.Y[val]
+    block.X, block.Y, block.index = block.X[train], block.Y[train], block.index[train]
+
+
+def response_of(frame: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """The response columns of ``frame`` as the model sees them (transform applied)."""
+    spec = design.spec
+    missing = [c for c in spec.response_columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"the data lacks the response column(s) {missing}.")
+    resp = frame[spec.response_columns]
+    if spec.response_transform:
+        fn = _SAFE_CONTEXT[spec.response_transform]
+        col = spec.response_columns[0]
+        with np.errstate(all="ignore"):
+            values = fn(resp[col].to_numpy(dtype=np.float64))
+        return pd.DataFrame({design.response.columns[0]: values}, index=resp.index)
+    return resp
+
+
+def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
+                 call: str, formula: str) -> list[DNNFit]:
+    """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
+    width = max(b.width for b in blocks)
+    k = blocks[0].family.n_outputs
+    parts_X, parts_Y, train_rows, val_rows, offset = [], [], [], [], 0
+    for b in blocks:
+        for X, Y, rows in ((b.X, b.Y, train_rows), (b.val_X, b.val_Y, val_rows)):
+            if X is None:
+                rows.append(np.zeros(0, np.int64))
+                continue
+            parts_X.append(_pad(X, width))
+            parts_Y.append(Y)
+            rows.append(np.arange(offset, offset + len(X)))
+            offset += len(X)
+    all_X, all_Y = np.vstack(parts_X), np.vstack(parts_Y)
+    M = len(networks)
+    train_w = np.zeros((M, offset))
+    has_val = any(len(v) for v in val_rows)
+    val_w = np.zeros((M, offset)) if has_val else None
+    for m, net in enumerate(networks):
+        train_w[m, train_rows[net.block]] = 1.0
+        if val_w is not None:
+            val_w[m, val_rows[net.block]] = 1.0
+    intercept = blocks[0].design.spec.intercept
+    topology = Topology(width, opts.layers, k, output_bias=intercept)
+    job = StackJob(
+        topology=topology, family=blocks[0].family.name, X=all_X, Y=all_Y,
+        train_weights=train_w, val_weights=val_w,
+        penalty=np.array([n.penalty for n in networks], float),
+        mixture=np.array([n.mixture for n in networks], float),
+        learning_rate=np.full(M, opts.lr), seeds=np.array([n.seed for n in networks]),
+        output_bias=np.stack([blocks[n.block].family.null_link(blocks[n.block].Y)
+                              for n in networks]),
+        optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
+        patience=opts.early_stopping, max_norm=opts.max_norm,
+    )
+    result = train_stack(job)
+    if result.diverged.any():
+        m = int(np.flatnonzero(result.diverged)[0])
+        where = f" (network {m + 1} of {M})" if M > 1 else ""
+        raise DivergenceError(
+            f"training diverged (a non-finite loss) in epoch {int(result.epochs_run[m])}"
+            f"{where} with optimizer={opts.optimizer!r} and learning_rate={opts.lr:g}. Try a "
+            f"smaller learning_rate (e.g. {opts.lr / 10:g}), a smaller network, or a penalty."
+        )
+    return [_fit_of(blocks[net.block], result, m, opts, call, formula)
+            for m, net in enumerate(networks)]
+
+
+def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
+    params = select(result.params, m)
+    first = _first_kernel(params)
+    params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
+    topology = Topology(block.width, opts.layers, block.family.n_outputs,
+                        output_bias=block.design.spec.intercept)
+    history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
+                            "loss": result.loss[:, m]})
+    if result.val_loss is not None:
+        history["val_loss"] = result.val_loss[:, m]
+    history = history.dropna(subset=["loss"]).reset_index(drop=True)
+    record = FitRecord(0, block.design.n_dropped,
+                       0 if block.val_X is None else len(block.val_X),
+                       int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
+                       block.notes + result.notes)
+    fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
+                 call=call, train_X=block.X, train_index=block.index)
+    measure(fit, block, opts)
+    return fit
+
+
+def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
+    """Deviance, null deviance and metrics on training, validation and test rows."""
+    fam, rec = block.family, fit.record
+    y = fam.natural(block.Y)
+    mu = fam.mean(forward(fit.params, fit.topology, block.X))
+    rec.n_obs = len(block.X)
+    rec.metrics["train"] = fam.metrics(y, mu)
+    rec.deviance = rec.metrics["train"]["deviance"]
+    null_mu = np.broadcast_to(fam.null_mean(y), y.shape)
+    rec.null_deviance = float(fam.deviance_rows(y, null_mu).sum())
+    if block.val_X is not None:
+        rec.metrics["validation"] = fam.metrics(
+            fam.natural(block.val_Y), fam.mean(forward(fit.params, fit.topology, block.val_X)))
+    if isinstance(opts.test, pd.DataFrame):
+        tX, ty, _ = block.evaluate(opts.test, what="test")
+        rec.metrics["test"] = fam.metrics(ty, fam.mean(forward(fit.params, fit.topology, tX)))
+
+
+def _first_kernel(params: dict[str, np.ndarray]) -> str:
+    dense = sorted((int(k[5:].split("/")[0]), k) for k in params
+                   if k.startswith("dense") and k.endswith("/kernel"))
+    return dense[0][1] if dense else "output/kernel"
+
+
+def _pad(X: np.ndarray, width: int) -> np.ndarray:
+    if X.shape[1] == width:
+        return X
+    return np.hstack([X, np.zeros((len(X), width - X.shape[1]))])

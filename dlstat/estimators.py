@@ -1,0 +1,328 @@
+"""scikit-learn estimators: :class:`DNNRegressor` and :class:`DNNClassifier`.
+
+Both are thin wrappers around :func:`dlstat.dnn`, so a network fitted through scikit-learn is
+the very network ``dnn()`` fits with the same options (same design standardisation, same
+initialisation, same seed, same training loop).  They work in two modes:
+
+* ``formula=None`` (the default, scikit-learn style): ``fit(X, y)`` with array-likes.  ``X`` is
+  validated as a numeric matrix and given the columns ``x0 … x{p-1}``; the response is ``y``
+  (or ``y0 … y{k-1}`` combined with ``cbind()`` for a 2-D ``y`` in the regressor) and the model
+  is ``dnn("y ~ .", frame)``.
+* ``formula="y ~ ..."``: ``fit(df)`` takes a data frame holding the response and the predictors
+  (``y`` is ignored) and ``predict(df)`` takes a data frame; factors, transforms and missing
+  values are handled as ``dnn()`` handles them (rows that cannot be predicted give NaN).
+
+The fitted :class:`~dlstat.DNNFit` is ``model_`` (``summary()``, ``tidy()``, ``plot()`` …).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+# The options passed through to dnn(); the defaults below are dnn()'s (see FitOptions).
+_DNN_OPTIONS = ("hidden", "activation", "architecture", "dropout", "batchnorm", "penalty",
+                "mixture", "max_norm", "optimizer", "learning_rate", "batch_size", "epochs",
+                "validation", "early_stopping", "seed", "verbose")
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    formula : str or None, default=None
+        None: ``fit(X, y)`` with arrays (the model is ``y ~ .`` on columns ``x0, x1, …``).
+        A formula such as ``"mpg ~ wt + factor(cyl)"``: ``fit(df)`` and ``predict(df)`` take
+        data frames and ``y`` is ignored.
+    hidden, activation, architecture, dropout, batchnorm, penalty, mixture, max_norm,
+    optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose
+        As in :func:`dlstat.dnn`, with the same defaults.  ``seed=None`` is a fixed seed, so
+        fitting twice gives the same network.
+"""
+
+
+class _DNNBase(BaseEstimator):
+    """Storage of the options and the fitting/prediction plumbing shared by both estimators."""
+
+    def __init__(self, formula=None, *, hidden=(32, 16), activation="relu", architecture=None,
+                 dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0, max_norm=None,
+                 optimizer="adam", learning_rate=None, batch_size=32, epochs=None,
+                 validation=None, early_stopping=None, seed=None, verbose=0):
+        self.formula = formula
+        self.hidden = hidden
+        self.activation = activation
+        self.architecture = architecture
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.penalty = penalty
+        self.mixture = mixture
+        self.max_norm = max_norm
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation = validation
+        self.early_stopping = early_stopping
+        self.seed = seed
+        self.verbose = verbose
+
+    # -- tags ---------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.formula is not None:
+            # A data frame carries the response, factors and missing values (dnn() handles them).
+            tags.target_tags.required = False
+            tags.input_tags.categorical = True
+            tags.input_tags.string = True
+            tags.input_tags.allow_nan = True
+        return tags
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _options(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _DNN_OPTIONS}
+
+    def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str):
+        from .api import dnn
+
+        model = dnn(formula, data, family=family, **self._options())
+        self.model_ = model
+        self.n_iter_ = int(model.record.epochs_run)
+        return model
+
+    def _check_frame(self, X: Any, what: str) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"{type(self).__name__}(formula={self.formula!r}).{what}() takes a pandas "
+                f"DataFrame holding the formula's columns; got {type(X).__name__}. Use "
+                "formula=None to work with arrays."
+            )
+        return X
+
+    def _set_formula_features(self) -> None:
+        names = list(self.model_.spec.variables)
+        self.n_features_in_ = len(names)
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+
+    # -- arrays <-> data frames ---------------------------------------------------------------
+    @staticmethod
+    def _x_frame(X: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+
+    def _design_input(self, X: Any, what: str):
+        """Validated input for prediction: a data frame the fitted model can read."""
+        check_is_fitted(self)
+        if self.formula is not None:
+            return self._check_frame(X, what)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._x_frame(X)
+
+    # -- scoring in formula mode --------------------------------------------------------------
+    def _formula_truth(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The response columns of ``X`` as the model sees them (transform applied)."""
+        spec = self.model_.spec
+        missing = [c for c in spec.response_columns if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"score() needs y, or a data frame holding the response column(s) {missing} of "
+                f"formula {self.formula!r}."
+            )
+        resp = X[spec.response_columns]
+        if spec.response_transform:
+            from .formula.design import _SAFE_CONTEXT
+
+            fn = _SAFE_CONTEXT[spec.response_transform]
+            with np.errstate(all="ignore"):
+                values = fn(pd.to_numeric(resp.iloc[:, 0], errors="coerce").to_numpy(float))
+            resp = pd.DataFrame({"y": values}, index=X.index)
+        return resp
+
+    def _formula_score(self, X, y, sample_weight, metric) -> float:
+        X = self._check_frame(X, "score")
+        pred = self.predict(X)
+        if y is None:
+            truth = self._formula_truth(X)
+            y = truth.iloc[:, 0] if truth.shape[1] == 1 else truth
+        y = y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else np.asarray(y)
+        ok = ~_missing_rows(pred) & ~_missing_rows(y)
+        if not ok.any():
+            raise ValueError("score(): no row has both an observed response and a prediction.")
+        sw = None if sample_weight is None else np.asarray(sample_weight)[ok]
+        return float(metric(y[ok], pred[ok], sample_weight=sw))
+
+
+def _missing_rows(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    missing = pd.isna(a)
+    return missing.any(axis=1) if a.ndim == 2 else missing
+
+
+class DNNRegressor(RegressorMixin, _DNNBase):
+    __doc__ = """A neural-network regressor fitted by :func:`dlstat.dnn` (scikit-learn API).
+
+    Gaussian (the default, ``R^2`` score) or Poisson (``family="poisson"``, counts) responses;
+    a 2-D ``y`` fits several responses at once (``cbind``).
+    """ + _PARAMS_DOC + """    family : {"gaussian", "poisson"}, default="gaussian"
+
+    Attributes
+    ----------
+    model_ : DNNFit
+        The fitted model (``summary()``, ``tidy()``, ``glance()``, ``plot()``, ``save()`` …).
+    n_features_in_, feature_names_in_ : the inputs seen in ``fit``.
+    n_iter_ : int
+        Epochs run.
+    """
+
+    def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
+                 architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
+                 max_norm=None, optimizer="adam", learning_rate=None, batch_size=32,
+                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=0):
+        super().__init__(
+            formula, hidden=hidden, activation=activation, architecture=architecture,
+            dropout=dropout, batchnorm=batchnorm, penalty=penalty, mixture=mixture,
+            max_norm=max_norm, optimizer=optimizer, learning_rate=learning_rate,
+            batch_size=batch_size, epochs=epochs, validation=validation,
+            early_stopping=early_stopping, seed=seed, verbose=verbose)
+        self.family = family
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y=None):
+        """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
+        is ignored."""
+        if self.family not in ("gaussian", "poisson"):
+            raise ValueError(f"DNNRegressor's family must be 'gaussian' or 'poisson'; got "
+                             f"{self.family!r}. Use DNNClassifier for classes.")
+        if self.formula is not None:
+            self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family)
+            self._set_formula_features()
+            self._y_2d = len(self.model_.spec.response_columns) > 1
+            return self
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_2d = y.ndim == 2
+        Y = y.reshape(len(y), -1)
+        frame = self._x_frame(X)
+        if self._y_2d:
+            names = [f"y{k}" for k in range(Y.shape[1])]
+            formula = f"cbind({', '.join(names)}) ~ ."
+        else:
+            names, formula = ["y"], "y ~ ."
+        for k, name in enumerate(names):
+            frame[name] = Y[:, k]
+        self._fit_dnn(formula, frame, self.family)
+        return self
+
+    def predict(self, X):
+        """Predicted means: shape ``(n,)``, or ``(n, k)`` for a 2-D ``y``/``cbind()``."""
+        frame = self._design_input(X, "predict")
+        out = self.model_.predict(frame).to_numpy(dtype=np.float64)
+        if self._y_2d and out.ndim == 1:
+            out = out[:, None]
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """``R^2`` of the predictions.  With a formula, ``y`` defaults to the response column(s)
+        of ``X``; rows without a prediction or a response are left out."""
+        if self.formula is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        return self._formula_score(X, y, sample_weight, r2_score)
+
+
+class DNNClassifier(ClassifierMixin, _DNNBase):
+    __doc__ = """A neural-network classifier fitted by :func:`dlstat.dnn` (scikit-learn API).
+
+    Two classes fit ``family="binomial"``, more fit ``family="multinomial"``.  Labels may be of
+    any type (strings, numbers, booleans); ``predict`` returns them, ``predict_proba`` has one
+    column per class in ``classes_`` order and ``decision_function`` is the link scale (the
+    logit of the second class for two classes, one column per class otherwise).
+    """ + _PARAMS_DOC + """
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, sorted (with a formula: the response's levels in their order).
+    model_ : DNNFit
+        The fitted model (``summary()``, ``tidy()``, ``glance()``, ``plot()``, ``save()`` …).
+    n_features_in_, feature_names_in_ : the inputs seen in ``fit``.
+    n_iter_ : int
+        Epochs run.
+    """
+
+    def fit(self, X, y=None):
+        """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
+        is ignored."""
+        if self.formula is not None:
+            return self._fit_formula(self._check_frame(X, "fit"))
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        _require_two_classes(classes)
+        frame = self._x_frame(X)
+        # Codes 0..K-1 as a factor: the family's levels follow classes_ exactly.
+        frame["y"] = pd.Categorical.from_codes(codes.ravel(), categories=range(len(classes)))
+        self._fit_dnn("y ~ .", frame, _family_for(len(classes)))
+        self.classes_ = classes
+        return self
+
+    def _fit_formula(self, data: pd.DataFrame):
+        from .formula import parse_formula
+
+        parsed = parse_formula(self.formula, [str(c) for c in data.columns])
+        if len(parsed.response_columns) != 1 or parsed.response_transform:
+            raise ValueError(f"DNNClassifier needs one class column left of '~'; formula "
+                             f"{self.formula!r} has another response.")
+        observed = pd.unique(data[parsed.response_columns[0]].dropna())
+        _require_two_classes(observed)
+        model = self._fit_dnn(self.formula, data, _family_for(len(observed)))
+        self.classes_ = np.asarray(model.family.levels)
+        self._set_formula_features()
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n, n_classes)``, columns in ``classes_`` order."""
+        frame = self._design_input(X, "predict_proba")
+        return self.model_.predict(frame, type="prob").to_numpy(dtype=np.float64)
+
+    def predict(self, X):
+        """Predicted labels (the most probable class), of the type of ``classes_``."""
+        probs = self.predict_proba(X)
+        missing = np.isnan(probs).any(axis=1)
+        labels = self.classes_[np.nan_to_num(probs, nan=0.0).argmax(axis=1)]
+        if missing.any():  # only with a formula: rows that cannot be predicted
+            labels = labels.astype(object)
+            labels[missing] = np.nan
+        return labels
+
+    def decision_function(self, X):
+        """Link-scale scores: the logit of ``classes_[1]`` (two classes, shape ``(n,)``) or one
+        softmax score per class (shape ``(n, n_classes)``)."""
+        frame = self._design_input(X, "decision_function")
+        eta = self.model_.predict(frame, type="link").to_numpy(dtype=np.float64)
+        return eta[:, 0] if eta.ndim == 2 and len(self.classes_) == 2 else eta
+
+    def score(self, X, y=None, sample_weight=None):
+        """Accuracy.  With a formula, ``y`` defaults to the response column of ``X``; rows
+        without a prediction or a response are left out."""
+        if self.formula is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        return self._formula_score(X, y, sample_weight, accuracy_score)
+
+
+def _family_for(n_classes: int) -> str:
+    return "binomial" if n_classes == 2 else "multinomial"
+
+
+def _require_two_classes(classes) -> None:
+    if len(classes) < 2:
+        raise ValueError(
+            f"DNNClassifier needs at least two classes to learn; the response has one class "
+            f"({list(classes)[:1]}). Check the labels, or predict a constant without a model."
+        )
+
+
+__all__ = ["DNNClassifier", "DNNRegressor"]

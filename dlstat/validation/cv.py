@@ -1,0 +1,218 @@
+"""``cv_dnn()``: k-fold cross-validation in one stacked engine call.
+
+Every fold's design (levels, standardisation, spline knots) is learned on its training rows
+only; the held-out fold is predicted afterwards and never seen during training or stopping.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..api import call_text
+from ..blocks import Block, Network, make_block, train_blocks
+from ..engine import forward
+from ..errors import DataError
+from ..families import Family, make_family
+from ..fit import DNNFit
+from ..formula import build_design
+from ..options import FitOptions
+from .folds import Folds
+
+
+@dataclass
+class FoldPlan:
+    """The rows every fold trains on and predicts, plus the full-data family."""
+
+    rows: pd.Index  # complete rows of the data, in order
+    fold_ids: np.ndarray  # [repeats, len(rows)]
+    family: Family
+    n_dropped: int
+    notes: list[str]
+
+    @property
+    def splits(self) -> list[tuple[int, int]]:
+        return [(r, int(k)) for r in range(len(self.fold_ids))
+                for k in np.unique(self.fold_ids[r])]
+
+
+def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 10,
+               repeats: int = 1, stratify: str | None = None, groups: str | None = None,
+               foldid: Any = None, seed: int | None = None) -> FoldPlan:
+    """Find the complete rows and deal them into folds (nothing is learned from them here but
+    the response's classes, which every fold must share)."""
+    full = build_design(formula, data, na_action=opts.na_action)
+    family, reason = make_family(opts.family, full.response)
+    rows = full.rows
+    for name, col in (("stratify", stratify), ("groups", groups)):
+        if col is not None and col not in data.columns:
+            raise DataError(f"{name}={col!r} is not a column of the data; columns are "
+                            f"{list(map(str, data.columns))[:12]}.")
+    given = None
+    if foldid is not None:
+        given = np.asarray(foldid)
+        if given.shape != (len(data),):
+            raise DataError(f"foldid must give one fold per row of data ({len(data)}); got "
+                            f"shape {given.shape}.")
+        given = pd.Series(given, index=data.index).loc[rows].to_numpy()
+    plan = Folds(folds, repeats, data.loc[rows, stratify].to_numpy() if stratify else None,
+                 data.loc[rows, groups].to_numpy() if groups else None, given, seed)
+    notes = [f"family chosen from the response: {reason}."] if reason else []
+    if full.n_dropped:
+        notes.append(f"{full.n_dropped} observation(s) with missing values were left out.")
+    ids = plan.assign(len(rows))
+    sizes = np.bincount(ids[0])
+    if sizes.min() < 2 or sizes.max() > 2 * sizes.min() + 1:
+        warnings.warn(f"fold sizes are unbalanced or tiny ({sizes.min()}–{sizes.max()} rows); "
+                      "estimates from small folds are noisy.", stacklevel=3)
+        notes.append(f"fold sizes range from {sizes.min()} to {sizes.max()} rows.")
+    return FoldPlan(rows, ids, family, full.n_dropped, notes)
+
+
+def fold_blocks(formula: str, data: pd.DataFrame, plan: FoldPlan, opts: FitOptions,
+                progress: Any = None) -> list[Block]:
+    """One block per (repeat, fold), each designed on its training rows only."""
+    blocks = []
+    for r, k in plan.splits:
+        train = data.loc[plan.rows[plan.fold_ids[r] != k]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            block = make_block(formula, train, opts, family=plan.family.name,
+                               levels=plan.family.levels,
+                               validation_seed=opts.seed_value + 1000 * r + k)
+        absent = _absent_classes(block, plan.family)
+        if absent:
+            block.notes.append(f"fold {k + 1}: class(es) {absent} absent from training rows.")
+        blocks.append(block)
+        if progress is not None:
+            progress.update(1)
+    return blocks
+
+
+def held_out(data: pd.DataFrame, plan: FoldPlan, r: int, k: int) -> pd.DataFrame:
+    return data.loc[plan.rows[plan.fold_ids[r] == k]]
+
+
+def _absent_classes(block: Block, family: Family) -> list[Any]:
+    if not family.is_classification:
+        return []
+    counts = block.Y.sum(axis=0) if family.name == "multinomial" else np.array(
+        [len(block.Y) - block.Y.sum(), block.Y.sum()])
+    return [lv for lv, c in zip(family.levels or [], counts) if c == 0]
+
+
+@dataclass
+class CVResult:
+    """Cross-validation of a network: per-fold metrics, mean ± SE, out-of-fold predictions."""
+
+    call: str
+    family: Family
+    metrics: pd.DataFrame  # one row per (repeat, fold)
+    predictions: pd.Series | pd.DataFrame  # out-of-fold, aligned to data (NA where unseen)
+    fold_ids: pd.Series  # 0-based fold per row of data (NA for dropped rows), first repeat
+    fits: list[DNNFit]
+    notes: list[str]
+
+    @property
+    def summary_table(self) -> pd.DataFrame:
+        """mean, sd and standard error (sd/√folds, as cv.glmnet) of every metric."""
+        cols = [c for c in self.metrics.columns if c not in ("repeat", "fold", "n_train",
+                                                             "n_test", "n_unpredicted")]
+        values = self.metrics[cols]
+        return pd.DataFrame({"mean": values.mean(), "sd": values.std(ddof=1),
+                             "se": values.std(ddof=1) / np.sqrt(len(values))})
+
+    def __repr__(self) -> str:
+        k = self.metrics["fold"].nunique()
+        reps = self.metrics["repeat"].nunique()
+        head = f"{k}-fold cross-validation" + (f", {reps} repeats" if reps > 1 else "")
+        out = [head, f"Call: {self.call}", f"Family: {self.family.name}", "",
+               self.summary_table.to_string(float_format=lambda v: f"{v:.4g}")]
+        if self.notes:
+            out += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
+        return "\n".join(out)
+
+    def plot(self, metric: str | None = None, ax=None):
+        """Per-fold values of a metric with their mean ± SE; returns the Figure."""
+        from ..plots import plot_folds
+
+        metric = metric or "mean_deviance"
+        return plot_folds(self.metrics, metric, self.summary_table.loc[metric], ax=ax)
+
+
+def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
+           stratify: str | None = None, groups: str | None = None, foldid: Any = None,
+           seed: int | None = None, **options: Any) -> CVResult:
+    """k-fold cross-validation of ``dnn(formula, data, **options)``; all folds train at once.
+
+    Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
+    predictions aligned to ``data`` and the fold assignment.
+    """
+    options.setdefault("verbose", 1)
+    opts = FitOptions.from_kwargs(seed=seed, **options)
+    plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
+    bar = _progress(opts, len(plan.splits), "fold designs")
+    blocks = fold_blocks(formula, data, plan, opts, bar)
+    if bar is not None:
+        bar.close()
+    call = call_text("cv_dnn", formula, opts, extra=f"folds={folds}")
+    networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
+                for i in range(len(blocks))]
+    fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
+    rows, preds = evaluate_folds(data, plan, blocks, fits)
+    pred_frame = combine_predictions(data, preds, plan.family)
+    notes = list(plan.notes) + sorted({n for b in blocks for n in b.notes
+                                        if n.startswith("fold")})
+    unpredicted = int(sum(r["n_unpredicted"] for r in rows))
+    if unpredicted:
+        notes.append(f"{unpredicted} held-out row(s) had a factor level absent from their "
+                     "training fold and were not predicted (NA).")
+    fold_ids = pd.Series(pd.array([pd.NA] * len(data), dtype="Int64"), index=data.index,
+                         name="fold")
+    fold_ids.loc[plan.rows] = plan.fold_ids[0]
+    return CVResult(call, plan.family, pd.DataFrame(rows), pred_frame, fold_ids, fits, notes)
+
+
+def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
+                   fits: list[DNNFit]) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Held-out metrics per fold and out-of-fold means (rows × outputs) per fold."""
+    rows, preds = [], []
+    for (r, k), block, fit in zip(plan.splits, blocks, fits):
+        test = held_out(data, plan, r, k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            X, y, ok = block.evaluate(test, unseen="na", what="held-out fold")
+        mu = block.family.mean(forward(fit.params, fit.topology, X))
+        rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
+                     "n_test": int(ok.sum()), "n_unpredicted": int((~ok).sum()),
+                     **block.family.metrics(y, mu)})
+        preds.append(pd.DataFrame(mu, index=test.index[ok]))
+    return rows, preds
+
+
+def combine_predictions(data: pd.DataFrame, preds: list[pd.DataFrame],
+                        family: Family) -> pd.Series | pd.DataFrame:
+    """Out-of-fold means aligned to ``data`` (averaged over repeats; NA where unpredicted)."""
+    stacked = pd.concat(preds)
+    mean = stacked.groupby(level=0).mean().reindex(data.index)
+    if family.name == "multinomial":
+        mean.columns = [str(v) for v in family.levels or []]
+        return mean
+    if mean.shape[1] == 1:
+        name = family.outputs[0] if family.name != "binomial" else \
+            f"P({family.outputs[0]} = {family.levels[1]})"
+        return mean.iloc[:, 0].rename(name)
+    mean.columns = family.outputs
+    return mean
+
+
+def _progress(opts: FitOptions, total: int, desc: str):
+    if not opts.verbose:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=None, leave=False)

@@ -1,0 +1,168 @@
+"""Fold assignments (k-fold, stratified, grouped, repeated, user-given) and partitions.
+
+A fold assignment is an integer array ``[repeats, n]`` of 0-based fold ids.  :class:`Folds`
+also works as a scikit-learn splitter (``split``/``get_n_splits``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, OptionError, OptionTypeError
+
+
+@dataclass
+class Folds:
+    """How rows are dealt into folds.
+
+    Parameters
+    ----------
+    n_folds : int
+        Number of folds (k >= 2).
+    repeats : int
+        Repeated k-fold: independent assignments, each with its own shuffle.
+    stratify, groups : array-like or None
+        Class labels to keep proportions in every fold; group labels never split across folds.
+    foldid : array-like or None
+        User-given fold ids (glmnet's ``foldid``), any labels; overrides the rest.
+    seed : int or None
+    """
+
+    n_folds: int = 10
+    repeats: int = 1
+    stratify: Any = None
+    groups: Any = None
+    foldid: Any = None
+    seed: int | None = None
+
+    def assign(self, n: int) -> np.ndarray:
+        """Fold ids ``[repeats, n]`` for ``n`` rows."""
+        if self.foldid is not None:
+            return _given(self.foldid, n)[None, :]
+        k = _check_k(self.n_folds, n)
+        if not isinstance(self.repeats, (int, np.integer)) or self.repeats < 1:
+            raise OptionError(f"repeats must be a whole number >= 1; got {self.repeats!r}.")
+        rng = np.random.default_rng([0 if self.seed is None else int(self.seed), 11])
+        out = np.empty((self.repeats, n), np.int64)
+        for r in range(self.repeats):
+            if self.groups is not None:
+                out[r] = _grouped(_labels(self.groups, n, "groups"), k, rng)
+            elif self.stratify is not None:
+                out[r] = _stratified(_labels(self.stratify, n, "stratify"), k, rng)
+            else:
+                out[r] = rng.permutation(np.arange(n) % k)
+        return out
+
+    # scikit-learn splitter protocol
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        if self.foldid is not None:
+            return len(np.unique(np.asarray(self.foldid)))
+        return self.n_folds * self.repeats
+
+    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray,
+                                                                                 np.ndarray]]:
+        ids = Folds(self.n_folds, self.repeats, self.stratify,
+                    groups if groups is not None else self.groups, self.foldid,
+                    self.seed).assign(len(X))
+        for row in ids:
+            for k in np.unique(row):
+                yield np.flatnonzero(row != k), np.flatnonzero(row == k)
+
+
+def kfold(n_folds: int = 10, seed: int | None = None) -> Folds:
+    """Plain k-fold."""
+    return Folds(n_folds, seed=seed)
+
+
+def stratified_kfold(n_folds: int, stratify: Any, seed: int | None = None) -> Folds:
+    """k-fold keeping each class's share in every fold."""
+    return Folds(n_folds, stratify=stratify, seed=seed)
+
+
+def group_kfold(n_folds: int, groups: Any, seed: int | None = None) -> Folds:
+    """k-fold that never splits a group across folds."""
+    return Folds(n_folds, groups=groups, seed=seed)
+
+
+def repeated_kfold(n_folds: int, repeats: int, seed: int | None = None) -> Folds:
+    """k-fold repeated with independent shuffles."""
+    return Folds(n_folds, repeats=repeats, seed=seed)
+
+
+def foldid_folds(foldid: Any) -> Folds:
+    """User-given fold ids (glmnet's ``foldid``)."""
+    return Folds(foldid=foldid)
+
+
+def _check_k(k: Any, n: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise OptionTypeError(f"folds must be a whole number; got {k!r}.")
+    if k < 2:
+        raise OptionError(f"folds must be at least 2; got {k}. Use validation= for a single "
+                          "held-out part.")
+    if k > n:
+        raise OptionError(f"folds={k} is more than the {n} rows available; use at most {n} "
+                          "folds (leave-one-out).")
+    return int(k)
+
+
+def _labels(values: Any, n: int, what: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=object)
+    if arr.shape != (n,):
+        raise DataError(f"{what} must have one label per row ({n}); got shape {arr.shape}.")
+    if pd.isna(pd.Series(arr)).any():
+        raise DataError(f"{what} has missing labels; fill them in or drop those rows.")
+    return pd.factorize(pd.Series(arr), sort=True)[0]
+
+
+def _stratified(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    counts = np.bincount(labels)
+    small = np.flatnonzero(counts < k)
+    if len(small):
+        raise OptionError(
+            f"stratified {k}-fold needs at least {k} rows of every class; class(es) "
+            f"{small.tolist()} have {counts[small].tolist()} rows. Use fewer folds or no "
+            "stratification."
+        )
+    out = np.empty(len(labels), np.int64)
+    offset = 0
+    for c in range(len(counts)):
+        rows = rng.permutation(np.flatnonzero(labels == c))
+        # Continue the fold cycle where the previous class stopped, so fold sizes stay even.
+        out[rows] = (np.arange(len(rows)) + offset) % k
+        offset += len(rows)
+    return out
+
+
+def _grouped(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    n_groups = labels.max() + 1
+    if n_groups < k:
+        raise OptionError(f"grouped {k}-fold needs at least {k} groups; the data has "
+                          f"{n_groups}. Use fewer folds.")
+    sizes = np.bincount(labels)
+    order = rng.permutation(n_groups)
+    # Largest groups first (ties in random order), each into the currently smallest fold.
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    load = np.zeros(k, np.int64)
+    fold_of_group = np.empty(n_groups, np.int64)
+    for g in order:
+        f = int(np.argmin(load))
+        fold_of_group[g] = f
+        load[f] += sizes[g]
+    return fold_of_group[labels]
+
+
+def _given(foldid: Any, n: int) -> np.ndarray:
+    arr = np.asarray(foldid)
+    if arr.shape != (n,):
+        raise DataError(f"foldid must give one fold per row ({n}); got shape {arr.shape}.")
+    codes = pd.factorize(pd.Series(arr), sort=True)[0]
+    if (codes < 0).any():
+        raise DataError("foldid has missing values; give every row a fold.")
+    if codes.max() < 1:
+        raise OptionError("foldid must name at least 2 different folds.")
+    return codes.astype(np.int64)
