@@ -26,6 +26,8 @@ _LAZY = {
     "compare": ("validation.compare", "compare"),
     "Comparison": ("validation.compare", "Comparison"),
     "partition": ("validation.partition", "partition"),
+    "dnn_path": ("path", "dnn_path"),
+    "PathResult": ("path", "PathResult"),
     "Folds": ("validation.folds", "Folds"),
     "kfold": ("validation.folds", "kfold"),
     "stratified_kfold": ("validation.folds", "stratified_kfold"),
@@ -51,7 +53,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
-    "CVResult", "Comparison", "Folds", "activation", "batchnorm", "compare", "cv_dnn",
+    "CVResult", "Comparison", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import StackJob, Topology, forward, select, train_stack
+from .engine.network import first_kernel_name
 from .errors import DataError, DivergenceError
 from .families import Family, make_family
 from .fit import DNNFit, FitRecord
@@ -105,7 +106,7 @@ def response_of(frame: pd.DataFrame, design: Design) -> pd.DataFrame:
 
 
 def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
-                 call: str, formula: str) -> list[DNNFit]:
+                 call: str, formula: str, group_inputs: bool = False) -> list[DNNFit]:
     """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
     width = max(b.width for b in blocks)
     k = blocks[0].family.n_outputs
@@ -133,13 +134,13 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     job = StackJob(
         topology=topology, family=blocks[0].family.name, X=all_X, Y=all_Y,
         train_weights=train_w, val_weights=val_w,
-        penalty=np.array([n.penalty for n in networks], float),
+        penalty=np.array([n.penalty / blocks[n.block].family.penalty_scale for n in networks]),
         mixture=np.array([n.mixture for n in networks], float),
         learning_rate=np.full(M, opts.lr), seeds=np.array([n.seed for n in networks]),
         output_bias=np.stack([blocks[n.block].family.null_link(blocks[n.block].Y)
                               for n in networks]),
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
-        patience=opts.early_stopping, max_norm=opts.max_norm,
+        patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
     )
     result = train_stack(job)
     if result.diverged.any():
@@ -156,7 +157,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
     params = select(result.params, m)
-    first = _first_kernel(params)
+    first = first_kernel_name(params)
     params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept)
@@ -191,12 +192,6 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     if isinstance(opts.test, pd.DataFrame):
         tX, ty, _ = block.evaluate(opts.test, what="test")
         rec.metrics["test"] = fam.metrics(ty, fam.mean(forward(fit.params, fit.topology, tX)))
-
-
-def _first_kernel(params: dict[str, np.ndarray]) -> str:
-    dense = sorted((int(k[5:].split("/")[0]), k) for k in params
-                   if k.startswith("dense") and k.endswith("/kernel"))
-    return dense[0][1] if dense else "output/kernel"
 
 
 def _pad(X: np.ndarray, width: int) -> np.ndarray:

@@ -173,6 +173,8 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     n_features_in_, feature_names_in_ : the inputs seen in ``fit``.
     n_iter_ : int
         Epochs run.
+    n_outputs_ : int
+        Number of responses.
     """
 
     def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
@@ -201,14 +203,14 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         if self.formula is not None:
             self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family)
             self._set_formula_features()
-            self._y_2d = len(self.model_.spec.response_columns) > 1
+            self.n_outputs_ = len(self.model_.spec.response_columns)
+            self._y_2d_ = self.n_outputs_ > 1
             return self
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
-        self._y_2d = y.ndim == 2
         Y = y.reshape(len(y), -1)
         frame = self._x_frame(X)
-        if self._y_2d:
+        if y.ndim == 2:
             names = [f"y{k}" for k in range(Y.shape[1])]
             formula = f"cbind({', '.join(names)}) ~ ."
         else:
@@ -216,13 +218,15 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         for k, name in enumerate(names):
             frame[name] = Y[:, k]
         self._fit_dnn(formula, frame, self.family)
+        self.n_outputs_ = Y.shape[1]
+        self._y_2d_ = y.ndim == 2  # a column vector y gives column-vector predictions
         return self
 
     def predict(self, X):
         """Predicted means: shape ``(n,)``, or ``(n, k)`` for a 2-D ``y``/``cbind()``."""
         frame = self._design_input(X, "predict")
         out = self.model_.predict(frame).to_numpy(dtype=np.float64)
-        if self._y_2d and out.ndim == 1:
+        if self._y_2d_ and out.ndim == 1:
             out = out[:, None]
         return out
 

@@ -39,6 +39,12 @@ class Family:
         return len(self.levels) if self.name == "multinomial" else len(self.outputs)
 
     @property
+    def penalty_scale(self) -> float:
+        """The engine trains gaussian networks on standardised y, so a penalty given on
+        glmnet's scale is divided by sd(y) there (glmnet does the same)."""
+        return float(np.mean(self.y_scale)) if self.name == "gaussian" else 1.0
+
+    @property
     def is_classification(self) -> bool:
         return self.name in ("binomial", "multinomial")
 

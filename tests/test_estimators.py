@@ -87,11 +87,20 @@ def test_regressor_is_dnn_on_a_frame():
     assert est.score(X, y) > 0.9
 
 
+def test_validation_and_early_stopping_pass_through():
+    X, y = _regression(n=100)
+    est = DNNRegressor(**SMALL, validation=0.2, early_stopping=3).fit(X, y)
+    assert est.model_.record.n_validation == 20
+    assert est.model_.record.n_obs == 80
+    assert 1 <= est.n_iter_ <= 50
+    assert "val_loss" in est.model_.history
+
+
 def test_regressor_two_dimensional_y_and_poisson():
     X, y = _regression()
     Y = np.column_stack([y, -2 * y + 1])
     est = DNNRegressor(**SMALL).fit(X, Y)
-    assert est.predict(X).shape == (len(X), 2)
+    assert est.predict(X).shape == (len(X), 2) and est.n_outputs_ == 2
     assert est.model_.spec.response_columns == ["y0", "y1"]
     assert est.predict(X).dtype == np.float64
     # a column vector stays a column vector and gives the 1-D fit's numbers

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..architecture import Activation, BatchNorm, Dense, Dropout
 from .job import StackJob, StackResult
-from .network import init_params, is_penalised, is_trainable
+from .network import first_kernel_name, init_params, is_penalised, is_trainable
 
 _M32 = 0xFFFFFFFF
 _CACHE: dict[Any, Any] = {}
@@ -114,7 +114,7 @@ def _padded_rows(weights: np.ndarray, batch_size: int | None) -> tuple[np.ndarra
 def _compiled(job: StackJob, names: tuple[str, ...]):
     """The training function for this job's static configuration, traced once and cached."""
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
-           job.shuffle, job.max_norm is not None, names)
+           job.shuffle, job.max_norm is not None, job.group_inputs, names)
     if key not in _CACHE:
         _CACHE[key] = _build(job, names)
     return _CACHE[key]
@@ -127,6 +127,8 @@ def _build(job: StackJob, names: tuple[str, ...]):
     layers = job.topology.layers
     family, optimizer, shuffle = job.family, job.optimizer, job.shuffle
     use_max_norm = job.max_norm is not None
+    group_inputs = job.group_inputs
+    first_kernel = first_kernel_name(names)
     trainable = [is_trainable(n, job.topology) for n in names]
     penalised = [is_penalised(n) for n in names]
     pos = {n: i for i, n in enumerate(names)}
@@ -204,27 +206,31 @@ def _build(job: StackJob, names: tuple[str, ...]):
         """One optimizer step for parameter i of every network where ``apply`` holds."""
         lr_ = per_net(lr, p)
         s1, s2 = s1_old, s2_old
+        # ``rate`` is the per-coordinate step size of this optimizer (step = rate * direction);
+        # the proximal L1 step below uses it, so exact zeros arise in the optimizer's metric.
         if optimizer == "sgd":
-            step = lr_ * g
+            rate, direction = lr_, g
         elif optimizer in ("momentum", "nesterov"):
             s1 = 0.9 * s1 + g
-            step = lr_ * (g + 0.9 * s1) if optimizer == "nesterov" else lr_ * s1
+            rate, direction = lr_, (g + 0.9 * s1 if optimizer == "nesterov" else s1)
         elif optimizer == "adagrad":
             s1 = s1 + tf.square(g)
-            step = lr_ * g / (tf.sqrt(s1) + 1e-7)
+            rate, direction = lr_ / (tf.sqrt(s1) + 1e-7), g
         elif optimizer == "rmsprop":
             s1 = 0.9 * s1 + 0.1 * tf.square(g)
-            step = lr_ * g / (tf.sqrt(s1) + 1e-7)
+            rate, direction = lr_ / (tf.sqrt(s1) + 1e-7), g
         elif optimizer == "adadelta":
             s1 = 0.95 * s1 + 0.05 * tf.square(g)
-            delta = tf.sqrt(s2 + 1e-6) / tf.sqrt(s1 + 1e-6) * g
-            s2 = 0.95 * s2 + 0.05 * tf.square(delta)
-            step = lr_ * delta
+            rate = lr_ * tf.sqrt(s2 + 1e-6) / tf.sqrt(s1 + 1e-6)
+            direction = g
+            s2 = 0.95 * s2 + 0.05 * tf.square(rate / lr_ * g)
         else:  # adam, adamw
             s1 = 0.9 * s1 + 0.1 * g
             s2 = 0.999 * s2 + 0.001 * tf.square(g)
             tt = per_net(t, p)
-            step = lr_ * (s1 / (1 - 0.9**tt)) / (tf.sqrt(s2 / (1 - 0.999**tt)) + 1e-7)
+            rate = lr_ / (tf.sqrt(s2 / (1 - 0.999**tt)) + 1e-7)
+            direction = s1 / (1 - 0.9**tt)
+        step = rate * direction
         new = p - step
         if penalised[i]:
             lam = per_net(penalty, p)
@@ -232,8 +238,14 @@ def _build(job: StackJob, names: tuple[str, ...]):
             if optimizer == "adamw":
                 new = new - lr_ * lam * (1 - alpha) * p
             # Proximal step for the L1 part: weights reach exact zeros.
-            threshold = lr_ * lam * alpha
-            new = tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
+            threshold = rate * lam * alpha
+            if group_inputs and names[i] == first_kernel:
+                # Group lasso on each input's outgoing weights (one row of the first kernel).
+                norms = tf.sqrt(tf.reduce_sum(tf.square(new), 2, keepdims=True))
+                row_threshold = tf.reduce_mean(threshold * tf.ones_like(new), 2, keepdims=True)
+                new = new * tf.maximum(1.0 - row_threshold / tf.maximum(norms, 1e-12), 0.0)
+            else:
+                new = tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
             if use_max_norm:
                 norms = tf.sqrt(tf.reduce_sum(tf.square(new), 1, keepdims=True))
                 new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))

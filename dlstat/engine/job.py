@@ -44,6 +44,7 @@ class StackJob:
     patience: int | None = None
     max_norm: float | None = None
     shuffle: bool = True
+    group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
     init: Params | None = None
 
     @property

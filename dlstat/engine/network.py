@@ -95,6 +95,13 @@ def is_penalised(name: str) -> bool:
     return name.endswith("/kernel")
 
 
+def first_kernel_name(names) -> str:
+    """The kernel fed by the inputs: the first dense layer's, or the output's for a GLM."""
+    dense = sorted((int(k[5:].split("/")[0]), k) for k in names
+                   if k.startswith("dense") and k.endswith("/kernel"))
+    return dense[0][1] if dense else "output/kernel"
+
+
 def select(params: Params, m: int) -> Params:
     """The parameters of network ``m`` of a stack, keeping a stack axis of one."""
     return {k: v[m : m + 1] for k, v in params.items()}

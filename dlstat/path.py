@@ -1,0 +1,295 @@
+"""``dnn_path()``: a glmnet-style regularisation path with cross-validated penalty choice.
+
+For each penalty of a descending grid, one network is trained on all the data (training
+deviance, Df, % deviance explained, weight norms) and one per fold (CV mean and SE of held-out
+deviance).  All of them — folds × penalties + penalties — train in one stacked engine call.
+``penalty_min`` and ``penalty_1se`` are chosen exactly as ``cv.glmnet`` chooses them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .api import call_text
+from .blocks import Block, Network, make_block, train_blocks
+from .engine import forward
+from .engine.network import first_kernel_name
+from .errors import OptionError
+from .families import Family
+from .fit import DNNFit
+from .options import FitOptions
+from .validation.cv import _progress, fold_blocks, held_out, plan_folds
+
+RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
+
+
+def penalty_max(block: Block, mixture: float, grouped: bool = False) -> float:
+    """The smallest penalty at which every input's weight is zero in the linear model.
+
+    As glmnet: the largest absolute gradient of the mean deviance / 2 at the null fit, over
+    ``mixture`` (at least 0.001, glmnet's rule for ridge); with ``grouped`` the gradient's norm
+    over outputs per input.  On glmnet's penalty scale (gaussian: times sd(y)).
+    """
+    fam = block.family
+    y = block.Y
+    null = np.broadcast_to(y.mean(axis=0), y.shape)
+    resid = (y - null) if fam.name != "multinomial" else (y - null)
+    grad = block.X.T @ resid / len(y)  # [p, k]
+    size = np.linalg.norm(grad, axis=1) if grouped else np.abs(grad).max(axis=1)
+    top = float(size.max()) if size.size else 0.0
+    return top / max(mixture, RIDGE_ALPHA) * fam.penalty_scale
+
+
+def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
+    """``n_penalties`` log-spaced values from ``top`` down to ``ratio * top``."""
+    return top * ratio ** (np.arange(n_penalties) / max(n_penalties - 1, 1))
+
+
+@dataclass
+class PathResult:
+    """The path: a table per penalty, the chosen penalties, the fits on all data."""
+
+    call: str
+    family: Family
+    table: pd.DataFrame
+    penalty_min: float
+    penalty_1se: float
+    term_norms: pd.DataFrame  # rows: penalties (descending); columns: formula terms
+    fits: list[DNNFit]  # trained on all the data, one per penalty
+    entry: pd.DataFrame | None
+    notes: list[str]
+
+    def refit(self, which: str | float = "1se") -> DNNFit:
+        """The network trained on all the data at ``"1se"``, ``"min"`` or a penalty value."""
+        if which in ("1se", "min"):
+            value = self.penalty_1se if which == "1se" else self.penalty_min
+        elif isinstance(which, (int, float)) and not isinstance(which, bool):
+            value = float(which)
+        else:
+            raise OptionError(f"refit() takes '1se', 'min' or a penalty value; got {which!r}.")
+        penalties = self.table["penalty"].to_numpy()
+        hit = np.flatnonzero(np.isclose(penalties, value, rtol=1e-9, atol=0))
+        if hit.size:
+            return self.fits[int(hit[0])]
+        raise OptionError(
+            f"penalty {value:g} is not on the path (from {penalties.min():.4g} to "
+            f"{penalties.max():.4g}); pass one of path.table['penalty'], or fit it with "
+            f"dnn(..., penalty={value:g})."
+        )
+
+    def __repr__(self) -> str:
+        t = self.table
+        show = pd.DataFrame({"Df": t["df"], "%Dev": 100 * t["dev_explained"],
+                             "Lambda": t["penalty"], "CV mean": t["cv_mean"],
+                             "CV SE": t["cv_se"]})
+        lines = [f"Call: {self.call}", f"Family: {self.family.name}", "",
+                 show.to_string(float_format=lambda v: f"{v:.4g}"), "",
+                 f"penalty_min = {self.penalty_min:.5g}   penalty_1se = {self.penalty_1se:.5g}"]
+        if self.entry is not None:
+            order = ", ".join(f"{r.term} ({r.entry_penalty:.3g})"
+                              for r in self.entry.itertuples() if np.isfinite(r.entry_penalty))
+            lines += ["", f"Entry order: {order or 'no input entered'}"]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
+        return "\n".join(lines)
+
+    def plot(self):
+        """CV curve with SE bars and both chosen penalties; per-term norms against log λ."""
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+        t = self.table
+        x = np.log(t["penalty"])
+        a.errorbar(x, t["cv_mean"], yerr=t["cv_se"], fmt="o", ms=3, capsize=2)
+        for value, style, label in ((self.penalty_min, "--", "min"),
+                                    (self.penalty_1se, ":", "1se")):
+            a.axvline(np.log(value), ls=style, color="grey", label=label)
+        a.set_xlabel("log(penalty)")
+        a.set_ylabel("CV mean deviance")
+        a.legend()
+        for term in self.term_norms.columns:
+            b.plot(np.log(self.term_norms.index), self.term_norms[term], label=term)
+        b.set_xlabel("log(penalty)")
+        b.set_ylabel("input weight norm")
+        if len(self.term_norms.columns) <= 12:
+            b.legend(fontsize="small")
+        return fig
+
+
+def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,
+             penalty_min_ratio: float | None = None, mixture: float = 0.0, folds: int = 5,
+             foldid: Any = None, sparsity: str | None = None, **options: Any) -> PathResult:
+    """Fit the regularisation path of ``dnn(formula, data, **options)`` over a penalty grid.
+
+    ``folds=0`` scores each penalty on a validation split (``validation``, default 0.2)
+    instead of cross-validation.  ``sparsity="inputs"`` makes the L1 part a group penalty on
+    each input's outgoing weights, so inputs enter the network one by one as the penalty falls.
+    """
+    if "penalty" in options:
+        raise OptionError("dnn_path() takes penalties= (a grid), not penalty=.")
+    if sparsity not in (None, "inputs"):
+        raise OptionError(f"sparsity must be None or 'inputs'; got {sparsity!r}.")
+    options.setdefault("verbose", 1)
+    holdout = options.get("validation", 0.2) if folds == 0 else None
+    if folds == 0:
+        options.pop("validation", None)
+    opts = FitOptions.from_kwargs(mixture=mixture, **options)
+    grouped = sparsity == "inputs"
+    if grouped and opts.optimizer == "lbfgs":
+        raise OptionError("sparsity='inputs' is a group penalty that L-BFGS cannot handle; "
+                          "use a first-order optimizer such as optimizer='adam'.")
+    full = make_block(formula, data, opts, validation_seed=opts.seed_value)
+    grid = _grid(penalties, n_penalties, penalty_min_ratio, full, mixture, grouped)
+    plan, blocks = _scoring_blocks(formula, data, opts, folds, foldid, holdout)
+    all_blocks = [full] + blocks
+    networks = [Network(b, float(lam), mixture, opts.seed_value)
+                for lam in grid for b in range(len(all_blocks))]
+    extra = f"folds={folds}" + (", sparsity='inputs'" if grouped else "")
+    call = call_text("dnn_path", formula, opts, extra=extra)
+    fits = train_blocks(all_blocks, networks, opts, call=call, formula=formula,
+                        group_inputs=grouped)
+    per = len(all_blocks)
+    full_fits = [fits[i * per] for i in range(len(grid))]
+    for fit, lam in zip(full_fits, grid):
+        fit.options.penalty = float(lam)
+    scores = _scores(data, plan, blocks, fits, per, len(grid))
+    table = _table(grid, full_fits, scores, full.family)
+    pmin, p1se = choose(table)
+    norms = _term_norms(full_fits, grid)
+    entry = _entry(norms) if grouped else None
+    notes = list(full.notes) + ([] if folds else
+                                [f"scored on a {holdout:g} validation split, not CV; "
+                                 "penalty_1se equals penalty_min."])
+    return PathResult(call, full.family, table, pmin, p1se if folds else pmin, norms,
+                      full_fits, entry, notes)
+
+
+def _grid(penalties, n_penalties, ratio, full: Block, mixture: float, grouped: bool):
+    if penalties is not None:
+        grid = np.asarray(penalties, dtype=float).ravel()
+        if grid.size == 0 or not np.isfinite(grid).all() or (grid < 0).any():
+            raise OptionError(f"penalties must be non-negative finite numbers; got "
+                              f"{np.asarray(penalties).tolist()[:10]}.")
+        return np.sort(grid)[::-1]
+    if not isinstance(n_penalties, (int, np.integer)) or n_penalties < 1:
+        raise OptionError(f"n_penalties must be a whole number >= 1; got {n_penalties!r}.")
+    if ratio is None:
+        ratio = 1e-4 if len(full.X) > full.width else 1e-2  # glmnet's lambda.min.ratio
+    if not 0 < ratio < 1:
+        raise OptionError(f"penalty_min_ratio must be in (0, 1); got {ratio!r}.")
+    top = penalty_max(full, mixture, grouped)
+    if top <= 0:
+        raise OptionError("the inputs carry no signal at the null model (zero gradient), so "
+                          "no penalty grid can be derived; pass penalties= explicitly.")
+    return penalty_grid(top, int(n_penalties), ratio)
+
+
+def _scoring_blocks(formula, data, opts: FitOptions, folds: int, foldid, holdout):
+    if folds == 0:
+        plan = plan_folds(formula, data, opts, folds=2, seed=opts.seed)
+        # One split: rows of "fold 0" are held out with the requested fraction.
+        n = len(plan.rows)
+        n_out = max(1, int(round(float(holdout) * n)))
+        order = np.random.default_rng([opts.seed_value, 13]).permutation(n)
+        ids = np.ones(n, np.int64)
+        ids[order[:n_out]] = 0
+        plan.fold_ids = ids[None, :]
+        plan.fold_ids_single = True
+        blocks = fold_blocks(formula, data, plan, opts)[:1]
+        return plan, blocks
+    plan = plan_folds(formula, data, opts, folds=folds, foldid=foldid, seed=opts.seed)
+    bar = _progress(opts, len(plan.splits), "fold designs")
+    blocks = fold_blocks(formula, data, plan, opts, bar)
+    if bar is not None:
+        bar.close()
+    return plan, blocks
+
+
+def _scores(data, plan, blocks, fits, per: int, n_grid: int) -> np.ndarray:
+    """Held-out [mean deviance, main metric] per penalty and fold: [n_grid, folds, 2]."""
+    out = np.full((n_grid, len(blocks), 2), np.nan)
+    splits = plan.splits[: len(blocks)]
+    tests = []
+    for (r, k), block in zip(splits, blocks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            X, y, _ = block.evaluate(held_out(data, plan, r, k), unseen="na")
+        tests.append((X, y))
+    for i in range(n_grid):
+        for j, (block, (X, y)) in enumerate(zip(blocks, tests)):
+            fit = fits[i * per + 1 + j]
+            m = block.family.metrics(y, block.family.mean(forward(fit.params, fit.topology, X)))
+            out[i, j] = m["mean_deviance"], m[block.family.main_metric]
+    return out
+
+
+def _table(grid, full_fits: list[DNNFit], scores: np.ndarray, family: Family) -> pd.DataFrame:
+    k = scores.shape[1]
+    se = (scores.std(axis=1, ddof=1) / np.sqrt(k)) if k > 1 else np.full(scores.shape[::2],
+                                                                             np.nan)
+    metric = family.main_metric
+    rows = {
+        "penalty": grid,
+        "df": [_df(f) for f in full_fits],
+        "dev_explained": [f.dev_explained for f in full_fits],
+        "train_deviance": [f.record.deviance for f in full_fits],
+        "cv_mean": scores[:, :, 0].mean(axis=1),
+        "cv_se": se[:, 0],
+        f"{metric}_mean": scores[:, :, 1].mean(axis=1),
+        f"{metric}_se": se[:, 1],
+        "weight_norm": [_kernel_norm(f) for f in full_fits],
+    }
+    return pd.DataFrame(rows)
+
+
+def choose(table: pd.DataFrame) -> tuple[float, float]:
+    """cv.glmnet's choice: the penalty minimising the CV mean, and the largest penalty whose
+    CV mean is within one SE of that minimum."""
+    cvm, cvsd = table["cv_mean"].to_numpy(), table["cv_se"].to_numpy()
+    lam = table["penalty"].to_numpy()
+    i_min = int(np.nanargmin(cvm))
+    bound = cvm[i_min] + (cvsd[i_min] if np.isfinite(cvsd[i_min]) else 0.0)
+    within = np.flatnonzero(cvm <= bound)
+    return float(lam[i_min]), float(lam[within].max())
+
+
+def _first_kernel(fit: DNNFit) -> np.ndarray:
+    return fit.params[first_kernel_name(fit.params)][0]
+
+
+def _df(fit: DNNFit) -> int:
+    """Number of design columns with any non-zero input weight."""
+    return int((np.abs(_first_kernel(fit)).sum(axis=1) > 0).sum())
+
+
+def _kernel_norm(fit: DNNFit) -> float:
+    return float(np.sqrt(sum((v**2).sum() for k, v in fit.params.items()
+                             if k.endswith("/kernel"))))
+
+
+def _term_norms(fits: list[DNNFit], grid) -> pd.DataFrame:
+    """Per formula term: the norm of its design columns' input weights at each penalty."""
+    terms = fits[0].spec.terms()
+    frame = {}
+    for term in dict.fromkeys(terms):
+        cols = [j for j, t in enumerate(terms) if t == term]
+        frame[term] = [float(np.linalg.norm(_first_kernel(f)[cols])) for f in fits]
+    return pd.DataFrame(frame, index=pd.Index(grid, name="penalty"))
+
+
+def _entry(norms: pd.DataFrame) -> pd.DataFrame:
+    """Each term's entry penalty: the largest penalty at which its weights are non-zero."""
+    rows = []
+    for term in norms.columns:
+        active = norms.index[norms[term].to_numpy() > 0]
+        rows.append({"term": term, "entry_penalty": float(active.max()) if len(active)
+                     else float("nan")})
+    frame = pd.DataFrame(rows).sort_values("entry_penalty", ascending=False,
+                                           na_position="last").reset_index(drop=True)
+    frame["order"] = np.arange(1, len(frame) + 1)
+    return frame

@@ -1,0 +1,58 @@
+"""Shared helpers for dlstat's tests.
+
+Nothing here imports TensorFlow: the formula and family tests must run without it, and the
+engine is imported lazily by the fixtures of the modules that train networks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, timeout: float = 120.0, cwd: str | Path | None = None,
+               ) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (the same venv python) with the repository on the
+    path; fail the calling test with its output when it exits non-zero."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                     else "")
+    env["MPLBACKEND"] = "Agg"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout, cwd=str(cwd or REPO), env=env)
+    if proc.returncode != 0:
+        pytest.fail(f"subprocess failed (exit {proc.returncode}):\nSTDOUT:\n{proc.stdout}\n"
+                    f"STDERR:\n{proc.stderr[-4000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def python_runner():
+    """``run_python`` as a fixture (for tests that prefer injection to an import)."""
+    return run_python
+
+
+def small_regression(n: int = 120, seed: int = 1, noise: float = 0.5) -> pd.DataFrame:
+    """A small non-linear regression problem with four numeric predictors (two are noise)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({f"x{j}": rng.normal(size=n) for j in range(1, 5)})
+    df["y"] = np.sin(df["x1"]) + 0.5 * df["x2"] + rng.normal(scale=noise, size=n)
+    return df
+
+
+@pytest.fixture(scope="session")
+def regression_data() -> pd.DataFrame:
+    return small_regression()
