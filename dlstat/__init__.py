@@ -9,8 +9,16 @@ import importlib
 from typing import Any
 
 from .architecture import activation, batchnorm, dense, dropout
-from .errors import (DataError, DivergenceError, DlstatError, FormulaError, ModelFileError,
-                     OptionError, ResponseError, UnseenLevelError)
+from .errors import (
+    DataError,
+    DivergenceError,
+    DlstatError,
+    FormulaError,
+    ModelFileError,
+    OptionError,
+    ResponseError,
+    UnseenLevelError,
+)
 
 __version__ = "0.1.0"
 
@@ -33,6 +41,7 @@ _LAZY = {
     "stratified_kfold": ("validation.folds", "stratified_kfold"),
     "group_kfold": ("validation.folds", "group_kfold"),
     "repeated_kfold": ("validation.folds", "repeated_kfold"),
+    "foldid_folds": ("validation.folds", "foldid_folds"),
 }
 
 
@@ -54,6 +63,6 @@ __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
     "CVResult", "Comparison", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
-    "datasets", "dense", "dnn", "dropout", "group_kfold", "kfold", "load", "partition",
+    "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
 ]

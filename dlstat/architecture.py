@@ -49,7 +49,7 @@ class Activation:
     kind: str = "activation"
 
 
-Layer = Union[Dense, Dropout, BatchNorm, Activation]
+Layer = Union[Dense, Dropout, BatchNorm, Activation]  # noqa: UP007 (a runtime alias)
 
 
 def dense(units: int, activation: str = "relu") -> Dense:

@@ -34,6 +34,12 @@ class Block:
     val_X: np.ndarray | None = None
     val_Y: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    all_X: np.ndarray | None = None  # training + validation rows (for baselines such as GLMs)
+    all_Y: np.ndarray | None = None
+
+    def fitting_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every row the design was learned on, validation rows included."""
+        return (self.X, self.Y) if self.all_X is None else (self.all_X, self.all_Y)
 
     @property
     def width(self) -> int:
@@ -83,6 +89,7 @@ def _hold_out(block: Block, fraction: float, seed: int) -> None:
             f"validation={fraction} of {n} rows leaves {n_val} validation and {n - n_val} "
             "training rows; both need at least one. Use a different fraction or more data."
         )
+    block.all_X, block.all_Y = block.X, block.Y
     order = np.random.default_rng([seed, 7]).permutation(n)
     train, val = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
     block.val_X, block.val_Y = block.X[val], block.Y[val]

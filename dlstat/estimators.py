@@ -324,8 +324,9 @@ def _family_for(n_classes: int) -> str:
 def _require_two_classes(classes) -> None:
     if len(classes) < 2:
         raise ValueError(
-            f"DNNClassifier needs at least two classes to learn; the response has one class "
-            f"({list(classes)[:1]}). Check the labels, or predict a constant without a model."
+            f"DNNClassifier needs at least two classes to learn; the response has "
+            f"{'one class' if len(classes) == 1 else 'no class'} ({list(classes)}). Check the "
+            "labels, or predict a constant without a model."
         )
 
 

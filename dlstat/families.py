@@ -135,6 +135,9 @@ class Family:
             return out
         probs = np.column_stack([1 - mu[:, 0], mu[:, 0]]) if self.name == "binomial" else mu
         truth = y[:, 0].astype(int) if self.name == "binomial" else y.argmax(axis=1)
+        if not np.isfinite(probs).all():
+            return {**out, **{k: float("nan") for k in ("accuracy", "log_loss", "brier",
+                                                        "auc")}}
         out["accuracy"] = float((probs.argmax(axis=1) == truth).mean())
         out["log_loss"] = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], _EPS, 1)).mean())
         onehot = np.eye(probs.shape[1])[truth]

@@ -196,7 +196,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
         total = tf.zeros_like(penalty)
         if optimizer == "adamw":  # AdamW applies the L2 part as decoupled weight decay instead
             return total
-        for i, name in enumerate(names):
+        for i in range(len(names)):
             if penalised[i]:
                 total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(tf.square(P[i]), [1, 2])
         return total

@@ -112,12 +112,16 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     bar = _progress(base, len(plan.splits) * (1 + len(models)), "compare")
     blocks = fold_blocks(formula, data, plan, base, bar)
     tests = []
+    notes = list(plan.notes)
     for (r, k), block in zip(plan.splits, blocks):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             X, y, _ = block.evaluate(held_out(data, plan, r, k), unseen="na")
         tests.append((X, y))
-        for name, mu in (("null", null_means(block, len(X))), ("glm", glm_means(block, X))):
+        glm_mu, note = glm_means(block, X)
+        if note and note not in notes:
+            notes.append(note)
+        for name, mu in (("null", null_means(block, len(X))), ("glm", glm_mu)):
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
                          **block.family.metrics(y, mu)})
     for name, extra in models.items():
@@ -136,8 +140,12 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
                 bar.update(1)
     if bar is not None:
         bar.close()
-    call = call_text("compare", formula, base, extra=f"folds={folds}")
-    return Comparison(call, plan.family, pd.DataFrame(rows), plan.notes)
+    call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
+    return Comparison(call, plan.family, pd.DataFrame(rows), notes)
+
+
+def _folds_text(folds: int, foldid: Any) -> str:
+    return "foldid=<given>" if foldid is not None else f"folds={folds}"
 
 
 def _same_design(a: FitOptions, b: FitOptions) -> bool:

@@ -119,7 +119,8 @@ class CVResult:
 
     @property
     def summary_table(self) -> pd.DataFrame:
-        """mean, sd and standard error (sd/√folds, as cv.glmnet) of every metric."""
+        """mean, sd and standard error of every metric over the fold rows: SE = sd/√(number
+        of fold fits) — cv.glmnet's sd/√k for one repeat."""
         cols = [c for c in self.metrics.columns if c not in ("repeat", "fold", "n_train",
                                                              "n_test", "n_unpredicted")]
         values = self.metrics[cols]
@@ -159,7 +160,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     blocks = fold_blocks(formula, data, plan, opts, bar)
     if bar is not None:
         bar.close()
-    call = call_text("cv_dnn", formula, opts, extra=f"folds={folds}")
+    call = call_text("cv_dnn", formula, opts,
+                     extra="foldid=<given>" if foldid is not None else f"folds={folds}")
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)

@@ -6,8 +6,9 @@ also works as a scikit-learn splitter (``split``/``get_n_splits``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ class Folds:
         """Fold ids ``[repeats, n]`` for ``n`` rows."""
         if self.foldid is not None:
             return _given(self.foldid, n)[None, :]
+        if self.stratify is not None and self.groups is not None:
+            raise OptionError("give stratify or groups, not both: folds cannot both keep "
+                              "groups whole and balance classes exactly.")
         k = _check_k(self.n_folds, n)
         if not isinstance(self.repeats, (int, np.integer)) or self.repeats < 1:
             raise OptionError(f"repeats must be a whole number >= 1; got {self.repeats!r}.")
@@ -52,7 +56,10 @@ class Folds:
             if self.groups is not None:
                 out[r] = _grouped(_labels(self.groups, n, "groups"), k, rng)
             elif self.stratify is not None:
-                out[r] = _stratified(_labels(self.stratify, n, "stratify"), k, rng)
+                names = pd.factorize(pd.Series(np.asarray(self.stratify, dtype=object)),
+                                     sort=True)[1]
+                out[r] = _stratified(_labels(self.stratify, n, "stratify"), k, rng,
+                                     list(names))
             else:
                 out[r] = rng.permutation(np.arange(n) % k)
         return out
@@ -119,14 +126,15 @@ def _labels(values: Any, n: int, what: str) -> np.ndarray:
     return pd.factorize(pd.Series(arr), sort=True)[0]
 
 
-def _stratified(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def _stratified(labels: np.ndarray, k: int, rng: np.random.Generator,
+                names: list) -> np.ndarray:
     counts = np.bincount(labels)
     small = np.flatnonzero(counts < k)
     if len(small):
         raise OptionError(
             f"stratified {k}-fold needs at least {k} rows of every class; class(es) "
-            f"{small.tolist()} have {counts[small].tolist()} rows. Use fewer folds or no "
-            "stratification."
+            f"{[names[i] for i in small]} have {counts[small].tolist()} rows. Use fewer folds "
+            "or no stratification."
         )
     out = np.empty(len(labels), np.int64)
     offset = 0

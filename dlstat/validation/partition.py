@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, OptionError
+from ..errors import DataError, OptionError, OptionTypeError
 from .folds import _labels
 
 
@@ -38,7 +38,10 @@ def partition(data: pd.DataFrame, validation: float = 0.2, test: float = 0.2,
     if not isinstance(data, pd.DataFrame) or len(data) == 0:
         raise DataError("partition() needs a non-empty pandas DataFrame.")
     for name, frac in (("validation", validation), ("test", test)):
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)):
+            raise OptionTypeError(f"{name} must be a number (a fraction in [0, 1)); got "
+                                  f"{frac!r}.")
+        if not 0 <= frac < 1:
             raise OptionError(f"{name} must be a fraction in [0, 1); got {frac!r}.")
     if validation + test >= 1:
         raise OptionError(
@@ -49,29 +52,63 @@ def partition(data: pd.DataFrame, validation: float = 0.2, test: float = 0.2,
         if col is not None and col not in data.columns:
             raise DataError(f"{name}={col!r} is not a column of the data; columns are "
                             f"{list(map(str, data.columns))[:12]}.")
+    if stratify is not None and groups is not None:
+        raise OptionError("give stratify= or groups=, not both: a partition cannot both keep "
+                          "groups whole and balance classes exactly.")
     n = len(data)
     rng = np.random.default_rng([0 if seed is None else int(seed), 5])
-    part = np.zeros(n, np.int64)  # 0 train, 1 validation, 2 test
+    targets = np.array([n - round(validation * n) - round(test * n), round(validation * n),
+                        round(test * n)], dtype=float)
     if groups is not None:
-        labels = _labels(data[groups].to_numpy(), n, "groups")
-        sizes = np.bincount(labels)
-        order = rng.permutation(len(sizes))
-        cum = np.cumsum(sizes[order]) / n
-        group_part = np.where(cum <= test + 1e-12, 2, np.where(cum <= test + validation + 1e-12,
-                                                                1, 0))
-        mapping = np.empty(len(sizes), np.int64)
-        mapping[order] = group_part
-        part = mapping[labels]
+        part = _group_parts(_labels(data[groups].to_numpy(), n, "groups"), targets, rng)
     else:
         strata = (_labels(data[stratify].to_numpy(), n, "stratify") if stratify is not None
                   else np.zeros(n, np.int64))
-        for c in np.unique(strata):
-            rows = rng.permutation(np.flatnonzero(strata == c))
-            n_test = int(round(test * len(rows)))
-            n_val = int(round(validation * len(rows)))
-            part[rows[:n_test]] = 2
-            part[rows[n_test:n_test + n_val]] = 1
+        part = _stratified_parts(strata, targets, rng)
     if not (part == 0).any():
         raise DataError("the partition left no training rows; use smaller fractions or more data.")
     return Partition(data.iloc[np.flatnonzero(part == 0)], data.iloc[np.flatnonzero(part == 1)],
                      data.iloc[np.flatnonzero(part == 2)])
+
+
+def _stratified_parts(strata: np.ndarray, targets: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Parts per row: overall sizes as ``targets``, each class shared out in proportion
+    (largest remainder, ties at random), so small classes do not round parts away."""
+    counts = np.bincount(strata)
+    share = counts[:, None] * targets[None, :] / targets.sum()  # [classes, 3]
+    alloc = np.floor(share).astype(np.int64)
+    for j in (1, 2, 0):
+        missing = int(targets[j]) - alloc[:, j].sum()
+        room = counts - alloc.sum(axis=1)
+        order = np.lexsort((rng.random(len(counts)), -(share[:, j] - alloc[:, j])))
+        for c in order:
+            if missing <= 0:
+                break
+            if room[c] > 0:
+                alloc[c, j] += 1
+                room[c] -= 1
+                missing -= 1
+    alloc[:, 0] = counts - alloc[:, 1] - alloc[:, 2]
+    part = np.zeros(len(strata), np.int64)
+    for c in range(len(counts)):
+        rows = rng.permutation(np.flatnonzero(strata == c))
+        part[rows[: alloc[c, 2]]] = 2
+        part[rows[alloc[c, 2]: alloc[c, 2] + alloc[c, 1]]] = 1
+    return part
+
+
+def _group_parts(labels: np.ndarray, targets: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Whole groups into parts: largest groups first (ties at random), each into the part
+    furthest below its target size."""
+    sizes = np.bincount(labels)
+    order = rng.permutation(len(sizes))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    filled = np.zeros(3)
+    part_of = np.zeros(len(sizes), np.int64)
+    for g in order:
+        j = int(np.argmax(targets - filled))
+        part_of[g] = j
+        filled[j] += sizes[g]
+    return part_of[labels]
