@@ -9,7 +9,7 @@ deviance).  All of them — folds × penalties + penalties — train in one stac
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -156,7 +156,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     per = len(all_blocks)
     full_fits = [fits[i * per] for i in range(len(grid))]
     for fit, lam in zip(full_fits, grid):
-        fit.options.penalty = float(lam)
+        fit.options = replace(opts, penalty=float(lam), verbose=0)
+        fit.call = call_text("dnn", formula, fit.options)
     scores = _scores(data, plan, blocks, fits, per, len(grid))
     table = _table(grid, full_fits, scores, full.family)
     pmin, p1se = choose(table)
