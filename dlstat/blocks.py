@@ -67,7 +67,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     """Build the design and family on ``data`` and split off validation rows if asked."""
     design = build_design(formula, data, na_action=opts.na_action,
                           center_inputs=bool(opts.layers) or None)
-    fam, reason = make_family(family or opts.family, design.response, levels=levels)
+    fam, reason = make_family(family or opts.family, design.response, levels=levels,
+                              intercept=design.spec.intercept)
     notes = list(design.notes)
     if reason:
         notes.insert(0, f"family chosen from the response: {reason}.")

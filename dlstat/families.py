@@ -141,7 +141,9 @@ class Family:
         out["accuracy"] = float((probs.argmax(axis=1) == truth).mean())
         out["log_loss"] = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], _EPS, 1)).mean())
         onehot = np.eye(probs.shape[1])[truth]
-        out["brier"] = float(((probs - onehot) ** 2).sum(axis=1).mean())
+        # Binary Brier score is mean((p - y)^2) as in scikit-learn; multiclass sums over classes.
+        out["brier"] = float(((mu[:, 0] - y[:, 0]) ** 2).mean() if self.name == "binomial"
+                             else ((probs - onehot) ** 2).sum(axis=1).mean())
         aucs = [_auc(onehot[:, k], probs[:, k]) for k in range(probs.shape[1])]
         out["auc"] = aucs[1] if self.name == "binomial" else float(np.nanmean(aucs))
         return out
@@ -171,8 +173,8 @@ class Family:
         )
 
 
-def make_family(family: str | None, response: pd.DataFrame,
-                levels: list[Any] | None = None) -> tuple[Family, str | None]:
+def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | None = None,
+                intercept: bool = True) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
     ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold).
@@ -196,8 +198,9 @@ def make_family(family: str | None, response: pd.DataFrame,
                 f"{y.min():g}. Use family='gaussian' or shift the response."
             )
         if family == "gaussian":
-            center = y.mean(axis=0)
-            scale = y.std(axis=0)
+            # Without an intercept the model must not gain one through centring y.
+            center = y.mean(axis=0) if intercept else np.zeros(y.shape[1])
+            scale = np.sqrt(((y - y.mean(axis=0)) ** 2).mean(axis=0))
             scale = np.where(scale > 0, scale, 1.0)
             return Family(family, outputs, None, center, scale), reason
         return Family(family, outputs), reason

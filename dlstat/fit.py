@@ -115,8 +115,8 @@ class DNNFit:
 
         Without hidden layers the network is a GLM: one row per coefficient on the original
         scale of the design (``term``, ``estimate``).  Otherwise one row per design column with
-        the norm of its outgoing first-layer weights (``norm``, on the standardised scale) —
-        the inputs the network uses — followed by one row per layer.
+        the norm of its outgoing first-layer weights (``norm``, on the standardised scale) and
+        how many of them are non-zero — the inputs the network uses.
         """
         if not self.topology.layers:
             return self._glm_coefficients()
@@ -143,7 +143,9 @@ class DNNFit:
         outs = self.family.levels if self.family.name == "multinomial" else self.family.outputs
         rows = []
         for k, out in enumerate(outs):
-            rows.append({"response": str(out), "term": "(Intercept)", "estimate": intercept[k]})
+            if self.spec.intercept:
+                rows.append({"response": str(out), "term": "(Intercept)",
+                             "estimate": intercept[k]})
             rows += [{"response": str(out), "term": c, "estimate": slope[j, k]}
                      for j, c in enumerate(self.spec.display_columns)]
         frame = pd.DataFrame(rows)
@@ -156,7 +158,8 @@ class DNNFit:
                               "use tidy() for a network's input weights.")
         t = self._glm_coefficients()
         if "response" in t:
-            return t.pivot(index="term", columns="response", values="estimate")
+            wide = t.pivot(index="term", columns="response", values="estimate")
+            return wide.loc[t["term"].unique(), t["response"].unique()]
         return pd.Series(t["estimate"].to_numpy(), index=t["term"], name="estimate")
 
     def glance(self) -> pd.DataFrame:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages (data, and R for the R side), a virtual environment in
-# .venv, and dlstat installed into it in editable mode with its development extras.
+# Idempotent set-up: Debian packages (Fashion-MNIST; R with glmnet, reticulate and testthat for
+# the R package and the glmnet comparisons), a virtual environment in .venv, and dlstat installed
+# into it in editable mode with its CPU TensorFlow, R-bridge and development extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist)
+apt_packages=(dataset-fashion-mnist r-base-core r-cran-glmnet r-cran-reticulate r-cran-testthat
+              r-cran-generics r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -18,5 +20,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,dev]"
+.venv/bin/python -m pip install -q -e ".[cpu,dev,r]"
 .venv/bin/python -c "import dlstat, sys; print('dlstat', dlstat.__version__, 'ready in .venv')"

@@ -448,6 +448,16 @@ def test_missing_values_in_new_data_are_flagged_not_dropped(spec, mixed):
     assert X.shape == (4, spec.n_columns)
 
 
+def test_non_finite_transform_in_new_data_gives_an_na_row_with_a_warning(num):
+    d = build_design("y ~ log(x) + z", num)
+    new = num.iloc[:4].copy()
+    new["x"] = [1.0, -1.0, 2.0, 0.0]  # log(-1) is NaN, log(0) is -inf
+    with pytest.warns(UserWarning, match="non-finite"):
+        X, ok = d.spec.design(new)
+    assert ok.tolist() == [True, False, True, False]
+    assert X.shape == (2, 2) and np.isfinite(X).all()
+
+
 def test_replay_follows_the_new_rows_order(spec, mixed):
     shuffled = mixed.sample(frac=1.0, random_state=3)
     Xs, ok = spec.design(shuffled)
@@ -622,3 +632,9 @@ def test_formula_layer_never_imports_tensorflow(python_runner):
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
     """)
     assert proc.stdout.strip() == "[]"
+
+
+def test_constant_column_note_names_the_column_plainly(num):
+    d = build_design("y ~ x + one", num.assign(one=1.0))
+    notes = [n for n in d.notes if "constant" in n]
+    assert notes == ["design column 'one' is constant in the training data."]

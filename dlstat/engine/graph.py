@@ -292,7 +292,9 @@ def _build(job: StackJob, names: tuple[str, ...]):
             for s in tf.range(steps):
                 ib = idx_e[:, s * batch:(s + 1) * batch]
                 wb = w_e[:, s * batch:(s + 1) * batch]
-                counter += 1
+                # Dropout masks depend on (epoch, step) only, not on the stack's longest
+                # network, so a network's numbers are the same alone or in any stack.
+                counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
                 with tf.GradientTape() as tape:
                     tape.watch(P)
                     eta, moving = forward(P, tf.gather(X, ib), True, seeds, counter, wb)

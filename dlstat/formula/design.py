@@ -76,7 +76,7 @@ class DesignSpec:
                 "add them (with the same names) before predicting."
             )
         frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what)
-        complete = frame.notna().all(axis=1).to_numpy()
+        complete = frame.notna().all(axis=1).to_numpy().copy()
         X = self._matrix(frame.loc[complete])
         finite = np.isfinite(X).all(axis=1)
         if not finite.all():
@@ -196,7 +196,7 @@ def build_design(
     mean = X.mean(axis=0) if center else np.zeros(X.shape[1])
     sd = np.sqrt(((X - mean) ** 2).mean(axis=0)) if X.shape[0] else np.ones(X.shape[1])
     constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    for name in np.asarray(columns)[constant]:
+    for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
     sd = np.where(constant, 1.0, sd)
     spec = DesignSpec(

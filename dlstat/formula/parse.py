@@ -129,6 +129,7 @@ def _expand_dot(
             f"'.' in {formula!r} stands for all columns except the response, but the data has "
             "no other column. Add predictors to the data."
         )
+    _refuse_unsafe([Token("NAME", c, 0, quoted=True) for c in others], formula)
     out: list[Token] = []
     for tok in rhs:
         if tok.kind != "DOT":
@@ -241,7 +242,12 @@ def _column(tok: Token, columns: list[str], formula: str) -> str:
 
 def _refuse_unsafe(tokens: list[Token], formula: str) -> None:
     for tok in tokens:
-        if tok.kind != "NAME" or tok.quoted:
+        if tok.kind == "NAME" and tok.quoted and ("`" in tok.text or "\\" in tok.text):
+            raise FormulaError(
+                f"column name {tok.text!r} contains a backquote or backslash, which cannot be "
+                "quoted safely in a formula. Rename the column."
+            )
+        if tok.kind != "NAME" or tok.quoted or tok.text in CONSTANTS:
             continue
         word = tok.text
         parts = word.split(".")

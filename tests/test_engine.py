@@ -1,0 +1,290 @@
+"""The training engine: determinism, early stopping, regularisation layers, optimizers, L1
+zeros, stacked training, divergence and option checking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dlstat as dl
+from dlstat.errors import DivergenceError, DlstatError, OptionError, OptionTypeError
+
+BASE = dict(hidden=(8,), epochs=15)  # one traced configuration shared by many tests
+
+
+def noisy(n: int = 120, seed: int = 1, signal: bool = True) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({f"x{j}": rng.normal(size=n) for j in range(1, 5)})
+    df["y"] = (np.sin(df["x1"]) + 0.5 * df["x2"] if signal else 0.0) + \
+        rng.normal(scale=0.5 if signal else 1.0, size=n)
+    return df
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return noisy()
+
+
+# --------------------------------------------------------------------------------------------
+# seeds
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def seeded(data):
+    return [dl.dnn("y ~ .", data, seed=s, **BASE) for s in (5, 5, 6)]
+
+
+def test_same_seed_gives_bit_identical_fits(seeded, data):
+    a, b, _ = seeded
+    assert np.array_equal(a.predict(data).to_numpy(), b.predict(data).to_numpy())
+    for k in a.params:
+        assert np.array_equal(a.params[k], b.params[k]), k
+    assert np.array_equal(a.history["loss"].to_numpy(), b.history["loss"].to_numpy())
+
+
+def test_different_seeds_differ(seeded, data):
+    a, _, c = seeded
+    assert not np.allclose(a.predict(data).to_numpy(), c.predict(data).to_numpy())
+
+
+def test_default_seed_is_reproducible(data):
+    a = dl.dnn("y ~ .", data, **BASE)
+    b = dl.dnn("y ~ .", data, **BASE)
+    assert np.array_equal(a.predict(data).to_numpy(), b.predict(data).to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# early stopping
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stopped():
+    df = noisy(seed=11, signal=False)  # pure noise: validation loss soon rises
+    fit = dl.dnn("y ~ .", df, hidden=(8,), learning_rate=0.03, epochs=300, validation=0.3,
+                 early_stopping=5, seed=1)
+    return fit
+
+
+def test_early_stopping_stops_before_max_epochs(stopped):
+    r = stopped.record
+    assert r.epochs_run < 300
+    assert len(stopped.history) == r.epochs_run
+    assert 1 <= r.best_epoch <= r.epochs_run
+    # stops after `patience` epochs without improvement
+    assert r.epochs_run == r.best_epoch + 5
+
+
+def test_best_epoch_has_the_minimal_validation_loss(stopped):
+    v = stopped.history["val_loss"].to_numpy()
+    assert np.isfinite(v).all()
+    assert v[stopped.record.best_epoch - 1] == v.min()
+    assert int(np.argmin(v)) + 1 == stopped.record.best_epoch
+    assert stopped.glance().iloc[0]["best_epoch"] == stopped.record.best_epoch
+
+
+def test_early_stopping_restores_the_best_weights(stopped):
+    v = stopped.history["val_loss"].to_numpy()
+    r = stopped.record
+    # validation loss of the returned weights (mean deviance / 2 on the standardised scale)
+    returned = r.metrics["validation"]["mean_deviance"] / (2 * stopped.family.y_scale[0] ** 2)
+    np.testing.assert_allclose(returned, v[r.best_epoch - 1], rtol=1e-4)
+    assert not np.isclose(returned, v[-1], rtol=1e-4)  # not the last epoch's weights
+
+
+def test_early_stopping_needs_validation(data):
+    with pytest.raises(OptionError, match="validation"):
+        dl.dnn("y ~ .", data, early_stopping=3)
+
+
+# --------------------------------------------------------------------------------------------
+# dropout, batch normalisation, max-norm
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def regularised(data):
+    kw = dict(hidden=(8,), dropout=0.3, batchnorm=True, max_norm=1.0, epochs=20)
+    return [dl.dnn("y ~ .", data, seed=s, **kw) for s in (1, 1)]
+
+
+def test_dropout_batchnorm_max_norm_train_and_predict_finite(regularised, data):
+    fit = regularised[0]
+    p = fit.predict(data)
+    assert np.isfinite(p).all()
+    assert np.isfinite(fit.history["loss"]).all()
+    assert fit.history["loss"].iloc[-1] < fit.history["loss"].iloc[0]
+    np.testing.assert_array_equal(p, fit.predict(data))  # no dropout at prediction
+
+
+def test_max_norm_bounds_each_units_incoming_weights(regularised):
+    fit = regularised[0]
+    for name, W in fit.params.items():
+        if name.endswith("/kernel"):
+            norms = np.linalg.norm(W[0], axis=0)
+            assert (norms <= 1.0 + 1e-5).all(), (name, norms)
+
+
+def test_batchnorm_moving_statistics_are_learned(regularised):
+    fit = regularised[0]
+    mean = [v for k, v in fit.params.items() if k.endswith("moving_mean")]
+    var = [v for k, v in fit.params.items() if k.endswith("moving_var")]
+    assert mean and var
+    assert np.abs(mean[0]).max() > 0 and not np.allclose(var[0], 1.0)
+    assert (var[0] > 0).all()
+
+
+def test_dropout_masks_repeat_with_the_seed(regularised, data):
+    a, b = regularised
+    assert np.array_equal(a.predict(data).to_numpy(), b.predict(data).to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# optimizers
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "adadelta",
+                                       "rmsprop", "adam", "adamw", "lbfgs"])
+def test_every_optimizer_reduces_the_training_loss(data, optimizer):
+    fit = dl.dnn("y ~ .", data, hidden=(8,), optimizer=optimizer, epochs=15, seed=3)
+    loss = fit.history["loss"].to_numpy()
+    assert np.isfinite(loss).all()
+    assert loss[-1] < 0.95 * loss[0], (optimizer, loss)
+    assert np.isfinite(fit.predict(data)).all()
+    assert fit.options.optimizer == optimizer
+
+
+# --------------------------------------------------------------------------------------------
+# penalties
+# --------------------------------------------------------------------------------------------
+def test_l1_penalty_gives_exact_zeros(data):
+    lasso = dl.dnn("y ~ .", data, hidden=(8,), epochs=30, penalty=1.0, mixture=1, seed=2,
+                   learning_rate=0.01)
+    W = lasso.params["dense0/kernel"][0]
+    assert (W == 0).sum() > 0
+    ridge = dl.dnn("y ~ .", data, hidden=(8,), epochs=30, penalty=1.0, mixture=0, seed=2,
+                   learning_rate=0.01)
+    assert (ridge.params["dense0/kernel"][0] != 0).all()  # ridge shrinks, never zeroes
+    assert (lasso.tidy()["nonzero"] < 8).any()
+
+
+def test_huge_l1_penalty_zeroes_a_glm(data):
+    fit = dl.dnn("y ~ .", data, hidden=(), optimizer="lbfgs", penalty=100.0, mixture=1)
+    assert (fit.params["output/kernel"] == 0).all()
+    np.testing.assert_allclose(fit.predict(data), data["y"].mean(), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# stacked training: each network as if trained alone
+# --------------------------------------------------------------------------------------------
+def _stack_vs_alone(layers, dropout_label):
+    from dlstat.engine import StackJob, Topology, train_stack
+
+    rng = np.random.default_rng(0)
+    n = 90
+    X = rng.normal(size=(n, 3))
+    Y = X[:, :1] - 0.5 * X[:, 1:2] ** 2 + 0.3 * rng.normal(size=(n, 1))
+    sizes = [40, 60, 75]  # each network trains on its own rows, of different numbers
+    tw = np.zeros((3, n))
+    for m, s in enumerate(sizes):
+        tw[m, rng.permutation(n)[:s]] = 1.0
+    vw = (tw == 0).astype(float)
+    per_net = dict(penalty=np.array([0.0, 0.01, 0.1]), mixture=np.array([0.0, 0.5, 1.0]),
+                   learning_rate=np.array([0.01, 0.005, 0.02]), seeds=np.array([1, 2, 3]))
+    common = dict(topology=Topology(3, layers, 1), family="gaussian", X=X, Y=Y,
+                  output_bias=np.zeros(1), optimizer="adam", epochs=15, batch_size=16)
+    stack = train_stack(StackJob(train_weights=tw, val_weights=vw, **per_net, **common))
+    for m in range(3):
+        alone = train_stack(StackJob(train_weights=tw[m:m + 1], val_weights=vw[m:m + 1],
+                                     **{k: v[m:m + 1] for k, v in per_net.items()}, **common))
+        for k in stack.params:
+            np.testing.assert_allclose(stack.params[k][m], alone.params[k][0], atol=1e-5,
+                                       err_msg=f"{dropout_label}: network {m}, {k}")
+        np.testing.assert_allclose(stack.loss[:, m], alone.loss[:, 0], atol=1e-5)
+        np.testing.assert_allclose(stack.val_loss[:, m], alone.val_loss[:, 0], atol=1e-5)
+        assert stack.epochs_run[m] == alone.epochs_run[0]
+
+
+def test_stack_of_three_equals_training_each_alone():
+    from dlstat.architecture import Dense
+
+    _stack_vs_alone((Dense(8, "tanh"),), "no dropout")
+
+
+def test_stack_of_three_with_dropout_equals_training_each_alone():
+    """Dropout masks must not depend on the other networks of the stack (the engine's
+    documented promise), even when the networks have different numbers of training rows."""
+    from dlstat.architecture import Dense, Dropout
+
+    _stack_vs_alone((Dense(8, "tanh"), Dropout(0.3)), "dropout")
+
+
+# --------------------------------------------------------------------------------------------
+# divergence
+# --------------------------------------------------------------------------------------------
+def test_huge_learning_rate_raises_divergence_error(data):
+    with pytest.raises(DivergenceError) as err:
+        dl.dnn("y ~ .", data, hidden=(8,), optimizer="sgd", learning_rate=1e6, epochs=15)
+    msg = str(err.value)
+    assert "smaller learning_rate" in msg and "1e+06" in msg
+    assert isinstance(err.value, dl.DlstatError)
+
+
+# --------------------------------------------------------------------------------------------
+# option checking
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("options,shown", [
+    (dict(optimizer="foo"), "'foo'"),
+    (dict(epochs=0), "0"),
+    (dict(epochs=-3), "-3"),
+    (dict(epochs=2.5), "2.5"),
+    (dict(epochs="10"), "'10'"),
+    (dict(dropout=1.5), "1.5"),
+    (dict(dropout=-0.1), "-0.1"),
+    (dict(hidden=(0,)), "0"),
+    (dict(hidden=(8, -2)), "-2"),
+    (dict(hidden=(2.5,)), "2.5"),
+    (dict(hidden="32"), "'32'"),
+    (dict(mixture=2), "2"),
+    (dict(mixture=-0.5), "-0.5"),
+    (dict(penalty=-1), "-1"),
+    (dict(penalty="big"), "'big'"),
+    (dict(penalty=float("nan")), "nan"),
+    (dict(validation=1.2), "1.2"),
+    (dict(validation=0), "0"),
+    (dict(validation="half"), "'half'"),
+    (dict(learning_rate=0), "0"),
+    (dict(learning_rate=-0.1), "-0.1"),
+    (dict(batch_size=0), "0"),
+    (dict(max_norm=0), "0"),
+    (dict(seed=-1), "-1"),
+    (dict(seed=1.5), "1.5"),
+    (dict(activation="swish2"), "'swish2'"),
+    (dict(family="gamma"), "'gamma'"),
+    (dict(na_action="drop"), "'drop'"),
+    (dict(unseen="ignore"), "'ignore'"),
+    (dict(batchnorm="yes"), "'yes'"),
+    (dict(test=[1, 2]), "list"),
+    (dict(optimizer="lbfgs", dropout=0.2), "dropout"),
+    (dict(epoch=5), "'epoch'"),
+    (dict(hiden=(4,)), "'hiden'"),
+])
+def test_bad_options_raise_naming_the_value(data, options, shown):
+    with pytest.raises((OptionError, OptionTypeError)) as err:
+        dl.dnn("y ~ .", data, **options)
+    assert isinstance(err.value, dl.DlstatError)
+    assert shown in str(err.value), str(err.value)
+
+
+def test_unknown_option_suggests_the_right_name(data):
+    with pytest.raises(OptionTypeError, match="did you mean 'epochs'"):
+        dl.dnn("y ~ .", data, epoch=5)
+
+
+def test_option_error_classes():
+    assert issubclass(OptionError, DlstatError) and issubclass(OptionError, ValueError)
+    assert issubclass(OptionTypeError, DlstatError) and issubclass(OptionTypeError, TypeError)
+    assert issubclass(DivergenceError, DlstatError)
+
+
+def test_full_batch_training(data):
+    fit = dl.dnn("y ~ .", data, hidden=(8,), batch_size=None, epochs=30, learning_rate=0.01,
+                 seed=3)
+    loss = fit.history["loss"].to_numpy()
+    assert np.isfinite(loss).all() and loss[-1] < loss[0]
+    assert "full batch" in str(fit.summary())
