@@ -18,6 +18,17 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The on-disk graph cache is tested on its own (test_graph_cache.py); elsewhere it would only
+# add save time to a fresh CI machine.
+os.environ.setdefault("DLSTAT_GRAPH_CACHE", "0")
+
+
+def require(module: str):
+    """Import ``module``; skip when absent on a developer's machine, fail in CI (CI=true),
+    where every optional part (R, rpy2, glmnet) is installed and must be tested."""
+    if os.environ.get("CI", "").lower() == "true":
+        return __import__(module)
+    return pytest.importorskip(module)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -149,17 +149,14 @@ def test_input_sparsity_refuses_lbfgs():
 
 # -- agreement with R's glmnet (Debian's r-cran-glmnet, through rpy2) --------------------------
 
-rpy2 = pytest.importorskip("rpy2")
-
-
 @pytest.fixture(scope="module")
 def r():
+    from conftest import require
+
+    require("rpy2")
     import rpy2.robjects as ro
 
-    try:
-        ro.r("suppressMessages(library(glmnet))")
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"R package glmnet is not available: {exc}")
+    ro.r("suppressMessages(library(glmnet))")
     ro.r("X <- as.matrix(mtcars[, -1]); y <- mtcars$mpg;"
          "Xb <- as.matrix(mtcars[, c('mpg', 'wt', 'hp', 'disp', 'qsec')]); yb <- mtcars$am")
     return ro

@@ -116,7 +116,9 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
            job.shuffle, job.max_norm is not None, job.group_inputs, names)
     if key not in _CACHE:
-        _CACHE[key] = _build(job, names)
+        from .cache import cached_function
+
+        _CACHE[key] = cached_function(tf_module(), key, lambda: _build(job, names))
     return _CACHE[key]
 
 
