@@ -24,6 +24,7 @@ the R side raises them as R conditions with dlstat's message and no Python trace
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +50,7 @@ def column_from_r(col: dict[str, Any]) -> Any:
     kind = col.get("type")
     data = col.get("data", b"")
     if kind == "double":
-        return np.frombuffer(data, dtype=np.float64).copy()
+        return _doubles(data)
     if kind in ("integer", "logical", "character", "factor"):
         codes = np.frombuffer(data, dtype=np.int32)
         if kind == "integer":
@@ -65,17 +66,26 @@ def column_from_r(col: dict[str, Any]) -> Any:
             return pd.Categorical.from_codes(codes.astype(np.int64), categories=levels,
                                              ordered=bool(col.get("ordered", False)))
         values = np.asarray(levels + [None], dtype=object)[codes]
-        return pd.array(values) if levels else values
+        # pandas' default string dtype (inferred), as read_csv would give; NA → missing.
+        return pd.Series(values, copy=False).array if levels else values
     if kind == "Date":
-        days = np.frombuffer(data, dtype=np.float64)
+        days = _doubles(data)
         return pd.to_datetime(days * 86400.0, unit="s").array
     if kind == "POSIXct":
-        seconds = np.frombuffer(data, dtype=np.float64)
+        seconds = _doubles(data)
         stamps = pd.to_datetime(seconds, unit="s", utc=True)
         tz = col.get("tz") or "UTC"
         return stamps.tz_convert(tz).array
     raise DataError(f"column type {kind!r} cannot be passed to dlstat; use numeric, integer, "
                     "logical, character, factor, Date or POSIXct columns.")
+
+
+def _doubles(data: Any) -> np.ndarray:
+    """Doubles from R; R's NA is a signalling NaN, replaced by a quiet one so that arithmetic
+    on the column does not warn."""
+    values = np.frombuffer(data, dtype=np.float64).copy()
+    values[np.isnan(values)] = np.nan
+    return values
 
 
 def frame_from_r(spec: dict[str, Any]) -> pd.DataFrame:
@@ -183,8 +193,8 @@ def _bytes(values: np.ndarray) -> bytearray:
 
 
 def _epoch_seconds(s: pd.Series) -> np.ndarray:
-    values = s.to_numpy(dtype="datetime64[ns]")
-    out = values.astype(np.int64).astype(np.float64) / 1e9
+    values = s.to_numpy(dtype="datetime64[us]")  # microseconds: ±290,000 years
+    out = values.astype(np.int64).astype(np.float64) / 1e6
     out[np.isnat(values)] = np.nan
     return out
 
@@ -256,6 +266,7 @@ def _hidden(value: Any) -> Any:
 
 def rcall(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """Run bridge function ``name``; errors and warnings come back as data (see module doc)."""
+    quiet_tensorflow()
     fn = _FUNCTIONS.get(name)
     if fn is None:
         return {"ok": False, "type": "AttributeError", "dlstat": False,
@@ -275,6 +286,11 @@ def rcall(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
                 and text not in messages):
             messages.append(text)
     return {"ok": True, "value": value, "warnings": messages}
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's Python logger (retracing notices and the like) out of the R console."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def error_message(exc: BaseException) -> str:
@@ -484,7 +500,8 @@ def dtypes(data: Any) -> dict[str, Any]:
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (fit, describe, predict, summary, tidy, glance, coef, augment, save,
-                            load, cv, path, path_refit, compare, partition, fashion_mnist,
+                            load, cv, path, path_parts, path_refit, compare, partition,
+                            fashion_mnist,
                             roundtrip, dtypes)
 }
 

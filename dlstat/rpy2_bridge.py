@@ -470,6 +470,7 @@ def _entry(op: Any, released: Any = None, *args: Any) -> Any:
     import warnings
 
     op = str(_scalar(_py(op)))
+    rbridge.quiet_tensorflow()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist r-base-core r-cran-glmnet r-cran-reticulate r-cran-testthat
-              r-cran-generics r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown)
+apt_packages=(dataset-fashion-mnist r-base-core r-base-dev r-cran-glmnet r-cran-reticulate
+              r-cran-testthat r-cran-generics r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown
+              pandoc)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,187 @@
+# The R <-> Python boundary.  No NumPy conversion happens here (reticulate builds may not match
+# the installed NumPy): columns travel as raw bytes (writeBin of doubles or 32-bit integers),
+# strings and factors as integer codes plus a list of levels.  dlstat/rbridge.py is the other
+# half and documents the format.
+
+.encode_frame <- function(data, what = "data") {
+  if (!is.data.frame(data)) {
+    .abort("%s must be a data frame; got an object of class %s. Convert it with as.data.frame().",
+           what, paste(class(data), collapse = "/"))
+  }
+  names <- names(data)
+  columns <- vector("list", length(data))
+  for (j in seq_along(data)) {
+    columns[[j]] <- .encode_column(data[[j]], names[[j]], what)
+  }
+  rownames <- NULL
+  if (.row_names_info(data, type = 1L) > 0L) {
+    rownames <- .encode_column(attr(data, "row.names"), "row names", what)
+  }
+  list(`__dlstat__` = "frame", names = as.list(enc2utf8(as.character(names))),
+       nrow = nrow(data), columns = columns, rownames = rownames)
+}
+
+.encode_column <- function(x, name, what = "data") {
+  if (is.matrix(x) || is.data.frame(x) || (is.list(x) && !is.object(x))) {
+    .abort("column %s of %s is a %s; dlstat needs plain columns (numeric, integer, logical, character, factor, Date). Split it into separate columns.",
+           .show(name), what, if (is.data.frame(x)) "data frame" else if (is.matrix(x)) "matrix" else "list")
+  }
+  if (is.factor(x)) {
+    codes <- as.integer(x) - 1L
+    codes[is.na(codes)] <- -1L
+    return(list(type = "factor", data = writeBin(codes, raw()),
+                levels = as.list(enc2utf8(levels(x))), ordered = is.ordered(x)))
+  }
+  if (inherits(x, "Date")) {
+    return(list(type = "Date", data = writeBin(as.double(unclass(x)), raw())))
+  }
+  if (inherits(x, "POSIXt")) {
+    x <- as.POSIXct(x)
+    tz <- attr(x, "tzone")
+    tz <- if (is.null(tz) || !nzchar(tz[[1]])) Sys.timezone() else tz[[1]]
+    if (is.na(tz) || !nzchar(tz)) tz <- "UTC"
+    return(list(type = "POSIXct", data = writeBin(as.double(unclass(x)), raw()), tz = tz))
+  }
+  if (is.logical(x)) {
+    return(list(type = "logical", data = writeBin(as.integer(x), raw())))
+  }
+  if (is.integer(x)) {
+    return(list(type = "integer", data = writeBin(as.vector(unclass(x)), raw())))
+  }
+  if (is.double(x)) {
+    return(list(type = "double", data = writeBin(as.vector(as.double(x)), raw())))
+  }
+  if (is.character(x)) {
+    x <- enc2utf8(as.vector(x))
+    levels <- unique(x[!is.na(x)])
+    codes <- match(x, levels) - 1L
+    codes[is.na(codes)] <- -1L
+    return(list(type = "character", data = writeBin(codes, raw()), levels = as.list(levels)))
+  }
+  .abort("column %s of %s has type %s, which dlstat cannot use; convert it to numeric, integer, logical, character, factor or Date.",
+         .show(name), what, paste(class(x), collapse = "/"))
+}
+
+.decode_column <- function(spec) {
+  data <- spec$data
+  if (is.null(data)) data <- raw()
+  levels <- as.character(unlist(spec$levels))
+  switch(spec$type,
+    double = .nan_to_na(readBin(data, "double", n = length(data) %/% 8L, size = 8L)),
+    integer = readBin(data, "integer", n = length(data) %/% 4L, size = 4L),
+    logical = as.logical(readBin(data, "integer", n = length(data) %/% 4L, size = 4L)),
+    factor = {
+      codes <- readBin(data, "integer", n = length(data) %/% 4L, size = 4L) + 1L
+      codes[codes < 1L] <- NA_integer_
+      structure(codes, levels = levels,
+                class = if (isTRUE(spec$ordered)) c("ordered", "factor") else "factor")
+    },
+    character = {
+      codes <- readBin(data, "integer", n = length(data) %/% 4L, size = 4L) + 1L
+      codes[codes < 1L] <- NA_integer_
+      levels[codes]
+    },
+    Date = structure(.nan_to_na(readBin(data, "double", n = length(data) %/% 8L, size = 8L)),
+                     class = "Date"),
+    POSIXct = .POSIXct(.nan_to_na(readBin(data, "double", n = length(data) %/% 8L, size = 8L)),
+                       tz = spec$tz %||% "UTC"),
+    .abort("the dlstat Python package sent a column of unknown type %s; reinstall matching versions of the R and Python packages.",
+           .show(spec$type))
+  )
+}
+
+.nan_to_na <- function(x) {
+  x[is.nan(x)] <- NA_real_
+  x
+}
+
+# A frame spec from Python -> data.frame; the index becomes row names (integer positions + 1).
+.decode_frame <- function(spec) {
+  if (is.null(spec)) return(NULL)
+  columns <- lapply(spec$columns, .decode_column)
+  names(columns) <- as.character(unlist(spec$names))
+  nrow <- as.integer(spec$nrow)
+  frame <- structure(columns, class = "data.frame", row.names = .set_row_names(nrow))
+  rownames <- .decode_rownames(spec)
+  if (!is.null(rownames) && !anyDuplicated(rownames) && !anyNA(rownames)) {
+    attr(frame, "row.names") <- rownames
+  }
+  frame
+}
+
+.decode_rownames <- function(spec) {
+  if (is.null(spec$rownames)) return(NULL)
+  values <- .decode_column(spec$rownames)
+  if (identical(spec$rownames_kind, "position")) as.character(values + 1L) else as.character(values)
+}
+
+# A frame spec holding a Series -> a vector (numeric or factor), or a data frame.
+.decode_result <- function(spec, names = NULL) {
+  frame <- .decode_frame(spec)
+  if (isTRUE(spec$series)) {
+    out <- frame[[1L]]
+    names(out) <- names %||% .decode_rownames(spec) %||% as.character(seq_along(out))
+    return(out)
+  }
+  if (!is.null(names) && length(names) == nrow(frame)) attr(frame, "row.names") <- names
+  frame
+}
+
+.row_labels <- function(data) {
+  if (.row_names_info(data, type = 1L) > 0L) as.character(attr(data, "row.names"))
+  else as.character(seq_len(nrow(data)))
+}
+
+.formula_text <- function(formula) {
+  if (is.character(formula) && length(formula) == 1L && !is.na(formula)) return(formula)
+  if (inherits(formula, "formula") || is.call(formula)) {
+    text <- paste(deparse(formula, width.cutoff = 500L), collapse = " ")
+    return(gsub("[[:space:]]+", " ", text))
+  }
+  .abort("formula must be a formula such as y ~ x1 + x2, or a string; got %s.", .show(formula))
+}
+
+# The options a user actually gave (so Python's own defaults apply to the rest).
+.given <- function(env, names) {
+  out <- list()
+  for (name in names) {
+    if (!eval(call("missing", as.name(name)), env)) out[name] <- list(get(name, envir = env))
+  }
+  out
+}
+
+.encode_options <- function(options) {
+  out <- list()
+  for (name in names(options)) {
+    if (!nzchar(name)) {
+      .abort("every option must be named, e.g. hidden = c(32, 16); got an unnamed value %s.",
+             .show(options[[which(names(options) == name)[1L]]]))
+    }
+    value <- options[[name]]
+    if (is.data.frame(value)) {
+      value <- .encode_frame(value, what = name)
+    } else if (name == "hidden") {
+      if (is.numeric(value) && anyNA(value)) .abort("hidden has NA widths; give whole numbers, e.g. hidden = c(32, 16), or c() for a GLM.")
+      value <- if (is.numeric(value)) as.list(as.numeric(value)) else value
+    } else if (name == "foldid" && !is.null(value)) {
+      if (is.numeric(value)) value <- value - 1L  # R's folds are 1-based, Python's 0-based
+      value <- .encode_column(value, "foldid", "foldid")
+    } else if (name == "penalties" && is.numeric(value)) {
+      value <- as.list(as.numeric(value))
+    } else if (name == "models" && is.list(value)) {
+      if (is.null(names(value)) || any(!nzchar(names(value)))) {
+        .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")
+      }
+      value <- lapply(value, function(o) reticulate::dict(.encode_options(as.list(o))))
+    } else if (is.atomic(value) && length(value) == 1L && is.na(value)) {
+      .abort("%s is NA; give a value, or leave it out for the default.", name)
+    }
+    out[name] <- list(value)
+  }
+  out
+}
+
+# Options as a Python dict (an empty R list would become a Python list).
+.options_dict <- function(options) {
+  reticulate::dict(.encode_options(options))
+}

@@ -1,0 +1,384 @@
+.fit_options <- c("family", "hidden", "activation", "architecture", "dropout", "batchnorm",
+                  "penalty", "mixture", "max_norm", "optimizer", "learning_rate", "batch_size",
+                  "epochs", "validation", "test", "early_stopping", "na_action", "unseen",
+                  "seed", "verbose")
+
+#' Fit a neural network from a formula
+#'
+#' `dnn()` fits a feed-forward neural network as [stats::glm()] fits a GLM: a
+#' formula and a data frame in, a fitted model with [print()][print.dlstat_fit],
+#' [summary()][summary.dlstat_fit], [predict()][predict.dlstat_fit],
+#' [plot()][plot.dlstat_fit], [tidy()][tidy.dlstat_fit], `glance()`, `augment()`
+#' and, for networks without hidden layers (a GLM), [coef()][coef.dlstat_fit]
+#' out. The network is trained on the family's deviance, so `hidden = c()` with
+#' `optimizer = "lbfgs"` reproduces `glm()`.
+#'
+#' Arguments and defaults are those of the Python function `dlstat.dnn()`;
+#' options left out take the Python package's defaults.
+#'
+#' @param formula A formula such as `mpg ~ wt + hp + factor(cyl)` or
+#'   `Species ~ .` (or the same as a string). Supported: `+ - . : * ^`, `-1`,
+#'   `I()`, `factor()`, `log()`, `exp()`, `sqrt()`, `poly()`, `bs()`,
+#'   `scale()`, `cbind(y1, y2) ~ .`, backquoted names.
+#' @param data A data frame. Columns may be numeric, integer, logical,
+#'   character, factor, ordered factor or Date; `NA` marks missing values.
+#' @param family `"gaussian"`, `"binomial"`, `"multinomial"` or `"poisson"`;
+#'   `NULL` chooses from the response (a factor with two levels is binomial,
+#'   with more multinomial, counts are not assumed).
+#' @param hidden Widths of the hidden layers, e.g. `c(32, 16)`; `c()`, `NULL`
+#'   or `integer(0)` for none (a GLM).
+#' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
+#'   `"tanh"`, `"elu"`, `"selu"`, `"gelu"`, `"swish"`, `"softplus"`, `"linear"`.
+#' @param architecture A list of layer specifications made in Python
+#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`.
+#' @param dropout Dropout rate after each hidden layer (0 = none).
+#' @param batchnorm Batch normalisation after each hidden layer.
+#' @param penalty The penalty (glmnet's lambda) on the weights.
+#' @param mixture 0 = ridge (L2) ... 1 = lasso (L1), as glmnet's alpha.
+#' @param max_norm Max-norm constraint on each unit's incoming weights.
+#' @param optimizer `"sgd"`, `"momentum"`, `"nesterov"`, `"adagrad"`,
+#'   `"adadelta"`, `"rmsprop"`, `"adam"`, `"adamw"` or full-batch `"lbfgs"`.
+#' @param learning_rate Learning rate (`NULL` = the optimizer's default).
+#' @param batch_size Mini-batch size (`NULL` = full batch).
+#' @param epochs Number of epochs (`NULL` = 100; L-BFGS iterations: 1000).
+#' @param validation A fraction of rows to hold out (e.g. `0.2`) or a data
+#'   frame, watched during training (and by early stopping).
+#' @param test A data frame only evaluated, never used for training.
+#' @param early_stopping Patience in epochs (needs `validation`).
+#' @param na_action `"omit"` (drop incomplete rows, with a warning) or
+#'   `"fail"`.
+#' @param unseen What predict() does with factor levels not seen in fitting:
+#'   `"error"` or `"na"`.
+#' @param seed A whole number; the same seed and data give the same network.
+#' @param verbose 0 (quiet) or 1 (progress).
+#' @param ... Further options of the Python `dlstat.dnn()`.
+#' @return An object of class `dlstat_fit`: a list with the `call`, the
+#'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
+#'   numbers describing the fit, and `py`, the Python model.
+#' @seealso [cv_dnn()], [dnn_path()], [compare()], [save_dnn()]
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(4), epochs = 20, seed = 1)
+#' fit
+#' predict(fit, newdata = head(mtcars))
+#' glm_like <- dnn(am ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
+#' coef(glm_like)
+#' @export
+dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "relu",
+                architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
+                mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
+                batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
+                early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
+                verbose = 0, ...) {
+  call <- match.call()
+  options <- c(.given(environment(), .fit_options), list(...))
+  text <- .formula_text(formula)
+  frame <- .encode_frame(data)
+  py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)
+  .new_fit(py, call = call, data = data, formula = formula)
+}
+
+.new_fit <- function(py, call = NULL, data = NULL, formula = NULL) {
+  info <- .rcall("describe", py)
+  info$history <- .decode_frame(info$history)
+  info$formula_text <- info$formula
+  info$formula <- NULL
+  for (key in c("levels", "outputs", "response", "hidden", "layers", "notes", "columns")) {
+    info[key] <- list(if (key == "hidden") as.integer(unlist(info[[key]]))
+                      else if (is.null(info[[key]])) NULL else as.character(unlist(info[[key]])))
+  }
+  if (is.null(formula) || is.character(formula)) {
+    formula <- tryCatch(stats::as.formula(info$formula_text, env = globalenv()),
+                        error = function(e) info$formula_text)
+  }
+  structure(c(list(py = py, call = call, formula = formula, data = data), info),
+            class = "dlstat_fit")
+}
+
+.py <- function(x) {
+  p <- x$py
+  if (is.null(p) || !inherits(p, "python.builtin.object") || reticulate::py_is_null_xptr(p)) {
+    .abort("this %s has lost its Python object (it was saved with saveRDS()/save() and reloaded, or Python restarted). Keep models across sessions with save_dnn() and load_dnn().",
+           class(x)[1L])
+  }
+  p
+}
+
+#' @export
+print.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  cat("dlstat neural network\n\n")
+  cat("Call:\n", .call_text(x), "\n\n", sep = "")
+  cat("Family:       ", x$family, " (link: ", x$link, ")\n", sep = "")
+  cat("Layers:       ", .layers_text(x), "\n", sep = "")
+  cat("Parameters:   ", x$n_parameters, "\n", sep = "")
+  cat("Observations: ", x$n_obs, " used", if (x$n_dropped) paste0(", ", x$n_dropped, " dropped (NA)"),
+      if (x$n_validation) paste0(", ", x$n_validation, " held out for validation"), "\n", sep = "")
+  cat("Training:     ", x$optimizer, ", ", x$epochs, if (x$optimizer == "lbfgs") " iterations" else " epochs",
+      if (x$best_epoch) paste0(" (best epoch ", x$best_epoch, ")"), "\n", sep = "")
+  cat("Deviance:     ", format(x$deviance, digits = digits), " (null ",
+      format(x$null_deviance, digits = digits), "; ",
+      format(100 * x$dev_explained, digits = digits), "% explained)\n", sep = "")
+  invisible(x)
+}
+
+.call_text <- function(x) {
+  if (is.null(x$call)) x$python_call else paste(deparse(x$call), collapse = "\n")
+}
+
+.layers_text <- function(x) {
+  paste(c(paste("input", x$n_inputs), x$layers, paste0("output ", x$n_outputs, " (", x$link, ")")),
+        collapse = " -> ")
+}
+
+#' Summarise a fitted network
+#'
+#' `summary()` computes the tables of an lm-style summary (model, architecture,
+#' training and fit statistics, with numbered notes); printing formats them.
+#'
+#' @param object A `dlstat_fit` from [dnn()].
+#' @param x A `summary.dlstat_fit`.
+#' @param ... Not used.
+#' @return `summary()` returns an object of class `summary.dlstat_fit`: a list
+#'   with `call`, `tables` (data frames `model`, `architecture`, `training`,
+#'   `fit`), `deviance`, `null_deviance`, `dev_explained`, `n_obs` and `notes`.
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(4), epochs = 20, seed = 1)
+#' s <- summary(fit)
+#' s$tables$fit
+#' s
+#' @export
+summary.dlstat_fit <- function(object, ...) {
+  s <- .rcall("summary", .py(object))
+  tables <- lapply(s$tables, .decode_frame)
+  structure(list(call = object$call, python_call = s$call, tables = tables,
+                 family = object$family, link = object$link, deviance = object$deviance,
+                 null_deviance = object$null_deviance, dev_explained = object$dev_explained,
+                 n_obs = object$n_obs, notes = as.character(unlist(s$notes))),
+            class = "summary.dlstat_fit")
+}
+
+#' @rdname summary.dlstat_fit
+#' @param digits Significant digits to print.
+#' @export
+print.summary.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  cat("Call:\n", .call_text(x), "\n\n", sep = "")
+  .print_items(x$tables$model)
+  cat("\nArchitecture:\n")
+  print(x$tables$architecture, row.names = FALSE)
+  cat("\nTraining:\n")
+  .print_items(x$tables$training)
+  cat("\nFit:\n")
+  print(x$tables$fit, digits = digits)
+  cat("\n    Null deviance: ", format(x$null_deviance, digits = digits + 2L),
+      "  on ", x$n_obs - 1L, " degrees of freedom (rows - 1)\n", sep = "")
+  cat("Residual deviance: ", format(x$deviance, digits = digits + 2L), "  (",
+      format(100 * x$dev_explained, digits = digits), "% of deviance explained)\n", sep = "")
+  .print_notes(x$notes)
+  invisible(x)
+}
+
+.print_items <- function(table) {
+  labels <- paste0(rownames(table), ":")
+  width <- max(nchar(labels))
+  cat(paste0(formatC(labels, width = -width), " ", table[[1L]], "\n"), sep = "")
+}
+
+.print_notes <- function(notes) {
+  if (length(notes)) {
+    cat("\nNotes:\n")
+    cat(paste0("[", seq_along(notes), "] ", notes, "\n"), sep = "")
+  }
+}
+
+#' Predictions from a fitted network
+#'
+#' @param object A `dlstat_fit` from [dnn()].
+#' @param newdata A data frame; `NULL` predicts the training rows.
+#' @param type `"response"` (the mean: numbers, or class probabilities for a
+#'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
+#'   with the response's levels) or `"prob"` (a data frame with one column of
+#'   probabilities per level).
+#' @param unseen `"error"` or `"na"` for factor levels the model never saw;
+#'   `NULL` uses the model's setting.
+#' @param ... Not used.
+#' @return A named numeric vector or factor (names are the row names of
+#'   `newdata`, in its order; rows that cannot be predicted are `NA`), or a
+#'   data frame with the same row names.
+#' @examplesIf dlstat_available()
+#' fit <- dnn(Species ~ ., data = iris, hidden = c(4), epochs = 20, seed = 1)
+#' predict(fit, head(iris), type = "class")
+#' predict(fit, head(iris), type = "prob")
+#' @export
+predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "link", "class", "prob"),
+                               unseen = NULL, ...) {
+  call <- .method_call("predict")
+  py <- .py(object)
+  type <- match.arg(type)
+  frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
+  spec <- .rcall("predict", py, frame, type, unseen, call = call)
+  .decode_result(spec, names = if (is.null(newdata)) NULL else .row_labels(newdata))
+}
+
+#' @export
+fitted.dlstat_fit <- function(object, ...) {
+  predict(object, type = "response")
+}
+
+#' @export
+nobs.dlstat_fit <- function(object, ...) object$n_obs
+
+#' @export
+deviance.dlstat_fit <- function(object, ...) object$deviance
+
+#' @export
+formula.dlstat_fit <- function(x, ...) x$formula
+
+#' Coefficients of a network without hidden layers
+#'
+#' A network fitted with `hidden = c()` is a GLM; `coef()` gives its
+#' coefficients on the scale of the design (as [stats::coef()] of a `glm`).
+#'
+#' @param object A `dlstat_fit` fitted with `hidden = c()`.
+#' @param ... Not used.
+#' @return A named numeric vector; for a multinomial model a matrix with one
+#'   row per term and one column per response level.
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(), optimizer = "lbfgs")
+#' coef(fit)
+#' @export
+coef.dlstat_fit <- function(object, ...) {
+  call <- .method_call("coef")
+  t <- .decode_frame(.rcall("coef", .py(object), call = call))
+  if (!"response" %in% names(t)) return(stats::setNames(t$estimate, t$term))
+  terms <- unique(t$term)
+  responses <- unique(t$response)
+  out <- matrix(NA_real_, length(terms), length(responses), dimnames = list(terms, responses))
+  out[cbind(match(t$term, terms), match(t$response, responses))] <- t$estimate
+  out
+}
+
+#' Plot the training history of a network
+#'
+#' Training (and validation) loss by epoch, in base graphics.
+#'
+#' @param x A `dlstat_fit`.
+#' @param main,xlab,ylab Titles.
+#' @param ... Passed to [graphics::plot()].
+#' @return `x`, invisibly.
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(4), epochs = 30,
+#'            validation = 0.25, seed = 1)
+#' plot(fit)
+#' @export
+plot.dlstat_fit <- function(x, main = paste(deparse(x$formula), collapse = " "), xlab = "epoch",
+                            ylab = "loss (mean deviance / 2)", ...) {
+  h <- x$history
+  has_val <- "val_loss" %in% names(h)
+  ylim <- range(c(h$loss, if (has_val) h$val_loss), finite = TRUE)
+  graphics::plot(h$epoch, h$loss, type = "l", lwd = 2, col = "black", ylim = ylim,
+                 main = main, xlab = xlab, ylab = ylab, ...)
+  if (has_val) {
+    graphics::lines(h$epoch, h$val_loss, lwd = 2, lty = 2, col = "firebrick")
+    if (x$best_epoch) graphics::abline(v = x$best_epoch, lty = 3, col = "grey50")
+    graphics::legend("topright", legend = c("training", "validation"), lty = c(1, 2),
+                     lwd = 2, col = c("black", "firebrick"), bty = "n")
+  }
+  invisible(x)
+}
+
+#' Tidy, glance and augment a fitted network
+#'
+#' broom-style tables. `tidy()` gives one row per coefficient for a network
+#' without hidden layers (a GLM), otherwise one row per design column with the
+#' norm of its first-layer weights; `glance()` one row of model statistics;
+#' `augment()` the data with `.fitted` and `.resid` (or `.pred_class` and
+#' `.prob_*` for classifiers) added.
+#'
+#' @param x A `dlstat_fit`.
+#' @param data,newdata The data to augment; by default the training data.
+#' @param ... Not used.
+#' @return A data frame.
+#' @name tidy.dlstat_fit
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(), optimizer = "lbfgs")
+#' tidy(fit)
+#' glance(fit)
+#' head(augment(fit))
+NULL
+
+#' @rdname tidy.dlstat_fit
+#' @export
+tidy.dlstat_fit <- function(x, ...) {
+  .decode_frame(.rcall("tidy", .py(x)))
+}
+
+#' @rdname tidy.dlstat_fit
+#' @export
+glance.dlstat_fit <- function(x, ...) {
+  .decode_frame(.rcall("glance", .py(x)))
+}
+
+#' @rdname tidy.dlstat_fit
+#' @export
+augment.dlstat_fit <- function(x, data = NULL, newdata = NULL, ...) {
+  call <- .method_call("augment")
+  d <- newdata %||% data %||% x$data
+  if (is.null(d)) {
+    .abort("augment() needs the data: this model was loaded from a file; pass data = or newdata =.")
+  }
+  added <- .decode_frame(.rcall("augment", .py(x), .encode_frame(d), call = call))
+  for (name in names(added)) d[[name]] <- added[[name]]
+  d
+}
+
+#' @importFrom generics tidy
+#' @export
+generics::tidy
+
+#' @importFrom generics glance
+#' @export
+generics::glance
+
+#' @importFrom generics augment
+#' @export
+generics::augment
+
+#' Save and load fitted networks
+#'
+#' `save_dnn()` writes the Python model file (a JSON specification and the
+#' weights; no pickle); `load_dnn()` reads one, whether it was written in R or
+#' by `fit.save()` in Python, and `dlstat.load()` in Python reads files written
+#' here.
+#'
+#' @param fit A `dlstat_fit`.
+#' @param path File name (`.dlstat` is a good suffix).
+#' @return `save_dnn()` returns `path` invisibly; `load_dnn()` a `dlstat_fit`
+#'   (without training data: pass `newdata` to [predict()][predict.dlstat_fit]).
+#' @examplesIf dlstat_available()
+#' fit <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
+#' file <- tempfile(fileext = ".dlstat")
+#' save_dnn(fit, file)
+#' same <- load_dnn(file)
+#' all.equal(predict(fit, mtcars), predict(same, mtcars))
+#' @export
+save_dnn <- function(fit, path) {
+  call <- sys.call()
+  if (!inherits(fit, "dlstat_fit")) {
+    .abort("fit must be a model from dnn() (class dlstat_fit); got %s.", paste(class(fit), collapse = "/"))
+  }
+  if (!is.character(path) || length(path) != 1L || is.na(path)) {
+    .abort("path must be one file name, e.g. \"model.dlstat\"; got %s.", .show(path))
+  }
+  .rcall("save", .py(fit), path.expand(path), call = call)
+  invisible(path)
+}
+
+#' @rdname save_dnn
+#' @export
+load_dnn <- function(path) {
+  call <- sys.call()
+  if (!is.character(path) || length(path) != 1L || is.na(path)) {
+    .abort("path must be one file name, e.g. \"model.dlstat\"; got %s.", .show(path))
+  }
+  py <- .rcall("load", path.expand(path), convert = FALSE, call = call)
+  .new_fit(py)
+}

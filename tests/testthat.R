@@ -1,0 +1,4 @@
+library(testthat)
+library(dlstat)
+
+test_check("dlstat")

@@ -1,0 +1,91 @@
+test_that("cv_dnn() cross-validates and its methods work", {
+  skip_if_no_python()
+  cv <- cv_dnn(mpg ~ wt + hp, data = mtcars, folds = 4, hidden = c(), optimizer = "lbfgs", seed = 1)
+  expect_s3_class(cv, "dlstat_cv")
+  expect_equal(cv$metrics$fold, 1:4)
+  expect_equal(sort(unique(unname(cv$fold_ids))), 1:4)
+  expect_equal(names(cv$fold_ids), rownames(mtcars))
+  expect_equal(names(cv$predictions), rownames(mtcars))
+  expect_length(cv$fits, 4L)
+  expect_s3_class(cv$fits[[1]], "dlstat_fit")
+  expect_equal(rownames(cv$summary)[1:2], c("deviance", "mean_deviance"))
+  expect_equal(names(cv$summary), c("mean", "sd", "se"))
+  expect_equal(cv$summary["rmse", "se"], stats::sd(cv$metrics$rmse) / 2)
+  expect_true(any(grepl("4-fold cross-validation", capture.output(print(cv)))))
+  s <- summary(cv)
+  expect_s3_class(s, "summary.dlstat_cv")
+  expect_true(any(grepl("Per fold", capture.output(print(s)))))
+  expect_equal(tidy(cv)$metric, rownames(cv$summary))
+  expect_equal(glance(cv)$folds, 4L)
+  a <- augment(cv)
+  expect_equal(a$.fold, unname(cv$fold_ids))
+  expect_equal(a$.fitted, unname(cv$predictions))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_identical(plot(cv, metric = "rmse"), cv)
+  expect_error(plot(cv, metric = "nope"), "metric must be one of", class = "dlstat_error")
+})
+
+test_that("fold ids are 1-based in R and 0-based in Python", {
+  skip_if_no_python()
+  ids <- rep(c(2L, 1L, 3L), length.out = 150)
+  cv <- cv_dnn(Species ~ Sepal.Length, data = iris, foldid = ids, hidden = c(), optimizer = "lbfgs")
+  expect_equal(unname(cv$fold_ids), ids)
+  expect_equal(cv$metrics$fold, 1:3)
+  expect_s3_class(cv$predictions, "data.frame")
+  expect_equal(names(cv$predictions), levels(iris$Species))
+  a <- augment(cv)
+  expect_true(all(paste0(".prob_", levels(iris$Species)) %in% names(a)))
+  holes <- mtcars
+  holes$wt[3] <- NA
+  expect_warning(cvh <- cv_dnn(mpg ~ wt, data = holes, folds = 3, hidden = c(), optimizer = "lbfgs"),
+                 class = "dlstat_warning")
+  expect_true(is.na(cvh$fold_ids[[3]]))
+  expect_true(is.na(cvh$predictions[[3]]))
+  expect_error(cv_dnn(mpg ~ wt, data = mtcars, folds = 1), "folds must be at least 2",
+               class = "dlstat_error")
+})
+
+test_that("compare() puts the null model, the GLM and networks on the same folds", {
+  skip_if_no_python()
+  cmp <- compare(mpg ~ wt + hp, data = mtcars, folds = 3, seed = 1, epochs = 5,
+                 models = list(small = list(hidden = 2), glmish = list(hidden = c(), optimizer = "lbfgs", epochs = 500)))
+  expect_s3_class(cmp, "dlstat_comparison")
+  expect_equal(unique(cmp$folds$model), c("null", "glm", "small", "glmish"))
+  expect_equal(names(cmp$table), c("model", "metric", "mean", "se"))
+  expect_true(cmp$winner %in% cmp$folds$model)
+  glm_row <- cmp$table[cmp$table$model == "glm" & cmp$table$metric == "rmse", ]
+  ish_row <- cmp$table[cmp$table$model == "glmish" & cmp$table$metric == "rmse", ]
+  expect_equal(glm_row$mean, ish_row$mean, tolerance = 1e-5)
+  expect_true(any(grepl("Comparison on the same 3 folds", capture.output(print(cmp)))))
+  expect_true(any(grepl("Paired differences", capture.output(print(summary(cmp))))))
+  expect_identical(tidy(cmp), cmp$table)
+  expect_equal(glance(cmp)$models, 4L)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_identical(plot(cmp, metric = "rmse"), cmp)
+  expect_error(plot(cmp, metric = "nope"), "metric must be one of", class = "dlstat_error")
+  expect_error(dlstat::compare(mpg ~ wt, data = mtcars, models = list(list(hidden = 2))),
+               "named list", class = "dlstat_error")
+})
+
+test_that("partition() splits the R data frame itself", {
+  skip_if_no_python()
+  d <- all_types()[rep(1:4, 10), ]
+  rownames(d) <- paste0("row", 1:40)
+  p <- partition(d, validation = 0.25, test = 0.25, seed = 1)
+  expect_s3_class(p, "dlstat_partition")
+  expect_equal(vapply(p, nrow, 1L), c(train = 20L, validation = 10L, test = 10L))
+  expect_setequal(unlist(lapply(p, rownames)), rownames(d))
+  expect_identical(p$test, d[rownames(p$test), ])
+  expect_identical(partition(d, seed = 1), partition(d, seed = 1))
+  s <- partition(iris, stratify = "Species", seed = 2)
+  expect_equal(as.vector(table(s$test$Species)), c(10L, 10L, 10L))
+  g <- partition(transform(mtcars, carb = factor(carb)), groups = "carb", seed = 1)
+  expect_length(intersect(g$train$carb, g$test$carb), 0L)
+  expect_match(capture.output(print(s)), "train 90 rows, validation 30, test 30")
+  expect_error(partition(iris, stratify = "nope"), "stratify='nope' is not a column", class = "dlstat_error")
+  expect_error(partition(iris, validation = 0.6, test = 0.5), "leaves no training rows",
+               class = "dlstat_error")
+  expect_error(partition(1:3), "data must be a data frame", class = "dlstat_error")
+})
