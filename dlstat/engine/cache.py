@@ -13,8 +13,8 @@ import hashlib
 import os
 import shutil
 import tempfile
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 _SOURCES = ("graph.py", "cache.py", "network.py")
