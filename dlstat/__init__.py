@@ -13,6 +13,7 @@ from .errors import (
     DataError,
     DivergenceError,
     DlstatError,
+    DlstatWarning,
     FormulaError,
     ModelFileError,
     OptionError,
@@ -61,6 +62,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
+    "DlstatWarning",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
     "CVResult", "Comparison", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",

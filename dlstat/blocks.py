@@ -14,7 +14,7 @@ import pandas as pd
 
 from .engine import StackJob, Topology, forward, select, train_stack
 from .engine.network import first_kernel_name
-from .errors import DataError, DivergenceError
+from .errors import DataError, DivergenceError, warn
 from .families import Family, make_family
 from .fit import DNNFit, FitRecord
 from .formula import Design, build_design
@@ -190,6 +190,7 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     y = fam.natural(block.Y)
     mu = fam.mean(forward(fit.params, fit.topology, block.X))
     rec.n_obs = len(block.X)
+    _check_separation(fit, mu)
     rec.metrics["train"] = fam.metrics(y, mu)
     rec.deviance = rec.metrics["train"]["deviance"]
     null_mu = np.broadcast_to(fam.null_mean(y), y.shape)
@@ -200,6 +201,22 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     if isinstance(opts.test, pd.DataFrame):
         tX, ty, _ = block.evaluate(opts.test, what="test")
         rec.metrics["test"] = fam.metrics(ty, fam.mean(forward(fit.params, fit.topology, tX)))
+
+
+def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:
+    """As R's glm(): fitted probabilities of 0 or 1 mean the classes are (nearly) separable,
+    so a GLM's coefficients are not finite estimates; say so."""
+    if not fit.family.is_classification:
+        return
+    extreme = int(((mu < 1e-8) | (mu > 1 - 1e-8)).any(axis=1).sum())
+    if not extreme:
+        return
+    text = (f"fitted probabilities numerically 0 or 1 for {extreme} training row(s): the "
+            "classes are (nearly) separable")
+    if not fit.topology.layers:
+        text += "; the GLM's coefficients diverge (add a penalty for finite estimates)"
+        warn(text + ".")
+    fit.record.notes.append(text + ".")
 
 
 def _pad(X: np.ndarray, width: int) -> np.ndarray:

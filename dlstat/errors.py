@@ -54,6 +54,7 @@ class DatasetError(DlstatError, FileNotFoundError):
 
 __all__ = [
     "DataError",
+    "DlstatWarning",
     "DatasetError",
     "DivergenceError",
     "DlstatError",
@@ -65,3 +66,20 @@ __all__ = [
     "ResponseError",
     "UnseenLevelError",
 ]
+
+
+class DlstatWarning(UserWarning):
+    """Something the user should know about a fit (dropped rows, separation, unseen levels)."""
+
+
+def warn(message: str, category: type[Warning] = DlstatWarning) -> None:
+    """Warn, attributing the warning to the first caller outside dlstat (the user's line)."""
+    import sys
+    import warnings
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DlstatError, OptionTypeError
+from .errors import DataError, DlstatError, DlstatWarning, OptionTypeError
 
 NA_INTEGER = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -282,8 +282,9 @@ def rcall(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     messages: list[str] = []
     for w in caught:
         text = str(w.message)
-        if (issubclass(w.category, UserWarning) and str(w.filename).startswith(_PACKAGE_DIR)
-                and text not in messages):
+        ours = issubclass(w.category, DlstatWarning) or (
+            issubclass(w.category, UserWarning) and str(w.filename).startswith(_PACKAGE_DIR))
+        if ours and text not in messages:
             messages.append(text)
     return {"ok": True, "value": value, "warnings": messages}
 

@@ -69,7 +69,7 @@ class FitSummary:
              + (" (iterations)" if o.optimizer == "lbfgs" else "")),
             ("Early stopping", f"patience {o.early_stopping}; best epoch {r.best_epoch}"
              if o.early_stopping else "off"),
-            ("Final training loss", f"{h['loss'].iloc[-1]:.6g}" if len(h) else "NA"),
+            _loss_row(h, r.best_epoch if o.early_stopping else 0),
         ]
         if "val_loss" in h and len(h):
             rows.append(("Best validation loss", f"{np.nanmin(h['val_loss']):.6g}"))
@@ -110,6 +110,16 @@ class FitSummary:
             items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
             parts.append(f"<h5>Notes</h5><ol>{items}</ol>")
         return "\n".join(parts)
+
+
+def _loss_row(history: pd.DataFrame, best_epoch: int) -> tuple[str, str]:
+    """The training loss of the weights kept: the best epoch's when early stopping restored it."""
+    if not len(history):
+        return ("Training loss", "NA")
+    if best_epoch:
+        loss = history.loc[history["epoch"] == best_epoch, "loss"]
+        return (f"Training loss (epoch {best_epoch}, kept)", f"{loss.iloc[0]:.6g}")
+    return ("Final training loss", f"{history['loss'].iloc[-1]:.6g}")
 
 
 def _kv(table: pd.DataFrame) -> str:

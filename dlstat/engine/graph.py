@@ -40,6 +40,8 @@ def tf_module():
 
     if not getattr(tf_module, "_configured", False):
         tf.config.experimental.enable_op_determinism()
+        # Each configuration is traced once by design; TensorFlow's "retracing" advice is noise.
+        tf.get_logger().setLevel("ERROR")
         tf_module._configured = True  # type: ignore[attr-defined]
     return tf
 

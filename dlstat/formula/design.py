@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, UnseenLevelError
+from ..errors import DataError, FormulaError, UnseenLevelError, warn
 from .parse import ParsedFormula, parse_formula
 
 _SAFE_CONTEXT = {
@@ -80,11 +80,8 @@ class DesignSpec:
         X = self._matrix(frame.loc[complete])
         finite = np.isfinite(X).all(axis=1)
         if not finite.all():
-            warnings.warn(
-                f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
-                "(e.g. log of a non-positive number); their predictions are NA.",
-                stacklevel=3,
-            )
+            warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
+                 "(e.g. log of a non-positive number); their predictions are NA.")
             idx = np.flatnonzero(complete)
             complete[idx[~finite]] = False
             X = X[finite]
@@ -174,10 +171,8 @@ def build_design(
                 f"{n_dropped} row(s) have missing values in {bad} and na_action='fail'. "
                 "Use na_action='omit' to drop them, or fill them in first."
             )
-        warnings.warn(
-            f"{n_dropped} row(s) with missing values were dropped (na_action='omit').",
-            stacklevel=3,
-        )
+        warn(
+            f"{n_dropped} row(s) with missing values were dropped (na_action='omit').")
         notes.append(f"{n_dropped} observation(s) deleted due to missingness.")
     frame = frame.loc[complete]
     if len(frame) == 0:
@@ -319,10 +314,8 @@ def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str
                 f"fitted (known levels: {levels}). Recode them to known levels, or pass "
                 "unseen='na' to predict NA for those rows."
             )
-        warnings.warn(
-            f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').",
-            stacklevel=4,
-        )
+        warn(
+            f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').")
         values = values.where(values.map(lambda v: v is None or _jsonable(v) in known), None)
     mapped = values.map(lambda v: None if v is None else _jsonable(v))
     return pd.Series(pd.Categorical(mapped, categories=levels), index=s.index, name=col)

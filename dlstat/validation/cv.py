@@ -16,7 +16,7 @@ import pandas as pd
 from ..api import call_text
 from ..blocks import Block, Network, make_block, train_blocks
 from ..engine import forward
-from ..errors import DataError
+from ..errors import DataError, warn
 from ..families import Family, make_family
 from ..fit import DNNFit
 from ..formula import build_design
@@ -67,8 +67,8 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     ids = plan.assign(len(rows))
     sizes = np.bincount(ids[0])
     if sizes.min() < 2 or sizes.max() > 2 * sizes.min() + 1:
-        warnings.warn(f"fold sizes are unbalanced or tiny ({sizes.min()}–{sizes.max()} rows); "
-                      "estimates from small folds are noisy.", stacklevel=3)
+        warn(f"fold sizes are unbalanced or tiny ({sizes.min()}–{sizes.max()} rows); "
+             "estimates from small folds are noisy.")
         notes.append(f"fold sizes range from {sizes.min()} to {sizes.max()} rows.")
     return FoldPlan(rows, ids, family, full.n_dropped, notes)
 
