@@ -39,7 +39,8 @@ def tf_module():
         ) from None
 
     if not getattr(tf_module, "_configured", False):
-        tf.config.experimental.enable_op_determinism()
+        # No global op-determinism switch: it would make a user's unseeded Keras code fail in
+        # the same process, and the engine needs none (no TF random ops; CPU kernels repeat).
         # Each configuration is traced once by design; TensorFlow's "retracing" advice is noise.
         tf.get_logger().setLevel("ERROR")
         tf_module._configured = True  # type: ignore[attr-defined]
