@@ -193,8 +193,9 @@ def _build(job: StackJob, names: tuple[str, ...]):
         return tf.reduce_sum(values * weights, 1) / tf.maximum(sw, 1e-12), sw
 
     @plain
-    def per_net(v, like):
-        return tf.reshape(v, tf.concat([[-1], tf.ones([tf.rank(like) - 1], tf.int32)], 0))
+    def per_net(v, like=None):
+        """A per-network vector [M] broadcast against parameters, all of rank 3 [M, a, b]."""
+        return v[:, None, None]
 
     @plain
     def l2_term(P, penalty, mixture):
@@ -207,9 +208,12 @@ def _build(job: StackJob, names: tuple[str, ...]):
         return total
 
     @plain
-    def apply_update(i, p, g, s1_old, s2_old, t, lr, apply, penalty, mixture, max_norm):
-        """One optimizer step for parameter i of every network where ``apply`` holds."""
-        lr_ = per_net(lr, p)
+    def apply_update(i, p, g, s1_old, s2_old, step_state, max_norm):
+        """One optimizer step for parameter i of every network where ``apply`` holds.
+
+        ``step_state`` holds the per-network values broadcast once per step (not per
+        parameter): learning rate, Adam's bias corrections, penalty, mixture and the mask."""
+        lr_, correction1, correction2, lam, alpha, mask = step_state
         s1, s2 = s1_old, s2_old
         # ``rate`` is the per-coordinate step size of this optimizer (step = rate * direction);
         # the proximal L1 step below uses it, so exact zeros arise in the optimizer's metric.
@@ -232,14 +236,11 @@ def _build(job: StackJob, names: tuple[str, ...]):
         else:  # adam, adamw
             s1 = 0.9 * s1 + 0.1 * g
             s2 = 0.999 * s2 + 0.001 * tf.square(g)
-            tt = per_net(t, p)
-            rate = lr_ / (tf.sqrt(s2 / (1 - 0.999**tt)) + 1e-7)
-            direction = s1 / (1 - 0.9**tt)
+            rate = lr_ / (tf.sqrt(s2 / correction2) + 1e-7)
+            direction = s1 / correction1
         step = rate * direction
         new = p - step
         if penalised[i]:
-            lam = per_net(penalty, p)
-            alpha = per_net(mixture, p)
             if optimizer == "adamw":
                 new = new - lr_ * lam * (1 - alpha) * p
             # Proximal step for the L1 part: weights reach exact zeros.
@@ -254,7 +255,6 @@ def _build(job: StackJob, names: tuple[str, ...]):
             if use_max_norm:
                 norms = tf.sqrt(tf.reduce_sum(tf.square(new), 1, keepdims=True))
                 new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
-        mask = per_net(apply, p)
         return tf.where(mask, new, p), tf.where(mask, s1, s1_old), tf.where(mask, s2, s2_old)
 
     def run(X, Y, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
@@ -311,10 +311,14 @@ def _build(job: StackJob, names: tuple[str, ...]):
                 diverged = diverged | (active & ~finite)
                 active = active & finite
                 t = t + tf.cast(apply, X.dtype)
+                t3 = per_net(t)
+                mask = per_net(apply)
+                step_state = (per_net(lr), 1 - 0.9**t3, 1 - 0.999**t3, per_net(penalty),
+                              per_net(mixture), mask)
                 updated = [
-                    apply_update(i, P[i], grads[i], S1[i], S2[i], t, lr, apply, penalty, mixture,
-                                 max_norm) if trainable[i]
-                    else (tf.where(per_net(apply, P[i]), moving[names[i]], P[i])
+                    apply_update(i, P[i], grads[i], S1[i], S2[i], step_state, max_norm)
+                    if trainable[i]
+                    else (tf.where(mask, moving[names[i]], P[i])
                           if names[i] in moving else P[i], S1[i], S2[i])
                     for i in range(len(P))
                 ]
