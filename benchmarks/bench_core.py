@@ -158,9 +158,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     n, epochs = (2_000, 3) if args.quick else (20_000, 20)
     out = args.out or ("core_quick.json" if args.quick else "core.json")
 
-    data = common.make_regression_data(n=n, p=20, seed=0)
-    X = common.standardize(data.X)
-    df = common.to_frame(X, data.y)  # every tool sees the same standardized features
+    data, X, df = common.benchmark_frame(n)  # every tool sees the same standardized features
 
     info = common.machine_info()
     print(f"machine: {info['cpu_usable']} CPUs ({info['cpu_model']}), TF {info['tensorflow']}, "

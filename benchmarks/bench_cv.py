@@ -105,9 +105,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     n, epochs = (2_000, 2) if args.quick else (20_000, 10)
     out = args.out or ("cv_quick.json" if args.quick else "cv.json")
 
-    data = common.make_regression_data(n=n, p=20, seed=0)
-    X = common.standardize(data.X)
-    df = common.to_frame(X, data.y)  # every tool sees the same standardized features
+    data, X, df = common.benchmark_frame(n)  # every tool sees the same standardized features
 
     info = common.machine_info()
     load_start = common.load_average()
@@ -119,20 +117,9 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     print(f"data: n={n}, p=20; model {HIDDEN} relu, adam lr={LR}, batch {BATCH}, "
           f"{epochs} epochs per fold ({why}), {FOLDS} folds\n")
 
-    common.use_graph_cache(args.graph_cache)  # before dlstat trains anything
     import dlstat as dl
 
-    warm = common.warm_up_dlstat(df, prime_hidden=HIDDEN if args.graph_cache else None)
-    print(f"warm-up (TF import + one tiny dnn fit, hidden=(8,)): {warm:.2f} s, not timed below.")
-    if args.graph_cache:
-        first = "loads the saved trace"
-        print(f"dlstat's on-disk graph cache is ON (primed in the warm-up): (a) and the first fit of (b) "
-              f"load the saved hidden={HIDDEN} trace, as a new process would.\n")
-    else:
-        first = "includes tracing"
-        print(f"dlstat's on-disk graph cache is off (DLSTAT_GRAPH_CACHE=0; --graph-cache turns it on): "
-              f"tracing of hidden={HIDDEN}\nis included in (a) and in the first fit of (b); the "
-              "in-memory trace cache is cleared between (a) and (b).\n")
+    first, warm = common.start_dlstat(df, args.graph_cache, HIDDEN, "(b)", "; the in-memory trace cache is cleared between (a) and (b)")
 
     gc.collect()  # start each timed part without garbage from the previous one
     a, cv = bench_cv_dnn(dl, df, epochs)

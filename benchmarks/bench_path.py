@@ -185,19 +185,9 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     print(f"data: n={n}, p=20; model {HIDDEN} relu, adam lr={LR}, batch {BATCH}, {epochs} epochs "
           f"per network; {FOLDS} folds x {n_pen} penalties (L2)\n")
 
-    common.use_graph_cache(args.graph_cache)  # before dlstat trains anything
     import dlstat as dl
 
-    warm = common.warm_up_dlstat(df, prime_hidden=HIDDEN if args.graph_cache else None)
-    print(f"warm-up (TF import + one tiny dnn fit, hidden=(8,)): {warm:.2f} s, not timed below.")
-    if args.graph_cache:
-        first = "loads the saved trace"
-        print(f"dlstat's on-disk graph cache is ON (primed in the warm-up): (a) and the first fit of (c) "
-              f"load the saved hidden={HIDDEN} trace, as a new process would.\n")
-    else:
-        first = "includes tracing"
-        print(f"dlstat's on-disk graph cache is off (DLSTAT_GRAPH_CACHE=0; --graph-cache turns it on): "
-              f"tracing of hidden={HIDDEN}\nis included in (a) and in the first fit of (c).\n")
+    first, warm = common.start_dlstat(df, args.graph_cache, HIDDEN, "(c)")
 
     gc.collect()  # start each timed part without garbage from the previous one
     a, path = bench_path(dl, df, n_pen, epochs)

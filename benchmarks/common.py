@@ -431,3 +431,27 @@ def format_phases(phases: dict[str, float]) -> str:
     """One line: "design 0.61 s, trace 1.10 s, ... (gc pauses 0.28 s within)"."""
     main = ", ".join(f"{k} {v:.2f} s" for k, v in phases.items() if k != "gc")
     return main + (f" (GC pauses {phases['gc']:.2f} s within these)" if "gc" in phases else "")
+
+
+def benchmark_frame(n: int) -> tuple["RegressionData", Any, pd.DataFrame]:
+    """The shared benchmark data: raw, standardized X, and the frame every tool sees."""
+    data = make_regression_data(n=n, p=20, seed=0)
+    X = standardize(data.X)
+    return data, X, to_frame(X, data.y)
+
+
+def start_dlstat(df: pd.DataFrame, graph_cache: bool, hidden: tuple[int, ...], loop: str,
+                 cleared: str = "") -> tuple[str, float]:
+    """Set the graph cache, warm TensorFlow up (untimed), say what the timed calls include;
+    return how the first timed fit gets its trace, and the warm-up seconds."""
+    use_graph_cache(graph_cache)  # before dlstat trains anything
+    warm = warm_up_dlstat(df, prime_hidden=hidden if graph_cache else None)
+    print(f"warm-up (TF import + one tiny dnn fit, hidden=(8,)): {warm:.2f} s, not timed below.")
+    if graph_cache:
+        print(f"dlstat's on-disk graph cache is ON (primed in the warm-up): (a) and the first fit "
+              f"of {loop} load the saved hidden={hidden} trace, as a new process would.\n")
+        return "loads the saved trace", warm
+    print(f"dlstat's on-disk graph cache is off (DLSTAT_GRAPH_CACHE=0; --graph-cache turns it "
+          f"on): tracing of hidden={hidden}\nis included in (a) and in the first fit of {loop}"
+          f"{cleared}.\n")
+    return "includes tracing", warm
