@@ -178,13 +178,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
         "ratios": ratios,
         "rmse_close": bool(close),
     }
-    report["machine"]["load_average_start"] = load_start
-    report["machine"]["load_average_end"] = common.load_average()
-    print(f"load average (1, 5, 15 min) at start {load_start}, at end "
-          f"{report['machine']['load_average_end']} on {info['cpu_usable']} CPUs")
-    path = common.write_json(report, out)
-    print(f"\nwrote {path}")
-    return report
+    return common.finish_report(report, info, load_start, out)
 
 
 if __name__ == "__main__":

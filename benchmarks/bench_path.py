@@ -287,13 +287,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
         "results": [a, b, c],
         "ratios": ratios,
     }
-    report["machine"]["load_average_start"] = load_start
-    report["machine"]["load_average_end"] = common.load_average()
-    print(f"load average (1, 5, 15 min) at start {load_start}, at end "
-          f"{report['machine']['load_average_end']} on {info['cpu_usable']} CPUs")
-    out_path = common.write_json(report, out)
-    print(f"\nwrote {out_path}")
-    return report
+    return common.finish_report(report, info, load_start, out)
 
 
 if __name__ == "__main__":

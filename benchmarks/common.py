@@ -455,3 +455,13 @@ def start_dlstat(df: pd.DataFrame, graph_cache: bool, hidden: tuple[int, ...], l
           f"on): tracing of hidden={hidden}\nis included in (a) and in the first fit of {loop}"
           f"{cleared}.\n")
     return "includes tracing", warm
+
+
+def finish_report(report: dict, info: dict, load_start: Any, out: str) -> dict:
+    """Record the load average around the run, print it, and write the JSON result."""
+    report["machine"]["load_average_start"] = load_start
+    report["machine"]["load_average_end"] = load_average()
+    print(f"load average (1, 5, 15 min) at start {load_start}, at end "
+          f"{report['machine']['load_average_end']} on {info['cpu_usable']} CPUs")
+    print(f"\nwrote {write_json(report, out)}")
+    return report

@@ -18,7 +18,6 @@ from .errors import DataError, DivergenceError, warn
 from .families import Family, make_family
 from .fit import DNNFit, FitRecord
 from .formula import Design, build_design
-from .formula.design import _SAFE_CONTEXT
 from .options import FitOptions
 
 
@@ -48,7 +47,7 @@ class Block:
     def evaluate(self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata"):
         """Design rows, natural-scale targets and the buildable-row mask of ``data``."""
         X, ok = self.design.spec.design(data, unseen=unseen, what=what)
-        resp = response_of(data.loc[ok], self.design)
+        resp = self.design.spec.response(data.loc[ok])
         return X, self.family.target(resp), ok
 
 
@@ -95,22 +94,6 @@ def _hold_out(block: Block, fraction: float, seed: int) -> None:
     train, val = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
     block.val_X, block.val_Y = block.X[val], block.Y[val]
     block.X, block.Y, block.index = block.X[train], block.Y[train], block.index[train]
-
-
-def response_of(frame: pd.DataFrame, design: Design) -> pd.DataFrame:
-    """The response columns of ``frame`` as the model sees them (transform applied)."""
-    spec = design.spec
-    missing = [c for c in spec.response_columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"the data lacks the response column(s) {missing}.")
-    resp = frame[spec.response_columns]
-    if spec.response_transform:
-        fn = _SAFE_CONTEXT[spec.response_transform]
-        col = spec.response_columns[0]
-        with np.errstate(all="ignore"):
-            values = fn(resp[col].to_numpy(dtype=np.float64))
-        return pd.DataFrame({design.response.columns[0]: values}, index=resp.index)
-    return resp
 
 
 def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,

@@ -38,8 +38,7 @@ def penalty_max(block: Block, mixture: float, grouped: bool = False) -> float:
     fam = block.family
     y = block.Y
     null = np.broadcast_to(y.mean(axis=0), y.shape)
-    resid = (y - null) if fam.name != "multinomial" else (y - null)
-    grad = block.X.T @ resid / len(y)  # [p, k]
+    grad = block.X.T @ (y - null) / len(y)  # [p, k]
     size = np.linalg.norm(grad, axis=1) if grouped else np.abs(grad).max(axis=1)
     top = float(size.max()) if size.size else 0.0
     return top / max(mixture, RIDGE_ALPHA) * fam.penalty_scale
@@ -200,7 +199,6 @@ def _scoring_blocks(formula, data, opts: FitOptions, folds: int, foldid, holdout
         ids = np.ones(n, np.int64)
         ids[order[:n_out]] = 0
         plan.fold_ids = ids[None, :]
-        plan.fold_ids_single = True
         blocks = fold_blocks(formula, data, plan, opts)[:1]
         return plan, blocks
     plan = plan_folds(formula, data, opts, folds=folds, foldid=foldid, seed=opts.seed)

@@ -193,7 +193,7 @@ def _build(job: StackJob, names: tuple[str, ...]):
         return tf.reduce_sum(values * weights, 1) / tf.maximum(sw, 1e-12), sw
 
     @plain
-    def per_net(v, like=None):
+    def per_net(v):
         """A per-network vector [M] broadcast against parameters, all of rank 3 [M, a, b]."""
         return v[:, None, None]
 
@@ -337,12 +337,12 @@ def _build(job: StackJob, names: tuple[str, ...]):
             best_val = tf.where(improved, val_loss, best_val)
             best_epoch = tf.where(improved, e + 1, best_epoch)
             wait = tf.where(improved, 0, wait + 1)
-            best_P = [tf.where(per_net(improved, b), p, b) for p, b in zip(P, best_P)]
+            best_P = [tf.where(per_net(improved), p, b) for p, b in zip(P, best_P)]
             if patience > 0:
                 active = active & ~(has_val & (wait >= patience))
             e += 1
         use_best = has_val & (best_epoch > 0) & (patience > 0)
-        final = [tf.where(per_net(use_best, b), b, p) for p, b in zip(P, best_P)]
+        final = [tf.where(per_net(use_best), b, p) for p, b in zip(P, best_P)]
         return (final, hist.stack(), vhist.stack(), epochs_run, best_epoch, diverged)
 
     # Every dimension is left open so one trace serves all data sizes, stack sizes and widths.

@@ -55,6 +55,11 @@ class DesignSpec:
         """Design column names as a user wrote them (without dlstat's internal arguments)."""
         return [c.replace(_BS_SUFFIX, "").replace("`", "") for c in self.columns]
 
+    def response(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The response of ``data`` as the model sees it (for scoring held-out rows)."""
+        return response_frame(data, self.response_columns, self.response_transform,
+                              strict=False)
+
     def terms(self) -> list[str]:
         """The formula term each design column belongs to (``C(g)[T.b]`` → ``C(g)``)."""
         return [_term_of(c) for c in self.display_columns]
@@ -207,7 +212,7 @@ def build_design(
         center=mean,
         scale=sd,
     )
-    response = _response_frame(frame, parsed)
+    response = response_frame(frame, parsed.response_columns, parsed.response_transform)
     return Design(spec, (X - mean) / sd, response, frame.index, n_dropped, notes)
 
 
@@ -227,25 +232,31 @@ def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFr
     return mm, dict(mm.model_spec.transform_state)
 
 
-def _response_frame(frame: pd.DataFrame, parsed: ParsedFormula) -> pd.DataFrame:
-    resp = frame[parsed.response_columns].copy()
-    if parsed.response_transform:
-        fn = _SAFE_CONTEXT[parsed.response_transform]
-        col = parsed.response_columns[0]
-        if not pd.api.types.is_numeric_dtype(resp[col]):
-            raise DataError(
-                f"{parsed.response_transform}() needs a numeric response; column {col!r} is "
-                f"{resp[col].dtype}."
-            )
-        with np.errstate(all="ignore"):
-            values = fn(resp[col].to_numpy(dtype=np.float64))
-        if not np.isfinite(values).all():
-            raise DataError(
-                f"{parsed.response_transform}({col}) is not finite for "
-                f"{int((~np.isfinite(values)).sum())} row(s); drop or fix those rows."
-            )
-        resp = pd.DataFrame({f"{parsed.response_transform}({col})": values}, index=resp.index)
-    return resp
+def response_frame(frame: pd.DataFrame, columns: list[str], transform: str | None,
+                   strict: bool = True) -> pd.DataFrame:
+    """The response columns of ``frame`` as the model sees them (transform applied).
+
+    ``strict`` (fitting) refuses a non-numeric or non-finite transformed response; scoring
+    new rows leaves non-finite values for the metrics to show."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"the data lacks the response column(s) {missing}.")
+    resp = frame[columns].copy()
+    if not transform:
+        return resp
+    fn = _SAFE_CONTEXT[transform]
+    col = columns[0]
+    if strict and not pd.api.types.is_numeric_dtype(resp[col]):
+        raise DataError(f"{transform}() needs a numeric response; column {col!r} is "
+                        f"{resp[col].dtype}.")
+    with np.errstate(all="ignore"):
+        values = fn(resp[col].to_numpy(dtype=np.float64))
+    if strict and not np.isfinite(values).all():
+        raise DataError(
+            f"{transform}({col}) is not finite for {int((~np.isfinite(values)).sum())} "
+            "row(s); drop or fix those rows."
+        )
+    return pd.DataFrame({f"{transform}({col})": values}, index=resp.index)
 
 
 def _check_frame(data: Any, what: str) -> None:
