@@ -229,8 +229,8 @@ install_dlstat <- function(envname = "r-dlstat", method = c("auto", "virtualenv"
     "        sys.path[:] = saved",
     "_real_dlstat()",
     sep = "\n"), local = TRUE, convert = FALSE)
-  bridge <- tryCatch(reticulate::import("dlstat.rbridge", convert = FALSE),
-                     error = function(e) .abort("the dlstat Python package at %s has no R bridge (dlstat.rbridge): %s. Upgrade it with install_dlstat().",
+  bridge <- tryCatch(reticulate::import("dlstat.fronts.rbridge", convert = FALSE),
+                     error = function(e) .abort("the dlstat Python package at %s has no R bridge (dlstat.fronts.rbridge): %s. Upgrade it with install_dlstat().",
                                                 config$python, conditionMessage(e)))
   .state$bridge <- bridge
   bridge

@@ -304,12 +304,12 @@ class PhaseTimer:
     """
 
     TARGETS = {
-        "design": [("dlstat.api", "make_block"), ("dlstat.validation.cv", "make_block"),
-                   ("dlstat.validation.cv", "build_design"), ("dlstat.path", "make_block")],
-        "engine": [("dlstat.blocks", "train_stack")],
+        "design": [("dlstat.fitting.dnn", "make_block"), ("dlstat.fitting.cv", "make_block"),
+                   ("dlstat.fitting.cv", "build_design"), ("dlstat.fitting.path", "make_block")],
+        "engine": [("dlstat.fitting.blocks", "train_stack")],
         "graph_cache": [("dlstat.engine.cache", "cached_function")],
-        "post_fit": [("dlstat.blocks", "measure")],
-        "evaluate": [("dlstat.validation.cv", "evaluate_folds"), ("dlstat.path", "_scores")],
+        "post_fit": [("dlstat.fitting.blocks", "measure")],
+        "evaluate": [("dlstat.fitting.cv", "evaluate_folds"), ("dlstat.fitting.path", "_scores")],
     }
 
     def __init__(self) -> None:

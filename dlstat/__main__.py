@@ -1,8 +1,8 @@
-"""``python -m dlstat``: the ``dlstat`` command line (see :mod:`dlstat.cli`)."""
+"""``python -m dlstat``: the ``dlstat`` command line (see :mod:`dlstat.fronts.cli`)."""
 
 import sys
 
-from .cli import main
+from .fronts.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ from typing import Any, Union
 
 from .errors import OptionError, OptionTypeError
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "softplus", "linear")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "swish", "softplus", "linear")
 
 
 @dataclass(frozen=True)

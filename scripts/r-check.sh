@@ -17,8 +17,8 @@ if [ ! -x "$python" ]; then
   echo "r-check: no Python at $python; run scripts/setup.sh first or set DLSTAT_PYTHON" >&2
   exit 2
 fi
-"$python" -c "import dlstat.rbridge" || {
-  echo "r-check: $python cannot import dlstat.rbridge; run scripts/setup.sh" >&2
+"$python" -c "import dlstat.fronts.rbridge" || {
+  echo "r-check: $python cannot import dlstat.fronts.rbridge; run scripts/setup.sh" >&2
   exit 2
 }
 export DLSTAT_PYTHON=$python RETICULATE_PYTHON=$python

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 import dlstat
-from dlstat import cli, datasets
+from dlstat import datasets
+from dlstat.fronts import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--hidden", "4", "--epochs", "5", "--quiet"]  # a tiny, fast network
@@ -227,7 +228,7 @@ def test_batch_size_parsing() -> None:
 def test_choice_lists_match_the_library() -> None:
     from dlstat.engine.job import OPTIMIZERS
     from dlstat.families import FAMILIES
-    from dlstat.fit import PREDICT_TYPES
+    from dlstat.results.fit import PREDICT_TYPES
 
     assert cli.FAMILIES == FAMILIES
     assert cli.OPTIMIZERS == OPTIMIZERS
@@ -271,7 +272,7 @@ def test_python_m_dlstat_help(tmp_path: Path) -> None:
 
 def test_help_and_datasets_do_not_import_tensorflow(tmp_path: Path) -> None:
     code = ("import sys, contextlib, io\n"
-            "from dlstat.cli import main\n"
+            "from dlstat.fronts.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert main(['--help']) == 0 and main(['fit', '--help']) == 0\n"
             "    assert main(['datasets']) == 0\n"

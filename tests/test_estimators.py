@@ -1,4 +1,4 @@
-"""Tests for dlstat.estimators: DNNRegressor and DNNClassifier under scikit-learn.
+"""Tests for dlstat.fronts.estimators: DNNRegressor and DNNClassifier under scikit-learn.
 
 Every network here has one hidden layer of 16 units (``SMALL``) so that TensorFlow traces few
 training graphs (one per family); the whole file runs in well under two minutes on 2 cores.
@@ -25,7 +25,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import NotFittedError, check_is_fitted
 
 import dlstat as dl
-from dlstat.estimators import DNNClassifier, DNNRegressor
+from dlstat.fronts.estimators import DNNClassifier, DNNRegressor
 from dlstat.options import FitOptions
 
 # Small and quick, yet enough for check_regressors_train (R^2 > 0.5) and

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import dlstat as dl
-from dlstat.path import choose
+from dlstat.fitting.path import choose
 
 MTCARS = dl.datasets.load("mtcars")
 GLM = {"hidden": (), "optimizer": "lbfgs", "seed": 1, "verbose": 0}
@@ -97,7 +97,7 @@ def test_min_ratio_when_p_exceeds_n():
 
 
 def test_all_networks_train_in_one_engine_call(monkeypatch):
-    import dlstat.blocks as blocks
+    import dlstat.fitting.blocks as blocks
 
     sizes = []
     real = blocks.train_stack

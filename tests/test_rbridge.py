@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlstat import rbridge
-from dlstat.rbridge import NA_INTEGER, column_from_r, frame_from_r, frame_to_r, options_from_r
+from dlstat.fronts import rbridge
+from dlstat.fronts.rbridge import NA_INTEGER, column_from_r, frame_from_r, frame_to_r, options_from_r
 
 R_NA_REAL = struct.unpack("<d", bytes.fromhex("a20700000000f07f"))[0]  # R's NA_real_
 
@@ -235,7 +235,7 @@ def r():
         import rpy2.robjects as ro
     except Exception as exc:  # R itself missing or broken
         pytest.skip(f"rpy2 cannot start R: {exc}")
-    from dlstat import rpy2_bridge
+    from dlstat.fronts import rpy2_bridge
 
     return ro, rpy2_bridge
 

@@ -37,7 +37,7 @@ NET = dict(hidden=(32,), learning_rate=0.01, verbose=0)
 @contextlib.contextmanager
 def engine_calls():
     """Count calls of the engine's ``train_stack`` (and the stack size of each)."""
-    import dlstat.blocks as blocks
+    import dlstat.fitting.blocks as blocks
 
     sizes: list[int] = []
     real = blocks.train_stack
@@ -54,7 +54,7 @@ def engine_calls():
 @contextlib.contextmanager
 def no_training():
     """Fail if anything reaches the engine (bad input must be refused before training)."""
-    import dlstat.blocks as blocks
+    import dlstat.fitting.blocks as blocks
 
     def refuse(job):
         raise AssertionError("bad input reached the engine")

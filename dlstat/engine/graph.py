@@ -85,7 +85,7 @@ def activate(tf, z, name: str):
     """The activation ``name`` applied to tensor ``z``."""
     fns = {"relu": tf.nn.relu, "sigmoid": tf.sigmoid, "tanh": tf.tanh, "elu": tf.nn.elu,
            "selu": tf.nn.selu, "gelu": lambda v: tf.nn.gelu(v, approximate=False),
-           "softplus": tf.nn.softplus, "linear": tf.identity}
+           "swish": tf.nn.silu, "softplus": tf.nn.softplus, "linear": tf.identity}
     return fns[name](z)
 
 

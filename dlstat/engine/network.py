@@ -139,6 +139,8 @@ def activate(z: np.ndarray, name: str) -> np.ndarray:
                                              np.expm1(np.minimum(z, 0.0)))
     if name == "gelu":
         return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
+    if name == "swish":
+        return z * 0.5 * (1.0 + np.tanh(0.5 * z))
     if name == "softplus":
         return np.logaddexp(0.0, z)
     return z

@@ -1,4 +1,4 @@
-"""The validation layer: partitions, folds, cross-validation and comparisons."""
+"""Splitting data: partitions and fold makers (also scikit-learn splitters)."""
 
 from .folds import Folds, foldid_folds, group_kfold, kfold, repeated_kfold, stratified_kfold
 from .partition import Partition, partition

@@ -47,7 +47,7 @@ test_that("path objects print, summarise, tidy and plot (on a stand-in result)",
 test_that("dnn_path() follows the regularisation path and refits", {
   skip_if_no_python()
   skip_if_not(reticulate::py_has_attr(dl_py(), "dnn_path") ||
-                reticulate::py_module_available("dlstat.path"), "dlstat.dnn_path not available")
+                reticulate::py_module_available("dlstat.fitting.path"), "dlstat.dnn_path not available")
   path <- dnn_path(mpg ~ wt + hp + qsec, data = mtcars, hidden = c(), optimizer = "lbfgs",
                    n_penalties = 5, folds = 4, foldid = rep(1:4, 8), seed = 1)
   expect_s3_class(path, "dlstat_path")

@@ -1,7 +1,7 @@
 test_that("dlstat finds its Python and reports it", {
   skip_if_no_python()
   expect_true(dlstat_available())
-  expect_true(reticulate::py_module_available("dlstat.rbridge"))
+  expect_true(reticulate::py_module_available("dlstat.fronts.rbridge"))
 })
 
 test_that("use_dlstat_python() checks the path and refuses to switch a running Python", {

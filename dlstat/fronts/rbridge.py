@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DlstatError, DlstatWarning, OptionTypeError
+from ..errors import DataError, DlstatError, DlstatWarning, OptionTypeError
 
 NA_INTEGER = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -321,8 +321,8 @@ def fit(formula: str, data: Any, options: dict[str, Any] | None = None):
 
 def describe(model: Any) -> dict[str, Any]:
     """Everything the R object of a fit shows without another call."""
-    from .architecture import Dense
-    from .architecture import describe as describe_layer
+    from ..architecture import Dense
+    from ..architecture import describe as describe_layer
 
     fam, rec, opts = model.family, model.record, model.options
     layers = list(model.topology.layers)
@@ -416,7 +416,7 @@ def path(formula: str, data: Any, options: dict[str, Any] | None = None) -> dict
     try:
         dnn_path = dl.dnn_path
     except AttributeError:  # before the package exports it
-        from .path import dnn_path
+        from ..fitting.path import dnn_path
     return path_parts(dnn_path(formula, _check_frame(data), **options_from_r(options)))
 
 
@@ -470,7 +470,7 @@ def partition(data: Any, options: dict[str, Any] | None = None) -> dict[str, Any
 
 def fashion_mnist(kind: str = "train", n: Any = None, path: str | None = None) -> dict[str, Any]:
     """Fashion-MNIST as raw bytes: images (row-major, n × 784 uint8) and label codes."""
-    from .datasets import fashion_mnist as read
+    from ..datasets import fashion_mnist as read
 
     images, labels = read(kind, path=path, n=_whole(n), flatten=True)
     return {"n": int(len(images)), "images": bytearray(images.tobytes()),

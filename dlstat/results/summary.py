@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from .architecture import BatchNorm, Dense, describe
+from ..architecture import BatchNorm, Dense, describe
 
 
 class FitSummary:

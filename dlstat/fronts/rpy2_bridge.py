@@ -10,7 +10,7 @@
   back: data frames, vectors, and fits with ``print``, ``summary``, ``predict``, ``coef`` and
   ``fitted`` methods.
 
-Data cross in the same format as for the R package (:mod:`dlstat.rbridge`): raw bytes for
+Data cross in the same format as for the R package (:mod:`dlstat.fronts.rbridge`): raw bytes for
 numbers, integer codes plus levels for strings and factors.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import rbridge
-from .errors import DataError, OptionTypeError
+from ..errors import DataError, OptionTypeError
 
 _R_CODE = r"""
 local({
@@ -433,7 +433,7 @@ def _fit_function(op: str, formula: Any, data: Any, options: Any) -> Any:
     try:
         dnn_path = dl.dnn_path
     except AttributeError:  # before the package exports it
-        from .path import dnn_path
+        from ..fitting.path import dnn_path
     res = dnn_path(text, frame, **opts)
     parts = rbridge.path_parts(res)
     parts.pop("object")
@@ -501,7 +501,7 @@ def expose(envir: Any = None) -> Any:
     Examples
     --------
     >>> import rpy2.robjects as ro                                   # doctest: +SKIP
-    >>> from dlstat.rpy2_bridge import expose
+    >>> from dlstat.fronts.rpy2_bridge import expose
     >>> expose()
     >>> ro.r("fit <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = 'lbfgs')")
     >>> ro.r("predict(fit, head(mtcars))")

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 
 from .blocks import Network, make_block, train_blocks
-from .fit import DNNFit
-from .options import FitOptions
+from ..results.fit import DNNFit
+from ..options import FitOptions
 
 
 def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:

@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .architecture import ACTIVATIONS
-from .errors import DlstatError
+from .. import __version__
+from ..architecture import ACTIVATIONS
+from ..errors import DlstatError
 
 PROG = "dlstat"
 EXIT_ERROR = 2
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_data(source: str, index_col: str | None = None):
     """DATA as a data frame: an existing CSV/Parquet file, else a built-in data set name."""
-    from . import datasets
+    from .. import datasets
 
     if source == "-":
         return _read_file(sys.stdin, index_col, "<stdin>")
@@ -256,7 +256,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     data = read_data(args.data, args.index_col)
     # TensorFlow's C++ start-up messages are noise on a command line (a user's setting wins).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if args.quiet else "2")
-    from .api import dnn
+    from ..fitting.dnn import dnn
 
     with warnings.catch_warnings():
         if args.quiet:
@@ -274,7 +274,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .persistence import load
+    from ..results.persistence import load
 
     fit = load(args.model)
     data = read_data(args.data, args.index_col)
@@ -291,7 +291,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from . import datasets
+    from .. import datasets
 
     for name in datasets.available():
         print(datasets.describe(name))

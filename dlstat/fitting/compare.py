@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..api import call_text
-from ..blocks import Network, train_blocks
+from .dnn import call_text
+from .blocks import Network, train_blocks
 from ..engine import forward
 from ..errors import OptionTypeError
 from ..families import Family

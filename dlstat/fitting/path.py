@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .api import call_text
+from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
-from .engine import forward
-from .engine.network import first_kernel_name
-from .errors import OptionError
-from .families import Family
-from .fit import DNNFit
-from .options import FitOptions
-from .validation.cv import _progress, fold_blocks, held_out, plan_folds
+from ..engine import forward
+from ..engine.network import first_kernel_name
+from ..errors import OptionError
+from ..families import Family
+from ..results.fit import DNNFit
+from ..options import FitOptions
+from .cv import _progress, fold_blocks, held_out, plan_folds
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
 

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import architecture
-from .engine.network import Params, Topology, forward
-from .errors import DataError, OptionError
-from .families import Family
-from .formula import DesignSpec
-from .options import FitOptions
+from .. import architecture
+from ..engine.network import Params, Topology, forward
+from ..errors import DataError, OptionError
+from ..families import Family
+from ..formula import DesignSpec
+from ..options import FitOptions
 
 PREDICT_TYPES = ("response", "link", "class", "prob")
 
@@ -226,7 +226,7 @@ class DNNFit:
     def keras_model(self):
         """A plain Keras model computing the same predictions from the raw design matrix
         (``fit.design_matrix(data)``)."""
-        from .keras_export import to_keras
+        from ..engine.keras_export import to_keras
 
         return to_keras(self)
 

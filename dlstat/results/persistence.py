@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import architecture
-from .engine.network import Topology
-from .errors import ModelFileError
-from .families import Family
+from .. import architecture
+from ..engine.network import Topology
+from ..errors import ModelFileError
+from ..families import Family
 from .fit import DNNFit, FitRecord
-from .formula import DesignSpec
-from .options import FitOptions
+from ..formula import DesignSpec
+from ..options import FitOptions
 
 FORMAT = "dlstat-model"
 VERSION = 1

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import StackJob, Topology, forward, select, train_stack
-from .engine.network import first_kernel_name
-from .errors import DataError, DivergenceError, warn
-from .families import Family, make_family
-from .fit import DNNFit, FitRecord
-from .formula import Design, build_design
-from .options import FitOptions
+from ..engine import StackJob, Topology, forward, select, train_stack
+from ..engine.network import first_kernel_name
+from ..errors import DataError, DivergenceError, warn
+from ..families import Family, make_family
+from ..results.fit import DNNFit, FitRecord
+from ..formula import Design, build_design
+from ..options import FitOptions
 
 
 @dataclass

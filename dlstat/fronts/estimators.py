@@ -85,7 +85,7 @@ class _DNNBase(BaseEstimator):
         return {name: getattr(self, name) for name in _DNN_OPTIONS}
 
     def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str):
-        from .api import dnn
+        from ..fitting.dnn import dnn
 
         model = dnn(formula, data, family=family, **self._options())
         self.model_ = model
@@ -131,7 +131,7 @@ class _DNNBase(BaseEstimator):
             )
         resp = X[spec.response_columns]
         if spec.response_transform:
-            from .formula.design import _SAFE_CONTEXT
+            from ..formula.design import _SAFE_CONTEXT
 
             fn = _SAFE_CONTEXT[spec.response_transform]
             with np.errstate(all="ignore"):
@@ -274,7 +274,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         return self
 
     def _fit_formula(self, data: pd.DataFrame):
-        from .formula import parse_formula
+        from ..formula import parse_formula
 
         parsed = parse_formula(self.formula, [str(c) for c in data.columns])
         if len(parsed.response_columns) != 1 or parsed.response_transform:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .architecture import Activation, BatchNorm, Dense, Dropout
+from ..architecture import Activation, BatchNorm, Dense, Dropout
 
 
 def to_keras(fit):
     """A ``keras.Sequential`` from raw design columns to predictions on the response scale."""
-    from .engine.graph import tf_module
+    from .graph import tf_module
 
     tf_module()
     import keras

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..blocks import Block
+from .blocks import Block
 
 
 def null_means(block: Block, n: int) -> np.ndarray:

@@ -13,15 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..api import call_text
-from ..blocks import Block, Network, make_block, train_blocks
+from .dnn import call_text
+from .blocks import Block, Network, make_block, train_blocks
 from ..engine import forward
 from ..errors import DataError, warn
 from ..families import Family, make_family
-from ..fit import DNNFit
+from ..results.fit import DNNFit
 from ..formula import build_design
 from ..options import FitOptions
-from .folds import Folds
+from ..validation.folds import Folds
 
 
 @dataclass
@@ -139,7 +139,7 @@ class CVResult:
 
     def plot(self, metric: str | None = None, ax=None):
         """Per-fold values of a metric with their mean ± SE; returns the Figure."""
-        from ..plots import plot_folds
+        from ..results.plots import plot_folds
 
         metric = metric or "mean_deviance"
         return plot_folds(self.metrics, metric, self.summary_table.loc[metric], ax=ax)

@@ -1,0 +1,1 @@
+"""Result objects: fitted models, their summaries, plots and model files."""
