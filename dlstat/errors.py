@@ -44,10 +44,6 @@ class ModelFileError(DlstatError, ValueError):
     """A file is not a dlstat model file, or is damaged."""
 
 
-class NotFittedError(DlstatError, AttributeError):
-    """The model has not been fitted yet."""
-
-
 class DatasetError(DlstatError, FileNotFoundError):
     """A data set is unknown or its files are absent."""
 
@@ -60,7 +56,6 @@ __all__ = [
     "DlstatError",
     "FormulaError",
     "ModelFileError",
-    "NotFittedError",
     "OptionError",
     "OptionTypeError",
     "ResponseError",

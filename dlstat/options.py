@@ -1,24 +1,364 @@
-"""Options shared by every fitting function, checked once with messages that name the fix."""
+"""The one table of options: every option of every fitting function, checked from one place.
+
+Each :class:`Option` row gives an option's name, kind, default, allowed values, a one-line doc
+and the functions whose own signature takes it.  ``FitOptions`` validates from the table, the
+CLI builds its flags from it, and tests hold the estimators' parameters and R's formals and
+roxygen docs against it, so a front that drifts fails a test.  ``cv_dnn``, ``compare`` and
+``dnn_path`` also pass every option of ``dnn`` on through ``**options``.
+"""
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .architecture import Layer, resolve
+from .architecture import (ACTIVATIONS, Activation, BatchNorm, Dense, Dropout, Layer, describe,
+                           resolve)
 from .engine.job import DEFAULT_LEARNING_RATE, OPTIMIZERS
-from .errors import OptionError, OptionTypeError
+from .errors import DlstatError, OptionError, OptionTypeError, warn
 from .families import FAMILIES
 
 DEFAULT_SEED = 0
+INT32_MAX = 2**31 - 1  # R's integer range, and what TensorFlow takes as a count or a seed
+MAX_WIDTH = 1_000_000  # a hidden layer wider than this cannot be stored
+NA_ACTIONS = ("omit", "fail")
+UNSEEN_ACTIONS = ("error", "na")
+SPARSITY = ("inputs",)
+
+# The functions an option can belong to (``"cli"`` is ``dlstat fit``).
+DNN, CV, COMPARE, PATH, PARTITION = "dnn", "cv_dnn", "compare", "dnn_path", "partition"
+REGRESSOR, CLASSIFIER, CLI = "DNNRegressor", "DNNClassifier", "cli"
+FUNCTIONS = (DNN, CV, COMPARE, PATH, PARTITION, REGRESSOR, CLASSIFIER, CLI)
+
+# Kinds of value.
+NUMBER, WHOLE, CHOICE, FLAG = "number", "whole number", "choice", "True or False"
+WIDTHS, LAYERS = "tuple of layer widths", "list of layer specs"
+FRAME_OR_FRACTION, FRAME = "data frame or fraction", "data frame"
+COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "option dicts"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: what it holds, its default, what it accepts and who takes it."""
+
+    name: str
+    kind: str
+    default: Any
+    doc: str
+    functions: frozenset[str]
+    allowed: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False  # ``low`` itself is refused
+    open_high: bool = False
+    none_means: str = ""  # what None stands for; empty: None is refused
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # per-function defaults
+    metavar: str = ""
+
+    def default_for(self, function: str) -> Any:
+        """The default in ``function`` (the estimators keep a few of their own)."""
+        return self.defaults.get(function, self.default)
+
+    def expects(self) -> str:
+        """What the option accepts, in words (for messages and help)."""
+        if self.kind == CHOICE:
+            text = _choices_text(self.allowed)
+        elif self.kind in (NUMBER, WHOLE):
+            text = f"a {self.kind}{_range_text(self)}"
+        else:
+            text = f"a {self.kind}"
+        return text + (f", or None ({self.none_means})" if self.none_means else "")
+
+    def check(self, value: Any) -> None:
+        """Raise an :class:`OptionError`/:class:`OptionTypeError` naming the fix if ``value``
+        is not acceptable; never mutate it."""
+        if value is None:
+            if self.none_means:
+                return
+            raise OptionTypeError(f"{self.name} must be {self.expects()}; got None.")
+        _CHECKERS[self.kind](self, value)
+
+
+def _choices_text(allowed: tuple[Any, ...]) -> str:
+    shown = [repr(a) for a in allowed]
+    return " or ".join(shown) if len(shown) <= 2 else "one of " + ", ".join(shown)
+
+
+def _range_text(opt: Option) -> str:
+    low = "" if opt.low is None else f"{'>' if opt.open_low else '>='} {_bound(opt.low)}"
+    high = "" if opt.high is None else f"{'<' if opt.open_high else '<='} {_bound(opt.high)}"
+    return f" {low}{' and ' if low and high else ''}{high}" if low or high else ""
+
+
+def _bound(x: float) -> str:
+    return f"{int(x)}" if x == int(x) and abs(x) >= 1 else f"{x:g}"
+
+
+def _fit(*extra: str, without: tuple[str, ...] = ()) -> frozenset[str]:
+    """dnn(), both estimators and the CLI, plus ``extra``, minus ``without``."""
+    return frozenset({DNN, REGRESSOR, CLASSIFIER, CLI, *extra}) - set(without)
+
+
+_ESTIMATORS_QUIET = {REGRESSOR: 0, CLASSIFIER: 0}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("family", CHOICE, None, "the response family", frozenset({DNN, CLI}),
+           allowed=FAMILIES, none_means="chosen from the response"),
+    Option("family", CHOICE, "gaussian", "the response family of a regressor",
+           frozenset({REGRESSOR}), allowed=("gaussian", "poisson")),
+    Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
+           _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
+    Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
+           allowed=ACTIVATIONS),
+    Option("architecture", LAYERS, None, "a list of layer specs (dense(), dropout(), ...) "
+           "instead of hidden, activation, dropout and batchnorm", _fit(without=(CLI,)),
+           none_means="built from hidden"),
+    Option("dropout", NUMBER, 0.0, "dropout rate after each hidden layer (0 = none)", _fit(),
+           low=0.0, high=1.0, open_high=True, metavar="RATE"),
+    Option("batchnorm", FLAG, False, "batch normalisation after each hidden layer", _fit()),
+    Option("penalty", NUMBER, 0.0, "elastic-net penalty on the weights (glmnet's lambda); "
+           "with optimizer 'adamw' its L2 part is decoupled weight decay instead", _fit(),
+           low=0.0, metavar="LAMBDA"),
+    Option("mixture", NUMBER, 0.0, "elastic-net mixture: 0 = ridge (L2) ... 1 = lasso (L1), "
+           "as glmnet's alpha", _fit(PATH), low=0.0, high=1.0, metavar="ALPHA"),
+    Option("max_norm", NUMBER, None, "max-norm constraint on each unit's incoming weights",
+           _fit(), low=0.0, open_low=True, none_means="no constraint", metavar="C"),
+    Option("optimizer", CHOICE, "adam", "the optimiser ('lbfgs' is full-batch)", _fit(),
+           allowed=OPTIMIZERS),
+    Option("learning_rate", NUMBER, None, "learning rate (not used by 'lbfgs')", _fit(),
+           low=0.0, open_low=True, none_means="the optimizer's default", metavar="RATE"),
+    Option("batch_size", WHOLE, 32, "rows per mini-batch (not used by 'lbfgs')", _fit(),
+           low=1, high=INT32_MAX, none_means="full batch", metavar="N"),
+    Option("epochs", WHOLE, None, "maximum number of epochs (L-BFGS iterations)", _fit(),
+           low=1, high=INT32_MAX, none_means="100; 1000 with 'lbfgs'", metavar="N"),
+    Option("validation", FRAME_OR_FRACTION, None, "a fraction of the rows held out (e.g. "
+           "0.2) or a data frame, watched during training and by early stopping", _fit(),
+           low=0.0, high=1.0, open_low=True, open_high=True, none_means="none",
+           metavar="FRACTION"),
+    Option("test", FRAME, None, "a data frame only evaluated, never used for training",
+           frozenset({DNN}), none_means="none"),
+    Option("early_stopping", WHOLE, None, "patience in epochs without a better validation "
+           "loss (needs validation)", _fit(), low=1, high=INT32_MAX, none_means="no stopping",
+           metavar="PATIENCE"),
+    Option("na_action", CHOICE, "omit", "rows with missing values: dropped with a note "
+           "('omit') or refused ('fail')", frozenset({DNN, CLI}), allowed=NA_ACTIONS),
+    Option("unseen", CHOICE, "error", "factor levels absent when fitting, at prediction: "
+           "an error or an NA prediction", frozenset({DNN}), allowed=UNSEEN_ACTIONS),
+    Option("seed", WHOLE, None, "random seed; the same seed and data give the same result",
+           _fit(CV, COMPARE, PARTITION), low=0, high=INT32_MAX, none_means="seed 0"),
+    Option("verbose", WHOLE, 1, "0 = silent, 1 = a progress bar for long work",
+           _fit(without=(CLI,)), low=0, high=2, defaults=_ESTIMATORS_QUIET),
+    Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE}), low=2,
+           high=INT32_MAX),
+    Option("folds", WHOLE, 5, "number of folds (0: score on a validation split instead)",
+           frozenset({PATH}), low=0, high=INT32_MAX),
+    Option("repeats", WHOLE, 1, "repeated k-fold: independent fold assignments",
+           frozenset({CV}), low=1, high=INT32_MAX),
+    Option("stratify", COLUMN, None, "a column whose classes keep their proportions in each "
+           "part", frozenset({CV, COMPARE, PARTITION}), none_means="no stratification"),
+    Option("groups", COLUMN, None, "a column whose groups are never split across parts",
+           frozenset({CV, COMPARE, PARTITION}), none_means="no groups"),
+    Option("foldid", FOLD_IDS, None, "your own fold of every row (as cv.glmnet's foldid); "
+           "overrides folds", frozenset({CV, COMPARE, PATH}), none_means="made from folds"),
+    Option("models", MODELS, None, "names mapped to option dicts, one network each, merged "
+           "over the shared options", frozenset({COMPARE}), none_means="one network 'dnn'"),
+    Option("penalties", GRID, None, "your own grid of penalties", frozenset({PATH}), low=0.0,
+           none_means="made from the data"),
+    Option("n_penalties", WHOLE, 20, "length of the penalty grid", frozenset({PATH}), low=1,
+           high=10_000),
+    Option("penalty_min_ratio", NUMBER, None, "smallest penalty as a fraction of the largest",
+           frozenset({PATH}), low=0.0, high=1.0, open_low=True, open_high=True,
+           none_means="as glmnet"),
+    Option("sparsity", CHOICE, None, "'inputs': the L1 part as a group penalty on each "
+           "input's weights, so whole inputs leave the network", frozenset({PATH}),
+           allowed=SPARSITY, none_means="weight by weight"),
+    Option("validation", NUMBER, 0.2, "fraction of the rows for the validation part",
+           frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
+    Option("test", NUMBER, 0.2, "fraction of the rows for the test part",
+           frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
+)
+
+
+def options_for(function: str) -> tuple[Option, ...]:
+    """The options ``function``'s own signature takes, in table order."""
+    if function not in FUNCTIONS:
+        raise OptionError(f"no function {function!r} in the options table; functions are "
+                          f"{list(FUNCTIONS)}.")
+    return tuple(o for o in OPTIONS if function in o.functions)
+
+
+def option(name: str, function: str = DNN) -> Option:
+    """The table row of option ``name`` as ``function`` takes it."""
+    for row in options_for(function):
+        if row.name == name:
+            return row
+    raise OptionTypeError(f"{function}() has no option {name!r}; its options are "
+                          f"{[o.name for o in options_for(function)]}.")
+
+
+def integer_option_names() -> tuple[str, ...]:
+    """Options that hold whole numbers (R's bridge turns R's doubles into ``int`` for them)."""
+    return tuple(dict.fromkeys(o.name for o in OPTIONS if o.kind == WHOLE))
+
+
+def check_arguments(function: str, **values: Any) -> None:
+    """Check each named argument of ``function`` against its table row."""
+    for name, value in values.items():
+        option(name, function).check(value)
+
+
+def model_options(shared: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """One model's options in ``compare()``: its own over the shared ones.  A model's own
+    ``architecture`` replaces the shared ``hidden`` shorthand rather than clashing with it."""
+    merged = dict(shared)
+    if own.get("architecture") is not None:
+        for name in _SHORTHAND:
+            merged.pop(name, None)
+    return {**merged, **own}
+
+
+# ----------------------------------------------------------------------------- checkers
+
+
+def _fail_type(opt: Option, value: Any) -> None:
+    raise OptionTypeError(f"{opt.name} must be {opt.expects()}; got {value!r}.")
+
+
+def _check_number(opt: Option, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        _fail_type(opt, value)
+    if not _finite(value):
+        raise OptionError(f"{opt.name} must be a finite number{_range_text(opt)}; got "
+                          f"{value!r}.")
+    too_low = opt.low is not None and (value < opt.low or (opt.open_low and value == opt.low))
+    too_high = opt.high is not None and (value > opt.high
+                                         or (opt.open_high and value == opt.high))
+    if too_low or too_high:
+        raise OptionError(f"{opt.name} must be {_range_text(opt).strip()}; got {value!r}.")
+
+
+def _finite(value: numbers.Real) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def _check_whole(opt: Option, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        _fail_type(opt, value)
+    exact = isinstance(value, numbers.Integral)  # a Python int is exact at any size
+    if not exact and (not _finite(value) or value != math.floor(value)):
+        raise OptionTypeError(f"{opt.name} must be a whole number{_range_text(opt)}; got "
+                              f"{value!r}.")
+    if opt.low is not None and value < opt.low:
+        raise OptionError(f"{opt.name} must be at least {_bound(opt.low)}; got {value!r}.")
+    if opt.high is not None and value > opt.high:
+        raise OptionError(f"{opt.name} must be at most {_bound(opt.high)}; got {value!r}.")
+
+
+def _check_choice(opt: Option, value: Any) -> None:
+    if not isinstance(value, str) or value not in opt.allowed:
+        raise OptionError(f"{opt.name} must be {opt.expects()}; got {value!r}.")
+
+
+def _check_flag(opt: Option, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        _fail_type(opt, value)
+
+
+def _check_widths(opt: Option, value: Any) -> None:
+    widths = (value,) if isinstance(value, numbers.Real) else value
+    if isinstance(value, bool) or not isinstance(widths, (tuple, list)):
+        raise OptionTypeError(f"hidden must be a tuple of layer widths such as (32, 16), or () "
+                              f"for none; got {value!r}.")
+    for width in widths:
+        try:
+            _check_whole(opt, width)
+        except DlstatError:
+            raise OptionError(f"layer widths must be whole numbers from 1 to {MAX_WIDTH:,}; "
+                              f"got {width!r} in hidden={value!r}. Example: hidden=(32, 16)."
+                              ) from None
+
+
+def _check_layers(opt: Option, value: Any) -> None:
+    if isinstance(value, (Dense, Dropout, BatchNorm, Activation)):
+        raise OptionTypeError(f"architecture must be a list of layer specs; got one spec, "
+                              f"{describe(value)}. Wrap it in a list, e.g. "
+                              "architecture=[dl.dense(32), dl.dropout(0.2)].")
+    if not isinstance(value, (list, tuple)):
+        raise OptionTypeError(f"architecture must be a list of layer specs such as "
+                              f"[dense(32), dropout(0.2)]; got {value!r}.")
+
+
+def _check_frame_or_fraction(opt: Option, value: Any) -> None:
+    if not isinstance(value, pd.DataFrame):
+        _check_number(opt, value)
+
+
+def _check_frame(opt: Option, value: Any) -> None:
+    if not isinstance(value, pd.DataFrame):
+        raise OptionTypeError(f"{opt.name} must be a data frame (it is only evaluated, never "
+                              f"used for training or stopping); got {type(value).__name__}.")
+
+
+def _check_column(opt: Option, value: Any) -> None:
+    if not isinstance(value, str):
+        raise OptionTypeError(f"{opt.name} must name a column of the data, e.g. "
+                              f"{opt.name}='cls'; got {value!r}.")
+
+
+def _check_fold_ids(opt: Option, value: Any) -> None:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__"):
+        raise OptionTypeError(f"foldid must hold one fold label per row (a list, array or "
+                              f"Series); got {value!r}.")
+
+
+def _check_grid(opt: Option, value: Any) -> None:
+    grid = [value] if isinstance(value, numbers.Real) else value
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(grid, "__iter__"):
+        raise OptionTypeError(f"penalties must be a list of non-negative numbers such as "
+                              f"[1, 0.1, 0.01]; got {value!r}.")
+    items = list(grid)
+    if not items:
+        raise OptionError("penalties must hold at least one penalty; got an empty grid.")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, numbers.Real):
+            raise OptionTypeError(f"penalties must be numbers; got {item!r} in "
+                                  f"{items[:10]!r}.")
+        if not math.isfinite(item) or item < 0:
+            raise OptionError(f"penalties must be non-negative finite numbers; got "
+                              f"{items[:10]!r}.")
+
+
+def _check_models(opt: Option, value: Any) -> None:
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping)
+                                                 for v in value.values()):
+        raise OptionTypeError(f"models must map names to option dicts, e.g. "
+                              f"{{'small': {{'hidden': (8,)}}}}; got {type(value).__name__}.")
+
+
+_CHECKERS: dict[str, Callable[[Option, Any], None]] = {
+    NUMBER: _check_number, WHOLE: _check_whole, CHOICE: _check_choice, FLAG: _check_flag,
+    WIDTHS: _check_widths, LAYERS: _check_layers, FRAME_OR_FRACTION: _check_frame_or_fraction,
+    FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
+    MODELS: _check_models,
+}
+_SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces
+
+
+# ---------------------------------------------------------------------------- FitOptions
 
 
 @dataclass
 class FitOptions:
-    """Every option of ``dnn()`` with its default; ``check()`` validates them all."""
+    """Every option of ``dnn()`` with its default (the table's); ``check()`` validates them."""
 
     family: str | None = None
     hidden: Any = (32, 16)
@@ -39,12 +379,13 @@ class FitOptions:
     na_action: str = "omit"
     unseen: str = "error"
     seed: int | None = None
-    verbose: int = 0
+    verbose: int = 1
     layers: tuple[Layer, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> FitOptions:
-        known = {f.name for f in fields(cls)} - {"layers"}
+        """Checked options from keyword arguments; unknown names get a suggestion."""
+        known = {o.name for o in options_for(DNN)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             import difflib
@@ -75,56 +416,54 @@ class FitOptions:
         return DEFAULT_SEED if self.seed is None else int(self.seed)
 
     def check(self) -> None:
-        if self.family is not None and self.family not in FAMILIES:
-            raise OptionError(f"family must be one of {list(FAMILIES)} or None (chosen from the "
-                              f"response); got {self.family!r}.")
+        """Check every option against the table, then the combinations."""
+        for row in options_for(DNN):
+            row.check(getattr(self, row.name))
+        if self.architecture is not None:
+            self._refuse_shorthand_with_architecture()
         self.layers = resolve(self.hidden, self.activation, self.dropout, self.batchnorm,
                               self.architecture)
-        _number("penalty", self.penalty, low=0.0)
-        _number("mixture", self.mixture, low=0.0, high=1.0)
-        if self.max_norm is not None:
-            _number("max_norm", self.max_norm, low=0.0, strict=True)
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError(f"optimizer must be one of {list(OPTIMIZERS)}; got "
-                              f"{self.optimizer!r}. 'adam' is a good default.")
-        if self.learning_rate is not None:
-            _number("learning_rate", self.learning_rate, low=0.0, strict=True)
-        if self.batch_size is not None:
-            _whole("batch_size", self.batch_size, low=1, hint="or None for full batch")
-        if self.epochs is not None:
-            _whole("epochs", self.epochs, low=1)
-        if self.early_stopping is not None:
-            _whole("early_stopping", self.early_stopping, low=1,
-                   hint="(the patience in epochs), or None")
-            if self.validation is None:
-                raise OptionError(
-                    f"early_stopping={self.early_stopping} needs validation data to watch; pass "
-                    "validation=0.2 (a fraction held out) or validation=<data frame>."
-                )
-        if self.validation is not None and not isinstance(self.validation, pd.DataFrame):
-            _number("validation", self.validation, low=0.0, high=1.0, strict=True,
-                    hint="a fraction such as 0.2, or a data frame")
-            if self.validation >= 1:
-                raise OptionError(f"validation must be a fraction below 1; got {self.validation}.")
-        if self.test is not None and not isinstance(self.test, pd.DataFrame):
-            raise OptionTypeError(f"test must be a data frame (it is only evaluated, never used "
-                                  f"for training or stopping); got {type(self.test).__name__}.")
-        if self.na_action not in ("omit", "fail"):
-            raise OptionError(f"na_action must be 'omit' or 'fail'; got {self.na_action!r}.")
-        if self.unseen not in ("error", "na"):
-            raise OptionError(f"unseen must be 'error' or 'na'; got {self.unseen!r}.")
-        if self.seed is not None:
-            _whole("seed", self.seed, low=0, hint="or None")
+        if self.early_stopping is not None and self.validation is None:
+            raise OptionError(
+                f"early_stopping={self.early_stopping} needs validation data to watch; pass "
+                "validation=0.2 (a fraction held out) or validation=<data frame>."
+            )
         if self.optimizer == "lbfgs":
-            bad = [type(x).__name__.lower() for x in self.layers if x.kind in
-                   ("dropout", "batchnorm")]
-            if bad or self.max_norm is not None or self.early_stopping is not None:
-                raise OptionError(
-                    "optimizer='lbfgs' is deterministic full-batch optimisation and does not "
-                    f"combine with dropout, batchnorm, max_norm or early_stopping (given: "
-                    f"{bad + (['max_norm'] if self.max_norm else []) + (['early_stopping'] if self.early_stopping else [])}). "
-                    "Use optimizer='adam' for those."
-                )
+            self._check_lbfgs()
+        if self.optimizer == "adamw" and self.penalty > 0 and self.mixture < 1:
+            warn(f"optimizer='adamw' applies the L2 part of penalty={self.penalty:g} as "
+                 "decoupled weight decay (each step shrinks the weights by learning_rate × "
+                 "penalty × (1 − mixture)), not as the glmnet objective the other optimizers "
+                 "minimise; use optimizer='adam' for that objective.")
+
+    def _refuse_shorthand_with_architecture(self) -> None:
+        given = [f"{name}={getattr(self, name)!r}" for name in _SHORTHAND
+                 if getattr(self, name) != option(name).default]
+        if given:
+            raise OptionError(
+                f"architecture= describes every hidden layer, so {', '.join(given)} would be "
+                "ignored; give the layers in architecture (e.g. dense(32, 'tanh'), "
+                "dropout(0.2), batchnorm()) and leave out hidden, activation, dropout and "
+                "batchnorm."
+            )
+
+    def _check_lbfgs(self) -> None:
+        refused = [type(x).__name__.lower() for x in self.layers
+                   if x.kind in ("dropout", "batchnorm")]
+        refused += [name for name in ("max_norm", "early_stopping")
+                    if getattr(self, name) is not None]
+        if refused:
+            raise OptionError(
+                "optimizer='lbfgs' is deterministic full-batch optimisation and does not "
+                f"combine with dropout, batchnorm, max_norm or early_stopping (given: "
+                f"{refused}). Use optimizer='adam' for those."
+            )
+        unused = [f"{name}={getattr(self, name)!r}" for name in ("learning_rate", "batch_size")
+                  if getattr(self, name) not in (option(name).default, None)]
+        if unused:
+            warn(f"optimizer='lbfgs' uses every row in each step and chooses its own step "
+                 f"sizes, so {' and '.join(unused)} are not used; leave them out, or choose a "
+                 "mini-batch optimizer such as optimizer='adam'.")
 
     def call_repr(self) -> str:
         """The non-default options, as they would be typed."""
@@ -139,23 +478,3 @@ class FitOptions:
             elif value != getattr(defaults, f.name) if not isinstance(value, list) else True:
                 parts.append(f"{f.name}={value!r}")
         return ", ".join(parts)
-
-
-def _number(name: str, value: Any, low: float | None = None, high: float | None = None,
-            strict: bool = False, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise OptionTypeError(f"{name} must be a number{' (' + hint + ')' if hint else ''}; got "
-                              f"{value!r}.")
-    if low is not None and (value < low or (strict and value == low)):
-        raise OptionError(f"{name} must be {'>' if strict else '>='} {low:g}; got {value!r}.")
-    if high is not None and value > high:
-        raise OptionError(f"{name} must be <= {high:g}; got {value!r}.")
-    if value in (float("inf"), float("-inf")):
-        raise OptionError(f"{name} must be finite; got {value!r}.")
-
-
-def _whole(name: str, value: Any, low: int, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-        raise OptionTypeError(f"{name} must be a whole number {hint}; got {value!r}.")
-    if value < low:
-        raise OptionError(f"{name} must be at least {low} {hint}; got {value!r}.")

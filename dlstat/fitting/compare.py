@@ -12,9 +12,8 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Network, train_blocks
 from ..engine import forward
-from ..errors import OptionTypeError
 from ..families import Family
-from ..options import FitOptions
+from ..options import COMPARE, FitOptions, check_arguments, model_options
 from .baselines import glm_means, null_means
 from .cv import _progress, fold_blocks, held_out, plan_folds
 
@@ -101,11 +100,10 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     ``models`` maps names to option dicts for networks (each merged over ``**options``);
     default: one network named ``"dnn"`` with ``**options``.
     """
+    check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
+                    foldid=foldid, seed=seed)
     options.setdefault("verbose", 1)
     base = FitOptions.from_kwargs(seed=seed, **options)
-    if models is not None and not isinstance(models, dict):
-        raise OptionTypeError(f"models must map names to option dicts, e.g. "
-                              f"{{'small': {{'hidden': (8,)}}}}; got {type(models).__name__}.")
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)
     rows: list[dict[str, Any]] = []
@@ -125,7 +123,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
                          **block.family.metrics(y, mu)})
     for name, extra in models.items():
-        opts = FitOptions.from_kwargs(**{**options, "seed": seed, **extra})
+        opts = FitOptions.from_kwargs(**model_options({**options, "seed": seed}, extra))
         model_blocks = blocks if _same_design(opts, base) else fold_blocks(formula, data,
                                                                            plan, opts)
         fits = train_blocks(model_blocks, [Network(i, opts.penalty, opts.mixture,

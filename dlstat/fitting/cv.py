@@ -20,7 +20,7 @@ from ..errors import DataError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit
 from ..formula import build_design
-from ..options import FitOptions
+from ..options import CV, FitOptions, check_arguments
 from ..validation.folds import Folds
 
 
@@ -153,6 +153,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
     predictions aligned to ``data`` and the fold assignment.
     """
+    check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
+                    foldid=foldid, seed=seed)
     options.setdefault("verbose", 1)
     opts = FitOptions.from_kwargs(seed=seed, **options)
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)

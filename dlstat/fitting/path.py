@@ -22,7 +22,7 @@ from ..engine.network import first_kernel_name
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
-from ..options import FitOptions
+from ..options import PATH, FitOptions, check_arguments
 from .cv import _progress, fold_blocks, held_out, plan_folds
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
@@ -131,8 +131,13 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     """
     if "penalty" in options:
         raise OptionError("dnn_path() takes penalties= (a grid), not penalty=.")
-    if sparsity not in (None, "inputs"):
-        raise OptionError(f"sparsity must be None or 'inputs'; got {sparsity!r}.")
+    check_arguments(PATH, penalties=penalties, n_penalties=n_penalties,
+                    penalty_min_ratio=penalty_min_ratio, mixture=mixture, folds=folds,
+                    foldid=foldid, sparsity=sparsity)
+    if folds == 0 and isinstance(options.get("validation"), pd.DataFrame):
+        raise OptionError("dnn_path(folds=0) scores each penalty on a fraction of the rows it "
+                          "holds out; validation must be a fraction such as 0.2, got a data "
+                          "frame. Give a fraction, or cross-validate with folds=5.")
     options.setdefault("verbose", 1)
     holdout = options.get("validation", 0.2) if folds == 0 else None
     if folds == 0:

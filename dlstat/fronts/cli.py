@@ -31,24 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..architecture import ACTIVATIONS
+from ..engine.job import OPTIMIZERS
 from ..errors import DlstatError
+from ..families import FAMILIES
+from ..options import CHOICE, CLI, FLAG, WHOLE, WIDTHS, Option, option, options_for
+from ..results.fit import PREDICT_TYPES
 
 PROG = "dlstat"
 EXIT_ERROR = 2
+__all__ = ["FAMILIES", "OPTIMIZERS", "PREDICT_TYPES", "build_parser", "main", "read_data"]
 
-# Copies of the library's lists (importing those modules would load SciPy for --help);
-# tests/test_cli.py checks they stay equal to dlstat.families.FAMILIES, ... .
-FAMILIES = ("gaussian", "binomial", "multinomial", "poisson")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-              "lbfgs")
-PREDICT_TYPES = ("response", "link", "class", "prob")
-NA_ACTIONS = ("omit", "fail")
-
-# argparse destination → dnn() option, for every option the fit command passes on.
-_FIT_OPTIONS = ("family", "hidden", "activation", "dropout", "batchnorm", "penalty", "mixture",
-                "max_norm", "optimizer", "learning_rate", "batch_size", "epochs", "validation",
-                "early_stopping", "na_action", "seed")
+# Words a flag takes for None, besides "none".
+_NONE_WORDS = {"batch_size": ("full", "all")}
+_TRAINING = ("optimizer", "learning_rate", "batch_size", "epochs", "validation",
+             "early_stopping", "na_action", "seed")  # the rest of the fit flags shape the model
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _TSV_SUFFIXES = (".tsv", ".tsv.gz", ".tsv.bz2", ".tsv.xz", ".tsv.zst", ".tab")
 
@@ -82,14 +78,49 @@ def _hidden(text: str) -> tuple[int, ...]:
 
 def _batch_size(text: str) -> int | None:
     """A whole number, or ``full`` (every training row in one batch)."""
-    if text.strip().lower() in ("full", "none", "all"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of rows or 'full'; got {text!r}"
-        ) from None
+    return _flag_type(option("batch_size", CLI))(text)
+
+
+def _flag_type(opt: Option):
+    """The argparse ``type`` of a table option: parse the text, then check it as dnn() does."""
+    none_words = ("none", *_NONE_WORDS.get(opt.name, ()))
+
+    def parse(text: str) -> Any:
+        if opt.none_means and text.strip().lower() in none_words:
+            return None
+        try:
+            value = _hidden(text) if opt.kind == WIDTHS else (
+                int(text) if opt.kind == WHOLE else float(text))
+            opt.check(value)
+        except (ValueError, DlstatError) as exc:
+            detail = exc if isinstance(exc, DlstatError) else f"got {text!r}"
+            raise argparse.ArgumentTypeError(f"expected {opt.expects()}; {detail}") from None
+        return value
+
+    parse.__name__ = opt.kind  # argparse names the type in its messages
+    return parse
+
+
+def _add_fit_flags(fit: argparse.ArgumentParser) -> None:
+    """One flag per option of the table that the CLI takes; left out, dnn()'s default applies."""
+    groups = {"model": fit.add_argument_group("model"),
+              "training": fit.add_argument_group("training")}
+    for opt in options_for(CLI):
+        flag = "--" + opt.name.replace("_", "-")
+        group = groups["training" if opt.name in _TRAINING else "model"]
+        default = opt.default_for(CLI)
+        shown = "none" if default is None else ",".join(map(str, default)) if isinstance(
+            default, tuple) else default
+        help_text = f"{opt.doc} (default: {opt.none_means if default is None else shown})"
+        if opt.kind == FLAG:
+            group.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
+                               help=help_text)
+        elif opt.kind == CHOICE:
+            group.add_argument(flag, choices=opt.allowed, default=argparse.SUPPRESS,
+                               help=help_text)
+        else:
+            group.add_argument(flag, type=_flag_type(opt), default=argparse.SUPPRESS,
+                               metavar=opt.metavar or "N", help=help_text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,42 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an R-style formula, e.g. \"mpg ~ wt + hp + factor(cyl)\" or "
                           "\"Species ~ .\"")
     fit.add_argument("data", metavar="DATA", help=data_help)
-    S = argparse.SUPPRESS  # options not given are not passed: dnn()'s defaults apply
-    net = fit.add_argument_group("model")
-    net.add_argument("--family", choices=FAMILIES, default=S,
-                     help="response family (default: chosen from the response)")
-    net.add_argument("--hidden", type=_hidden, default=S, metavar="WIDTHS",
-                     help="hidden layer widths, comma-separated, e.g. 32,16 (default); \"\" or 0 "
-                          "for none (a GLM)")
-    net.add_argument("--activation", choices=ACTIVATIONS, default=S,
-                     help="activation of the hidden layers (default: relu)")
-    net.add_argument("--dropout", type=float, default=S, metavar="RATE",
-                     help="dropout rate after each hidden layer, in [0, 1) (default: 0)")
-    net.add_argument("--batchnorm", action="store_true", default=S,
-                     help="batch-normalise each hidden layer")
-    net.add_argument("--penalty", type=float, default=S, metavar="LAMBDA",
-                     help="elastic-net penalty strength (default: 0)")
-    net.add_argument("--mixture", type=float, default=S, metavar="ALPHA",
-                     help="elastic-net mixture: 0 ridge ... 1 lasso (default: 0)")
-    net.add_argument("--max-norm", type=float, default=S, metavar="C",
-                     help="max-norm constraint on incoming weight vectors")
-    train = fit.add_argument_group("training")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=S,
-                       help="optimiser (default: adam)")
-    train.add_argument("--learning-rate", type=float, default=S, metavar="RATE",
-                       help="learning rate (default: the optimiser's own)")
-    train.add_argument("--batch-size", type=_batch_size, default=S, metavar="N",
-                       help="rows per mini-batch, or 'full' for full batch (default: 32)")
-    train.add_argument("--epochs", type=int, default=S, metavar="N",
-                       help="maximum number of epochs (default: 100; 1000 with lbfgs)")
-    train.add_argument("--validation", type=float, default=S, metavar="FRACTION",
-                       help="fraction of the rows held out for validation, e.g. 0.2")
-    train.add_argument("--early-stopping", type=int, default=S, metavar="PATIENCE",
-                       help="stop after this many epochs without a better validation loss "
-                            "(needs --validation)")
-    train.add_argument("--na-action", choices=NA_ACTIONS, default=S,
-                       help="rows with missing values: omit (default) or fail")
-    train.add_argument("--seed", type=int, default=S, help="random seed (default: 0)")
+    _add_fit_flags(fit)
     out = fit.add_argument_group("input and output")
     out.add_argument("--index-col", metavar="COLUMN", help=index_help)
     out.add_argument("--save", metavar="MODEL_PATH",
@@ -170,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--type", choices=PREDICT_TYPES, default="response",
                       help="response (default; the mean), link (linear predictor), class "
                            "(predicted level) or prob (class probabilities)")
-    pred.add_argument("--unseen", choices=("error", "na"), default=None,
+    pred.add_argument("--unseen", choices=option("unseen").allowed, default=None,
                       help="factor levels the model never saw: error, or an NA prediction "
                            "(default: as when fitted)")
     pred.add_argument("-o", "--output", metavar="PATH",
@@ -247,7 +243,8 @@ def _read_file(path: Any, index_col: str | None, label: str):
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    options: dict[str, Any] = {k: getattr(args, k) for k in _FIT_OPTIONS if hasattr(args, k)}
+    options: dict[str, Any] = {o.name: getattr(args, o.name) for o in options_for(CLI)
+                               if hasattr(args, o.name)}
     options["verbose"] = 0 if args.quiet else 1
     if args.save is not None:
         parent = Path(args.save).expanduser().resolve().parent

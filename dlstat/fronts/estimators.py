@@ -26,10 +26,12 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-# The options passed through to dnn(); the defaults below are dnn()'s (see FitOptions).
-_DNN_OPTIONS = ("hidden", "activation", "architecture", "dropout", "batchnorm", "penalty",
-                "mixture", "max_norm", "optimizer", "learning_rate", "batch_size", "epochs",
-                "validation", "early_stopping", "seed", "verbose")
+from ..errors import OptionError
+from ..options import CLASSIFIER, REGRESSOR, option, options_for
+
+# The options passed through to dnn(); tests/test_options.py holds the explicit signatures
+# below (scikit-learn reads them) to the options table.
+_DNN_OPTIONS = tuple(o.name for o in options_for(CLASSIFIER))
 _PARAMS_DOC = """
     Parameters
     ----------
@@ -39,8 +41,9 @@ _PARAMS_DOC = """
         data frames and ``y`` is ignored.
     hidden, activation, architecture, dropout, batchnorm, penalty, mixture, max_norm,
     optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose
-        As in :func:`dlstat.dnn`, with the same defaults.  ``seed=None`` is a fixed seed, so
-        fitting twice gives the same network.
+        As in :func:`dlstat.dnn`, with the same defaults except ``verbose=0``: a search such
+        as ``GridSearchCV`` fits many models and scikit-learn's estimators are silent by
+        default.  ``seed=None`` is a fixed seed, so fitting twice gives the same network.
 """
 
 
@@ -129,15 +132,7 @@ class _DNNBase(BaseEstimator):
                 f"score() needs y, or a data frame holding the response column(s) {missing} of "
                 f"formula {self.formula!r}."
             )
-        resp = X[spec.response_columns]
-        if spec.response_transform:
-            from ..formula.design import _SAFE_CONTEXT
-
-            fn = _SAFE_CONTEXT[spec.response_transform]
-            with np.errstate(all="ignore"):
-                values = fn(pd.to_numeric(resp.iloc[:, 0], errors="coerce").to_numpy(float))
-            resp = pd.DataFrame({"y": values}, index=X.index)
-        return resp
+        return spec.response(X)
 
     def _formula_score(self, X, y, sample_weight, metric) -> float:
         X = self._check_frame(X, "score")
@@ -197,9 +192,10 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def fit(self, X, y=None):
         """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
         is ignored."""
-        if self.family not in ("gaussian", "poisson"):
-            raise ValueError(f"DNNRegressor's family must be 'gaussian' or 'poisson'; got "
-                             f"{self.family!r}. Use DNNClassifier for classes.")
+        families = option("family", REGRESSOR).allowed
+        if self.family not in families:
+            raise OptionError(f"DNNRegressor's family must be {' or '.join(map(repr, families))}"
+                              f"; got {self.family!r}. Use DNNClassifier for classes.")
         if self.formula is not None:
             self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family)
             self._set_formula_features()

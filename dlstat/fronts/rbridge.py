@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DlstatError, DlstatWarning, OptionTypeError
+from ..options import integer_option_names
 
 NA_INTEGER = -(2**31)
 INT32_MAX = 2**31 - 1
-INTEGER_OPTIONS = ("batch_size", "epochs", "early_stopping", "seed", "verbose", "folds",
-                   "repeats", "n_penalties")
+INTEGER_OPTIONS = integer_option_names()
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 

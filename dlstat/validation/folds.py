@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, OptionError, OptionTypeError
+from ..options import CV, check_arguments
 
 
 @dataclass
@@ -48,17 +49,17 @@ class Folds:
             raise OptionError("give stratify or groups, not both: folds cannot both keep "
                               "groups whole and balance classes exactly.")
         k = _check_k(self.n_folds, n)
-        if not isinstance(self.repeats, (int, np.integer)) or self.repeats < 1:
-            raise OptionError(f"repeats must be a whole number >= 1; got {self.repeats!r}.")
+        check_arguments(CV, repeats=self.repeats, seed=self.seed)
         rng = np.random.default_rng([0 if self.seed is None else int(self.seed), 11])
-        out = np.empty((self.repeats, n), np.int64)
-        for r in range(self.repeats):
+        repeats = int(self.repeats)
+        out = np.empty((repeats, n), np.int64)
+        for r in range(repeats):
             if self.groups is not None:
-                out[r] = _grouped(_labels(self.groups, n, "groups"), k, rng)
+                out[r] = _grouped(label_codes(self.groups, n, "groups"), k, rng)
             elif self.stratify is not None:
                 names = pd.factorize(pd.Series(np.asarray(self.stratify, dtype=object)),
                                      sort=True)[1]
-                out[r] = _stratified(_labels(self.stratify, n, "stratify"), k, rng,
+                out[r] = _stratified(label_codes(self.stratify, n, "stratify"), k, rng,
                                      list(names))
             else:
                 out[r] = rng.permutation(np.arange(n) % k)
@@ -117,7 +118,9 @@ def _check_k(k: Any, n: int) -> int:
     return int(k)
 
 
-def _labels(values: Any, n: int, what: str) -> np.ndarray:
+def label_codes(values: Any, n: int, what: str) -> np.ndarray:
+    """Integer codes ``0..k-1`` of ``n`` labels in sorted order, refusing a wrong length or
+    missing labels (``what`` names them in the message)."""
     arr = np.asarray(values, dtype=object)
     if arr.shape != (n,):
         raise DataError(f"{what} must have one label per row ({n}); got shape {arr.shape}.")

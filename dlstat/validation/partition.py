@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, OptionError, OptionTypeError
-from .folds import _labels
+from ..errors import DataError, OptionError
+from ..options import PARTITION, check_arguments
+from .folds import label_codes
 
 
 @dataclass
@@ -37,12 +38,8 @@ def partition(data: pd.DataFrame, validation: float = 0.2, test: float = 0.2,
     """
     if not isinstance(data, pd.DataFrame) or len(data) == 0:
         raise DataError("partition() needs a non-empty pandas DataFrame.")
-    for name, frac in (("validation", validation), ("test", test)):
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)):
-            raise OptionTypeError(f"{name} must be a number (a fraction in [0, 1)); got "
-                                  f"{frac!r}.")
-        if not 0 <= frac < 1:
-            raise OptionError(f"{name} must be a fraction in [0, 1); got {frac!r}.")
+    check_arguments(PARTITION, validation=validation, test=test, stratify=stratify,
+                    groups=groups, seed=seed)
     if validation + test >= 1:
         raise OptionError(
             f"validation + test = {validation + test:g} leaves no training rows; make the "
@@ -60,9 +57,9 @@ def partition(data: pd.DataFrame, validation: float = 0.2, test: float = 0.2,
     targets = np.array([n - round(validation * n) - round(test * n), round(validation * n),
                         round(test * n)], dtype=float)
     if groups is not None:
-        part = _group_parts(_labels(data[groups].to_numpy(), n, "groups"), targets, rng)
+        part = _group_parts(label_codes(data[groups].to_numpy(), n, "groups"), targets, rng)
     else:
-        strata = (_labels(data[stratify].to_numpy(), n, "stratify") if stratify is not None
+        strata = (label_codes(data[stratify].to_numpy(), n, "stratify") if stratify is not None
                   else np.zeros(n, np.int64))
         part = _stratified_parts(strata, targets, rng)
     if not (part == 0).any():
