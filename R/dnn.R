@@ -1,8 +1,3 @@
-.fit_options <- c("family", "hidden", "activation", "architecture", "dropout", "batchnorm",
-                  "penalty", "mixture", "max_norm", "optimizer", "learning_rate", "batch_size",
-                  "epochs", "validation", "test", "early_stopping", "na_action", "unseen",
-                  "seed", "verbose")
-
 #' Fit a neural network from a formula
 #'
 #' `dnn()` fits a feed-forward neural network as [stats::glm()] fits a GLM: a
@@ -50,7 +45,7 @@
 #' @param unseen What predict() does with factor levels not seen in fitting:
 #'   `"error"` or `"na"`.
 #' @param seed A whole number; the same seed and data give the same network.
-#' @param verbose 0 (quiet) or 1 (progress).
+#' @param verbose 0 (silent) or 1 (a progress bar for long work).
 #' @param ... Further options of the Python `dlstat.dnn()`.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
@@ -68,9 +63,10 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                verbose = 0, ...) {
+                verbose = 1, ...) {
   call <- match.call()
-  options <- c(.given(environment(), .fit_options), list(...))
+  own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
+  options <- c(.given(environment(), own), list(...))
   text <- .formula_text(formula)
   frame <- .encode_frame(data)
   py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)

@@ -58,12 +58,7 @@ class Option:
     open_low: bool = False  # ``low`` itself is refused
     open_high: bool = False
     none_means: str = ""  # what None stands for; empty: None is refused
-    defaults: Mapping[str, Any] = field(default_factory=dict)  # per-function defaults
     metavar: str = ""
-
-    def default_for(self, function: str) -> Any:
-        """The default in ``function`` (the estimators keep a few of their own)."""
-        return self.defaults.get(function, self.default)
 
     def expects(self) -> str:
         """What the option accepts, in words (for messages and help)."""
@@ -104,8 +99,6 @@ def _fit(*extra: str, without: tuple[str, ...] = ()) -> frozenset[str]:
     """dnn(), both estimators and the CLI, plus ``extra``, minus ``without``."""
     return frozenset({DNN, REGRESSOR, CLASSIFIER, CLI, *extra}) - set(without)
 
-
-_ESTIMATORS_QUIET = {REGRESSOR: 0, CLASSIFIER: 0}
 
 OPTIONS: tuple[Option, ...] = (
     Option("family", CHOICE, None, "the response family", frozenset({DNN, CLI}),
@@ -153,7 +146,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", WHOLE, None, "random seed; the same seed and data give the same result",
            _fit(CV, COMPARE, PARTITION), low=0, high=INT32_MAX, none_means="seed 0"),
     Option("verbose", WHOLE, 1, "0 = silent, 1 = a progress bar for long work",
-           _fit(without=(CLI,)), low=0, high=2, defaults=_ESTIMATORS_QUIET),
+           _fit(without=(CLI,)), low=0, high=2),
     Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE}), low=2,
            high=INT32_MAX),
     Option("folds", WHOLE, 5, "number of folds (0: score on a validation split instead)",
@@ -332,7 +325,7 @@ def _check_grid(opt: Option, value: Any) -> None:
         if isinstance(item, bool) or not isinstance(item, numbers.Real):
             raise OptionTypeError(f"penalties must be numbers; got {item!r} in "
                                   f"{items[:10]!r}.")
-        if not math.isfinite(item) or item < 0:
+        if not _finite(item) or item < 0:
             raise OptionError(f"penalties must be non-negative finite numbers; got "
                               f"{items[:10]!r}.")
 

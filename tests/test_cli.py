@@ -230,9 +230,9 @@ def test_choice_lists_match_the_library() -> None:
     from dlstat.families import FAMILIES
     from dlstat.results.fit import PREDICT_TYPES
 
-    assert cli.FAMILIES == FAMILIES
-    assert cli.OPTIMIZERS == OPTIMIZERS
-    assert cli.PREDICT_TYPES == PREDICT_TYPES
+    assert cli.FAMILIES is FAMILIES  # imported from their owners, not copied
+    assert cli.OPTIMIZERS is OPTIMIZERS
+    assert cli.PREDICT_TYPES is PREDICT_TYPES
 
 
 # ------------------------------------------------------------------------------- datasets

@@ -108,7 +108,7 @@ def _add_fit_flags(fit: argparse.ArgumentParser) -> None:
     for opt in options_for(CLI):
         flag = "--" + opt.name.replace("_", "-")
         group = groups["training" if opt.name in _TRAINING else "model"]
-        default = opt.default_for(CLI)
+        default = opt.default
         shown = "none" if default is None else ",".join(map(str, default)) if isinstance(
             default, tuple) else default
         help_text = f"{opt.doc} (default: {opt.none_means if default is None else shown})"

@@ -41,9 +41,8 @@ _PARAMS_DOC = """
         data frames and ``y`` is ignored.
     hidden, activation, architecture, dropout, batchnorm, penalty, mixture, max_norm,
     optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose
-        As in :func:`dlstat.dnn`, with the same defaults except ``verbose=0``: a search such
-        as ``GridSearchCV`` fits many models and scikit-learn's estimators are silent by
-        default.  ``seed=None`` is a fixed seed, so fitting twice gives the same network.
+        As in :func:`dlstat.dnn`, with the same defaults.  ``seed=None`` is a fixed seed, so
+        fitting twice gives the same network.
 """
 
 
@@ -53,7 +52,7 @@ class _DNNBase(BaseEstimator):
     def __init__(self, formula=None, *, hidden=(32, 16), activation="relu", architecture=None,
                  dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0, max_norm=None,
                  optimizer="adam", learning_rate=None, batch_size=32, epochs=None,
-                 validation=None, early_stopping=None, seed=None, verbose=0):
+                 validation=None, early_stopping=None, seed=None, verbose=1):
         self.formula = formula
         self.hidden = hidden
         self.activation = activation
@@ -175,7 +174,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
                  architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
                  max_norm=None, optimizer="adam", learning_rate=None, batch_size=32,
-                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=0):
+                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=1):
         super().__init__(
             formula, hidden=hidden, activation=activation, architecture=architecture,
             dropout=dropout, batchnorm=batchnorm, penalty=penalty, mixture=mixture,
@@ -193,7 +192,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
         is ignored."""
         families = option("family", REGRESSOR).allowed
-        if self.family not in families:
+        if not isinstance(self.family, str) or self.family not in families:
             raise OptionError(f"DNNRegressor's family must be {' or '.join(map(repr, families))}"
                               f"; got {self.family!r}. Use DNNClassifier for classes.")
         if self.formula is not None:
