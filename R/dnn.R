@@ -25,16 +25,21 @@
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
 #'   `"tanh"`, `"elu"`, `"selu"`, `"gelu"`, `"swish"`, `"softplus"`, `"linear"`.
 #' @param architecture A list of layer specifications made in Python
-#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`.
+#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`,
+#'   `activation`, `dropout` and `batchnorm` (giving those too is an error).
 #' @param dropout Dropout rate after each hidden layer (0 = none).
 #' @param batchnorm Batch normalisation after each hidden layer.
-#' @param penalty The penalty (glmnet's lambda) on the weights.
+#' @param penalty The penalty (glmnet's lambda) on the weights. With
+#'   `optimizer = "adamw"` its L2 part is decoupled weight decay, not
+#'   glmnet's objective (a warning says so).
 #' @param mixture 0 = ridge (L2) ... 1 = lasso (L1), as glmnet's alpha.
 #' @param max_norm Max-norm constraint on each unit's incoming weights.
 #' @param optimizer `"sgd"`, `"momentum"`, `"nesterov"`, `"adagrad"`,
 #'   `"adadelta"`, `"rmsprop"`, `"adam"`, `"adamw"` or full-batch `"lbfgs"`.
-#' @param learning_rate Learning rate (`NULL` = the optimizer's default).
-#' @param batch_size Mini-batch size (`NULL` = full batch).
+#' @param learning_rate Learning rate (`NULL` = the optimizer's default; not
+#'   used by `"lbfgs"`, which warns if given).
+#' @param batch_size Mini-batch size (`NULL` = full batch; not used by
+#'   `"lbfgs"`, which warns if given).
 #' @param epochs Number of epochs (`NULL` = 100; L-BFGS iterations: 1000).
 #' @param validation A fraction of rows to hold out (e.g. `0.2`) or a data
 #'   frame, watched during training (and by early stopping).

@@ -18,8 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .architecture import (ACTIVATIONS, Activation, BatchNorm, Dense, Dropout, Layer, describe,
-                           resolve)
+from .architecture import (
+    ACTIVATIONS,
+    Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    describe,
+    resolve,
+)
 from .engine.job import DEFAULT_LEARNING_RATE, OPTIMIZERS
 from .errors import DlstatError, OptionError, OptionTypeError, warn
 from .families import FAMILIES

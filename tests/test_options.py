@@ -17,16 +17,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import dlstat as dl
 from dlstat import options as table
+from dlstat.errors import OptionTypeError
 from dlstat.fronts import cli
 from dlstat.fronts.estimators import DNNClassifier, DNNRegressor
-from dlstat.errors import OptionTypeError
-from dlstat.options import (CHOICE, CLI, COMPARE, CV, DNN, OPTIONS, PARTITION, PATH, WHOLE,
-                            FitOptions, Option, option, options_for)
+from dlstat.options import (
+    CHOICE,
+    CLI,
+    COMPARE,
+    CV,
+    DNN,
+    OPTIONS,
+    PARTITION,
+    PATH,
+    WHOLE,
+    FitOptions,
+    Option,
+    option,
+    options_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MTCARS = dl.datasets.load("mtcars")

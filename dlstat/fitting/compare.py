@@ -102,7 +102,6 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     """
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    options.setdefault("verbose", 1)
     base = FitOptions.from_kwargs(seed=seed, **options)
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)

@@ -155,7 +155,6 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     """
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    options.setdefault("verbose", 1)
     opts = FitOptions.from_kwargs(seed=seed, **options)
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
     bar = _progress(opts, len(plan.splits), "fold designs")

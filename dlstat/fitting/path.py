@@ -138,7 +138,6 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
         raise OptionError("dnn_path(folds=0) scores each penalty on a fraction of the rows it "
                           "holds out; validation must be a fraction such as 0.2, got a data "
                           "frame. Give a fraction, or cross-validate with folds=5.")
-    options.setdefault("verbose", 1)
     holdout = options.get("validation", 0.2) if folds == 0 else None
     if folds == 0:
         options.pop("validation", None)
