@@ -53,7 +53,24 @@ COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "
 
 @dataclass(frozen=True)
 class Option:
-    """One option: what it holds, its default, what it accepts and who takes it."""
+    """One option: what it holds, its default, what it accepts and who takes it.
+
+    Attributes
+    ----------
+    name, kind, default, doc
+        The option's name, its kind of value (``NUMBER``, ``WHOLE``, ``CHOICE``, ...), its
+        default and a one-line description.
+    functions
+        The functions whose own signature takes it (``DNN``, ``CV``, ..., ``CLI``).
+    allowed
+        The values of a ``CHOICE``, taken from the module that owns them.
+    low, high, open_low, open_high
+        The range of a number (an open end excludes the bound itself).
+    none_means
+        What ``None`` stands for; empty when ``None`` is refused.
+    metavar
+        The placeholder shown by ``dlstat fit --help``.
+    """
 
     name: str
     kind: str
