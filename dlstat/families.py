@@ -1,7 +1,7 @@
 """Families: how a response is encoded, which link maps the network's output to the mean, and
 which deviance the network minimises (training loss = mean deviance / 2, so a network without
 hidden layers is exactly the GLM).  Metrics are computed here too.  No TensorFlow: the engine
-has the matching in-graph losses (``engine/losses.py``).
+has the matching in-graph loss (``row_loss`` in ``engine/graph.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 dlstat never hands a user's formula to an evaluator as written: it is split into tokens here, every
 name is checked against the data's columns and every call against a whitelist of transforms
-(``safety.py``), and only then rewritten for formulaic.  Characters that have no place in a
+(``parse.py``), and only then rewritten for formulaic.  Characters that have no place in a
 formula (quotes, brackets, braces, ``@``, ``$``, ``;`` …) are refused at this stage.
 """
 
