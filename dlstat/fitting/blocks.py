@@ -94,11 +94,11 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     rows (a fraction of ``data`` split off first, or a frame of their own) with them."""
     train, held = data, opts.validation
     notes: list[str] = []
-    n_dropped = 0
+    n_dropped, chosen = 0, None
     if opts.validation is not None and not isinstance(opts.validation, pd.DataFrame):
         found = complete_rows(formula, data, na_action=opts.na_action)
-        if family is None:
-            full, _ = make_family(opts.family, found.response)
+        if family is None:  # chosen from all rows, so that both parts share the classes
+            full, chosen = make_family(opts.family, found.response)
             family, levels = full.name, full.levels
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
@@ -109,10 +109,11 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
                               intercept=design.spec.intercept)
     notes += design.notes
+    reason = reason or chosen
     if reason:
         notes.insert(0, f"family chosen from the response: {reason}.")
     block = Block(design, fam, design.X, fam.encode(design.response),
-                  train.index[design.rows], notes=notes)
+                  design.rows, notes=notes)
     if held is not None:
         # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
         # follows unseen=.

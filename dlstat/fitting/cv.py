@@ -47,7 +47,7 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
     family, reason = make_family(opts.family, full.response)
-    rows = full.rows
+    rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:
             raise DataError(f"{name}={col!r} is not a column of the data; columns are "

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaError, UnseenLevelError, warn
-from .parse import ParsedFormula, parse_formula
+from .limits import check_against_data
+from .parse import BS_EXTEND, ParsedFormula, parse_formula
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -27,7 +28,6 @@ _SAFE_CONTEXT = {
     "sqrt": np.sqrt,
     "abs": np.abs,
 }
-_BS_SUFFIX = ", extrapolation='extend'"
 
 
 @dataclass
@@ -53,7 +53,7 @@ class DesignSpec:
     @property
     def display_columns(self) -> list[str]:
         """Design column names as a user wrote them (without dlstat's internal arguments)."""
-        return [c.replace(_BS_SUFFIX, "").replace("`", "") for c in self.columns]
+        return [c.replace(BS_EXTEND, "").replace("`", "") for c in self.columns]
 
     def response(self, data: pd.DataFrame) -> pd.DataFrame:
         """The response of ``data`` as the model sees it (for scoring held-out rows)."""
@@ -146,9 +146,10 @@ class Design:
     spec: DesignSpec
     X: np.ndarray
     response: pd.DataFrame
-    rows: np.ndarray  # positions (not labels) of the rows of ``data`` in X
+    rows: pd.Index  # labels of the rows of ``data`` in X (may repeat: use positions)
     n_dropped: int
     notes: list[str]
+    positions: np.ndarray  # positions of the rows of ``data`` in X
 
 
 @dataclass
@@ -189,6 +190,8 @@ def build_design(
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
     levels = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
     frame = _typed_frame(frame, used, levels, unseen="error", what="data")
+    distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
+    check_against_data(parsed.transforms, distinct, len(frame), formula)
     mm, state = _model_matrix(parsed, frame)
     columns = [c for c in mm.columns if c != "Intercept"]
     X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
@@ -214,7 +217,7 @@ def build_design(
         scale=sd,
     )
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    return Design(spec, (X - mean) / sd, response, rows, n_dropped, notes)
+    return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows)
 
 
 def _parse_on(formula: str, data: pd.DataFrame) -> tuple[ParsedFormula, list[str], dict]:
@@ -258,7 +261,7 @@ def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mm = model_matrix(parsed.rhs, frame, context=_SAFE_CONTEXT, na_action="ignore")
-    except (FormulaicError, ValueError, TypeError) as exc:
+    except (FormulaicError, ValueError, TypeError, ArithmeticError) as exc:
         raise FormulaError(
             f"formula {parsed.text!r} could not be built on the data: {exc}. Check the "
             "transforms' arguments and the column types."

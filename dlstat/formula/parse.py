@@ -14,6 +14,7 @@ import keyword
 from dataclasses import dataclass, field
 
 from ..errors import FormulaError
+from .limits import TransformCall, expand_powers, float_bases, transform_calls
 from .tokens import Token, render, tokenize
 
 # Calls allowed on the right-hand side, with the keyword arguments each accepts.
@@ -40,6 +41,8 @@ _UNSAFE_WORDS = frozenset(
     {"eval", "exec", "compile", "open", "getattr", "setattr", "globals", "locals", "vars", "input"}
 )
 TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
+# R's bs() extrapolates beyond the boundary knots at prediction time; formulaic must be told.
+BS_EXTEND = ", extrapolation='extend'"
 
 
 @dataclass
@@ -52,6 +55,7 @@ class ParsedFormula:
     rhs: str
     variables: list[str]
     factor_columns: list[str] = field(default_factory=list)
+    transforms: list[TransformCall] = field(default_factory=list)
 
     @property
     def multi_response(self) -> bool:
@@ -76,6 +80,7 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
     response, transform = _parse_response(lhs, columns, formula)
     rhs = _expand_dot(rhs, columns, response, formula)
     vetted, variables, factors = _vet_rhs(rhs, columns, formula)
+    vetted = expand_powers(float_bases(vetted), formula)
     return ParsedFormula(
         text=formula,
         response_columns=response,
@@ -83,7 +88,20 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
         rhs=render(vetted),
         variables=variables,
         factor_columns=factors,
+        transforms=transform_calls(vetted, formula),
     )
+
+
+def vet_rendered_rhs(rhs: str, variables: list[str]) -> None:
+    """Refuse a stored right-hand side (from a model file) unless vetting it over
+    ``variables`` gives back exactly the same text, i.e. dlstat itself wrote it."""
+    tokens = tokenize(rhs.replace(BS_EXTEND, ""))
+    vetted, found, _ = _vet_rhs(tokens, variables, rhs)
+    again = render(expand_powers(float_bases(vetted), rhs))
+    if again != rhs or not set(found) <= set(variables):
+        raise FormulaError(f"right-hand side {rhs[:200]!r} is not text dlstat writes; vetted "
+                           f"it reads {again[:200]!r}.")
+    transform_calls(vetted, rhs)
 
 
 def _parse_response(
@@ -199,8 +217,7 @@ def _vet_rhs(
                         f"unbalanced ')' at position {tok.pos} in formula {formula!r}."
                     )
                 if stack.pop() == "bs":
-                    # R's bs() extrapolates beyond the boundary knots at prediction time.
-                    out.append(Token("RAW", ", extrapolation='extend'", tok.pos))
+                    out.append(Token("RAW", BS_EXTEND, tok.pos))
             elif tok.text in (",", "=") and call is None:
                 raise FormulaError(
                     f"{tok.text!r} at position {tok.pos} in formula {formula!r} is only allowed "
