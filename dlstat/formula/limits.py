@@ -71,10 +71,15 @@ def _operand_start(tokens: list[Token], end: int) -> int:
 def expand_powers(tokens: list[Token], formula: str) -> list[Token]:
     """Check every formula power ``(...)^k`` and expand the large ones of plain terms."""
     out: list[Token] = []
+    calls: list[bool] = []  # per open parenthesis: does it open a call?
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if not (tok.kind == "OP" and tok.text == "**" and _outside_calls(tokens, i)):
+        if tok.kind == "OP" and tok.text == "(":
+            calls.append(i > 0 and tokens[i - 1].kind == "NAME" and not tokens[i - 1].quoted)
+        elif tok.kind == "OP" and tok.text == ")" and calls:
+            calls.pop()
+        if not (tok.kind == "OP" and tok.text == "**" and not any(calls)):
             out.append(tok)
             i += 1
             continue
@@ -96,16 +101,6 @@ def expand_powers(tokens: list[Token], formula: str) -> list[Token]:
             out += [tok, Token("NUMBER", str(power), tokens[i + 1].pos)]
         i += 2
     return out
-
-
-def _outside_calls(tokens: list[Token], i: int) -> bool:
-    stack: list[bool] = []
-    for j, tok in enumerate(tokens[:i]):
-        if tok.kind == "OP" and tok.text == "(":
-            stack.append(j > 0 and tokens[j - 1].kind == "NAME" and not tokens[j - 1].quoted)
-        elif tok.kind == "OP" and tok.text == ")" and stack:
-            stack.pop()
-    return not any(stack)
 
 
 def _power(tokens: list[Token], i: int, formula: str) -> int:

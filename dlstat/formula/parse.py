@@ -43,6 +43,8 @@ _UNSAFE_WORDS = frozenset(
 TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
 # R's bs() extrapolates beyond the boundary knots at prediction time; formulaic must be told.
 BS_EXTEND = ", extrapolation='extend'"
+# A stored right-hand side may hold a power dlstat expanded (up to MAX_TERMS terms).
+MAX_STORED_RHS_CHARS = 2_000_000
 
 
 @dataclass
@@ -95,7 +97,7 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
 def vet_rendered_rhs(rhs: str, variables: list[str]) -> None:
     """Refuse a stored right-hand side (from a model file) unless vetting it over
     ``variables`` gives back exactly the same text, i.e. dlstat itself wrote it."""
-    tokens = tokenize(rhs.replace(BS_EXTEND, ""))
+    tokens = tokenize(rhs.replace(BS_EXTEND, ""), max_chars=MAX_STORED_RHS_CHARS)
     vetted, found, _ = _vet_rhs(tokens, variables, rhs)
     again = render(expand_powers(float_bases(vetted), rhs))
     if again != rhs or not set(found) <= set(variables):
@@ -171,6 +173,7 @@ def _vet_rhs(
     variables: list[str] = []
     factors: list[str] = []
     stack: list[str | None] = []  # call name per open parenthesis (None for grouping)
+    known, seen = frozenset(columns), set()
     for i, tok in enumerate(rhs):
         nxt = rhs[i + 1] if i + 1 < len(rhs) else None
         prev = rhs[i - 1] if i else None
@@ -201,8 +204,9 @@ def _vet_rhs(
             if prev is not None and prev.text == "=" and tok.text in CONSTANTS and not tok.quoted:
                 out.append(Token("NUMBER", CONSTANTS[tok.text], tok.pos))
                 continue
-            col = _column(tok, columns, formula)
-            if col not in variables:
+            col = tok.text if tok.text in known else _column(tok, columns, formula)
+            if col not in seen:
+                seen.add(col)
                 variables.append(col)
             out.append(Token("NAME", col, tok.pos, quoted=True))
             continue

@@ -34,17 +34,17 @@ class Token:
     quoted: bool = False
 
 
-def tokenize(formula: str) -> list[Token]:
+def tokenize(formula: str, max_chars: int = MAX_FORMULA_CHARS) -> list[Token]:
     """Split ``formula`` into tokens, refusing any character a formula cannot contain."""
     if not isinstance(formula, str):
         raise FormulaError(
             f"formula must be a string such as 'y ~ x1 + x2'; got {type(formula).__name__} "
             f"{formula!r}. Pass the formula as text."
         )
-    if len(formula) > MAX_FORMULA_CHARS:
+    if len(formula) > max_chars:
         raise FormulaError(
             f"formula of {len(formula)} characters is longer than dlstat accepts "
-            f"({MAX_FORMULA_CHARS}); use '.' for all columns or select columns in the data."
+            f"({max_chars}); use '.' for all columns or select columns in the data."
         )
     tokens: list[Token] = []
     i, n = 0, len(formula)
