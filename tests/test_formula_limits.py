@@ -33,7 +33,7 @@ def test_expanded_powers_equal_formulaic_expansion(power):
     from formulaic import model_matrix
 
     d = build_design(f"mpg ~ (wt + hp + log(qsec) + am + drat)^{power}", MTCARS)
-    ref = model_matrix("(wt + hp + log(qsec) + am + drat)**%d" % power, MTCARS)
+    ref = model_matrix(f"(wt + hp + log(qsec) + am + drat)**{power}", MTCARS)
     ref = ref.drop(columns="Intercept")
     assert d.spec.columns == list(ref.columns)
     raw = d.X * d.spec.scale + d.spec.center

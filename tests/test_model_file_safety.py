@@ -9,7 +9,6 @@ import json
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import dlstat as dl
