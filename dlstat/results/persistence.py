@@ -94,8 +94,9 @@ def read(path: str | Path) -> ModelParts:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
         raise ModelFileError(
-            f"{str(path)!r} is not a readable dlstat model file ({type(exc).__name__}: "
-            f"{exc}). Model files are written by fit.save() / save_dnn()."
+            f"{str(path)!r} is not a dlstat model file, or it is damaged "
+            f"({type(exc).__name__}: {exc}). Model files are written by fit.save() / "
+            "save_dnn()."
         ) from None
     _probe(parts.spec, str(path))
     return parts
