@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "dnn": ("fitting.dnn", "dnn"),
     "DNNFit": ("results.fit", "DNNFit"),
-    "load": ("results.persistence", "load"),
+    "load": ("results.fit", "load"),
     "DNNRegressor": ("fronts.estimators", "DNNRegressor"),
     "DNNClassifier": ("fronts.estimators", "DNNClassifier"),
     "datasets": ("datasets", None),

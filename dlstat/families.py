@@ -1,7 +1,7 @@
 """Families: how a response is encoded, which link maps the network's output to the mean, and
 which deviance the network minimises (training loss = mean deviance / 2, so a network without
 hidden layers is exactly the GLM).  Metrics are computed here too.  No TensorFlow: the engine
-has the matching in-graph losses (``engine/losses.py``).
+has the matching in-graph loss (``row_loss`` in ``engine/graph.py``).
 """
 
 from __future__ import annotations
@@ -164,13 +164,25 @@ class Family:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Family:
-        return cls(
-            name=d["name"],
-            outputs=list(d["outputs"]),
-            levels=d["levels"],
-            y_center=np.asarray(d["y_center"], dtype=np.float64),
-            y_scale=np.asarray(d["y_scale"], dtype=np.float64),
-        )
+        """The family stored in a model file, checked to be one ``make_family`` could build
+        (a ``ValueError`` says what is inconsistent)."""
+        name, outputs, levels = d["name"], d["outputs"], d["levels"]
+        if name not in FAMILIES:
+            raise ValueError(f"family {name!r} is not one of {list(FAMILIES)}")
+        if not (isinstance(outputs, list) and outputs and len(outputs) <= 100_000
+                and all(isinstance(o, str) for o in outputs)):
+            raise ValueError("the family's outputs are not a list of response names")
+        classes = name in ("binomial", "multinomial")
+        if classes != (levels is not None) or (classes and not _valid_levels(name, levels)):
+            raise ValueError(f"family {name!r} cannot have levels {str(levels)[:200]}")
+        center = np.asarray(d["y_center"], dtype=np.float64).reshape(-1)
+        scale = np.asarray(d["y_scale"], dtype=np.float64).reshape(-1)
+        sizes_ok = name != "gaussian" or len(center) == len(scale) == len(outputs)
+        if not (sizes_ok and np.isfinite(center).all() and np.isfinite(scale).all()
+                and (scale > 0).all()):
+            raise ValueError("the family's response centre or scale is not finite and positive")
+        return cls(name=name, outputs=list(outputs), levels=levels, y_center=center,
+                   y_scale=scale)
 
 
 def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | None = None,
@@ -221,6 +233,15 @@ def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | 
             f"family='multinomial' needs at least two classes; {outputs[0]!r} has {levels}."
         )
     return Family(family, outputs, levels), reason
+
+
+def _valid_levels(family: str, levels: Any) -> bool:
+    """Distinct text or number classes: two for binomial, at least two for multinomial."""
+    if not isinstance(levels, list) or len(levels) > 1_000_000:
+        return False
+    scalars = all(isinstance(v, (str, int, float, bool)) for v in levels)
+    count_ok = len(levels) == 2 if family == "binomial" else len(levels) >= 2
+    return scalars and count_ok and len(set(map(repr, levels))) == len(levels)
 
 
 def _infer(response: pd.DataFrame) -> tuple[str, str]:

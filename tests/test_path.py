@@ -122,8 +122,14 @@ def test_validation_split_instead_of_folds():
 def test_foldid_is_used():
     foldid = np.arange(len(MTCARS)) % 4
     a = dl.dnn_path("mpg ~ wt + hp", MTCARS, n_penalties=4, foldid=foldid, **GLM)
-    b = dl.dnn_path("mpg ~ wt + hp", MTCARS, n_penalties=4, foldid=foldid, **GLM)
-    pd.testing.assert_frame_equal(a.table, b.table)
+    # the same folds under other labels give the same path ...
+    renamed = dl.dnn_path("mpg ~ wt + hp", MTCARS, n_penalties=4,
+                          foldid=np.array(list("dcba"))[foldid], **GLM)
+    pd.testing.assert_frame_equal(a.table, renamed.table)
+    # ... and other folds another one, so the folds come from foldid
+    other = dl.dnn_path("mpg ~ wt + hp", MTCARS, n_penalties=4,
+                        foldid=np.arange(len(MTCARS)) // 8, **GLM)
+    assert not np.allclose(a.table["cv_mean"], other.table["cv_mean"])
 
 
 def test_true_inputs_enter_first_with_input_sparsity():

@@ -17,7 +17,7 @@ from ..engine.network import first_kernel_name
 from ..errors import DataError, DivergenceError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
-from ..formula import Design, build_design
+from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 
 
@@ -37,18 +37,45 @@ class Block:
     all_Y: np.ndarray | None = None
 
     def fitting_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every row the design was learned on, validation rows included."""
+        """The rows a baseline (GLM, null model) fits: the training rows and a validation
+        fraction split off them (a network needs it to stop; a GLM does not)."""
         return (self.X, self.Y) if self.all_X is None else (self.all_X, self.all_Y)
 
     @property
     def width(self) -> int:
         return self.X.shape[1]
 
-    def evaluate(self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata"):
-        """Design rows, natural-scale targets and the buildable-row mask of ``data``."""
-        X, ok = self.design.spec.design(data, unseen=unseen, what=what)
-        resp = self.design.spec.response(data.loc[ok])
-        return X, self.family.target(resp), ok
+    def evaluate(self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata",
+                 na_action: str = "omit", notes: list[str] | None = None):
+        """Design rows, natural-scale targets and the scored-row mask of ``data``.
+
+        Rows with a missing predictor or response are left out, with a warning and a note in
+        ``notes`` as for training rows (``na_action="fail"`` refuses them)."""
+        spec = self.design.spec
+        X, ok = spec.design(data, unseen=unseen, what=what)
+        resp = spec.response(data.iloc[np.flatnonzero(ok)])
+        known = resp.notna().all(axis=1).to_numpy()
+        self._note_missing(data, what, na_action, notes if notes is not None else [])
+        ok[np.flatnonzero(ok)[~known]] = False
+        return X[known], self.family.target(resp.iloc[np.flatnonzero(known)]), ok
+
+    def _note_missing(self, data: pd.DataFrame, what: str, na_action: str,
+                      notes: list[str]) -> None:
+        spec = self.design.spec
+        used = [c for c in dict.fromkeys(spec.response_columns + spec.variables)
+                if c in data.columns]
+        n_missing = int(data[used].isna().any(axis=1).sum())
+        if not n_missing:
+            return
+        if na_action == "fail":
+            raise DataError(f"{n_missing} row(s) of the {what} data have missing values and "
+                            "na_action='fail'. Use na_action='omit' to drop them, or fill "
+                            "them in first.")
+        warn(f"{n_missing} row(s) of the {what} data with missing values were dropped "
+             "(na_action='omit').")
+        note = f"{n_missing} {what} observation(s) deleted due to missingness."
+        if note not in notes:
+            notes.append(note)
 
 
 @dataclass
@@ -63,37 +90,54 @@ class Network:
 
 def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str | None = None,
                levels: list[Any] | None = None, validation_seed: int = 0) -> Block:
-    """Build the design and family on ``data`` and split off validation rows if asked."""
-    design = build_design(formula, data, na_action=opts.na_action,
+    """Build the design and family on the training rows of ``data`` and encode the validation
+    rows (a fraction of ``data`` split off first, or a frame of their own) with them."""
+    train, held = data, opts.validation
+    notes: list[str] = []
+    n_dropped, chosen = 0, None
+    if opts.validation is not None and not isinstance(opts.validation, pd.DataFrame):
+        found = complete_rows(formula, data, na_action=opts.na_action)
+        if family is None:  # chosen from all rows, so that both parts share the classes
+            full, chosen = make_family(opts.family, found.response)
+            family, levels = full.name, full.levels
+        train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
+        train, held = data.iloc[train_rows], data.iloc[held_rows]
+        n_dropped, notes = found.n_dropped, list(found.notes)
+    design = build_design(formula, train, na_action=opts.na_action,
                           center_inputs=bool(opts.layers) or None)
+    design.n_dropped += n_dropped
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
                               intercept=design.spec.intercept)
-    notes = list(design.notes)
+    notes += design.notes
+    reason = reason or chosen
     if reason:
         notes.insert(0, f"family chosen from the response: {reason}.")
-    Y = fam.encode(design.response)
-    block = Block(design, fam, design.X, Y, design.rows, notes=notes)
-    if isinstance(opts.validation, pd.DataFrame):
-        block.val_X, y_val, _ = block.evaluate(opts.validation, what="validation")
+    block = Block(design, fam, design.X, fam.encode(design.response),
+                  design.rows, notes=notes)
+    if held is not None:
+        # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
+        # follows unseen=.
+        unseen = opts.unseen if held is opts.validation else "na"
+        block.val_X, y_val, _ = block.evaluate(held, unseen=unseen, what="validation",
+                                               na_action=opts.na_action, notes=block.notes)
         block.val_Y = fam.encode_target(y_val)
-    elif opts.validation is not None:
-        _hold_out(block, opts.validation, validation_seed)
+        if held is not opts.validation:  # baselines fit a split-off fraction too
+            block.all_X = np.vstack([block.X, block.val_X])
+            block.all_Y = np.vstack([block.Y, block.val_Y])
     return block
 
 
-def _hold_out(block: Block, fraction: float, seed: int) -> None:
-    n = len(block.X)
+def _split_rows(rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation positions among the complete ``rows`` (both in data order)."""
+    n = len(rows)
     n_val = int(round(fraction * n))
     if n_val < 1 or n - n_val < 1:
         raise DataError(
             f"validation={fraction} of {n} rows leaves {n_val} validation and {n - n_val} "
             "training rows; both need at least one. Use a different fraction or more data."
         )
-    block.all_X, block.all_Y = block.X, block.Y
     order = np.random.default_rng([seed, 7]).permutation(n)
-    train, val = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
-    block.val_X, block.val_Y = block.X[val], block.Y[val]
-    block.X, block.Y, block.index = block.X[train], block.Y[train], block.index[train]
+    return rows[np.sort(order[: n - n_val])], rows[np.sort(order[n - n_val:])]
 
 
 def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
@@ -182,24 +226,25 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
         rec.metrics["validation"] = fam.metrics(
             fam.natural(block.val_Y), fam.mean(forward(fit.params, fit.topology, block.val_X)))
     if isinstance(opts.test, pd.DataFrame):
-        tX, ty, _ = block.evaluate(opts.test, what="test")
+        tX, ty, _ = block.evaluate(opts.test, unseen=opts.unseen, what="test",
+                                   na_action=opts.na_action, notes=rec.notes)
         rec.metrics["test"] = fam.metrics(ty, fam.mean(forward(fit.params, fit.topology, tX)))
 
 
 def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:
     """As R's glm(): fitted probabilities of 0 or 1 mean the classes are (nearly) separable,
-    so a GLM's coefficients are not finite estimates; say so."""
-    if not fit.family.is_classification:
+    so a GLM's coefficients are not finite estimates; say so.  A network with hidden layers
+    has no coefficients to diverge and fits confident probabilities by design: no warning."""
+    if not fit.family.is_classification or fit.topology.layers:
         return
     extreme = int(((mu < 1e-8) | (mu > 1 - 1e-8)).any(axis=1).sum())
     if not extreme:
         return
     text = (f"fitted probabilities numerically 0 or 1 for {extreme} training row(s): the "
-            "classes are (nearly) separable")
-    if not fit.topology.layers:
-        text += "; the GLM's coefficients diverge (add a penalty for finite estimates)"
-        warn(text + ".")
-    fit.record.notes.append(text + ".")
+            "classes are (nearly) separable; the GLM's coefficients diverge (add a penalty "
+            "for finite estimates).")
+    warn(text)
+    fit.record.notes.append(text)
 
 
 def _pad(X: np.ndarray, width: int) -> np.ndarray:

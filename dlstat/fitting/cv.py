@@ -28,7 +28,7 @@ from ..validation.folds import Folds
 class FoldPlan:
     """The rows every fold trains on and predicts, plus the full-data family."""
 
-    rows: pd.Index  # complete rows of the data, in order
+    rows: np.ndarray  # positions of the complete rows of the data, in order
     fold_ids: np.ndarray  # [repeats, len(rows)]
     family: Family
     n_dropped: int
@@ -47,7 +47,7 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
     family, reason = make_family(opts.family, full.response)
-    rows = full.rows
+    rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:
             raise DataError(f"{name}={col!r} is not a column of the data; columns are "
@@ -58,9 +58,9 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
         if given.shape != (len(data),):
             raise DataError(f"foldid must give one fold per row of data ({len(data)}); got "
                             f"shape {given.shape}.")
-        given = pd.Series(given, index=data.index).loc[rows].to_numpy()
-    plan = Folds(folds, repeats, data.loc[rows, stratify].to_numpy() if stratify else None,
-                 data.loc[rows, groups].to_numpy() if groups else None, given, seed)
+        given = given[rows]
+    plan = Folds(folds, repeats, data[stratify].to_numpy()[rows] if stratify else None,
+                 data[groups].to_numpy()[rows] if groups else None, given, seed)
     notes = [f"family chosen from the response: {reason}."] if reason else []
     if full.n_dropped:
         notes.append(f"{full.n_dropped} observation(s) with missing values were left out.")
@@ -78,7 +78,7 @@ def fold_blocks(formula: str, data: pd.DataFrame, plan: FoldPlan, opts: FitOptio
     """One block per (repeat, fold), each designed on its training rows only."""
     blocks = []
     for r, k in plan.splits:
-        train = data.loc[plan.rows[plan.fold_ids[r] != k]]
+        train = data.iloc[plan.rows[plan.fold_ids[r] != k]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             block = make_block(formula, train, opts, family=plan.family.name,
@@ -94,7 +94,13 @@ def fold_blocks(formula: str, data: pd.DataFrame, plan: FoldPlan, opts: FitOptio
 
 
 def held_out(data: pd.DataFrame, plan: FoldPlan, r: int, k: int) -> pd.DataFrame:
-    return data.loc[plan.rows[plan.fold_ids[r] == k]]
+    """The rows fold ``k`` of repeat ``r`` holds out (the index of ``data`` kept)."""
+    return data.iloc[held_out_rows(plan, r, k)]
+
+
+def held_out_rows(plan: FoldPlan, r: int, k: int) -> np.ndarray:
+    """Positions in the data of the rows fold ``k`` of repeat ``r`` holds out."""
+    return plan.rows[plan.fold_ids[r] == k]
 
 
 def _absent_classes(block: Block, family: Family) -> list[Any]:
@@ -176,7 +182,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
                      "training fold and were not predicted (NA).")
     fold_ids = pd.Series(pd.array([pd.NA] * len(data), dtype="Int64"), index=data.index,
                          name="fold")
-    fold_ids.loc[plan.rows] = plan.fold_ids[0]
+    fold_ids.iloc[plan.rows] = plan.fold_ids[0]
     return CVResult(call, plan.family, pd.DataFrame(rows), pred_frame, fold_ids, fits, notes)
 
 
@@ -193,15 +199,18 @@ def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
         rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
                      "n_test": int(ok.sum()), "n_unpredicted": int((~ok).sum()),
                      **block.family.metrics(y, mu)})
-        preds.append(pd.DataFrame(mu, index=test.index[ok]))
+        preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[ok]))
     return rows, preds
 
 
 def combine_predictions(data: pd.DataFrame, preds: list[pd.DataFrame],
                         family: Family) -> pd.Series | pd.DataFrame:
-    """Out-of-fold means aligned to ``data`` (averaged over repeats; NA where unpredicted)."""
+    """Out-of-fold means aligned to ``data`` (averaged over repeats; NA where unpredicted).
+
+    ``preds`` are indexed by row position, so duplicated labels in ``data`` stay apart."""
     stacked = pd.concat(preds)
-    mean = stacked.groupby(level=0).mean().reindex(data.index)
+    mean = stacked.groupby(level=0).mean().reindex(pd.RangeIndex(len(data)))
+    mean.index = data.index
     if family.name == "multinomial":
         mean.columns = [str(v) for v in family.levels or []]
         return mean

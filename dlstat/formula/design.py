@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaError, UnseenLevelError, warn
-from .parse import ParsedFormula, parse_formula
+from .limits import check_against_data
+from .parse import BS_EXTEND, ParsedFormula, parse_formula
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -27,7 +28,6 @@ _SAFE_CONTEXT = {
     "sqrt": np.sqrt,
     "abs": np.abs,
 }
-_BS_SUFFIX = ", extrapolation='extend'"
 
 
 @dataclass
@@ -53,7 +53,7 @@ class DesignSpec:
     @property
     def display_columns(self) -> list[str]:
         """Design column names as a user wrote them (without dlstat's internal arguments)."""
-        return [c.replace(_BS_SUFFIX, "").replace("`", "") for c in self.columns]
+        return [c.replace(BS_EXTEND, "").replace("`", "") for c in self.columns]
 
     def response(self, data: pd.DataFrame) -> pd.DataFrame:
         """The response of ``data`` as the model sees it (for scoring held-out rows)."""
@@ -82,7 +82,7 @@ class DesignSpec:
             )
         frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what)
         complete = frame.notna().all(axis=1).to_numpy().copy()
-        X = self._matrix(frame.loc[complete])
+        X = self._matrix(frame.iloc[np.flatnonzero(complete)])
         finite = np.isfinite(X).all(axis=1)
         if not finite.all():
             warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
@@ -146,9 +146,30 @@ class Design:
     spec: DesignSpec
     X: np.ndarray
     response: pd.DataFrame
-    rows: pd.Index
+    rows: pd.Index  # labels of the rows of ``data`` in X (may repeat: use positions)
     n_dropped: int
     notes: list[str]
+    positions: np.ndarray  # positions of the rows of ``data`` in X
+
+
+@dataclass
+class CompleteRows:
+    """The rows of a data frame a formula can use (``na_action`` applied), by position."""
+
+    positions: np.ndarray
+    n_dropped: int
+    notes: list[str]
+    response: pd.DataFrame  # the response of those rows, as the model sees it
+
+
+def complete_rows(formula: str, data: pd.DataFrame, na_action: str = "omit") -> CompleteRows:
+    """Vet ``formula`` and find the rows of ``data`` with every used column present."""
+    parsed, used, levels = _parse_on(formula, data)
+    frame = _typed_frame(data, used, levels, unseen="error", what="data")
+    positions, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
+    response = response_frame(frame.iloc[positions], parsed.response_columns,
+                              parsed.response_transform)
+    return CompleteRows(positions, n_dropped, notes, response)
 
 
 def build_design(
@@ -159,35 +180,18 @@ def build_design(
 ) -> Design:
     """Vet ``formula``, build and standardise its design on ``data`` (never modified).
 
-    Inputs are centred unless ``center_inputs`` is ``None`` and the formula has no intercept
-    (a GLM through the origin must not gain an intercept by centring)."""
-    _check_frame(data, "data")
-    parsed = parse_formula(formula, [str(c) for c in data.columns])
-    used = list(dict.fromkeys(parsed.response_columns + parsed.variables))
-    levels = _learn_levels(data, parsed)
+    Rows are addressed by position, so any index (duplicated, unsorted, not integers) gives
+    the same design.  Inputs are centred unless ``center_inputs`` is ``None`` and the formula
+    has no intercept (a GLM through the origin must not gain an intercept by centring)."""
+    parsed, used, levels = _parse_on(formula, data)
     frame = _typed_frame(data, used, levels, unseen="error", what="data")
-    complete = frame.notna().all(axis=1).to_numpy()
-    notes: list[str] = []
-    n_dropped = int((~complete).sum())
-    if n_dropped:
-        if na_action == "fail":
-            bad = [c for c in used if frame[c].isna().any()]
-            raise DataError(
-                f"{n_dropped} row(s) have missing values in {bad} and na_action='fail'. "
-                "Use na_action='omit' to drop them, or fill them in first."
-            )
-        warn(
-            f"{n_dropped} row(s) with missing values were dropped (na_action='omit').")
-        notes.append(f"{n_dropped} observation(s) deleted due to missingness.")
-    frame = frame.loc[complete]
-    if len(frame) == 0:
-        raise DataError(
-            f"no complete rows left to fit formula {formula!r} ({len(data)} rows given, all "
-            "with a missing value in a used column). Fill in or drop the missing values."
-        )
+    rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
+    frame = frame.iloc[rows]
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
     levels = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
     frame = _typed_frame(frame, used, levels, unseen="error", what="data")
+    distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
+    check_against_data(parsed.transforms, distinct, len(frame), formula)
     mm, state = _model_matrix(parsed, frame)
     columns = [c for c in mm.columns if c != "Intercept"]
     X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
@@ -213,7 +217,40 @@ def build_design(
         scale=sd,
     )
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    return Design(spec, (X - mean) / sd, response, frame.index, n_dropped, notes)
+    return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows)
+
+
+def _parse_on(formula: str, data: pd.DataFrame) -> tuple[ParsedFormula, list[str], dict]:
+    """The vetted formula, the columns it uses and the levels of its factors in ``data``."""
+    _check_frame(data, "data")
+    _check_column_names(data, "data")
+    parsed = parse_formula(formula, list(data.columns))
+    used = list(dict.fromkeys(parsed.response_columns + parsed.variables))
+    return parsed, used, _learn_levels(data, parsed)
+
+
+def _complete(frame: pd.DataFrame, used: list[str], na_action: str, formula: str,
+              n_rows: int) -> tuple[np.ndarray, int, list[str]]:
+    """Positions of the complete rows of ``frame``, how many were dropped and the note."""
+    complete = frame.notna().all(axis=1).to_numpy()
+    notes: list[str] = []
+    n_dropped = int((~complete).sum())
+    if n_dropped:
+        if na_action == "fail":
+            bad = [c for c in used if frame[c].isna().any()]
+            raise DataError(
+                f"{n_dropped} row(s) have missing values in {bad} and na_action='fail'. "
+                "Use na_action='omit' to drop them, or fill them in first."
+            )
+        warn(
+            f"{n_dropped} row(s) with missing values were dropped (na_action='omit').")
+        notes.append(f"{n_dropped} observation(s) deleted due to missingness.")
+    if n_dropped == n_rows:
+        raise DataError(
+            f"no complete rows left to fit formula {formula!r} ({n_rows} rows given, all "
+            "with a missing value in a used column). Fill in or drop the missing values."
+        )
+    return np.flatnonzero(complete), n_dropped, notes
 
 
 def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -224,7 +261,7 @@ def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mm = model_matrix(parsed.rhs, frame, context=_SAFE_CONTEXT, na_action="ignore")
-    except (FormulaicError, ValueError, TypeError) as exc:
+    except (FormulaicError, ValueError, TypeError, ArithmeticError) as exc:
         raise FormulaError(
             f"formula {parsed.text!r} could not be built on the data: {exc}. Check the "
             "transforms' arguments and the column types."
@@ -269,6 +306,27 @@ def _check_frame(data: Any, what: str) -> None:
         raise DataError(f"{what} has no rows; pass a data frame with at least one row.")
 
 
+def _check_column_names(data: pd.DataFrame, what: str) -> None:
+    """Formulas name columns by text: refuse names a formula cannot address unambiguously.
+
+    A bare number in a formula is a constant (``y ~ 0`` drops the intercept, as in R), so
+    numeric column names such as those of ``pandas.DataFrame(array)`` cannot be referenced."""
+    odd = [c for c in data.columns if not isinstance(c, str)]
+    if odd:
+        shown = ", ".join(repr(c) for c in odd[:8]) + (" …" if len(odd) > 8 else "")
+        raise DataError(
+            f"{what} has column names that are not text ({shown}); a formula names columns by "
+            "text, and a number in a formula is a constant. Name the columns first, e.g. "
+            "data.add_prefix('V') or pandas.DataFrame(array, columns=['y', 'x1', ...])."
+        )
+    repeated = sorted(set(data.columns[data.columns.duplicated()]))
+    if repeated:
+        raise DataError(
+            f"{what} has repeated column names {repeated[:8]}; a formula could not tell them "
+            "apart. Rename or drop the duplicates."
+        )
+
+
 def _is_categorical(s: pd.Series) -> bool:
     return bool(
         isinstance(s.dtype, pd.CategoricalDtype)
@@ -311,7 +369,9 @@ def _typed_frame(
             out[col] = s  # a response factor: the family encodes it
         else:
             out[col] = _as_numeric(s, col, what)
-    return pd.DataFrame(out, index=data.index)
+    frame = pd.DataFrame(out, index=data.index)
+    frame.index = pd.RangeIndex(len(frame))  # rows by position from here on
+    return frame
 
 
 def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str) -> pd.Series:

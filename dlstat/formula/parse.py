@@ -14,6 +14,7 @@ import keyword
 from dataclasses import dataclass, field
 
 from ..errors import FormulaError
+from .limits import TransformCall, expand_powers, float_bases, transform_calls
 from .tokens import Token, render, tokenize
 
 # Calls allowed on the right-hand side, with the keyword arguments each accepts.
@@ -40,6 +41,10 @@ _UNSAFE_WORDS = frozenset(
     {"eval", "exec", "compile", "open", "getattr", "setattr", "globals", "locals", "vars", "input"}
 )
 TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
+# R's bs() extrapolates beyond the boundary knots at prediction time; formulaic must be told.
+BS_EXTEND = ", extrapolation='extend'"
+# A stored right-hand side may hold a power dlstat expanded (up to MAX_TERMS terms).
+MAX_STORED_RHS_CHARS = 2_000_000
 
 
 @dataclass
@@ -52,6 +57,7 @@ class ParsedFormula:
     rhs: str
     variables: list[str]
     factor_columns: list[str] = field(default_factory=list)
+    transforms: list[TransformCall] = field(default_factory=list)
 
     @property
     def multi_response(self) -> bool:
@@ -76,6 +82,7 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
     response, transform = _parse_response(lhs, columns, formula)
     rhs = _expand_dot(rhs, columns, response, formula)
     vetted, variables, factors = _vet_rhs(rhs, columns, formula)
+    vetted = expand_powers(float_bases(vetted), formula)
     return ParsedFormula(
         text=formula,
         response_columns=response,
@@ -83,7 +90,20 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
         rhs=render(vetted),
         variables=variables,
         factor_columns=factors,
+        transforms=transform_calls(vetted, formula),
     )
+
+
+def vet_rendered_rhs(rhs: str, variables: list[str]) -> None:
+    """Refuse a stored right-hand side (from a model file) unless vetting it over
+    ``variables`` gives back exactly the same text, i.e. dlstat itself wrote it."""
+    tokens = tokenize(rhs.replace(BS_EXTEND, ""), max_chars=MAX_STORED_RHS_CHARS)
+    vetted, found, _ = _vet_rhs(tokens, variables, rhs)
+    again = render(expand_powers(float_bases(vetted), rhs))
+    if again != rhs or not set(found) <= set(variables):
+        raise FormulaError(f"right-hand side {rhs[:200]!r} is not text dlstat writes; vetted "
+                           f"it reads {again[:200]!r}.")
+    transform_calls(vetted, rhs)
 
 
 def _parse_response(
@@ -153,6 +173,7 @@ def _vet_rhs(
     variables: list[str] = []
     factors: list[str] = []
     stack: list[str | None] = []  # call name per open parenthesis (None for grouping)
+    known, seen = frozenset(columns), set()
     for i, tok in enumerate(rhs):
         nxt = rhs[i + 1] if i + 1 < len(rhs) else None
         prev = rhs[i - 1] if i else None
@@ -183,8 +204,9 @@ def _vet_rhs(
             if prev is not None and prev.text == "=" and tok.text in CONSTANTS and not tok.quoted:
                 out.append(Token("NUMBER", CONSTANTS[tok.text], tok.pos))
                 continue
-            col = _column(tok, columns, formula)
-            if col not in variables:
+            col = tok.text if tok.text in known else _column(tok, columns, formula)
+            if col not in seen:
+                seen.add(col)
                 variables.append(col)
             out.append(Token("NAME", col, tok.pos, quoted=True))
             continue
@@ -199,8 +221,7 @@ def _vet_rhs(
                         f"unbalanced ')' at position {tok.pos} in formula {formula!r}."
                     )
                 if stack.pop() == "bs":
-                    # R's bs() extrapolates beyond the boundary knots at prediction time.
-                    out.append(Token("RAW", ", extrapolation='extend'", tok.pos))
+                    out.append(Token("RAW", BS_EXTEND, tok.pos))
             elif tok.text in (",", "=") and call is None:
                 raise FormulaError(
                     f"{tok.text!r} at position {tok.pos} in formula {formula!r} is only allowed "

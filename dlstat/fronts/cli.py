@@ -271,7 +271,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from ..results.persistence import load
+    from ..results.fit import load
 
     fit = load(args.model)
     data = read_data(args.data, args.index_col)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,23 +13,10 @@ from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
 from ..options import FitOptions
+from .persistence import ModelParts, read, write
+from .record import FitRecord
 
 PREDICT_TYPES = ("response", "link", "class", "prob")
-
-
-@dataclass
-class FitRecord:
-    """Numbers measured when the model was fitted (kept in model files)."""
-
-    n_obs: int
-    n_dropped: int
-    n_validation: int
-    epochs_run: int
-    best_epoch: int
-    deviance: float
-    null_deviance: float
-    metrics: dict[str, dict[str, float]]
-    notes: list[str] = field(default_factory=list)
 
 
 class DNNFit:
@@ -238,6 +224,13 @@ class DNNFit:
 
     def save(self, path: str) -> None:
         """Write the model to one file (JSON spec + weights; no pickle)."""
-        from .persistence import save
+        write(ModelParts(self.spec, self.family, self.topology, self.params, self.options,
+                         self.history, self.record, self.call), path)
 
-        save(self, path)
+
+def load(path: str) -> DNNFit:
+    """Read a model written by ``fit.save()`` (in Python or R); a damaged or edited file is
+    refused with :class:`~dlstat.errors.ModelFileError` before anything in it is evaluated."""
+    p = read(path)
+    return DNNFit(p.spec, p.family, p.topology, p.params, p.options, p.history, p.record,
+                  p.call)

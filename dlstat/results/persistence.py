@@ -1,92 +1,283 @@
 """Model files: one ``.npz`` archive holding a JSON spec (formula, levels, scaling, family,
-architecture, options, fit record) and the weights as plain arrays.  Loading never unpickles."""
+architecture, options, fit record) and the weights as plain arrays.
+
+Loading never unpickles and trusts nothing: a lab shares model files, and a file may have been
+edited.  Sizes are read from the archive's headers and checked before anything is allocated,
+the spec is vetted as strictly as a typed formula (``formula/stored.py``), every weight must
+have exactly the shape the architecture implies, and the design is replayed once on a probe
+row.  Anything else is refused with :class:`ModelFileError` before a formula is evaluated.
+This module builds plain parts; ``results/fit.py`` turns them into a ``DNNFit``.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import warnings
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import architecture
-from ..engine.network import Topology
-from ..errors import ModelFileError
+from ..engine.network import Params, Topology
+from ..errors import DlstatError, ModelFileError
 from ..families import Family
-from .fit import DNNFit, FitRecord
 from ..formula import DesignSpec
+from ..formula.stored import design_from_file
 from ..options import FitOptions
+from .record import FitRecord
 
 FORMAT = "dlstat-model"
 VERSION = 1
 _SPEC_KEY = "__dlstat_spec__"
+MAX_SPEC_BYTES = 64 * 2**20
+MAX_WEIGHT_BYTES = 8 * 2**30
+MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming more lies
+MAX_UNITS = 1_000_000
+_LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
+           "batchnorm": architecture.batchnorm, "activation": architecture.activation}
 
 
-def save(fit: DNNFit, path: str | Path) -> None:
-    """Write ``fit`` to ``path`` (any name; ``.dlstat`` is a good suffix)."""
-    opts = {k: v for k, v in asdict(fit.options).items()
+@dataclass
+class ModelParts:
+    """Everything a model file holds, vetted."""
+
+    spec: DesignSpec
+    family: Family
+    topology: Topology
+    params: Params
+    options: FitOptions
+    history: pd.DataFrame
+    record: FitRecord
+    call: str
+
+
+def write(parts: ModelParts, path: str | Path) -> None:
+    """Write ``parts`` to ``path`` (any name; ``.dlstat`` is a good suffix)."""
+    opts = {k: v for k, v in asdict(parts.options).items()
             if k not in ("layers", "architecture", "validation", "test")}
     spec = {
         "format": FORMAT,
         "version": VERSION,
-        "call": fit.call,
-        "design": fit.spec.to_json(),
-        "family": fit.family.to_json(),
-        "topology": {"n_inputs": fit.topology.n_inputs, "n_outputs": fit.topology.n_outputs,
-                     "output_bias": fit.topology.output_bias,
-                     "layers": architecture.to_json(fit.topology.layers)},
+        "call": parts.call,
+        "design": parts.spec.to_json(),
+        "family": parts.family.to_json(),
+        "topology": {"n_inputs": parts.topology.n_inputs,
+                     "n_outputs": parts.topology.n_outputs,
+                     "output_bias": parts.topology.output_bias,
+                     "layers": architecture.to_json(parts.topology.layers)},
         "options": opts,
-        "record": asdict(fit.record),
-        "history": fit.history.to_dict(orient="list"),
+        "record": asdict(parts.record),
+        "history": parts.history.to_dict(orient="list"),
     }
     blob = np.frombuffer(json.dumps(spec, allow_nan=True).encode("utf-8"), dtype=np.uint8)
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **{_SPEC_KEY: blob}, **fit.params)
+        np.savez_compressed(fh, **{_SPEC_KEY: blob}, **parts.params)
 
 
-def load(path: str | Path) -> DNNFit:
-    """Read a model written by ``fit.save()`` (in Python or R)."""
+def read(path: str | Path) -> ModelParts:
+    """Read and vet a model written by ``fit.save()`` (in Python or R)."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model file at {str(path)!r}; check the path.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            members = _members(archive, path.stat().st_size, str(path))
+            spec = _spec(archive, members.pop(_SPEC_KEY), str(path))
+            parts = _parts(spec, str(path))
+            parts.params = _weights(archive, members, parts.topology, str(path))
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
         raise ModelFileError(
-            f"{str(path)!r} is not a dlstat model file ({type(exc).__name__}: {exc}). Model files "
-            "are written by fit.save() / save_dnn()."
+            f"{str(path)!r} is not a dlstat model file, or it is damaged "
+            f"({type(exc).__name__}: {exc}). Model files are written by fit.save() / "
+            "save_dnn()."
         ) from None
-    if _SPEC_KEY not in arrays:
-        raise ModelFileError(f"{str(path)!r} is a NumPy archive but not a dlstat model file "
-                             "(no dlstat spec inside).")
-    try:
-        spec = json.loads(arrays.pop(_SPEC_KEY).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"the spec inside {str(path)!r} is damaged: {exc}.") from None
-    if spec.get("format") != FORMAT or spec.get("version", 0) > VERSION:
+    _probe(parts.spec, str(path))
+    return parts
+
+
+def _members(archive: zipfile.ZipFile, file_size: int, where: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's arrays by name, refusing sizes the file cannot hold."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    claimed = 0
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else None
+        if name is None or name in members or info.compress_size > file_size or \
+                info.file_size > MAX_RATIO * info.compress_size + 2**20:
+            raise ModelFileError(f"{where!r} holds an unexpected or oversized member "
+                                 f"{info.filename[:80]!r}; it is not a dlstat model file.")
+        members[name] = info
+        claimed += info.file_size
+    if _SPEC_KEY not in members:
+        raise ModelFileError(f"{where!r} is not a dlstat model file (no dlstat spec inside).")
+    if claimed > MAX_WEIGHT_BYTES or members[_SPEC_KEY].file_size > MAX_SPEC_BYTES:
+        raise ModelFileError(f"{where!r} claims {claimed} bytes of arrays, more than a dlstat "
+                             f"model file holds ({MAX_WEIGHT_BYTES}).")
+    return members
+
+
+def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ...] | None,
+           kind: str, where: str) -> np.ndarray:
+    """One array, its header checked against ``shape`` and ``kind`` before it is read."""
+    with archive.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                  else np.lib.format.read_array_header_2_0)
+        found, _, dtype = header(fh, max_header_size=10_000)
+        size = fh.tell() + math.prod(found) * dtype.itemsize
+    name = info.filename[:-4]
+    if dtype.kind != kind or dtype.hasobject or (shape is not None and found != shape) or \
+            size != info.file_size or len(found) > 3:
         raise ModelFileError(
-            f"{str(path)!r} has format {spec.get('format')!r} version {spec.get('version')!r}; "
-            f"this dlstat reads {FORMAT!r} up to version {VERSION}. Upgrade dlstat."
-        )
+            f"array {name[:60]!r} in {where!r} has shape {found} and type {dtype}; the model "
+            f"needs {shape or 'a byte string'} of {'numbers' if kind == 'f' else 'bytes'}.")
+    with archive.open(info) as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _spec(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict[str, Any]:
+    raw = _array(archive, info, None, "u", where)
+    if raw.ndim != 1 or raw.dtype != np.uint8:
+        raise ModelFileError(f"the spec inside {where!r} is not a byte string.")
     try:
-        topo = spec["topology"]
-        topology = Topology(topo["n_inputs"], architecture.from_json(topo["layers"]),
-                            topo["n_outputs"], topo["output_bias"])
-        options = FitOptions(**spec["options"])
-        options.layers = topology.layers
-        return DNNFit(
-            spec=DesignSpec.from_json(spec["design"]),
-            family=Family.from_json(spec["family"]),
-            topology=topology,
-            params={k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()},
-            options=options,
-            history=pd.DataFrame(spec["history"]),
-            record=FitRecord(**spec["record"]),
-            call=spec["call"],
+        spec = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
+        raise ModelFileError(f"the spec inside {where!r} is damaged: {exc}.") from None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT or \
+            not isinstance(spec.get("version"), int) or spec["version"] > VERSION:
+        found = spec.get("format") if isinstance(spec, dict) else None
+        version = spec.get("version") if isinstance(spec, dict) else None
+        raise ModelFileError(
+            f"{where!r} has format {found!r} version {version!r}; this dlstat reads "
+            f"{FORMAT!r} up to version {VERSION}. Upgrade dlstat."
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"the model file {str(path)!r} is incomplete or damaged: "
+    return spec
+
+
+def _parts(spec: dict[str, Any], where: str) -> ModelParts:
+    """Every part of the spec, vetted; weights are read afterwards."""
+    try:
+        design = design_from_file(spec["design"])
+        family = Family.from_json(spec["family"])
+        topology = _topology(spec["topology"], design, family)
+        options = _options(spec["options"], topology)
+        record = _record(spec["record"])
+        history = _history(spec["history"])
+        call = spec["call"]
+        if not isinstance(call, str) or len(call) > 100_000:
+            raise ValueError("the call is not text")
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, DlstatError) as exc:
+        raise ModelFileError(f"the model file {where!r} is incomplete or inconsistent: "
                              f"{type(exc).__name__}: {exc}.") from None
+    return ModelParts(design, family, topology, {}, options, history, record, call)
+
+
+def _topology(d: dict[str, Any], design: DesignSpec, family: Family) -> Topology:
+    if not isinstance(d["layers"], list) or len(d["layers"]) > 1000:
+        raise ValueError("the layers are not a list")
+    layers = tuple(_layer(item) for item in d["layers"])
+    if d["n_inputs"] != design.n_columns or d["n_outputs"] != family.n_outputs or \
+            d["output_bias"] is not design.intercept:
+        raise ValueError(
+            f"the network takes {d['n_inputs']!r} inputs and gives {d['n_outputs']!r} outputs, "
+            f"but the design has {design.n_columns} columns and the family "
+            f"{family.n_outputs} outputs")
+    return Topology(design.n_columns, layers, family.n_outputs, design.intercept)
+
+
+def _layer(item: Any) -> architecture.Layer:
+    if not isinstance(item, dict) or item.get("kind") not in _LAYERS:
+        raise ValueError(f"layer {str(item)[:80]} is not one of {sorted(_LAYERS)}")
+    args = {k: v for k, v in item.items() if k != "kind"}
+    if item["kind"] == "dense" and not (isinstance(args.get("units"), int)
+                                        and args["units"] <= MAX_UNITS):
+        raise ValueError(f"dense layer width {args.get('units')!r} is not 1 to {MAX_UNITS}")
+    return _LAYERS[item["kind"]](**args)
+
+
+def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
+    known = {f.name for f in fields(FitOptions)} - {"layers", "architecture", "validation",
+                                                     "test"}
+    if not isinstance(d, dict) or not set(d) <= known:
+        raise ValueError(f"unknown options {sorted(set(d) - known)[:10]}")
+    options = FitOptions(**d)
+    # The stored options are checked as typed ones; validation data is not stored, so a
+    # stand-in lets early_stopping pass the check.
+    options.validation = None if options.early_stopping is None else 0.5
+    options.check()
+    options.validation = None
+    options.layers = topology.layers
+    return options
+
+
+def _record(d: dict[str, Any]) -> FitRecord:
+    record = FitRecord(**d)
+    whole = (record.n_obs, record.n_dropped, record.n_validation, record.epochs_run,
+             record.best_epoch)
+    if not all(isinstance(v, int) and v >= 0 for v in whole) or not all(
+            isinstance(v, (int, float)) for v in (record.deviance, record.null_deviance)):
+        raise ValueError("the fit record's counts or deviances are not numbers")
+    if not isinstance(record.notes, list) or not all(isinstance(n, str) for n in record.notes):
+        raise ValueError("the fit record's notes are not text")
+    if not isinstance(record.metrics, dict) or not all(
+            isinstance(m, dict) and all(isinstance(v, (int, float)) for v in m.values())
+            for m in record.metrics.values()):
+        raise ValueError("the fit record's metrics are not numbers")
+    return record
+
+
+def _history(d: dict[str, Any]) -> pd.DataFrame:
+    if not isinstance(d, dict) or not set(d) <= {"epoch", "loss", "val_loss"} or not all(
+            isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+            for v in d.values()):
+        raise ValueError("the training history is not columns of numbers")
+    return pd.DataFrame(d)
+
+
+def _expected_shapes(topology: Topology) -> dict[str, tuple[int, ...]]:
+    """The shape of every weight array a network of ``topology`` has (a stack of one)."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, fan_in, fan_out, _ in topology.dense_shapes():
+        shapes[f"{name}/kernel"] = (1, fan_in, fan_out)
+        shapes[f"{name}/bias"] = (1, 1, fan_out)
+    for i, (layer, width) in enumerate(zip(topology.layers, topology.widths())):
+        if isinstance(layer, architecture.BatchNorm):
+            for part in ("gamma", "beta", "moving_mean", "moving_var"):
+                shapes[f"bn{i}/{part}"] = (1, 1, width)
+    return shapes
+
+
+def _weights(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
+             topology: Topology, where: str) -> Params:
+    expected = _expected_shapes(topology)
+    if set(members) != set(expected):
+        odd = sorted(set(members) ^ set(expected))[:6]
+        raise ModelFileError(f"the weights in {where!r} do not match the architecture "
+                             f"(missing or extra: {odd}); the file is damaged or was edited.")
+    params = {}
+    for name, shape in expected.items():
+        values = _array(archive, members[name], shape, "f", where).astype(np.float64)
+        if not np.isfinite(values).all():
+            raise ModelFileError(f"weights {name!r} in {where!r} are not all finite.")
+        params[name] = values
+    return params
+
+
+def _probe(spec: DesignSpec, where: str) -> None:
+    """Replay the (vetted) design on one made-up row: its columns must be the stored ones."""
+    row = {v: [spec.levels[v][0] if spec.levels.get(v) else 1.0] for v in spec.variables}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec.design(pd.DataFrame(row), unseen="na", what="the model file's probe row")
+    except Exception as exc:  # any failure to replay a vetted spec means it is inconsistent
+        raise ModelFileError(f"the design stored in {where!r} is inconsistent: "
+                             f"{type(exc).__name__}: {exc}") from None

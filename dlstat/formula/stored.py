@@ -1,0 +1,135 @@
+"""Vet a design spec read from a model file as strictly as a typed formula.
+
+A model file is data from elsewhere: its formula text, right-hand side, column names, levels
+and transform state could have been edited to run code when the design is replayed.  Nothing
+is taken on trust: the formula is vetted again, the stored right-hand side must be exactly the
+text dlstat's own vetting writes for it, transform state holds numbers only, and every size
+agrees with every other.  Anything else is refused with :class:`ModelFileError` before
+formulaic sees the spec.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..errors import FormulaError, ModelFileError
+from .design import DesignSpec
+from .parse import LHS_TRANSFORMS, parse_formula, vet_rendered_rhs
+
+MAX_COLUMNS = 100_000
+MAX_LEVELS = 1_000_000
+MAX_STATE_VALUES = 1_000_000
+MAX_NAME_CHARS = 10_000
+_SCALARS = (str, int, float, bool)
+STATEFUL = ("poly", "bs", "scale", "center")  # the transforms that learn state from data
+
+
+def design_from_file(d: Any) -> DesignSpec:
+    """The :class:`DesignSpec` stored in a model file, or :class:`ModelFileError`."""
+    if not isinstance(d, dict):
+        _refuse("the design is not a JSON object")
+    formula, rhs = _text(d, "formula"), _text(d, "rhs")
+    response = _names(d, "response_columns", MAX_COLUMNS)
+    variables = _names(d, "variables", MAX_COLUMNS)
+    columns = _names(d, "columns", MAX_COLUMNS)
+    transform = d.get("response_transform")
+    if transform is not None and transform not in LHS_TRANSFORMS:
+        _refuse(f"response transform {transform!r} is not one of {sorted(LHS_TRANSFORMS)}")
+    _check_formula(formula, rhs, response, transform, variables)
+    _check_levels(d.get("levels"), variables)
+    _check_state(d.get("transform_state"), rhs)
+    if not isinstance(d.get("intercept"), bool):
+        _refuse("'intercept' is not true or false")
+    for key in ("center", "scale"):
+        values = d.get(key)
+        if not isinstance(values, list) or len(values) != len(columns) or not all(
+                _finite(v) for v in values):
+            _refuse(f"'{key}' is not {len(columns)} finite numbers (one per design column)")
+    if not all(v > 0 for v in d["scale"]):
+        _refuse("'scale' holds a value that is not positive")
+    return DesignSpec.from_json(d)
+
+
+def _check_formula(formula: str, rhs: str, response: list[str], transform: str | None,
+                   variables: list[str]) -> None:
+    try:
+        parsed = parse_formula(formula, response + variables)
+        vet_rendered_rhs(rhs, variables)
+    except FormulaError as exc:
+        _refuse(f"its formula is not one dlstat would accept ({exc})")
+    if parsed.response_columns != response or parsed.response_transform != transform:
+        _refuse(f"the response {response} does not match formula {formula!r}")
+    if not set(parsed.variables) <= set(variables):
+        _refuse(f"formula {formula!r} uses columns not listed among {variables[:12]}")
+
+
+def _check_levels(levels: Any, variables: list[str]) -> None:
+    if not isinstance(levels, dict) or not set(levels) <= set(variables):
+        _refuse("'levels' must map factor columns of the formula to their levels")
+    total = 0
+    for col, values in levels.items():
+        ok = isinstance(values, list) and all(
+            isinstance(v, _SCALARS) and (not isinstance(v, float) or math.isfinite(v))
+            and (not isinstance(v, str) or len(v) <= MAX_NAME_CHARS) for v in values)
+        if not ok or len(set(map(repr, values))) != len(values):
+            _refuse(f"the levels of {col!r} are not distinct text or number values")
+        total += len(values)
+    if total > MAX_LEVELS:
+        _refuse(f"it lists {total} factor levels (at most {MAX_LEVELS})")
+
+
+def _check_state(state: Any, rhs: str) -> None:
+    """Transform state: keyed by transforms of the right-hand side, holding numbers only."""
+    if not isinstance(state, dict):
+        _refuse("'transform_state' is not a JSON object")
+    calls = sum(rhs.count(f"{name}(") for name in STATEFUL)
+    if len(state) > calls:
+        _refuse(f"it holds state for {len(state)} transforms; the formula has {calls}")
+    for key, value in state.items():
+        # formulaic keys state by its own spelling of the call (odd names sanitised)
+        if not (isinstance(key, str) and key.split("(", 1)[0] in STATEFUL
+                and len(key) <= len(rhs)):
+            _refuse(f"transform state {str(key)[:60]!r} belongs to no transform of the formula")
+        if _count_numbers(value) > MAX_STATE_VALUES:
+            _refuse(f"the state of {key[:60]!r} is too large")
+
+
+def _count_numbers(value: Any, depth: int = 0) -> int:
+    if depth > 6:
+        _refuse("transform state nests too deeply")
+    if value is None or isinstance(value, bool) or _finite(value):
+        return 1
+    if isinstance(value, list):
+        return sum(_count_numbers(v, depth + 1) for v in value) + 1
+    if isinstance(value, dict) and all(isinstance(k, str) and k.isidentifier()
+                                       or k == "__items__" for k in value):
+        return sum(_count_numbers(v, depth + 1) for v in value.values()) + 1
+    _refuse(f"transform state holds {type(value).__name__} {str(value)[:60]!r}, not numbers")
+    return 0
+
+
+def _text(d: dict, key: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str):
+        _refuse(f"'{key}' is not text")
+    return value
+
+
+def _names(d: dict, key: str, limit: int) -> list[str]:
+    value = d.get(key)
+    if not isinstance(value, list) or len(value) > limit or not all(
+            isinstance(v, str) and 0 < len(v) <= MAX_NAME_CHARS for v in value):
+        _refuse(f"'{key}' is not a list of names")
+    if len(set(value)) != len(value):
+        _refuse(f"'{key}' names a column twice")
+    return value
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _refuse(why: str) -> None:
+    raise ModelFileError(f"the model file's design was refused: {why}. The file is damaged "
+                         "or was edited; refit the model and save it again.")
