@@ -137,3 +137,77 @@ def test_fit_plot_is_a_figure(net_fit):
     assert isinstance(fig, Figure)
     assert fig.axes[0].get_xlabel() == "epoch"
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------ CVResult
+@pytest.fixture(scope="module")
+def cv_with_test(mtcars):
+    train, test = mtcars.iloc[:26], mtcars.iloc[26:]
+    return dl.cv_dnn("mpg ~ wt + hp", train, folds=4, hidden=(4,), epochs=10, test=test,
+                     **QUIET), train, test
+
+
+def test_cv_summary_tables_recomputed_from_the_folds(cv_with_test):
+    cv, train, _ = cv_with_test
+    s = cv.summary()
+    assert list(s.tables) == ["design", "metrics", "folds", "test"]
+    table = s.tables["metrics"]
+    assert list(table.columns) == ["mean", "sd", "se"]
+    for metric in ("mean_deviance", "rmse", "r_squared"):
+        values = cv.metrics[metric].to_numpy()
+        assert table.loc[metric, "mean"] == pytest.approx(values.mean())
+        assert table.loc[metric, "se"] == pytest.approx(values.std(ddof=1) / np.sqrt(4))
+    assert s.tables["design"].loc["Observations", "value"] == len(train)
+    assert s.tables["folds"]["n_test"].sum() == len(train)
+    _assert_protocol_text(s)
+    _assert_html_numbers(s, "metrics")
+    assert s.title == "4-fold cross-validation" and repr(cv) == s.text()
+
+
+def test_cv_reports_the_test_set(cv_with_test):
+    cv, _, test = cv_with_test
+    y = test["mpg"].to_numpy()
+    rmse = [np.sqrt(np.mean((fit.predict(test).to_numpy() - y) ** 2)) for fit in cv.fits]
+    table = cv.summary().tables["test"]
+    assert table.loc["rmse", "mean"] == pytest.approx(np.mean(rmse))
+    assert table.loc["rmse", "se"] == pytest.approx(np.std(rmse, ddof=1) / 2)
+    assert "Test set" in cv.summary().text()
+    tidy = cv.tidy()
+    assert list(tidy.columns) == ["metric", "mean", "sd", "se", "test_mean", "test_sd",
+                                  "test_se"]
+    assert tidy.set_index("metric").loc["rmse", "test_mean"] == pytest.approx(np.mean(rmse))
+    assert cv.glance()["test_rmse"].iloc[0] == pytest.approx(np.mean(rmse))
+
+
+def test_cv_tidy_glance_augment_plot(cv_with_test, mtcars):
+    cv, train, _ = cv_with_test
+    tidy = cv.tidy()
+    assert list(tidy["metric"]) == list(cv.summary_table.index)
+    glance = cv.glance()
+    assert len(glance) == 1
+    assert glance.loc[0, "folds"] == 4 and glance.loc[0, "nobs"] == 26
+    assert glance.loc[0, "rmse_se"] == pytest.approx(cv.summary_table.loc["rmse", "se"])
+    before = train.copy()
+    aug = cv.augment(train)
+    pd.testing.assert_frame_equal(train, before)
+    assert list(aug.columns) == list(train.columns) + [".fitted", ".fold"]
+    np.testing.assert_allclose(aug[".fitted"], cv.predictions)
+    assert list(aug[".fold"]) == list(cv.fold_ids + 1)
+    assert set(aug[".fold"]) == set(cv.metrics["fold"])
+    assert list(cv.augment().columns) == [".fitted", ".fold"]
+    with pytest.raises(DataError, match="26 rows.*got a frame of 32 rows"):
+        cv.augment(mtcars)
+    fig = cv.plot("rmse")
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_xlabel() == "fold" and fig.axes[0].get_ylabel() == "rmse"
+    plt.close(fig)
+    with pytest.raises(OptionError, match="got 'accuracy'"):
+        cv.plot("accuracy")
+
+
+def test_cv_without_test_has_no_test_parts(mtcars):
+    cv = dl.cv_dnn("am ~ wt", mtcars, folds=3, hidden=(), epochs=5, **QUIET)
+    assert "test" not in cv.summary().tables
+    assert not [c for c in cv.tidy().columns if c.startswith("test_")]
+    assert not [c for c in cv.glance().columns if c.startswith("test_")]
+    assert list(cv.augment().columns) == [".fitted", ".fold"]

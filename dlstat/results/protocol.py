@@ -173,6 +173,19 @@ class Result:
         return self.summary()._repr_html_()
 
 
+def mean_sd_se(values: pd.DataFrame) -> pd.DataFrame:
+    """Per column: mean, sd and standard error sd/√n over the rows (cv.glmnet's sd/√k)."""
+    sd = values.std(ddof=1)
+    return pd.DataFrame({"mean": values.mean(), "sd": sd, "se": sd / math.sqrt(len(values))})
+
+
+def check_metric(metric: str, allowed: list[str]) -> str:
+    """``metric`` if it is one of ``allowed``, else an error naming them."""
+    if metric not in allowed:
+        raise OptionError(f"metric must be one of {allowed}; got {metric!r}.")
+    return metric
+
+
 def new_figure(ax=None, figsize: tuple[float, float] = (6, 4)):
     """A Figure and Axes (``ax``'s when given); matplotlib is imported only here."""
     if ax is not None:
