@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import dlstat as dl  # noqa: E402
-from dlstat.errors import DataError, OptionError  # noqa: E402
+from dlstat.errors import DataError, OptionError, OptionTypeError  # noqa: E402
 from dlstat.results.protocol import Summary, format_number  # noqa: E402
 
 from conftest import run_python  # noqa: E402
@@ -72,6 +72,20 @@ def test_summary_text_takes_the_callers_call():
 def test_summary_refuses_an_unknown_layout():
     with pytest.raises(OptionError, match="items.*got 'fancy'"):
         Summary("T", "c", {"t": pd.DataFrame()}, layouts={"t": "fancy"})
+
+
+def test_summary_refuses_tables_it_cannot_print():
+    with pytest.raises(OptionTypeError, match="table 't'.*DataFrame; got list"):
+        Summary("T", "c", {"t": [1, 2]})
+    with pytest.raises(OptionError, match="layout 'deviance'.*\\['df'\\]"):
+        Summary("T", "c", {"d": pd.DataFrame({"deviance": [1.0]})}, layouts={"d": "deviance"})
+
+
+def test_summary_html_escapes_what_it_shows():
+    hostile = "<script>alert(1)</script>"
+    s = Summary(hostile, hostile, {"t": pd.DataFrame({"term": [hostile]})}, [hostile])
+    page = s._repr_html_()
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 4
 
 
 def test_import_dlstat_protocol_stays_light():
