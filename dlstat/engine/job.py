@@ -5,6 +5,7 @@ Plain NumPy containers, so callers (fits, CV, paths) build jobs without importin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,9 +44,9 @@ class StackJob:
     val_weights: np.ndarray | None = None
     patience: int | None = None
     max_norm: float | None = None
-    shuffle: bool = True
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
-    init: Params | None = None
+    # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
+    on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
     @property
     def size(self) -> int:

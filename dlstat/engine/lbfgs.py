@@ -11,21 +11,25 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from ..architecture import Dense
-from .graph import activate, row_loss, tf_module
+from .graph import tf_module
 from .job import StackJob, StackResult
-from .network import init_params, is_penalised, is_trainable
+from .layers import StackContext, param_defs, plan, tf_forward
+from .network import init_params
 
 
 def train_lbfgs(job: StackJob) -> StackResult:
     """Minimise each network's mean deviance / 2 + penalty to convergence (``epochs`` = max
     iterations)."""
     tf = tf_module()
-    params0 = job.init or init_params(job.topology, job.seeds, job.output_bias)
+    from .training import row_loss
+
+    params0 = init_params(job.topology, job.seeds, job.output_bias)
     names = sorted(params0)
-    train = [n for n in names if is_trainable(n, job.topology)]
+    defs = param_defs(job.topology)
+    placed = plan(job.topology)
+    train = [n for n in names if defs[n].trainable]
     l1 = bool(np.any(job.penalty * job.mixture > 0))
-    split = [l1 and is_penalised(n) for n in train]
+    split = [l1 and defs[n].penalised for n in train]
     shapes = [params0[n].shape for n in train]
     sizes = [int(np.prod(s)) for s in shapes]
 
@@ -51,21 +55,14 @@ def train_lbfgs(job: StackJob) -> StackResult:
 
     def losses(theta):
         P = unpack(theta)
-        h = X
-        for i, layer in enumerate(job.topology.layers):
-            if isinstance(layer, Dense):
-                h = activate(tf, tf.matmul(h, P[f"dense{i}/kernel"]) + P[f"dense{i}/bias"],
-                             layer.activation)
-            else:
-                h = activate(tf, h, layer.name)
-        eta = tf.matmul(h, P["output/kernel"]) + P["output/bias"]
-        rows = row_loss(tf, job.family, eta, Y)
+        eta = tf_forward(tf, placed, P, X, StackContext(False))
+        rows = row_loss(job.family, eta, Y)
         data = tf.reduce_sum(rows * w, 1) / tf.maximum(tf.reduce_sum(w, 1), 1e-300)
         val = tf.reduce_sum(rows * vw, 1) / tf.maximum(tf.reduce_sum(vw, 1), 1e-300)
         penalty = tf.zeros_like(data)
         off = 0
         for name, size, is_split in zip(train, sizes, split):
-            if is_penalised(name):
+            if defs[name].penalised:
                 penalty += tf.reduce_sum(0.5 * lam * (1 - alpha) * tf.square(P[name]), [1, 2])
                 if is_split:
                     both = tf.reshape(theta[off:off + 2 * size], [2] + list(P[name].shape))

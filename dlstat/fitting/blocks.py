@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ..engine import StackJob, Topology, forward, select, train_stack
-from ..engine.network import first_kernel_name
 from ..errors import DataError, DivergenceError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
@@ -148,10 +147,10 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
     params = select(result.params, m)
-    first = first_kernel_name(params)
-    params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept)
+    first = topology.input_kernel()
+    params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
                             "loss": result.loss[:, m]})
     if result.val_loss is not None:

@@ -18,7 +18,6 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
 from ..engine import forward
-from ..engine.network import first_kernel_name
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
@@ -258,7 +257,7 @@ def choose(table: pd.DataFrame) -> tuple[float, float]:
 
 
 def _first_kernel(fit: DNNFit) -> np.ndarray:
-    return fit.params[first_kernel_name(fit.params)][0]
+    return fit.params[fit.topology.input_kernel()][0]
 
 
 def _df(fit: DNNFit) -> int:
@@ -267,8 +266,8 @@ def _df(fit: DNNFit) -> int:
 
 
 def _kernel_norm(fit: DNNFit) -> float:
-    return float(np.sqrt(sum((v**2).sum() for k, v in fit.params.items()
-                             if k.endswith("/kernel"))))
+    keys = sorted(fit.topology.penalised_keys())  # the order the engine returns them in
+    return float(np.sqrt(sum((fit.params[k]**2).sum() for k in keys)))
 
 
 def _term_norms(fits: list[DNNFit], grid) -> pd.DataFrame:

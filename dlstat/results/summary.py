@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..architecture import BatchNorm, Dense, describe
+from ..architecture import describe
 
 
 class FitSummary:
@@ -41,20 +41,12 @@ class FitSummary:
 
     def _architecture_table(self) -> pd.DataFrame:
         f = self.fit
-        rows, width = [], f.topology.n_inputs
-        rows.append(("input", f.topology.n_inputs, "", 0))
-        for layer, out in zip(f.topology.layers, f.topology.widths()):
-            if isinstance(layer, Dense):
-                params = width * out + out
-            elif isinstance(layer, BatchNorm):
-                params = 2 * out
-            else:
-                params = 0
-            rows.append((describe(layer), out, getattr(layer, "activation", ""), params))
-            width = out
-        k = f.topology.n_outputs
-        rows.append((f"output ({f.family.link})", k, "", width * k +
-                     (k if f.topology.output_bias else 0)))
+        rows = [("input", f.topology.n_inputs, "", 0)]
+        for placed in f.topology.placed()[:-1]:
+            rows.append((describe(placed.layer), placed.width(),
+                         getattr(placed.layer, "activation", ""), placed.n_parameters()))
+        output = f.topology.placed()[-1]
+        rows.append((f"output ({f.family.link})", output.width(), "", output.n_parameters()))
         return pd.DataFrame(rows, columns=["layer", "units", "activation", "parameters"])
 
     def _training_table(self) -> pd.DataFrame:
