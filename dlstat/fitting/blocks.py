@@ -18,6 +18,7 @@ from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
 from ..formula import Design, build_design
 from ..options import FitOptions
+from ..progress import EpochProgress
 
 
 @dataclass
@@ -132,7 +133,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
     )
-    result = train_stack(job)
+    result = _train_with_progress(job, opts.verbose)
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -143,6 +144,18 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     return [_fit_of(blocks[net.block], result, m, opts, call, formula)
             for m, net in enumerate(networks)]
+
+
+def _train_with_progress(job: StackJob, verbose: int):
+    """Train ``job``, showing an epoch bar when ``verbose`` asks and the output is a terminal."""
+    progress = EpochProgress.start(verbose, job.epochs, job.size)
+    if progress is None:
+        return train_stack(job)
+    job.on_epoch = progress
+    try:
+        return train_stack(job)
+    finally:
+        progress.close()
 
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:

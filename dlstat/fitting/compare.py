@@ -15,8 +15,9 @@ from ..engine import forward
 from ..errors import OptionTypeError
 from ..families import Family
 from ..options import FitOptions
+from ..progress import progress_bar
 from .baselines import glm_means, null_means
-from .cv import _progress, fold_blocks, held_out, plan_folds
+from .cv import fold_blocks, held_out, plan_folds
 
 _SKIP = ("model", "repeat", "fold", "n_test")
 
@@ -109,7 +110,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)
     rows: list[dict[str, Any]] = []
-    bar = _progress(base, len(plan.splits) * (1 + len(models)), "compare")
+    bar = progress_bar(base.verbose, len(plan.splits) * (1 + len(models)), "compare")
     blocks = fold_blocks(formula, data, plan, base, bar)
     tests = []
     notes = list(plan.notes)

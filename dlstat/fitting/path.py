@@ -22,7 +22,8 @@ from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
 from ..options import FitOptions
-from .cv import _progress, fold_blocks, held_out, plan_folds
+from ..progress import progress_bar
+from .cv import fold_blocks, held_out, plan_folds
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
 
@@ -201,7 +202,7 @@ def _scoring_blocks(formula, data, opts: FitOptions, folds: int, foldid, holdout
         blocks = fold_blocks(formula, data, plan, opts)[:1]
         return plan, blocks
     plan = plan_folds(formula, data, opts, folds=folds, foldid=foldid, seed=opts.seed)
-    bar = _progress(opts, len(plan.splits), "fold designs")
+    bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
     blocks = fold_blocks(formula, data, plan, opts, bar)
     if bar is not None:
         bar.close()
