@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 DELAY_SECONDS = 3.0
+MIN_INTERVAL = 0.1  # seconds between redraws (tqdm's default)
 
 
 def progress_bar(verbose: int, total: int, desc: str, unit: str = "it") -> Any | None:
@@ -23,7 +24,7 @@ def progress_bar(verbose: int, total: int, desc: str, unit: str = "it") -> Any |
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, desc=desc, unit=unit, delay=DELAY_SECONDS, disable=None,
-               leave=False, dynamic_ncols=True)
+               leave=False, dynamic_ncols=True, mininterval=MIN_INTERVAL)
     if bar.disable:  # not a terminal: nothing will be drawn
         bar.close()
         return None

@@ -29,7 +29,9 @@ def tf_module():
     """Import TensorFlow once, quietly and deterministically."""
     import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not os.environ.get("TF_CPP_MIN_LOG_LEVEL"):  # a level the user set is kept
+        # Hides TensorFlow's start-up notices (oneDNN, CPU features, absl); errors still show.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
         import tensorflow as tf
     except ImportError as exc:
