@@ -38,8 +38,15 @@ class EpochProgress:
         self.bar = bar
 
     @classmethod
-    def start(cls, verbose: int, epochs: int, networks: int = 1) -> EpochProgress | None:
-        """The bar for up to ``epochs`` epochs, or None when no bar is to be shown."""
+    def start(cls, verbose: int, epochs: int, networks: int = 1,
+              expected_seconds: float = float("inf")) -> EpochProgress | None:
+        """The bar for up to ``epochs`` epochs, or None when no bar is to be shown.
+
+        Work expected to end before the bar's delay shows none, so the engine can run its
+        cached graph (a graph that reports epochs cannot be cached on disk).
+        """
+        if expected_seconds < DELAY_SECONDS:
+            return None
         desc = "training" if networks == 1 else f"training {networks} networks"
         bar = progress_bar(verbose, epochs, desc, unit="epoch")
         return None if bar is None else cls(bar)

@@ -383,6 +383,27 @@ def test_verbose_1_shows_epochs_losses_and_the_same_numbers(data, terminal):
     assert np.array_equal(quiet.history.to_numpy(), shown.history.to_numpy(), equal_nan=True)
 
 
+def test_quick_work_shows_no_bar_and_keeps_the_cached_graph(data, monkeypatch):
+    """Work expected to end within the bar's delay never asks the engine for epoch reports
+    (a reporting graph cannot come from the on-disk cache)."""
+    from dlstat import progress
+    from dlstat.fitting import blocks
+
+    monkeypatch.setattr(progress, "MIN_INTERVAL", 0.0)
+    jobs = []
+    train = blocks.train_stack
+    monkeypatch.setattr(blocks, "train_stack", lambda job: jobs.append(job) or train(job))
+    screen = FakeTerminal()
+    with redirect_stderr(screen):
+        dl.dnn("y ~ .", data, verbose=1, hidden=(3,), epochs=2, seed=4)
+    assert screen.getvalue() == ""
+    assert jobs and jobs[0].on_epoch is None
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    with redirect_stderr(screen):
+        dl.dnn("y ~ .", data, verbose=1, hidden=(3,), epochs=2, seed=4)
+    assert jobs[1].on_epoch is not None and "training" in screen.getvalue()
+
+
 def test_lbfgs_and_cv_show_progress_too(data, terminal):
     with redirect_stderr(terminal):
         dl.dnn("y ~ .", data, hidden=(), optimizer="lbfgs", epochs=20, verbose=1)

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import Params, Topology
+from .layers import Topology
+from .network import Params
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
               "lbfgs")
+_FLOPS = 2e9  # a 2-core CPU's rate on this work, rounded down so bars err towards showing
 DEFAULT_LEARNING_RATE = {
     "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adadelta": 1.0,
     "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001, "lbfgs": 1.0,
@@ -51,6 +53,12 @@ class StackJob:
     @property
     def size(self) -> int:
         return int(self.train_weights.shape[0])
+
+    def expected_seconds(self) -> float:
+        """A rough bound on the run time (six flops per parameter, row and epoch at about
+        two GFLOP/s): whether a progress bar could ever appear.  Never changes a number."""
+        rows = float(np.count_nonzero(self.train_weights))
+        return 6.0 * rows * self.topology.n_parameters() * self.epochs / _FLOPS
 
 
 @dataclass

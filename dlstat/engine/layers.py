@@ -124,29 +124,40 @@ class StackContext:
 
 
 class LayerKind:
-    """The behaviour of one layer kind; subclasses override what differs from a pass-through."""
+    """The behaviour of one layer kind; subclasses override what differs from a pass-through.
+
+    A new kind (convolution, pooling, recurrent …) subclasses this, sets ``name`` (the prefix
+    of its parameter keys and Keras layer names) and registers an instance in
+    ``LAYER_TABLE`` under its spec's ``kind``.
+    """
 
     name = ""
 
     def prefix(self, index: int | None) -> str:
+        """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""
         return f"{self.name}{index}"
 
     def out_shape(self, layer: Any, in_shape: Shape) -> Shape:
+        """The per-row shape after the layer, given the per-row shape before it."""
         return in_shape
 
-    def params(self, placed_key: Callable[[str], str], layer: Any,
+    def params(self, key: Callable[[str], str], layer: Any,
                in_shape: Shape, out_shape: Shape) -> tuple[ParamDef, ...]:
+        """The layer's parameters; ``key(part)`` spells a parameter's key."""
         return ()
 
     def tf_forward(self, tf: Any, p: Placed, P: Mapping[str, Any], h: Any,
                    ctx: StackContext) -> Any:
+        """The stacked TensorFlow forward: ``h`` is ``[M (or 1), rows, *in_shape]``."""
         return h
 
     def numpy_forward(self, p: Placed, P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+        """The float64 inference forward of one network: ``h`` is ``[rows, *in_shape]``."""
         return h
 
     def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
-        raise NotImplementedError
+        """The equivalent Keras layer and its weights (None: it has none)."""
+        raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
 
 
 class DenseKind(LayerKind):

@@ -148,7 +148,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
 
 def _train_with_progress(job: StackJob, verbose: int):
     """Train ``job``, showing an epoch bar when ``verbose`` asks and the output is a terminal."""
-    progress = EpochProgress.start(verbose, job.epochs, job.size)
+    progress = EpochProgress.start(verbose, job.epochs, job.size, job.expected_seconds())
     if progress is None:
         return train_stack(job)
     job.on_epoch = progress
