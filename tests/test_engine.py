@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from contextlib import redirect_stderr
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -453,3 +454,14 @@ def test_python_fit_shows_no_tensorflow_log_lines_unless_asked():
     assert quiet.stdout.split()[-1] == "2"
     chatty = _run_without_tf_settings(["-c", code], TF_CPP_MIN_LOG_LEVEL="0")
     assert chatty.stdout.split()[-1] == "0"  # the user's explicit level is kept
+
+
+def test_graph_cache_key_hashes_every_engine_module():
+    """A traced graph depends on the layer table, the update rules and the epoch loop: a change
+    to any engine source (or to the layer specs) must give a new cache key."""
+    from dlstat.engine import cache
+
+    names = {p.name for p in cache.engine_sources()}
+    assert {p.name for p in Path(cache.__file__).parent.glob("*.py")} <= names
+    assert {"activations.py", "layers.py", "optimizers.py", "training.py", "graph.py",
+            "architecture.py"} <= names

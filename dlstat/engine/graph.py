@@ -54,7 +54,6 @@ def tf_module():
 def train_first_order(job: StackJob) -> StackResult:
     """Train ``job`` with a first-order optimizer (everything but L-BFGS)."""
     tf = tf_module()
-    dtype = tf.float32
     params0 = init_params(job.topology, job.seeds, job.output_bias)
     names = sorted(params0)
     idx, w = _padded_rows(job.train_weights, job.batch_size)
