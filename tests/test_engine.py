@@ -3,12 +3,22 @@ zeros, stacked training, divergence and option checking."""
 
 from __future__ import annotations
 
+import io
+import os
+import re
+import subprocess
+import sys
+from contextlib import redirect_stderr
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import dlstat as dl
 from dlstat.errors import DivergenceError, DlstatError, OptionError, OptionTypeError
+
+from conftest import REPO
 
 BASE = dict(hidden=(8,), epochs=15)  # one traced configuration shared by many tests
 
@@ -288,3 +298,170 @@ def test_full_batch_training(data):
     loss = fit.history["loss"].to_numpy()
     assert np.isfinite(loss).all() and loss[-1] < loss[0]
     assert "full batch" in str(fit.summary())
+
+
+# --------------------------------------------------------------------------------------------
+# dropout masks, looked at directly
+# --------------------------------------------------------------------------------------------
+def _dropout_output(seeds, rate=0.3, counter=5, rows=400, width=25):
+    """What the training graph's dropout layer makes of all-ones inputs, per network."""
+    from dlstat.architecture import Dropout
+    from dlstat.engine import Topology
+    from dlstat.engine.graph import tf_module
+    from dlstat.engine.layers import StackContext, plan, tf_forward
+    from dlstat.engine.training import random_bits
+
+    tf = tf_module()
+    placed = [p for p in plan(Topology(width, (Dropout(rate),), 1)) if p.layer.kind == "dropout"]
+    seeds_t = tf.constant(seeds, tf.int64)
+    ctx = StackContext(True, lambda c, shape: random_bits(seeds_t, c, shape),
+                       tf.constant(counter, tf.int64))
+    return tf_forward(tf, placed, {}, tf.ones([len(seeds), rows, width]), ctx).numpy()
+
+
+def test_dropout_mask_drops_the_rate_and_repeats_with_the_seed():
+    out = _dropout_output([5, 6])
+    dropped = out == 0
+    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.7)}  # inverted dropout scaling
+    assert abs(dropped[0].mean() - 0.3) < 0.03 and abs(dropped[1].mean() - 0.3) < 0.03
+    assert (dropped[0] != dropped[1]).mean() > 0.3  # another seed, another mask
+    np.testing.assert_array_equal(_dropout_output([5])[0], out[0])  # alone = in a stack
+    np.testing.assert_array_equal(_dropout_output([5, 6]), out)  # same seed, same mask
+    assert (_dropout_output([5], counter=6)[0] != out[0]).any()  # each step its own mask
+
+
+def test_dropout_is_the_identity_at_inference():
+    from dlstat.architecture import Dropout
+    from dlstat.engine import Topology
+    from dlstat.engine.graph import tf_module
+    from dlstat.engine.layers import StackContext, plan, tf_forward
+
+    tf = tf_module()
+    placed = [p for p in plan(Topology(3, (Dropout(0.5),), 1)) if p.layer.kind == "dropout"]
+    h = tf.ones([1, 10, 3])
+    np.testing.assert_array_equal(tf_forward(tf, placed, {}, h, StackContext(False)).numpy(), 1)
+
+
+# --------------------------------------------------------------------------------------------
+# progress bars
+# --------------------------------------------------------------------------------------------
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """A terminal to point stderr at (pytest's capture owns sys.stderr until the test body
+    runs); bars drawn at once and at every update."""
+    from dlstat import progress
+
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "MIN_INTERVAL", 0.0)
+    return FakeTerminal()
+
+
+PROGRESS_FIT = dict(hidden=(8,), epochs=12, validation=0.25, seed=4)
+
+
+def test_verbose_0_prints_nothing(data, terminal, capfd):
+    with redirect_stderr(terminal):
+        dl.dnn("y ~ .", data, verbose=0, **PROGRESS_FIT)
+        dl.cv_dnn("y ~ .", data, folds=3, verbose=0, **PROGRESS_FIT)
+    out, err = capfd.readouterr()
+    assert terminal.getvalue() == "" and out == "" and err == ""
+
+
+def test_verbose_1_shows_epochs_losses_and_the_same_numbers(data, terminal):
+    quiet = dl.dnn("y ~ .", data, verbose=0, **PROGRESS_FIT)
+    with redirect_stderr(terminal):
+        shown = dl.dnn("y ~ .", data, verbose=1, **PROGRESS_FIT)
+    screen = terminal.getvalue()
+    assert "training" in screen and "/12" in screen and "epoch" in screen, screen
+    assert "loss=" in screen and "val_loss=" in screen, screen
+    for k in quiet.params:
+        assert np.array_equal(quiet.params[k], shown.params[k]), k
+    assert np.array_equal(quiet.history.to_numpy(), shown.history.to_numpy(), equal_nan=True)
+
+
+def test_quick_work_shows_no_bar_and_keeps_the_cached_graph(data, monkeypatch):
+    """Work expected to end within the bar's delay never asks the engine for epoch reports
+    (a reporting graph cannot come from the on-disk cache)."""
+    from dlstat import progress
+    from dlstat.fitting import blocks
+
+    monkeypatch.setattr(progress, "MIN_INTERVAL", 0.0)
+    jobs = []
+    train = blocks.train_stack
+    monkeypatch.setattr(blocks, "train_stack", lambda job: jobs.append(job) or train(job))
+    screen = FakeTerminal()
+    with redirect_stderr(screen):
+        dl.dnn("y ~ .", data, verbose=1, hidden=(3,), epochs=2, seed=4)
+    assert screen.getvalue() == ""
+    assert jobs and jobs[0].on_epoch is None
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    with redirect_stderr(screen):
+        dl.dnn("y ~ .", data, verbose=1, hidden=(3,), epochs=2, seed=4)
+    assert jobs[1].on_epoch is not None and "training" in screen.getvalue()
+
+
+def test_lbfgs_and_cv_show_progress_too(data, terminal):
+    with redirect_stderr(terminal):
+        dl.dnn("y ~ .", data, hidden=(), optimizer="lbfgs", epochs=20, verbose=1)
+    assert "training" in terminal.getvalue() and "/20" in terminal.getvalue()
+    with redirect_stderr(terminal):
+        dl.cv_dnn("y ~ .", data, folds=3, verbose=1, **PROGRESS_FIT)
+    assert "fold designs" in terminal.getvalue() and "training 3 networks" in terminal.getvalue()
+
+
+def test_no_bar_when_the_output_is_not_a_terminal(data, monkeypatch, capfd):
+    from dlstat import progress
+
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    dl.dnn("y ~ .", data, verbose=1, **PROGRESS_FIT)
+    assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------------
+# TensorFlow's start-up log lines
+# --------------------------------------------------------------------------------------------
+TF_LINE = re.compile(r"oneDNN|absl|cpu_feature_guard|cuda|TensorFlow binary|tensorflow/|"
+                     r"^[IWE]\d{4} ", re.MULTILINE)
+
+
+def _run_without_tf_settings(args, **env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    clean["PYTHONPATH"] = str(REPO)
+    clean.update(env)
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=clean,
+                          timeout=300, cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_cli_fit_shows_no_tensorflow_log_lines():
+    proc = _run_without_tf_settings(["-m", "dlstat", "fit", "mpg ~ wt", "mtcars", "--epochs", "2"])
+    assert "Call:" in proc.stdout
+    assert not TF_LINE.search(proc.stderr), proc.stderr
+
+
+def test_python_fit_shows_no_tensorflow_log_lines_unless_asked():
+    code = ("import os, dlstat as dl; dl.dnn('mpg ~ wt', dl.datasets.load('mtcars'), epochs=2); "
+            "print(os.environ['TF_CPP_MIN_LOG_LEVEL'])")
+    quiet = _run_without_tf_settings(["-c", code], TF_CPP_MIN_LOG_LEVEL="")
+    assert not TF_LINE.search(quiet.stderr), quiet.stderr
+    assert quiet.stdout.split()[-1] == "2"
+    chatty = _run_without_tf_settings(["-c", code], TF_CPP_MIN_LOG_LEVEL="0")
+    assert chatty.stdout.split()[-1] == "0"  # the user's explicit level is kept
+
+
+def test_graph_cache_key_hashes_every_engine_module():
+    """A traced graph depends on the layer table, the update rules and the epoch loop: a change
+    to any engine source (or to the layer specs) must give a new cache key."""
+    from dlstat.engine import cache
+
+    names = {p.name for p in cache.engine_sources()}
+    assert {p.name for p in Path(cache.__file__).parent.glob("*.py")} <= names
+    assert {"activations.py", "layers.py", "optimizers.py", "training.py", "graph.py",
+            "architecture.py"} <= names

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .job import DEFAULT_LEARNING_RATE, OPTIMIZERS, StackJob, StackResult
-from .network import Params, Topology, forward, init_params, select
+from .layers import Topology
+from .network import Params, forward, init_params, select
 
 
 def train_stack(job: StackJob) -> StackResult:

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-_SOURCES = ("graph.py", "cache.py", "network.py")
+
+def engine_sources() -> list[Path]:
+    """Every source file of the engine (and the layer specs) a traced graph may depend on:
+    all of them are hashed, so a new engine module can never be left out of the key."""
+    here = Path(__file__).parent
+    return sorted(here.glob("*.py")) + [here.parent / "architecture.py"]
 
 
 def cache_dir() -> Path | None:
@@ -31,11 +36,10 @@ def cache_dir() -> Path | None:
 def key_digest(key: Any, tf_version: str) -> str:
     from .. import __version__
 
-    here = Path(__file__).parent
     h = hashlib.sha256(repr(key).encode())
     h.update(f"{tf_version}|{__version__}".encode())
-    for name in _SOURCES:
-        h.update((here / name).read_bytes())
+    for path in engine_sources():
+        h.update(path.read_bytes())
     return h.hexdigest()[:32]
 
 

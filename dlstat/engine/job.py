@@ -5,14 +5,17 @@ Plain NumPy containers, so callers (fits, CV, paths) build jobs without importin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import Params, Topology
+from .layers import Topology
+from .network import Params
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
               "lbfgs")
+_FLOPS = 2e9  # a 2-core CPU's rate on this work, rounded down so bars err towards showing
 DEFAULT_LEARNING_RATE = {
     "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adadelta": 1.0,
     "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001, "lbfgs": 1.0,
@@ -43,13 +46,19 @@ class StackJob:
     val_weights: np.ndarray | None = None
     patience: int | None = None
     max_norm: float | None = None
-    shuffle: bool = True
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
-    init: Params | None = None
+    # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
+    on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
     @property
     def size(self) -> int:
         return int(self.train_weights.shape[0])
+
+    def expected_seconds(self) -> float:
+        """A rough bound on the run time (six flops per parameter, row and epoch at about
+        two GFLOP/s): whether a progress bar could ever appear.  Never changes a number."""
+        rows = float(np.count_nonzero(self.train_weights))
+        return 6.0 * rows * self.topology.n_parameters() * self.epochs / _FLOPS
 
 
 @dataclass

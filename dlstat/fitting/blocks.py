@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from ..engine import StackJob, Topology, forward, select, train_stack
-from ..engine.network import first_kernel_name
 from ..errors import DataError, DivergenceError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
+from ..progress import EpochProgress
 
 
 @dataclass
@@ -177,7 +177,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
     )
-    result = train_stack(job)
+    result = _train_with_progress(job, opts.verbose)
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -190,12 +190,24 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             for m, net in enumerate(networks)]
 
 
+def _train_with_progress(job: StackJob, verbose: int):
+    """Train ``job``, showing an epoch bar when ``verbose`` asks and the output is a terminal."""
+    progress = EpochProgress.start(verbose, job.epochs, job.size, job.expected_seconds())
+    if progress is None:
+        return train_stack(job)
+    job.on_epoch = progress
+    try:
+        return train_stack(job)
+    finally:
+        progress.close()
+
+
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
     params = select(result.params, m)
-    first = first_kernel_name(params)
-    params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept)
+    first = topology.input_kernel()
+    params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
                             "loss": result.loss[:, m]})
     if result.val_loss is not None:

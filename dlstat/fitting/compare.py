@@ -11,10 +11,11 @@ from .dnn import call_text
 from .blocks import Block, Network, train_blocks
 from ..engine import forward
 from ..options import COMPARE, FitOptions, check_arguments, model_options
+from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
 from .baselines import glm_means, null_means
-from .cv import FoldPlan, _progress, fold_blocks, held_out, plan_folds
+from .cv import FoldPlan, fold_blocks, held_out, plan_folds
 
 
 
@@ -33,7 +34,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)
     rows: list[dict[str, Any]] = []
-    bar = _progress(base, len(plan.splits) * (1 + len(models)), "compare")
+    bar = progress_bar(base.verbose, len(plan.splits) * (1 + len(models)), "compare")
     blocks = fold_blocks(formula, data, plan, base, bar)
     tests = []
     model_fits: dict[str, list[DNNFit]] = {}

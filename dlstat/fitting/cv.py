@@ -22,6 +22,7 @@ from ..results.cv import CVResult
 from ..results.fit import DNNFit
 from ..formula import build_design
 from ..options import CV, FitOptions, check_arguments
+from ..progress import progress_bar
 from ..validation.folds import Folds
 
 
@@ -124,7 +125,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
                     foldid=foldid, seed=seed)
     opts = FitOptions.from_kwargs(seed=seed, **options)
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
-    bar = _progress(opts, len(plan.splits), "fold designs")
+    bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
     blocks = fold_blocks(formula, data, plan, opts, bar)
     if bar is not None:
         bar.close()
@@ -181,11 +182,3 @@ def combine_predictions(data: pd.DataFrame, preds: list[pd.DataFrame],
         return mean.iloc[:, 0].rename(name)
     mean.columns = family.outputs
     return mean
-
-
-def _progress(opts: FitOptions, total: int, desc: str):
-    if not opts.verbose:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, disable=None, leave=False)

@@ -18,13 +18,13 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
 from ..engine import forward
-from ..engine.network import first_kernel_name
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
 from ..options import PATH, FitOptions, check_arguments
+from ..progress import progress_bar
 from ..results.path import PathResult
-from .cv import _progress, fold_blocks, held_out, plan_folds
+from .cv import fold_blocks, held_out, plan_folds
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
 
@@ -136,7 +136,7 @@ def _scoring_blocks(formula, data, opts: FitOptions, folds: int, foldid, holdout
         blocks = fold_blocks(formula, data, plan, opts)[:1]
         return plan, blocks
     plan = plan_folds(formula, data, opts, folds=folds, foldid=foldid, seed=opts.seed)
-    bar = _progress(opts, len(plan.splits), "fold designs")
+    bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
     blocks = fold_blocks(formula, data, plan, opts, bar)
     if bar is not None:
         bar.close()
@@ -192,7 +192,7 @@ def choose(table: pd.DataFrame) -> tuple[float, float]:
 
 
 def _first_kernel(fit: DNNFit) -> np.ndarray:
-    return fit.params[first_kernel_name(fit.params)][0]
+    return fit.params[fit.topology.input_kernel()][0]
 
 
 def _df(fit: DNNFit) -> int:
@@ -201,8 +201,8 @@ def _df(fit: DNNFit) -> int:
 
 
 def _kernel_norm(fit: DNNFit) -> float:
-    return float(np.sqrt(sum((v**2).sum() for k, v in fit.params.items()
-                             if k.endswith("/kernel"))))
+    keys = sorted(fit.topology.penalised_keys())  # the order the engine returns them in
+    return float(np.sqrt(sum((fit.params[k]**2).sum() for k in keys)))
 
 
 def _term_norms(fits: list[DNNFit], grid) -> pd.DataFrame:

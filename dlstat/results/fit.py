@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import architecture
 from ..engine.network import Params, Topology, forward
 from ..errors import DataError, OptionError
 from ..families import Family
@@ -107,22 +106,16 @@ class DNNFit(Result):
         """
         if not self.topology.layers:
             return self._glm_coefficients()
-        W = self.params[f"{self._first_dense()}/kernel"][0]
+        W = self.params[self.topology.input_kernel()][0]
         rows = [{"layer": "input", "term": t, "column": c,
                  "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
                 for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.display_columns))]
         return pd.DataFrame(rows) if rows else pd.DataFrame(
             columns=["layer", "term", "column", "norm", "nonzero"])
 
-    def _first_dense(self) -> str:
-        for i, layer in enumerate(self.topology.layers):
-            if isinstance(layer, architecture.Dense):
-                return f"dense{i}"
-        return "output"
-
     def _glm_coefficients(self) -> pd.DataFrame:
-        W = self.params["output/kernel"][0]  # standardised inputs, network output scale
-        b = self.params["output/bias"][0, 0]
+        W = self.params[self.topology.output_key("kernel")][0]  # standardised inputs, link scale
+        b = self.params[self.topology.output_key("bias")][0, 0]
         yscale = self.family.y_scale if self.family.name == "gaussian" else np.ones(W.shape[1])
         ycenter = self.family.y_center if self.family.name == "gaussian" else np.zeros(W.shape[1])
         slope = W / self.spec.scale[:, None] * yscale

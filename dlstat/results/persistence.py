@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import architecture
+from ..engine.layers import param_defs
 from ..engine.network import Params, Topology
 from ..errors import DlstatError, ModelFileError
 from ..families import Family
@@ -244,15 +245,7 @@ def _history(d: dict[str, Any]) -> pd.DataFrame:
 
 def _expected_shapes(topology: Topology) -> dict[str, tuple[int, ...]]:
     """The shape of every weight array a network of ``topology`` has (a stack of one)."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for name, fan_in, fan_out, _ in topology.dense_shapes():
-        shapes[f"{name}/kernel"] = (1, fan_in, fan_out)
-        shapes[f"{name}/bias"] = (1, 1, fan_out)
-    for i, (layer, width) in enumerate(zip(topology.layers, topology.widths())):
-        if isinstance(layer, architecture.BatchNorm):
-            for part in ("gamma", "beta", "moving_mean", "moving_var"):
-                shapes[f"bn{i}/{part}"] = (1, 1, width)
-    return shapes
+    return {key: (1, *d.shape) for key, d in param_defs(topology).items()}
 
 
 def _weights(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..architecture import BatchNorm, Dense, describe
+from ..architecture import describe
 from .protocol import Summary, items_table
 
 
@@ -43,20 +43,13 @@ def model_table(fit) -> pd.DataFrame:
 
 def architecture_table(fit) -> pd.DataFrame:
     """One row per layer: its description, output units, activation and parameter count."""
-    topology = fit.topology
-    rows, width = [("input", topology.n_inputs, "", 0)], topology.n_inputs
-    for layer, out in zip(topology.layers, topology.widths()):
-        if isinstance(layer, Dense):
-            params = width * out + out
-        elif isinstance(layer, BatchNorm):
-            params = 2 * out
-        else:
-            params = 0
-        rows.append((describe(layer), out, getattr(layer, "activation", ""), params))
-        width = out
-    k = topology.n_outputs
-    rows.append((f"output ({fit.family.link})", k, "",
-                 width * k + (k if topology.output_bias else 0)))
+    placed = fit.topology.placed()
+    rows = [("input", fit.topology.n_inputs, "", 0)]
+    for layer in placed[:-1]:
+        rows.append((describe(layer.layer), layer.width(), getattr(layer.layer, "activation", ""),
+                     layer.n_parameters()))
+    output = placed[-1]
+    rows.append((f"output ({fit.family.link})", output.width(), "", output.n_parameters()))
     return pd.DataFrame(rows, columns=["layer", "units", "activation", "parameters"])
 
 

@@ -1,0 +1,327 @@
+"""The layer table: every layer kind defined once.
+
+A kind (keyed by its spec's ``kind``) says which parameters a layer has (names, per-network
+shapes, initialisation, whether trained and whether penalised), how its output shape follows
+from its input shape, and its three forward passes: stacked TensorFlow (``[M, batch, ...]``,
+training or inference), NumPy (float64, one network, for prediction without TensorFlow) and the
+Keras export (a Keras layer and its weights).  The trainer, L-BFGS, prediction and the Keras
+export all walk the same :func:`plan`, so a new kind is one entry in ``LAYER_TABLE`` plus its
+spec constructor in ``architecture.py``.
+
+Shapes exclude the stack axis ``M`` and the row axis: a dense layer maps ``(width,)`` to
+``(units,)``; a kind whose parameters depend on its input shape reads ``in_shape``.
+Parameter keys (``dense0/kernel``, ``bn2/moving_mean``, ``output/bias`` …) are what model files
+store, so they never change; :meth:`Placed.key` is the only place they are spelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..architecture import Activation, BatchNorm, Dense, Dropout, Layer
+from .activations import ACTIVATION_TABLE, activate_numpy, activate_tf
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Static shape of a network: input width, hidden layers, outputs, output bias."""
+
+    n_inputs: int
+    layers: tuple[Layer, ...]
+    n_outputs: int
+    output_bias: bool = True
+
+    def placed(self) -> list[Placed]:
+        """Every layer placed with its shapes and parameters, output last (see :func:`plan`)."""
+        return plan(self)
+
+    def n_parameters(self) -> int:
+        """Number of trained parameters of one network."""
+        return sum(p.n_parameters() for p in plan(self))
+
+    def input_kernel(self) -> str:
+        """The key of the kernel fed by the inputs (the output's for a GLM)."""
+        return self.penalised_keys()[0]
+
+    def penalised_keys(self) -> list[str]:
+        """The keys of the penalised parameters (the kernels), input side first."""
+        return [d.name for p in plan(self) for d in p.params if d.penalised]
+
+    def output_key(self, part: str) -> str:
+        """The key of the output layer's ``part`` (``kernel`` or ``bias``)."""
+        return plan(self)[-1].key(part)
+
+
+@dataclass(frozen=True)
+class Output:
+    """The family's output layer: ``units`` linear outputs; ``activation`` is used only by the
+    Keras export (the inverse link), the engine works on the link scale."""
+
+    units: int
+    bias: bool = True
+    activation: str = "linear"
+    kind: str = "output"
+
+
+@dataclass(frozen=True)
+class ParamDef:
+    """One parameter of one layer; ``shape`` is per network (the stack axis is prepended)."""
+
+    name: str
+    shape: Shape
+    init: str  # a key of INITIALISERS
+    trainable: bool = True
+    penalised: bool = False
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A layer at its position in a network: its kind, shapes and parameters."""
+
+    index: int | None  # position in the hidden list; None for the output layer
+    layer: Any
+    kind: LayerKind
+    in_shape: Shape
+    out_shape: Shape
+    params: tuple[ParamDef, ...]
+
+    def key(self, part: str) -> str:
+        """The parameter key of ``part`` (e.g. ``kernel``) of this layer."""
+        return param_key(self.kind.prefix(self.index), part)
+
+    def width(self) -> int:
+        """Number of values per row after this layer."""
+        return int(np.prod(self.out_shape))
+
+    def keras_name(self) -> str:
+        return self.kind.prefix(self.index)
+
+    def n_parameters(self) -> int:
+        return sum(int(np.prod(d.shape)) for d in self.params if d.trainable)
+
+
+@dataclass
+class StackContext:
+    """What a stacked TensorFlow forward needs besides parameters and input.
+
+    ``random_bits(counter, shape)`` gives per-network uint32 hashes (dropout masks);
+    ``row_weights`` [M, B] weight batch statistics; ``moving`` collects the new values of
+    non-trained parameters (batch-norm moving statistics) during training.
+    """
+
+    training: bool
+    random_bits: Callable[[Any, Any], Any] | None = None
+    counter: Any = None
+    row_weights: Any = None
+    moving: dict[str, Any] = field(default_factory=dict)
+
+
+class LayerKind:
+    """The behaviour of one layer kind; subclasses override what differs from a pass-through.
+
+    A new kind (convolution, pooling, recurrent …) subclasses this, sets ``name`` (the prefix
+    of its parameter keys and Keras layer names) and registers an instance in
+    ``LAYER_TABLE`` under its spec's ``kind``.
+    """
+
+    name = ""
+
+    def prefix(self, index: int | None) -> str:
+        """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""
+        return f"{self.name}{index}"
+
+    def out_shape(self, layer: Any, in_shape: Shape) -> Shape:
+        """The per-row shape after the layer, given the per-row shape before it."""
+        return in_shape
+
+    def params(self, key: Callable[[str], str], layer: Any,
+               in_shape: Shape, out_shape: Shape) -> tuple[ParamDef, ...]:
+        """The layer's parameters; ``key(part)`` spells a parameter's key."""
+        return ()
+
+    def tf_forward(self, tf: Any, p: Placed, P: Mapping[str, Any], h: Any,
+                   ctx: StackContext) -> Any:
+        """The stacked TensorFlow forward: ``h`` is ``[M (or 1), rows, *in_shape]``."""
+        return h
+
+    def numpy_forward(self, p: Placed, P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+        """The float64 inference forward of one network: ``h`` is ``[rows, *in_shape]``."""
+        return h
+
+    def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
+        """The equivalent Keras layer and its weights (None: it has none)."""
+        raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
+
+
+class DenseKind(LayerKind):
+    """Fully connected: ``activation(h @ kernel + bias)``; the kernel is penalised."""
+
+    name = "dense"
+
+    def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
+        return (layer.units,)
+
+    def params(self, key, layer, in_shape, out_shape):
+        return (ParamDef(key("bias"), (1, out_shape[0]), "zeros"),
+                ParamDef(key("kernel"), (in_shape[0], out_shape[0]), "glorot", penalised=True))
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return activate_tf(tf, tf.matmul(h, P[p.key("kernel")]) + P[p.key("bias")],
+                           p.layer.activation)
+
+    def numpy_forward(self, p, P, h):
+        return activate_numpy(h @ P[p.key("kernel")] + P[p.key("bias")], p.layer.activation)
+
+    def keras(self, keras, p, P):
+        layer = keras.layers.Dense(p.out_shape[0], name=p.keras_name(),
+                                   activation=ACTIVATION_TABLE[p.layer.activation].keras)
+        return layer, [P[p.key("kernel")], P[p.key("bias")][0]]
+
+
+class OutputKind(DenseKind):
+    """The family's output layer: linear on the link scale; a GLM's kernel starts at zero."""
+
+    name = "output"
+
+    def prefix(self, index: int | None) -> str:
+        return "output"
+
+    def params(self, key, layer, in_shape, out_shape):
+        bias, kernel = super().params(key, layer, in_shape, out_shape)
+        return (ParamDef(bias.name, bias.shape, "output_bias", trainable=layer.bias), kernel)
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return tf.matmul(h, P[p.key("kernel")]) + P[p.key("bias")]
+
+    def numpy_forward(self, p, P, h):
+        return h @ P[p.key("kernel")] + P[p.key("bias")]
+
+    def keras(self, keras, p, P):
+        layer = keras.layers.Dense(p.out_shape[0], activation=p.layer.activation,
+                                   name=p.keras_name())
+        return layer, [P[p.key("kernel")], P[p.key("bias")][0]]
+
+
+class DropoutKind(LayerKind):
+    """Inverted dropout: zero a fraction ``rate`` while training, identity at inference."""
+
+    name = "dropout"
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        rate = p.layer.rate
+        if not ctx.training or rate <= 0:
+            return h
+        bits = ctx.random_bits(ctx.counter * 64 + p.index, tf.shape(h, tf.int64)[1:])
+        keep = tf.cast(tf.bitwise.bitwise_and(bits, 0xFFFFFF), h.dtype) / 16777216.0
+        return tf.where(keep >= rate, h / (1.0 - rate), tf.zeros_like(h))
+
+    def keras(self, keras, p, P):
+        return keras.layers.Dropout(p.layer.rate, name=p.keras_name()), None
+
+
+class BatchNormKind(LayerKind):
+    """Batch normalisation over the (weighted) rows of each mini-batch; moving statistics at
+    inference, updated by the trainer and never penalised."""
+
+    name = "bn"
+    _PARTS = ("gamma", "beta", "moving_mean", "moving_var")
+
+    def params(self, key, layer, in_shape, out_shape):
+        shape = (1, *in_shape)
+        return (ParamDef(key("gamma"), shape, "ones"), ParamDef(key("beta"), shape, "zeros"),
+                ParamDef(key("moving_mean"), shape, "zeros", trainable=False),
+                ParamDef(key("moving_var"), shape, "ones", trainable=False))
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        momentum = p.layer.momentum
+        mm, mv = P[p.key("moving_mean")], P[p.key("moving_var")]
+        if ctx.training:
+            wgt = ctx.row_weights[:, :, None]
+            sw = tf.maximum(tf.reduce_sum(wgt, 1, keepdims=True), 1e-12)
+            mean = tf.reduce_sum(wgt * h, 1, keepdims=True) / sw
+            var = tf.reduce_sum(wgt * tf.square(h - mean), 1, keepdims=True) / sw
+            ctx.moving[p.key("moving_mean")] = momentum * mm + (1 - momentum) * \
+                tf.stop_gradient(mean)
+            ctx.moving[p.key("moving_var")] = momentum * mv + (1 - momentum) * \
+                tf.stop_gradient(var)
+        else:
+            mean, var = mm, mv
+        return (h - mean) * tf.math.rsqrt(var + p.layer.epsilon) * P[p.key("gamma")] + \
+            P[p.key("beta")]
+
+    def numpy_forward(self, p, P, h):
+        mean, var = P[p.key("moving_mean")], P[p.key("moving_var")]
+        return (h - mean) / np.sqrt(var + p.layer.epsilon) * P[p.key("gamma")] + \
+            P[p.key("beta")]
+
+    def keras(self, keras, p, P):
+        layer = keras.layers.BatchNormalization(epsilon=p.layer.epsilon,
+                                                momentum=p.layer.momentum, name=p.keras_name())
+        return layer, [P[p.key(part)][0] for part in self._PARTS]
+
+
+class ActivationLayerKind(LayerKind):
+    """An activation on its own (after a batch-normalised linear layer)."""
+
+    name = "act"
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return activate_tf(tf, h, p.layer.name)
+
+    def numpy_forward(self, p, P, h):
+        return activate_numpy(h, p.layer.name)
+
+    def keras(self, keras, p, P):
+        return keras.layers.Activation(ACTIVATION_TABLE[p.layer.name].keras,
+                                       name=p.keras_name()), None
+
+
+LAYER_TABLE: dict[str, LayerKind] = {
+    Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
+    Activation.kind: ActivationLayerKind(), Output.kind: OutputKind(),
+}
+
+
+def param_key(prefix: str, part: str) -> str:
+    """The one spelling of a parameter key: ``<layer prefix>/<part>``."""
+    return f"{prefix}/{part}"
+
+
+def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
+    """Every layer of ``topology`` placed with its shapes and parameters, output last."""
+    placed, shape = [], (topology.n_inputs,)
+    output = Output(topology.n_outputs, topology.output_bias, output_activation)
+    for index, layer in [*enumerate(topology.layers), (None, output)]:
+        kind = LAYER_TABLE[layer.kind]
+        out = kind.out_shape(layer, shape)
+        params = kind.params(partial(param_key, kind.prefix(index)), layer, shape, out)
+        placed.append(Placed(index, layer, kind, shape, out, params))
+        shape = out
+    return placed
+
+
+def param_defs(topology: Topology) -> dict[str, ParamDef]:
+    """Every parameter of ``topology`` by key."""
+    return {d.name: d for p in plan(topology) for d in p.params}
+
+
+def tf_forward(tf: Any, placed: list[Placed], P: Mapping[str, Any], h: Any,
+               ctx: StackContext) -> Any:
+    """Link-scale outputs ``[M, B, k]`` of a stack for inputs ``h`` ``[M or 1, B, ...]``."""
+    for p in placed:
+        h = p.kind.tf_forward(tf, p, P, h, ctx)
+    return h
+
+
+def numpy_forward(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+    """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis)."""
+    for p in placed:
+        h = p.kind.numpy_forward(p, P, h)
+    return h

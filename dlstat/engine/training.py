@@ -1,0 +1,221 @@
+"""The traced epoch loop of the stacked trainer (imported only once TensorFlow is loaded).
+
+``make_run(config)`` returns the Python function that ``graph.py`` traces: the whole training
+run (epochs, shuffles, mini-batch steps, early stopping and best-weight restore, per network)
+inside one ``tf.function``.  Helpers hold only static Python control flow and are marked
+``do_not_convert``: AutoGraph need not convert them (faster tracing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .graph import tf_module
+from .layers import Placed, StackContext, tf_forward
+from .optimizers import StepState, UpdateSettings, apply_update, l2_penalty_applies
+
+tf = tf_module()
+plain = tf.autograph.experimental.do_not_convert
+_M32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The static structure a traced run depends on."""
+
+    placed: tuple[Placed, ...]
+    names: tuple[str, ...]  # parameter keys in the order the run receives them
+    trainable: tuple[bool, ...]
+    updates: tuple[UpdateSettings, ...]
+    family: str
+    report_epoch: Any = None  # a Python callable(epoch, loss[M], val_loss[M]), or None
+
+
+class Tracking(NamedTuple):
+    """Per-network early-stopping state, [M] each."""
+
+    active: Any
+    diverged: Any
+    epochs_run: Any
+    best_epoch: Any
+    best_val: Any
+    wait: Any
+
+
+@plain
+def hash32(x):
+    x = tf.bitwise.bitwise_and(
+        tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * 0x45D9F3B, _M32)
+    x = tf.bitwise.bitwise_and(
+        tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x) * 0x45D9F3B, _M32)
+    return tf.bitwise.bitwise_xor(tf.bitwise.right_shift(x, 16), x)
+
+
+@plain
+def random_bits(seeds, counter, shape):
+    """uint32-valued int64 hashes, [M, *shape], a function of (seed, counter, position)."""
+    base = hash32(tf.bitwise.bitwise_xor(hash32(tf.bitwise.bitwise_and(seeds, _M32)),
+                                         tf.bitwise.bitwise_and(counter, _M32)))
+    positions = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int64), shape)
+    base = tf.reshape(base, tf.concat([[-1], tf.ones_like(shape)], 0))
+    return hash32(tf.bitwise.bitwise_xor(base, hash32(positions)[None]))
+
+
+def row_loss(family: str, eta, y):
+    """Unit deviance / 2 per row, summed over outputs: [M, B]."""
+    if family == "gaussian":
+        return 0.5 * tf.reduce_sum(tf.square(y - eta), -1)
+    if family == "binomial":
+        return tf.reduce_sum(tf.nn.softplus(eta) - y * eta, -1)
+    if family == "multinomial":
+        return tf.reduce_logsumexp(eta, -1) - tf.reduce_sum(y * eta, -1)
+    ylogy = tf.where(y > 0, y * tf.math.log(tf.where(y > 0, y, tf.ones_like(y))), tf.zeros_like(y))
+    return tf.reduce_sum(tf.exp(eta) - y * eta - y + ylogy, -1)
+
+
+@plain
+def weighted_mean(values, weights):
+    sw = tf.reduce_sum(weights, 1)
+    return tf.reduce_sum(values * weights, 1) / tf.maximum(sw, 1e-12), sw
+
+
+@plain
+def per_net(v, rank: int = 3):
+    """A per-network vector [M] broadcast against a tensor of rank ``rank``."""
+    return v[(slice(None),) + (None,) * (rank - 1)]
+
+
+@plain
+def l2_term(cfg: RunConfig, P, penalty, mixture):
+    total = tf.zeros_like(penalty)
+    for p, how in zip(P, cfg.updates):
+        if how.penalised and l2_penalty_applies(how.optimizer):
+            total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(
+                tf.square(p), list(range(1, len(p.shape))))
+    return total
+
+
+@plain
+def epoch_order(seeds, e, idx, w):
+    """This epoch's row order per network: a seeded shuffle of its rows, pads last."""
+    keys = tf.bitwise.bitwise_or(
+        random_bits(seeds, tf.cast(2 * e, tf.int64) + 0x5BD1E995, tf.shape(idx, tf.int64)[1:]),
+        tf.where(w > 0, tf.zeros_like(idx, tf.int64), tf.constant(1 << 40, tf.int64)))
+    order = tf.argsort(keys, axis=1, stable=True)
+    return tf.gather(idx, order, batch_dims=1), tf.gather(w, order, batch_dims=1)
+
+
+@plain
+def step_states(P, t, apply, lr, penalty, mixture) -> dict[int, StepState]:
+    """The step's per-network values, broadcast once per parameter rank (not per parameter)."""
+    states = {}
+    for rank in sorted({len(p.shape) for p in P}):
+        t_r = per_net(t, rank)
+        states[rank] = StepState(per_net(lr, rank), 1 - 0.9**t_r, 1 - 0.999**t_r,
+                                 per_net(penalty, rank), per_net(mixture, rank),
+                                 per_net(apply, rank))
+    return states
+
+
+@plain
+def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking):
+    """One mini-batch step of every active network; also its loss and weight sums."""
+    X, Y, penalty, mixture, lr, seeds, max_norm = data
+    # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
+    # network's numbers are the same alone or in any stack.
+    counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
+    ctx = StackContext(True, lambda c, shape: random_bits(seeds, c, shape), counter, wb)
+    with tf.GradientTape() as tape:
+        tape.watch(P)
+        eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), tf.gather(X, ib), ctx)
+        data_loss, sw = weighted_mean(row_loss(cfg.family, eta, tf.gather(Y, ib)), wb)
+        total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
+    grads = tape.gradient(total, P)
+    finite = tf.math.is_finite(data_loss)
+    apply = track.active & finite & (sw > 0)
+    track = track._replace(diverged=track.diverged | (track.active & ~finite),
+                           active=track.active & finite)
+    t = t + tf.cast(apply, X.dtype)
+    states = step_states(P, t, apply, lr, penalty, mixture)
+    updated = []
+    for i, name in enumerate(cfg.names):
+        st = states[len(P[i].shape)]
+        if cfg.trainable[i]:
+            updated.append(apply_update(tf, cfg.updates[i], P[i], grads[i], S1[i], S2[i], st,
+                                        max_norm))
+        elif name in ctx.moving:
+            updated.append((tf.where(st.mask, ctx.moving[name], P[i]), S1[i], S2[i]))
+        else:
+            updated.append((P[i], S1[i], S2[i]))
+    P, S1, S2 = ([u[j] for u in updated] for j in range(3))
+    return P, S1, S2, t, track, tf.where(apply, data_loss * sw, 0.0), tf.where(apply, sw, 0.0)
+
+
+@plain
+def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, patience):
+    """Record the epoch, keep each network's best weights, stop networks out of patience."""
+    Xv, Yv, vw, has_val = val
+    eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv, StackContext(False))
+    val_loss, _ = weighted_mean(row_loss(cfg.family, eta_v, Yv), vw)
+    nan = tf.constant(np.nan, Xv.dtype)
+    val_loss = tf.where(track.active & has_val, val_loss, nan)
+    improved = track.active & has_val & (val_loss < track.best_val)
+    track = track._replace(best_val=tf.where(improved, val_loss, track.best_val),
+                           best_epoch=tf.where(improved, e + 1, track.best_epoch),
+                           wait=tf.where(improved, 0, track.wait + 1))
+    best_P = [tf.where(per_net(improved, len(p.shape)), p, b) for p, b in zip(P, best_P)]
+    stopped = tf.logical_and(patience > 0, has_val & (track.wait >= patience))
+    track = track._replace(active=track.active & ~stopped)
+    if cfg.report_epoch is not None:
+        tf.numpy_function(cfg.report_epoch, [e + 1, train_loss, val_loss], [], stateful=True)
+    return best_P, track, val_loss
+
+
+def make_run(cfg: RunConfig):
+    """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
+
+    def run(X, Y, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
+            batch, max_norm):
+        M = tf.shape(idx)[0]
+        steps = tf.shape(idx)[1] // batch
+        P = list(params)
+        S1 = [tf.zeros_like(p) for p in P]
+        S2 = [tf.zeros_like(p) for p in P]
+        t = tf.zeros([M], X.dtype)
+        track = Tracking(tf.ones([M], tf.bool), tf.zeros([M], tf.bool), tf.zeros([M], tf.int32),
+                         tf.zeros([M], tf.int32), tf.fill([M], tf.constant(np.inf, X.dtype)),
+                         tf.zeros([M], tf.int32))
+        best_P = list(P)
+        data = (X, Y, penalty, mixture, lr, seeds, max_norm)
+        val = (tf.gather(X, vidx), tf.gather(Y, vidx), vw, tf.reduce_sum(vw, 1) > 0)
+        hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
+        vhist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
+        e = tf.constant(0)
+        while e < epochs and tf.reduce_any(track.active):
+            idx_e, w_e = epoch_order(seeds, e, idx, w)
+            loss_sum = tf.zeros([M], X.dtype)
+            weight_sum = tf.zeros([M], X.dtype)
+            for s in tf.range(steps):
+                P, S1, S2, t, track, batch_loss, batch_weight = train_step(
+                    cfg, data, e, s, idx_e[:, s * batch:(s + 1) * batch],
+                    w_e[:, s * batch:(s + 1) * batch], P, S1, S2, t, track)
+                loss_sum += batch_loss
+                weight_sum += batch_weight
+            ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))
+            track = track._replace(epochs_run=tf.where(ran, e + 1, track.epochs_run))
+            train_loss = tf.where(ran, loss_sum / tf.maximum(weight_sum, 1e-12),
+                                  tf.constant(np.nan, X.dtype))
+            hist = hist.write(e, train_loss)
+            best_P, track, val_loss = end_epoch(cfg, e, P, best_P, track, val, train_loss,
+                                                patience)
+            vhist = vhist.write(e, val_loss)
+            e += 1
+        use_best = val[3] & (track.best_epoch > 0) & (patience > 0)
+        final = [tf.where(per_net(use_best, len(p.shape)), b, p) for p, b in zip(P, best_P)]
+        return final, hist.stack(), vhist.stack(), track.epochs_run, track.best_epoch, \
+            track.diverged
+
+    return run
