@@ -1,5 +1,6 @@
-"""The R boundary: dlstat/rbridge.py (used by the R package through reticulate) and
-dlstat/rpy2_bridge.py (R objects from Python through rpy2; skipped without rpy2)."""
+"""The R boundary: the codec (dlstat/fronts/rcodec.py), the endpoint table both bridges call
+(dlstat/fronts/rbridge.py, used by the R package through reticulate) and rpy2's transport
+(dlstat/fronts/rpy2_bridge.py: R objects from Python; skipped without rpy2)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 
 from dlstat.fronts import rbridge
-from dlstat.fronts.rbridge import NA_INTEGER, column_from_r, frame_from_r, frame_to_r, options_from_r
+from dlstat.errors import DataError
+from dlstat.fronts.rbridge import options_from_r
+from dlstat.fronts.rcodec import NA_INTEGER, column_from_r, frame_from_r, frame_to_r
 
 R_NA_REAL = struct.unpack("<d", bytes.fromhex("a20700000000f07f"))[0]  # R's NA_real_
 
@@ -22,6 +25,13 @@ def ints(values) -> bytearray:
 
 def doubles(values) -> bytearray:
     return bytearray(np.asarray(values, dtype=np.float64).tobytes())
+
+
+def call(name: str, *args):
+    """Endpoint ``name`` as R calls it; its value (the call must succeed)."""
+    res = rbridge.rcall(name, *args)
+    assert res["ok"], res
+    return res["value"]
 
 
 def roundtrip(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +102,7 @@ def test_posixct_keeps_its_time_zone():
 
 
 def test_unknown_column_type_names_the_supported_ones():
-    with pytest.raises(rbridge.DataError, match="numeric, integer, logical, character"):
+    with pytest.raises(DataError, match="numeric, integer, logical, character"):
         column_from_r({"type": "complex", "data": b""})
 
 
@@ -196,19 +206,19 @@ def test_rcall_fits_predicts_and_passes_warnings(tmp_path):
     assert res["ok"], res
     assert any("missing" in w or "NA" in w or "dropped" in w for w in res["warnings"])
     model = res["value"]
-    info = rbridge.describe(model)
+    info = call("describe", model)
     assert info["glm"] and info["family"] == "gaussian" and info["n_obs"] == 5
     assert info["history"]["__dlstat__"] == "frame"
-    pred = frame_from_r(rbridge.predict(model, spec))
+    pred = frame_from_r(call("predict", model, spec))
     assert pred.index.tolist() == list("abcdef")
     expected = model.predict(data)
     np.testing.assert_allclose(pred.iloc[:, 0].to_numpy(), expected.to_numpy())
-    coef = frame_from_r(rbridge.coef(model))
+    coef = frame_from_r(call("coef", model))
     assert coef["term"].tolist() == ["(Intercept)", "x"]
-    added = frame_from_r(rbridge.augment(model, spec))
+    added = frame_from_r(call("augment", model, spec))
     assert list(added.columns) == [".fitted", ".resid"]
     path = str(tmp_path / "m.dlstat")
-    rbridge.save(model, path)
+    call("save", model, path)
     import dlstat
 
     again = dlstat.load(path)
@@ -217,7 +227,7 @@ def test_rcall_fits_predicts_and_passes_warnings(tmp_path):
 
 def test_partition_returns_positions():
     spec = frame_to_r(pd.DataFrame({"g": pd.Categorical(list("ab") * 10)}))
-    parts = rbridge.partition(spec, {"stratify": "g", "seed": 1.0})
+    parts = call("partition", spec, {"stratify": "g", "seed": 1.0})
     rows = [frame_from_r(parts[k]).iloc[:, 0].tolist() for k in ("train", "validation", "test")]
     assert sorted(sum(rows, [])) == list(range(20))
 

@@ -68,7 +68,7 @@ test_that("formulas are deparsed and options converted", {
   o <- .encode_options(list(hidden = c(32, 16), foldid = c(1L, 2L, 3L), seed = 1,
                             penalties = 0.5, validation = data.frame(x = 1)))
   expect_equal(o$hidden, list(32, 16))
-  expect_equal(readBin(o$foldid$data, "integer", n = 3), 0:2)  # 1-based -> 0-based
+  expect_equal(readBin(o$foldid$data, "integer", n = 3), 1:3)  # Python shifts to 0-based
   expect_equal(o$penalties, list(0.5))
   expect_equal(o$validation$`__dlstat__`, "frame")
   expect_error(.encode_options(list(seed = NA)), "seed is NA", class = "dlstat_error")
