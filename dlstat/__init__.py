@@ -31,7 +31,7 @@ _LAZY = {
     "DNNClassifier": ("fronts.estimators", "DNNClassifier"),
     "datasets": ("datasets", None),
     "cv_dnn": ("fitting.cv", "cv_dnn"),
-    "CVResult": ("fitting.cv", "CVResult"),
+    "CVResult": ("results.cv", "CVResult"),
     "compare": ("fitting.compare", "compare"),
     "Comparison": ("fitting.compare", "Comparison"),
     "partition": ("validation.partition", "partition"),

@@ -18,6 +18,7 @@ from .blocks import Block, Network, make_block, train_blocks
 from ..engine import forward
 from ..errors import DataError, warn
 from ..families import Family, make_family
+from ..results.cv import CVResult
 from ..results.fit import DNNFit
 from ..formula import build_design
 from ..options import FitOptions
@@ -103,46 +104,6 @@ def _absent_classes(block: Block, family: Family) -> list[Any]:
     counts = block.Y.sum(axis=0) if family.name == "multinomial" else np.array(
         [len(block.Y) - block.Y.sum(), block.Y.sum()])
     return [lv for lv, c in zip(family.levels or [], counts) if c == 0]
-
-
-@dataclass
-class CVResult:
-    """Cross-validation of a network: per-fold metrics, mean ± SE, out-of-fold predictions."""
-
-    call: str
-    family: Family
-    metrics: pd.DataFrame  # one row per (repeat, fold)
-    predictions: pd.Series | pd.DataFrame  # out-of-fold, aligned to data (NA where unseen)
-    fold_ids: pd.Series  # 0-based fold per row of data (NA for dropped rows), first repeat
-    fits: list[DNNFit]
-    notes: list[str]
-
-    @property
-    def summary_table(self) -> pd.DataFrame:
-        """mean, sd and standard error of every metric over the fold rows: SE = sd/√(number
-        of fold fits) — cv.glmnet's sd/√k for one repeat."""
-        cols = [c for c in self.metrics.columns if c not in ("repeat", "fold", "n_train",
-                                                             "n_test", "n_unpredicted")]
-        values = self.metrics[cols]
-        return pd.DataFrame({"mean": values.mean(), "sd": values.std(ddof=1),
-                             "se": values.std(ddof=1) / np.sqrt(len(values))})
-
-    def __repr__(self) -> str:
-        k = self.metrics["fold"].nunique()
-        reps = self.metrics["repeat"].nunique()
-        head = f"{k}-fold cross-validation" + (f", {reps} repeats" if reps > 1 else "")
-        out = [head, f"Call: {self.call}", f"Family: {self.family.name}", "",
-               self.summary_table.to_string(float_format=lambda v: f"{v:.4g}")]
-        if self.notes:
-            out += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
-        return "\n".join(out)
-
-    def plot(self, metric: str | None = None, ax=None):
-        """Per-fold values of a metric with their mean ± SE; returns the Figure."""
-        from ..results.plots import plot_folds
-
-        metric = metric or "mean_deviance"
-        return plot_folds(self.metrics, metric, self.summary_table.loc[metric], ax=ax)
 
 
 def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,

@@ -14,6 +14,7 @@ from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
 from ..options import FitOptions
+from .protocol import Result, Summary
 
 PREDICT_TYPES = ("response", "link", "class", "prob")
 
@@ -33,7 +34,7 @@ class FitRecord:
     notes: list[str] = field(default_factory=list)
 
 
-class DNNFit:
+class DNNFit(Result):
     """A fitted neural network: ``predict``, ``summary``, ``tidy``, ``glance``, ``augment``,
     ``plot``, ``keras_model``, ``save``.  Built by :func:`dlstat.dnn`."""
 
@@ -177,8 +178,11 @@ class DNNFit:
                     row[f"{part}_{k}"] = v
         return pd.DataFrame([row])
 
-    def augment(self, data: pd.DataFrame) -> pd.DataFrame:
+    def augment(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
         """A copy of ``data`` with ``.fitted`` (and ``.resid``, ``.pred_class``, ``.prob_*``)."""
+        if data is None:
+            raise DataError("augment() needs the data (a fit keeps only its design matrix); "
+                            "pass the data frame, e.g. fit.augment(data).")
         out = data.copy()
         fitted = self.predict(data)
         if self.family.is_classification:
@@ -204,11 +208,11 @@ class DNNFit:
         return 1 - r.deviance / r.null_deviance if r.null_deviance > 0 else float("nan")
 
     # -- display ------------------------------------------------------------------------------
-    def summary(self):
+    def summary(self) -> Summary:
         """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""
-        from .summary import FitSummary
+        from .summary import fit_summary
 
-        return FitSummary(self)
+        return fit_summary(self)
 
     def __repr__(self) -> str:
         r = self.record

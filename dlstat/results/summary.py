@@ -1,115 +1,120 @@
-"""The lm-style summary of a fit: DataFrames first, text and HTML when shown."""
+"""The lm-style summary of a fit: a :class:`~dlstat.results.protocol.Summary` of its tables."""
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import pandas as pd
 
 from ..architecture import BatchNorm, Dense, describe
+from .protocol import Summary, items_table
 
 
-class FitSummary:
-    """``fit.summary()``: ``.tables`` holds every table; ``print()`` shows them as text."""
+def fit_summary(fit) -> Summary:
+    """``fit.summary()``: model, architecture, training, fit and deviance tables, with notes."""
+    residual_df, why_not = residual_df_of(fit)
+    notes = list(fit.record.notes) + ([why_not] if why_not else [])
+    return Summary(
+        title="Neural network fitted by dlstat::dnn",
+        call=fit.call,
+        tables={"model": model_table(fit), "architecture": architecture_table(fit),
+                "training": training_table(fit), "fit": fit_table(fit),
+                "deviance": deviance_table(fit, residual_df)},
+        notes=notes,
+        captions={"model": "Model", "fit": "Fit (metrics by data part)"},
+        layouts={"model": "items", "training": "items", "deviance": "deviance"},
+    )
 
-    def __init__(self, fit) -> None:
-        self.fit = fit
-        self.call = fit.call
-        self.notes = list(fit.record.notes)
-        self.tables = {
-            "model": self._model_table(),
-            "architecture": self._architecture_table(),
-            "training": self._training_table(),
-            "fit": self._fit_table(),
-        }
 
-    def _model_table(self) -> pd.DataFrame:
-        f, r, o = self.fit, self.fit.record, self.fit.options
-        rows = [
-            ("Family", f"{f.family.name} (link: {f.family.link})"),
-            ("Response", ", ".join(f.family.outputs)),
-            ("Observations used", r.n_obs),
-            ("Observations dropped (NA)", r.n_dropped),
-            ("Validation rows", r.n_validation),
-            ("Design columns", f.spec.n_columns),
-            ("Parameters", f.topology.n_parameters()),
-            ("Penalty (lambda)", f"{o.penalty:g}"),
-            ("Mixture (alpha)", f"{o.mixture:g}"),
-        ]
-        return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+def model_table(fit) -> pd.DataFrame:
+    """Family, response, rows used and dropped, design size, parameters and penalty."""
+    r, o = fit.record, fit.options
+    return items_table([
+        ("Family", f"{fit.family.name} (link: {fit.family.link})"),
+        ("Response", ", ".join(fit.family.outputs)),
+        ("Observations used", r.n_obs),
+        ("Observations dropped (NA)", r.n_dropped),
+        ("Validation rows", r.n_validation),
+        ("Design columns", fit.spec.n_columns),
+        ("Parameters", fit.topology.n_parameters()),
+        ("Penalty (lambda)", f"{o.penalty:g}"),
+        ("Mixture (alpha)", f"{o.mixture:g}"),
+    ])
 
-    def _architecture_table(self) -> pd.DataFrame:
-        f = self.fit
-        rows, width = [], f.topology.n_inputs
-        rows.append(("input", f.topology.n_inputs, "", 0))
-        for layer, out in zip(f.topology.layers, f.topology.widths()):
-            if isinstance(layer, Dense):
-                params = width * out + out
-            elif isinstance(layer, BatchNorm):
-                params = 2 * out
-            else:
-                params = 0
-            rows.append((describe(layer), out, getattr(layer, "activation", ""), params))
-            width = out
-        k = f.topology.n_outputs
-        rows.append((f"output ({f.family.link})", k, "", width * k +
-                     (k if f.topology.output_bias else 0)))
-        return pd.DataFrame(rows, columns=["layer", "units", "activation", "parameters"])
 
-    def _training_table(self) -> pd.DataFrame:
-        f, r, o = self.fit, self.fit.record, self.fit.options
-        h = f.history
-        rows = [
-            ("Optimizer", o.optimizer),
-            ("Learning rate", f"{o.lr:g}" if o.optimizer != "lbfgs" else "line search"),
-            ("Batch size", "full batch" if o.batch_size is None or o.optimizer == "lbfgs"
-             else o.batch_size),
-            ("Epochs run", f"{r.epochs_run} of {o.max_epochs}"
-             + (" (iterations)" if o.optimizer == "lbfgs" else "")),
-            ("Early stopping", f"patience {o.early_stopping}; best epoch {r.best_epoch}"
-             if o.early_stopping else "off"),
-            _loss_row(h, r.best_epoch if o.early_stopping else 0),
-        ]
-        if "val_loss" in h and len(h):
-            rows.append(("Best validation loss", f"{np.nanmin(h['val_loss']):.6g}"))
-        return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+def architecture_table(fit) -> pd.DataFrame:
+    """One row per layer: its description, output units, activation and parameter count."""
+    topology = fit.topology
+    rows, width = [("input", topology.n_inputs, "", 0)], topology.n_inputs
+    for layer, out in zip(topology.layers, topology.widths()):
+        if isinstance(layer, Dense):
+            params = width * out + out
+        elif isinstance(layer, BatchNorm):
+            params = 2 * out
+        else:
+            params = 0
+        rows.append((describe(layer), out, getattr(layer, "activation", ""), params))
+        width = out
+    k = topology.n_outputs
+    rows.append((f"output ({fit.family.link})", k, "",
+                 width * k + (k if topology.output_bias else 0)))
+    return pd.DataFrame(rows, columns=["layer", "units", "activation", "parameters"])
 
-    def _fit_table(self) -> pd.DataFrame:
-        r = self.fit.record
-        frame = pd.DataFrame(r.metrics).T
-        frame.index.name = "data"
-        return frame
 
-    # -- rendering ----------------------------------------------------------------------------
-    def __str__(self) -> str:
-        f, r = self.fit, self.fit.record
-        out = ["Call:", f"  {self.call}", ""]
-        out += [_kv(self.tables["model"]), ""]
-        out += ["Architecture:", self.tables["architecture"].to_string(index=False), ""]
-        out += ["Training:", _kv(self.tables["training"]), ""]
-        out += ["Fit:", self.tables["fit"].to_string(float_format=lambda v: f"{v:.4g}"), ""]
-        out.append(f"    Null deviance: {r.null_deviance:.6g}  on {r.n_obs - 1} rows-1")
-        out.append(f"Residual deviance: {r.deviance:.6g}  ({100 * f.dev_explained:.2f}% of "
-                   "deviance explained)")
-        if self.notes:
-            out += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
-        return "\n".join(out)
+def training_table(fit) -> pd.DataFrame:
+    """Optimizer, learning rate, batch size, epochs, early stopping and the loss kept."""
+    r, o, h = fit.record, fit.options, fit.history
+    lbfgs = o.optimizer == "lbfgs"
+    rows = [
+        ("Optimizer", o.optimizer),
+        ("Learning rate", "line search" if lbfgs else f"{o.lr:g}"),
+        ("Batch size", "full batch" if o.batch_size is None or lbfgs else o.batch_size),
+        ("Epochs run", f"{r.epochs_run} of {o.max_epochs}" + (" (iterations)" if lbfgs else "")),
+        ("Early stopping", f"patience {o.early_stopping}; best epoch {r.best_epoch}"
+         if o.early_stopping else "off"),
+        _loss_row(h, r.best_epoch if o.early_stopping else 0),
+    ]
+    if "val_loss" in h and len(h):
+        rows.append(("Best validation loss", f"{np.nanmin(h['val_loss']):.6g}"))
+    return items_table(rows)
 
-    def __repr__(self) -> str:
-        return str(self)
 
-    def _repr_html_(self) -> str:
-        f, r = self.fit, self.fit.record
-        parts = [f"<h4>dnn</h4><pre>{html.escape(self.call)}</pre>"]
-        for name, table in self.tables.items():
-            parts.append(f"<h5>{name.capitalize()}</h5>{table.to_html()}")
-        parts.append(f"<p>Null deviance {r.null_deviance:.6g}; residual deviance "
-                     f"{r.deviance:.6g} ({100 * f.dev_explained:.2f}% explained)</p>")
-        if self.notes:
-            items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-            parts.append(f"<h5>Notes</h5><ol>{items}</ol>")
-        return "\n".join(parts)
+def fit_table(fit) -> pd.DataFrame:
+    """The metrics of the training, validation and test rows (one row each)."""
+    frame = pd.DataFrame(fit.record.metrics).T
+    frame.index.name = "data"
+    return frame
+
+
+def deviance_table(fit, residual_df: int | None) -> pd.DataFrame:
+    """Null and residual deviance with their degrees of freedom, as ``summary.glm``."""
+    r = fit.record
+    null_df = (r.n_obs - 1) * _free_outputs(fit)
+    return pd.DataFrame({"deviance": [r.null_deviance, r.deviance],
+                         "df": pd.array([null_df, residual_df], dtype="Int64"),
+                         "dev_explained": [np.nan, fit.dev_explained]},
+                        index=pd.Index(["Null", "Residual"], name="model"))
+
+
+def residual_df_of(fit) -> tuple[int | None, str]:
+    """The residual degrees of freedom where they are defined (an unpenalised GLM: rows ×
+    outputs − free parameters), otherwise ``None`` and the reason, as a note."""
+    n_params = fit.topology.n_parameters()
+    if fit.topology.layers:
+        return None, (f"The residual deviance has no degrees of freedom: a network with hidden "
+                      f"layers has {n_params} parameters that are not free in the way a GLM's "
+                      "are, so rows minus parameters would mislead.")
+    if fit.options.penalty > 0:
+        return None, (f"The residual deviance has no degrees of freedom: the penalty "
+                      f"(lambda = {fit.options.penalty:g}) shrinks the {n_params} parameters, "
+                      "so each uses less than one degree of freedom.")
+    free = _free_outputs(fit)
+    return fit.record.n_obs * free - n_params * free // fit.topology.n_outputs, ""
+
+
+def _free_outputs(fit) -> int:
+    """Outputs that vary freely: a multinomial's K softmax outputs sum to one (K − 1 free)."""
+    k = fit.topology.n_outputs
+    return k - 1 if fit.family.name == "multinomial" else k
 
 
 def _loss_row(history: pd.DataFrame, best_epoch: int) -> tuple[str, str]:
@@ -120,8 +125,3 @@ def _loss_row(history: pd.DataFrame, best_epoch: int) -> tuple[str, str]:
         loss = history.loc[history["epoch"] == best_epoch, "loss"]
         return (f"Training loss (epoch {best_epoch}, kept)", f"{loss.iloc[0]:.6g}")
     return ("Final training loss", f"{history['loss'].iloc[-1]:.6g}")
-
-
-def _kv(table: pd.DataFrame) -> str:
-    width = max(len(str(i)) for i in table.index)
-    return "\n".join(f"{str(i) + ':':<{width + 1}} {v}" for i, v in table["value"].items())

@@ -1,0 +1,213 @@
+"""The one result protocol: every result's summary() is a Summary of DataFrames and numbered
+notes, with tidy(), glance(), augment() and plot(); every number is recomputed here from the
+result's raw data."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import dlstat as dl  # noqa: E402
+from dlstat.errors import DataError, OptionError  # noqa: E402
+from dlstat.results.protocol import Summary, format_number  # noqa: E402
+
+from conftest import run_python  # noqa: E402
+
+QUIET = dict(verbose=0, seed=1)
+
+
+@pytest.fixture(scope="module")
+def mtcars() -> pd.DataFrame:
+    return dl.datasets.load("mtcars")
+
+
+@pytest.fixture(scope="module")
+def glm_fit(mtcars):
+    return dl.dnn("mpg ~ wt + hp", mtcars, hidden=(), optimizer="lbfgs", **QUIET)
+
+
+@pytest.fixture(scope="module")
+def net_fit(mtcars):
+    return dl.dnn("mpg ~ wt + hp", mtcars, hidden=(4,), epochs=5, **QUIET)
+
+
+def _assert_protocol_text(summary: Summary) -> None:
+    """text() shows the title, the call, every table's caption and every numbered note."""
+    text = summary.text()
+    assert text.startswith(summary.title)
+    assert summary.call in text
+    for name in summary.tables:
+        if summary.layouts.get(name) != "deviance":
+            assert f"{summary.caption(name)}:" in text, name
+    for i, note in enumerate(summary.notes, 1):
+        assert f"[{i}] {note}" in text
+    assert str(summary) == text == repr(summary)
+
+
+def _assert_html_numbers(summary: Summary, name: str) -> None:
+    """The HTML holds the same tables, with the same printed numbers."""
+    page = summary._repr_html_()
+    assert page.count("<table") == len(summary.tables)
+    assert summary.caption(name) in page
+    for value in summary.tables[name].select_dtypes("number").to_numpy().ravel():
+        if np.isfinite(value) and not float(value).is_integer():
+            assert format_number(value) in page, value
+
+
+# ------------------------------------------------------------------------------------ Summary
+def test_summary_text_takes_the_callers_call():
+    s = Summary("Title", "f(x=1)", {"t": pd.DataFrame({"a": [1.5]})}, ["first", "second"])
+    text = s.text(call="f(x = 1)")
+    assert "f(x = 1)" in text and "f(x=1)" not in text
+    assert "[1] first" in text and "[2] second" in text
+    assert "T:" in text and "1.5" in text
+
+
+def test_summary_refuses_an_unknown_layout():
+    with pytest.raises(OptionError, match="items.*got 'fancy'"):
+        Summary("T", "c", {"t": pd.DataFrame()}, layouts={"t": "fancy"})
+
+
+def test_import_dlstat_protocol_stays_light():
+    proc = run_python("""
+        import sys
+        import dlstat
+        from dlstat.results import protocol, summary
+        heavy = [m for m in ("tensorflow", "matplotlib", "rpy2") if m in sys.modules]
+        print(heavy)
+    """)
+    assert proc.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------ DNNFit
+def test_fit_summary_prints_deviance_as_summary_glm(glm_fit, mtcars):
+    s = glm_fit.summary()
+    y = mtcars["mpg"].to_numpy()
+    null = float(((y - y.mean()) ** 2).sum())
+    dev = s.tables["deviance"]
+    assert dev.loc["Null", "deviance"] == pytest.approx(null)
+    assert dev.loc["Null", "df"] == len(y) - 1
+    assert dev.loc["Residual", "df"] == len(y) - 3  # statsmodels' ols df_resid for wt + hp
+    text = s.text()
+    assert f"    Null deviance: {null:.6g}  on 31  degrees of freedom" in text
+    assert f"Residual deviance: {glm_fit.record.deviance:.6g}  on 29  degrees of freedom" in text
+    assert "rows-1" not in text
+
+
+def test_fit_summary_says_why_a_network_has_no_residual_df(net_fit):
+    s = net_fit.summary()
+    assert pd.isna(s.tables["deviance"].loc["Residual", "df"])
+    text = s.text()
+    residual = next(line for line in text.splitlines() if "Residual deviance" in line)
+    assert "degrees of freedom" not in residual
+    why = [n for n in s.notes if "no degrees of freedom" in n]
+    assert len(why) == 1 and "hidden layers" in why[0] and "17 parameters" in why[0]
+
+
+def test_fit_summary_penalised_glm_has_no_residual_df(mtcars):
+    fit = dl.dnn("mpg ~ wt + hp", mtcars, hidden=(), optimizer="lbfgs", penalty=0.1, **QUIET)
+    s = fit.summary()
+    assert pd.isna(s.tables["deviance"].loc["Residual", "df"])
+    assert any("lambda = 0.1" in n for n in s.notes)
+
+
+def test_fit_summary_protocol(net_fit):
+    s = net_fit.summary()
+    assert isinstance(s, Summary)
+    assert list(s.tables) == ["model", "architecture", "training", "fit", "deviance"]
+    assert all(isinstance(t, pd.DataFrame) for t in s.tables.values())
+    _assert_protocol_text(s)
+    _assert_html_numbers(s, "fit")
+    assert net_fit._repr_html_() == s._repr_html_()
+
+
+def test_fit_augment_needs_data(net_fit):
+    with pytest.raises(DataError, match="pass the data frame"):
+        net_fit.augment()
+
+
+def test_fit_plot_is_a_figure(net_fit):
+    fig = net_fit.plot()
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_xlabel() == "epoch"
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------ CVResult
+@pytest.fixture(scope="module")
+def cv_with_test(mtcars):
+    train, test = mtcars.iloc[:26], mtcars.iloc[26:]
+    return dl.cv_dnn("mpg ~ wt + hp", train, folds=4, hidden=(4,), epochs=10, test=test,
+                     **QUIET), train, test
+
+
+def test_cv_summary_tables_recomputed_from_the_folds(cv_with_test):
+    cv, train, _ = cv_with_test
+    s = cv.summary()
+    assert list(s.tables) == ["design", "metrics", "folds", "test"]
+    table = s.tables["metrics"]
+    assert list(table.columns) == ["mean", "sd", "se"]
+    for metric in ("mean_deviance", "rmse", "r_squared"):
+        values = cv.metrics[metric].to_numpy()
+        assert table.loc[metric, "mean"] == pytest.approx(values.mean())
+        assert table.loc[metric, "se"] == pytest.approx(values.std(ddof=1) / np.sqrt(4))
+    assert s.tables["design"].loc["Observations", "value"] == len(train)
+    assert s.tables["folds"]["n_test"].sum() == len(train)
+    _assert_protocol_text(s)
+    _assert_html_numbers(s, "metrics")
+    assert s.title == "4-fold cross-validation" and repr(cv) == s.text()
+
+
+def test_cv_reports_the_test_set(cv_with_test):
+    cv, _, test = cv_with_test
+    y = test["mpg"].to_numpy()
+    rmse = [np.sqrt(np.mean((fit.predict(test).to_numpy() - y) ** 2)) for fit in cv.fits]
+    table = cv.summary().tables["test"]
+    assert table.loc["rmse", "mean"] == pytest.approx(np.mean(rmse))
+    assert table.loc["rmse", "se"] == pytest.approx(np.std(rmse, ddof=1) / 2)
+    assert "Test set" in cv.summary().text()
+    tidy = cv.tidy()
+    assert list(tidy.columns) == ["metric", "mean", "sd", "se", "test_mean", "test_sd",
+                                  "test_se"]
+    assert tidy.set_index("metric").loc["rmse", "test_mean"] == pytest.approx(np.mean(rmse))
+    assert cv.glance()["test_rmse"].iloc[0] == pytest.approx(np.mean(rmse))
+
+
+def test_cv_tidy_glance_augment_plot(cv_with_test, mtcars):
+    cv, train, _ = cv_with_test
+    tidy = cv.tidy()
+    assert list(tidy["metric"]) == list(cv.summary_table.index)
+    glance = cv.glance()
+    assert len(glance) == 1
+    assert glance.loc[0, "folds"] == 4 and glance.loc[0, "nobs"] == 26
+    assert glance.loc[0, "rmse_se"] == pytest.approx(cv.summary_table.loc["rmse", "se"])
+    before = train.copy()
+    aug = cv.augment(train)
+    pd.testing.assert_frame_equal(train, before)
+    assert list(aug.columns) == list(train.columns) + [".fitted", ".fold"]
+    np.testing.assert_allclose(aug[".fitted"], cv.predictions)
+    assert list(aug[".fold"]) == list(cv.fold_ids + 1)
+    assert set(aug[".fold"]) == set(cv.metrics["fold"])
+    assert list(cv.augment().columns) == [".fitted", ".fold"]
+    with pytest.raises(DataError, match="26 rows.*got a frame of 32 rows"):
+        cv.augment(mtcars)
+    fig = cv.plot("rmse")
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_xlabel() == "fold" and fig.axes[0].get_ylabel() == "rmse"
+    plt.close(fig)
+    with pytest.raises(OptionError, match="got 'accuracy'"):
+        cv.plot("accuracy")
+
+
+def test_cv_without_test_has_no_test_parts(mtcars):
+    cv = dl.cv_dnn("am ~ wt", mtcars, folds=3, hidden=(), epochs=5, **QUIET)
+    assert "test" not in cv.summary().tables
+    assert not [c for c in cv.tidy().columns if c.startswith("test_")]
+    assert not [c for c in cv.glance().columns if c.startswith("test_")]
+    assert list(cv.augment().columns) == [".fitted", ".fold"]
