@@ -3,9 +3,10 @@
 dlstat words its errors for Python users: ``hidden=(32, 16)``, ``n=None``, ``True``,
 ``'x'``, ``dl.dense(32)``.  An R user reads ``hidden = c(32, 16)``, ``n = NULL``, ``TRUE``,
 ``"x"``, ``dense(32)``.  :func:`r_notation` rewrites the Python spellings that dlstat's messages
-use, and only where they are values: a sequence after ``name=``, ``got`` or ``one of`` (so the
-interval in "a number in [0, 1)" stays as it is), quoted strings as wholes (their insides are
-never rewritten), constants as whole words ("None of the rows" is prose).
+use, and only where they are values: a list of strings anywhere, a sequence of numbers after
+``name=``, ``got``, ``one of``, ``such as``, ``e.g.`` or ``or`` (so the interval in "a number in
+[0, 1)" stays as it is), quoted strings as wholes (their insides are never rewritten), constants
+as whole words ("None of the rows" is prose).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ _CONSTANTS = {"None": "NULL", "True": "TRUE", "False": "FALSE", "inf": "Inf", "-
               "nan": "NaN"}
 _CONSTANT = r"(?<![\w.])(?:None(?! of)|True|False|-?inf|nan)(?![\w.])"
 
+_STRINGS = rf"\[\s*{_QUOTED}(?:\s*,\s*{_QUOTED})*\s*,?\s*\]"
+_LEADS = r"got|one of|such as|e\.g\.|or"
+
 _PATTERN = re.compile(
     rf"(?P<keyword>(?<![\w.])[A-Za-z_]\w*)=(?![=])\s*(?P<value>{_SEQUENCE})?"
-    rf"|(?P<lead>(?<![\w.])(?:got|one of)\s+)(?P<listed>{_SEQUENCE})"
+    rf"|(?P<lead>(?<![\w.])(?:{_LEADS})\s+)(?P<listed>{_SEQUENCE})"
+    rf"|(?P<strings>{_STRINGS})"
+    rf"|(?P<tuple>(?<![\w.])a tuple(?!\w))"
     rf"|(?P<quoted>{_QUOTED})"
     rf"|(?P<constant>{_CONSTANT})"
     r"|(?P<module>(?<![\w.])dl\.)(?=[a-z_]\w*\()"
@@ -47,6 +53,10 @@ def _replace(match: re.Match[str]) -> str:
         return f"{match.group('keyword')} = " + (_vector(value) if value else "")
     if match.group("listed"):
         return match.group("lead") + _vector(match.group("listed"))
+    if match.group("strings"):
+        return _vector(match.group("strings"))
+    if match.group("tuple"):
+        return "a vector"
     if match.group("module"):
         return ""
     return _element(match)

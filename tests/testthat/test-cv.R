@@ -84,7 +84,7 @@ test_that("partition() splits the R data frame itself", {
   g <- partition(transform(mtcars, carb = factor(carb)), groups = "carb", seed = 1)
   expect_length(intersect(g$train$carb, g$test$carb), 0L)
   expect_match(capture.output(print(s)), "train 90 rows, validation 30, test 30")
-  expect_error(partition(iris, stratify = "nope"), "stratify='nope' is not a column", class = "dlstat_error")
+  expect_error(partition(iris, stratify = "nope"), "stratify = \"nope\" is not a column", class = "dlstat_error")
   expect_error(partition(iris, validation = 0.6, test = 0.5), "leaves no training rows",
                class = "dlstat_error")
   expect_error(partition(1:3), "data must be a data frame", class = "dlstat_error")

@@ -148,9 +148,11 @@ test_that("Python errors arrive as dlstat_error conditions with dlstat's message
     "    dlstat.dnn('mpg ~ wt', dlstat.datasets.mtcars(), hidden='a')",
     "except Exception as e:",
     "    message = str(e)", sep = "\n"))
-  expect_identical(conditionMessage(err), main$message)
-  expect_error(dnn(mpg ~ nope, data = mtcars), "'nope', which is not a column", class = "dlstat_error")
-  expect_error(dnn(mpg ~ wt, data = mtcars, hiden = 4), "did you mean 'hidden'", class = "dlstat_error")
+  notation <- reticulate::import("dlstat.fronts.rnotation")
+  expect_identical(conditionMessage(err), notation$r_notation(main$message))
+  expect_match(conditionMessage(err), "such as c(32, 16), or c() for none; got \"a\".", fixed = TRUE)
+  expect_error(dnn(mpg ~ nope, data = mtcars), "\"nope\", which is not a column", class = "dlstat_error")
+  expect_error(dnn(mpg ~ wt, data = mtcars, hiden = 4), "did you mean \"hidden\"", class = "dlstat_error")
   expect_error(dnn(mpg ~ wt, data = mtcars, epochs = 2.5), "epochs must be a whole number",
                class = "dlstat_error")
   expect_error(dnn(mpg ~ wt, data = "mtcars"), "data must be a data frame", class = "dlstat_error")
