@@ -36,7 +36,7 @@ _LAZY = {
     "Comparison": ("fitting.compare", "Comparison"),
     "partition": ("validation.partition", "partition"),
     "dnn_path": ("fitting.path", "dnn_path"),
-    "PathResult": ("fitting.path", "PathResult"),
+    "PathResult": ("results.path", "PathResult"),
     "Folds": ("validation.folds", "Folds"),
     "kfold": ("validation.folds", "kfold"),
     "stratified_kfold": ("validation.folds", "stratified_kfold"),

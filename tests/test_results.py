@@ -211,3 +211,71 @@ def test_cv_without_test_has_no_test_parts(mtcars):
     assert not [c for c in cv.tidy().columns if c.startswith("test_")]
     assert not [c for c in cv.glance().columns if c.startswith("test_")]
     assert list(cv.augment().columns) == [".fitted", ".fold"]
+
+
+# ---------------------------------------------------------------------------------- PathResult
+@pytest.fixture(scope="module")
+def path_with_test(mtcars):
+    train, test = mtcars.iloc[:26], mtcars.iloc[26:]
+    path = dl.dnn_path("mpg ~ wt + hp + qsec", train, hidden=(), optimizer="lbfgs",
+                       n_penalties=6, folds=3, test=test, **QUIET)
+    return path, train, test
+
+
+def test_path_summary_tables_recomputed_from_the_fits(path_with_test):
+    path, _, _ = path_with_test
+    s = path.summary()
+    assert list(s.tables) == ["path", "chosen", "test"]
+    shown = s.tables["path"]
+    assert list(shown.columns) == ["Df", "%Dev", "Lambda", "CV mean", "CV SE"]
+    for i, fit in enumerate(path.fits):
+        explained = 1 - fit.record.deviance / fit.record.null_deviance
+        assert shown["%Dev"].iloc[i] == pytest.approx(100 * explained)
+        kernel = fit.params["output/kernel"][0]
+        assert shown["Df"].iloc[i] == int((np.abs(kernel).sum(axis=1) > 0).sum())
+        assert shown["Lambda"].iloc[i] == fit.options.penalty
+    cvm, cvse, lam = (path.table[c].to_numpy() for c in ("cv_mean", "cv_se", "penalty"))
+    best = int(np.argmin(cvm))
+    chosen = s.tables["chosen"]
+    assert chosen.loc["penalty_min", "penalty"] == lam[best]
+    assert chosen.loc["penalty_1se", "penalty"] == lam[cvm <= cvm[best] + cvse[best]].max()
+    assert chosen.loc["penalty_min", "cv_se"] == cvse[best]
+    _assert_protocol_text(s)
+    _assert_html_numbers(s, "chosen")
+    assert s.text().count("penalty_1se") >= 1 and repr(path) == s.text()
+
+
+def test_path_reports_the_test_set(path_with_test):
+    path, _, test = path_with_test
+    y = test["mpg"].to_numpy()
+    rmse = [np.sqrt(np.mean((fit.predict(test).to_numpy() - y) ** 2)) for fit in path.fits]
+    np.testing.assert_allclose(path.summary().tables["test"]["test_rmse"], rmse)
+    np.testing.assert_allclose(path.tidy()["test_rmse"], rmse)
+    glance = path.glance()
+    best = list(path.table["penalty"]).index(path.penalty_min)
+    assert glance.loc[0, "test_rmse_min"] == pytest.approx(rmse[best])
+    assert "test_mean_deviance_1se" in glance
+
+
+def test_path_tidy_glance_plot(path_with_test):
+    path, train, _ = path_with_test
+    tidy = path.tidy()
+    assert len(tidy) == 6
+    assert list(tidy.columns[:9]) == ["penalty", "df", "dev_explained", "train_deviance",
+                                      "cv_mean", "cv_se", "rmse_mean", "rmse_se",
+                                      "weight_norm"]
+    glance = path.glance()
+    assert len(glance) == 1
+    assert list(glance.columns[:6]) == ["family", "n_penalties", "penalty_min", "penalty_1se",
+                                        "cv_mean_min", "cv_se_min"]
+    assert glance.loc[0, "cv_mean_min"] == path.table["cv_mean"].min()
+    with pytest.raises(OptionError, match="augment\\(\\) is not defined for a PathResult"):
+        path.augment(train)
+    for kind, n_axes, ylabel in (("both", 2, "CV mean deviance"), ("cv", 1, "CV mean deviance"),
+                                 ("terms", 1, "input weight norm")):
+        fig = path.plot(kind)
+        assert isinstance(fig, Figure) and len(fig.axes) == n_axes
+        assert fig.axes[0].get_ylabel() == ylabel
+        plt.close(fig)
+    with pytest.raises(OptionError, match="got 'lasso'"):
+        path.plot("lasso")

@@ -9,7 +9,7 @@ deviance).  All of them — folds × penalties + penalties — train in one stac
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from ..engine.network import first_kernel_name
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
+from ..results.path import PathResult
 from ..options import FitOptions
 from .cv import _progress, fold_blocks, held_out, plan_folds
 
@@ -47,77 +48,6 @@ def penalty_max(block: Block, mixture: float, grouped: bool = False) -> float:
 def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
     """``n_penalties`` log-spaced values from ``top`` down to ``ratio * top``."""
     return top * ratio ** (np.arange(n_penalties) / max(n_penalties - 1, 1))
-
-
-@dataclass
-class PathResult:
-    """The path: a table per penalty, the chosen penalties, the fits on all data."""
-
-    call: str
-    family: Family
-    table: pd.DataFrame
-    penalty_min: float
-    penalty_1se: float
-    term_norms: pd.DataFrame  # rows: penalties (descending); columns: formula terms
-    fits: list[DNNFit]  # trained on all the data, one per penalty
-    entry: pd.DataFrame | None
-    notes: list[str]
-
-    def refit(self, which: str | float = "1se") -> DNNFit:
-        """The network trained on all the data at ``"1se"``, ``"min"`` or a penalty value."""
-        if which in ("1se", "min"):
-            value = self.penalty_1se if which == "1se" else self.penalty_min
-        elif isinstance(which, (int, float)) and not isinstance(which, bool):
-            value = float(which)
-        else:
-            raise OptionError(f"refit() takes '1se', 'min' or a penalty value; got {which!r}.")
-        penalties = self.table["penalty"].to_numpy()
-        hit = np.flatnonzero(np.isclose(penalties, value, rtol=1e-9, atol=0))
-        if hit.size:
-            return self.fits[int(hit[0])]
-        raise OptionError(
-            f"penalty {value:g} is not on the path (from {penalties.min():.4g} to "
-            f"{penalties.max():.4g}); pass one of path.table['penalty'], or fit it with "
-            f"dnn(..., penalty={value:g})."
-        )
-
-    def __repr__(self) -> str:
-        t = self.table
-        show = pd.DataFrame({"Df": t["df"], "%Dev": 100 * t["dev_explained"],
-                             "Lambda": t["penalty"], "CV mean": t["cv_mean"],
-                             "CV SE": t["cv_se"]})
-        lines = [f"Call: {self.call}", f"Family: {self.family.name}", "",
-                 show.to_string(float_format=lambda v: f"{v:.4g}"), "",
-                 f"penalty_min = {self.penalty_min:.5g}   penalty_1se = {self.penalty_1se:.5g}"]
-        if self.entry is not None:
-            order = ", ".join(f"{r.term} ({r.entry_penalty:.3g})"
-                              for r in self.entry.itertuples() if np.isfinite(r.entry_penalty))
-            lines += ["", f"Entry order: {order or 'no input entered'}"]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
-        return "\n".join(lines)
-
-    def plot(self):
-        """CV curve with SE bars and both chosen penalties; per-term norms against log λ."""
-        import matplotlib.pyplot as plt
-
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-        t = self.table
-        x = np.log(t["penalty"])
-        a.errorbar(x, t["cv_mean"], yerr=t["cv_se"], fmt="o", ms=3, capsize=2)
-        for value, style, label in ((self.penalty_min, "--", "min"),
-                                    (self.penalty_1se, ":", "1se")):
-            a.axvline(np.log(value), ls=style, color="grey", label=label)
-        a.set_xlabel("log(penalty)")
-        a.set_ylabel("CV mean deviance")
-        a.legend()
-        for term in self.term_norms.columns:
-            b.plot(np.log(self.term_norms.index), self.term_norms[term], label=term)
-        b.set_xlabel("log(penalty)")
-        b.set_ylabel("input weight norm")
-        if len(self.term_norms.columns) <= 12:
-            b.legend(fontsize="small")
-        return fig
 
 
 def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,

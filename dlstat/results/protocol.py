@@ -186,10 +186,11 @@ def check_metric(metric: str, allowed: list[str]) -> str:
     return metric
 
 
-def new_figure(ax=None, figsize: tuple[float, float] = (6, 4)):
-    """A Figure and Axes (``ax``'s when given); matplotlib is imported only here."""
+def new_figure(ax=None, figsize: tuple[float, float] = (6, 4), ncols: int = 1):
+    """A Figure and its Axes (``ax``'s when given; ``ncols`` side by side); matplotlib is
+    imported only here, when a plot is drawn."""
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=figsize)
+    return plt.subplots(ncols=ncols, figsize=figsize)
