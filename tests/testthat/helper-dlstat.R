@@ -47,7 +47,7 @@ glm_fit <- function(formula = mpg ~ wt + hp, data = mtcars, ...) {
 
 # `method` of the Python object behind a dlstat result, called without conversion to R.
 py_result <- function(x, method) {
-  reticulate::import_builtins(convert = FALSE)$getattr(x$py, method)()
+  reticulate::py_call(reticulate::import_builtins(convert = FALSE)$getattr(x$py, method))
 }
 
 # A pandas DataFrame read through reticulate column by column (lists, no NumPy, no dlstat
@@ -55,13 +55,19 @@ py_result <- function(x, method) {
 py_table <- function(frame) {
   values <- function(series) {
     vapply(reticulate::py_to_r(series$tolist()), function(v) if (is.null(v)) NA_character_
-           else as.character(v), "")
+           else as.character(v), "", USE.NAMES = FALSE)
   }
   columns <- as.character(unlist(reticulate::py_to_r(frame$columns$tolist())))
-  out <- lapply(seq_along(columns) - 1L, function(j) values(frame$iloc$`__getitem__`(
-    reticulate::tuple(reticulate::py_slice(NULL), j))))
+  everything <- reticulate::import_builtins(convert = FALSE)$slice(NULL)
+  out <- lapply(seq_along(columns) - 1L, function(j) {
+    values(frame$iloc$`__getitem__`(reticulate::tuple(everything, j)))
+  })
   names(out) <- columns
-  list(columns = out, index = values(frame$index),
+  # The codec sends an integer index as 0-based positions, which become R's row numbers.
+  positions <- reticulate::py_to_r(reticulate::import("pandas", convert = FALSE)$api$types$
+                                     is_integer_dtype(frame$index$dtype))
+  index <- values(frame$index)
+  list(columns = out, index = if (positions) as.character(as.integer(index) + 1L) else index,
        default_index = inherits(frame$index, "pandas.core.indexes.range.RangeIndex"))
 }
 

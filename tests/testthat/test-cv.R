@@ -15,6 +15,12 @@ test_that("cv_dnn() cross-validates and its methods work", {
   s <- summary(cv)
   expect_s3_class(s, "summary.dlstat_cv")
   expect_true(any(grepl("Per fold", capture.output(print(s)))))
+  expect_tables_match(s$tables, py_result(cv, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(cv), glance = glance(cv)),
+                      reticulate::dict(tidy = py_result(cv, "tidy"), glance = py_result(cv, "glance")))
+  r_call <- paste(deparse(cv$call), collapse = "\n")
+  expect_match(r_call, "^cv_dnn\\(formula = mpg ~ wt \\+ hp, data = mtcars")
+  expect_identical(s$text, reticulate::py_to_r(py_result(cv, "summary")$text(call = r_call)))
   expect_equal(tidy(cv)$metric, rownames(cv$summary))
   expect_equal(glance(cv)$folds, 4L)
   a <- augment(cv)

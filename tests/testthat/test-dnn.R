@@ -18,7 +18,10 @@ test_that("dnn() fits and the methods print, summarise, tidy and plot", {
 
   s <- summary(fit)
   expect_s3_class(s, "summary.dlstat_fit")
-  expect_named(s$tables, c("model", "architecture", "training", "fit"))
+  expect_named(s$tables, c("model", "architecture", "training", "fit", "deviance"))
+  expect_tables_match(s$tables, py_result(fit, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(fit), glance = glance(fit)),
+                      reticulate::dict(tidy = py_result(fit, "tidy"), glance = py_result(fit, "glance")))
   expect_true(all(c("train", "validation") %in% rownames(s$tables$fit)))
   expect_equal(s$tables$architecture$units, c(4L, 4L, 1L))
   printed <- capture.output(print(s))
