@@ -232,6 +232,7 @@ install_dlstat <- function(envname = "r-dlstat", method = c("auto", "virtualenv"
   bridge <- tryCatch(reticulate::import("dlstat.fronts.rbridge", convert = FALSE),
                      error = function(e) .abort("the dlstat Python package at %s has no R bridge (dlstat.fronts.rbridge): %s. Upgrade it with install_dlstat().",
                                                 config$python, conditionMessage(e)))
+  bridge$r_session(interactive())  # progress bars only on an interactive console
   .state$bridge <- bridge
   bridge
 }

@@ -440,3 +440,28 @@ def test_rcall_words_errors_and_warnings_in_r_notation():
     spec = frame_to_r(pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]}))
     res = rbridge.rcall("fit", "y ~ x", spec, {"batchnorm": "yes"})
     assert res["message"] == 'batchnorm must be TRUE or FALSE; got "yes".'
+
+
+def test_progress_bars_follow_the_r_console(monkeypatch):
+    """verbose=1 draws tqdm's bar (on stderr) when R is interactive, nothing in scripts and
+    logs, and verbose=0 never draws."""
+    import io as _io
+    import sys
+
+    data = frame_to_r(pd.DataFrame({"y": np.arange(12.0), "x": np.arange(12.0) ** 0.5}))
+    opts = {"folds": 3.0, "hidden": [], "optimizer": "lbfgs", "epochs": 5.0}
+
+    def stderr_of(interactive: bool, verbose: float) -> str:
+        captured = _io.StringIO()
+        monkeypatch.setattr(sys, "stderr", captured)
+        rbridge.r_session(interactive)
+        try:
+            assert rbridge.rcall("cv", "y ~ x", data, {**opts, "verbose": verbose})["ok"]
+        finally:
+            rbridge.r_session(False)
+            monkeypatch.undo()
+        return captured.getvalue()
+
+    assert "fold designs" in stderr_of(True, 1.0)
+    assert stderr_of(False, 1.0) == ""
+    assert stderr_of(True, 0.0) == ""

@@ -16,7 +16,10 @@ and no Python traceback.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -298,6 +301,39 @@ ENDPOINTS: dict[str, Endpoint] = {
 # --------------------------------------------------------------------------- calls
 
 
+class RConsole(io.TextIOBase):
+    """Python's stderr as the R session sees it, for the length of a call.
+
+    Progress bars (``verbose=1``) draw only on a terminal; R's console is one when R is
+    interactive, so they show there and stay out of scripts, knitr and ``R CMD check`` logs.
+    ``verbose=0`` draws nothing either way.
+    """
+
+    interactive = False  # set by the R side once (R's interactive())
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(type(self).interactive)
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
+def r_session(interactive: bool) -> None:
+    """Called by the R side when it starts: whether R is interactive (see :class:`RConsole`)."""
+    RConsole.interactive = bool(interactive)
+
+
 def rcall(name: str, *args: Any) -> dict[str, Any]:
     """Run endpoint ``name``; errors and warnings come back as data (see the module doc)."""
     quiet_tensorflow()
@@ -307,7 +343,8 @@ def rcall(name: str, *args: Any) -> dict[str, Any]:
                 "message": f"the dlstat Python package has no R bridge function {name!r} taking "
                            f"{len(args)} arguments; the R and Python packages differ in "
                            "version: reinstall both."}
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stderr(RConsole(sys.stderr)):
         warnings.simplefilter("always")
         try:
             values = [convert(a) for convert, a in zip(endpoint.arguments, args)]
@@ -341,5 +378,5 @@ def error_message(exc: BaseException) -> str:
     return r_notation(text if isinstance(exc, DlstatError) else f"{type(exc).__name__}: {text}")
 
 
-__all__ = ["ENDPOINTS", "INTEGER_OPTIONS", "Endpoint", "describe", "error_message",
-           "options_from_r", "quiet_tensorflow", "rcall", "summary"]
+__all__ = ["ENDPOINTS", "INTEGER_OPTIONS", "Endpoint", "RConsole", "describe", "error_message",
+           "options_from_r", "quiet_tensorflow", "r_session", "rcall", "summary"]

@@ -304,6 +304,7 @@ def expose(envir: Any = None) -> Any:
         make_api = ro.r["eval"](ro.r["parse"](text=_R_API), envir=_codec())
         _STATE["entry"], _STATE["api"] = entry, make_api(entry)
         _STATE["new_handle"] = _STATE["api"]["new_handle"]
+        rbridge.r_session(bool(ro.r("interactive()")[0]))
     target = ro.globalenv if envir is None else envir
     for name in ("dnn", "cv_dnn", "dnn_path", "compare", "partition", "refit"):
         target[name] = _STATE["api"][name]
