@@ -33,7 +33,7 @@ _LAZY = {
     "cv_dnn": ("fitting.cv", "cv_dnn"),
     "CVResult": ("results.cv", "CVResult"),
     "compare": ("fitting.compare", "compare"),
-    "Comparison": ("fitting.compare", "Comparison"),
+    "Comparison": ("results.comparison", "Comparison"),
     "partition": ("validation.partition", "partition"),
     "dnn_path": ("fitting.path", "dnn_path"),
     "PathResult": ("results.path", "PathResult"),

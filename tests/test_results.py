@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import dlstat as dl  # noqa: E402
-from dlstat.errors import DataError, OptionError  # noqa: E402
+from dlstat.errors import DataError, OptionError, OptionTypeError  # noqa: E402
 from dlstat.results.protocol import Summary, format_number  # noqa: E402
 
 from conftest import run_python  # noqa: E402
@@ -72,6 +72,20 @@ def test_summary_text_takes_the_callers_call():
 def test_summary_refuses_an_unknown_layout():
     with pytest.raises(OptionError, match="items.*got 'fancy'"):
         Summary("T", "c", {"t": pd.DataFrame()}, layouts={"t": "fancy"})
+
+
+def test_summary_refuses_tables_it_cannot_print():
+    with pytest.raises(OptionTypeError, match="table 't'.*DataFrame; got list"):
+        Summary("T", "c", {"t": [1, 2]})
+    with pytest.raises(OptionError, match="layout 'deviance'.*\\['df'\\]"):
+        Summary("T", "c", {"d": pd.DataFrame({"deviance": [1.0]})}, layouts={"d": "deviance"})
+
+
+def test_summary_html_escapes_what_it_shows():
+    hostile = "<script>alert(1)</script>"
+    s = Summary(hostile, hostile, {"t": pd.DataFrame({"term": [hostile]})}, [hostile])
+    page = s._repr_html_()
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 4
 
 
 def test_import_dlstat_protocol_stays_light():
@@ -279,3 +293,79 @@ def test_path_tidy_glance_plot(path_with_test):
         plt.close(fig)
     with pytest.raises(OptionError, match="got 'lasso'"):
         path.plot("lasso")
+
+
+# ---------------------------------------------------------------------------------- Comparison
+@pytest.fixture(scope="module")
+def comparison_with_test(mtcars):
+    train, test = mtcars.iloc[:26], mtcars.iloc[26:]
+    comp = dl.compare("mpg ~ wt + hp", train, folds=4, hidden=(4,), epochs=10, test=test,
+                      **QUIET)
+    return comp, train, test
+
+
+def test_comparison_summary_tables_recomputed_from_the_folds(comparison_with_test):
+    comp, _, _ = comparison_with_test
+    s = comp.summary()
+    assert list(s.tables) == ["design", "metrics", "differences", "test", "choice"]
+    f = comp.folds
+    metrics = s.tables["metrics"]
+    assert list(metrics.index) == ["null", "glm", "dnn"]
+    for model in metrics.index:
+        values = f.loc[f["model"] == model, "rmse"].to_numpy()
+        assert metrics.loc[model, "rmse_mean"] == pytest.approx(values.mean())
+        assert metrics.loc[model, "rmse_se"] == pytest.approx(values.std(ddof=1) / 2)
+    wide = f.pivot(index="fold", columns="model", values="mean_deviance")
+    d = (wide["dnn"] - wide["glm"]).to_numpy()
+    diff = s.tables["differences"].set_index(["model", "metric"]).loc[("dnn", "mean_deviance")]
+    assert diff["difference"] == pytest.approx(d.mean())
+    assert diff["t"] == pytest.approx(d.mean() / (d.std(ddof=1) / 2))
+    best = f.groupby("model")["mean_deviance"].mean().idxmin()
+    assert s.tables["choice"].loc["Best mean held-out deviance", "value"] == best
+    _assert_protocol_text(s)
+    _assert_html_numbers(s, "differences")
+    assert f"Best mean held-out deviance: {best}" in s.text() and repr(comp) == s.text()
+
+
+def test_comparison_reports_the_test_set(comparison_with_test, mtcars):
+    comp, train, test = comparison_with_test
+    y = test["mpg"].to_numpy()
+    # the GLM of each fold, refitted by least squares on that fold's training rows
+    fold = comp.folds.loc[comp.folds["model"] == "glm", "fold"].to_numpy()
+    assert list(fold) == [1, 2, 3, 4]
+    ids = dl.cv_dnn("mpg ~ wt + hp", train, folds=4, hidden=(), epochs=1, **QUIET).fold_ids
+    rmse = []
+    for k in range(4):
+        rows = train[(ids != k).to_numpy()]
+        X = np.column_stack([np.ones(len(rows)), rows[["wt", "hp"]]])
+        beta = np.linalg.lstsq(X, rows["mpg"], rcond=None)[0]
+        mu = np.column_stack([np.ones(len(test)), test[["wt", "hp"]]]) @ beta
+        rmse.append(np.sqrt(np.mean((mu - y) ** 2)))
+    table = comp.summary().tables["test"]
+    assert table.loc["glm", "rmse_mean"] == pytest.approx(np.mean(rmse), rel=1e-6)
+    assert table.loc["glm", "rmse_se"] == pytest.approx(np.std(rmse, ddof=1) / 2, rel=1e-6)
+    assert "Test set" in comp.summary().text()
+    tidy = comp.tidy().set_index(["model", "metric"])
+    assert tidy.loc[("glm", "rmse"), "test_mean"] == pytest.approx(np.mean(rmse), rel=1e-6)
+    assert comp.glance().loc[0, "test_winner"] == comp.winner(test=True)
+
+
+def test_comparison_tidy_glance_plot(comparison_with_test):
+    comp, train, _ = comparison_with_test
+    tidy = comp.tidy()
+    assert list(tidy.columns) == ["model", "metric", "mean", "se", "test_mean", "test_se"]
+    assert len(tidy) == 3 * len(comp.metric_names)
+    glance = comp.glance()
+    assert glance.to_dict("records") == [{"family": "gaussian", "folds": 4, "models": 3,
+                                          "winner": comp.winner(),
+                                          "test_winner": comp.winner(test=True)}]
+    with pytest.raises(OptionError, match="not defined for a Comparison"):
+        comp.augment(train)
+    fig = comp.plot("rmse")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["null", "glm", "dnn"]
+    assert ax.get_ylabel() == "held-out rmse (mean ± SE)"
+    plt.close(fig)
+    with pytest.raises(OptionError, match="got 'deviance'"):
+        comp.plot("deviance")

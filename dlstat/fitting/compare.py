@@ -3,93 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .dnn import call_text
-from .blocks import Network, train_blocks
+from .blocks import Block, Network, train_blocks
 from ..engine import forward
 from ..errors import OptionTypeError
-from ..families import Family
 from ..options import FitOptions
+from ..results.fit import DNNFit
+from ..results.comparison import Comparison
 from .baselines import glm_means, null_means
-from .cv import _progress, fold_blocks, held_out, plan_folds
+from .cv import FoldPlan, _progress, fold_blocks, held_out, plan_folds
 
-_SKIP = ("model", "repeat", "fold", "n_test")
-
-
-@dataclass
-class Comparison:
-    """Held-out metrics of every model on every fold, summarised with paired differences."""
-
-    call: str
-    family: Family
-    folds: pd.DataFrame  # one row per (model, repeat, fold)
-    notes: list[str]
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """mean and SE (sd/√folds) of each metric per model."""
-        metrics = [c for c in self.folds.columns if c not in _SKIP and c != "deviance"]
-        g = self.folds.groupby("model", sort=False)[metrics]
-        n = g.size().to_numpy()[:, None]
-        mean, se = g.mean(), g.std(ddof=1) / np.sqrt(n)
-        return pd.concat({"mean": mean, "se": se}, axis=1).swaplevel(axis=1).sort_index(
-            axis=1, level=0, sort_remaining=False)[metrics]
-
-    @property
-    def differences(self) -> pd.DataFrame:
-        """Each model minus the GLM, paired by fold: mean difference, its SE, and t = mean/SE."""
-        metrics = [c for c in self.folds.columns if c not in _SKIP and c != "deviance"]
-        wide = self.folds.set_index(["model", "repeat", "fold"])[metrics]
-        glm = wide.xs("glm", level="model")
-        rows = []
-        for model in self.folds["model"].unique():
-            if model == "glm":
-                continue
-            diff = wide.xs(model, level="model") - glm
-            for metric in metrics:
-                d = diff[metric].dropna()
-                se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
-                rows.append({"model": model, "metric": metric, "difference": d.mean(),
-                             "se": se, "t": d.mean() / se if se and se > 0 else np.nan})
-        return pd.DataFrame(rows)
-
-    def winner(self, metric: str = "mean_deviance") -> str:
-        """The model with the best mean of ``metric`` (lowest, or highest for scores)."""
-        means = self.folds.groupby("model", sort=False)[metric].mean()
-        higher = metric in ("accuracy", "auc", "r_squared")
-        return str(means.idxmax() if higher else means.idxmin())
-
-    def __repr__(self) -> str:
-        k = self.folds["fold"].nunique()
-        main = "mean_deviance"
-        t = self.table
-        lines = [f"Comparison on the same {k} folds", f"Call: {self.call}",
-                 f"Family: {self.family.name}", "",
-                 t.to_string(float_format=lambda v: f"{v:.4g}"), "",
-                 "Paired differences against the GLM (negative deviance = better than the GLM):",
-                 self.differences[self.differences["metric"].isin(
-                     [main, self.family.main_metric])].to_string(
-                     index=False, float_format=lambda v: f"{v:.4g}"),
-                 "", f"Best mean held-out deviance: {self.winner(main)}"]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
-        return "\n".join(lines)
-
-    def plot(self, metric: str = "mean_deviance", ax=None):
-        """Mean ± SE of ``metric`` per model; returns the Figure."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = (plt.subplots(figsize=(6, 4)) if ax is None else (ax.figure, ax))
-        t = self.table[metric]
-        ax.errorbar(range(len(t)), t["mean"], yerr=t["se"], fmt="o", capsize=4)
-        ax.set_xticks(range(len(t)), t.index)
-        ax.set_ylabel(f"held-out {metric} (mean ± SE)")
-        return fig
 
 
 def compare(formula: str, data: pd.DataFrame, folds: int = 10,
@@ -112,6 +39,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     bar = _progress(base, len(plan.splits) * (1 + len(models)), "compare")
     blocks = fold_blocks(formula, data, plan, base, bar)
     tests = []
+    model_fits: dict[str, list[DNNFit]] = {}
     notes = list(plan.notes)
     for (r, k), block in zip(plan.splits, blocks):
         with warnings.catch_warnings():
@@ -132,6 +60,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
                                                    opts.seed_value)
                                            for i in range(len(model_blocks))],
                             opts, call="", formula=formula)
+        model_fits[name] = fits
         for (r, k), block, fit, (X, y) in zip(plan.splits, model_blocks, fits, tests):
             mu = block.family.mean(forward(fit.params, fit.topology, X))
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
@@ -141,7 +70,30 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     if bar is not None:
         bar.close()
     call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
-    return Comparison(call, plan.family, pd.DataFrame(rows), notes)
+    test = None if base.test is None else score_test_set(plan, blocks, base.test, model_fits)
+    return Comparison(call, plan.family, pd.DataFrame(rows), notes, test)
+
+
+def score_test_set(plan: FoldPlan, blocks: list[Block], test: pd.DataFrame,
+               model_fits: dict[str, list[DNNFit]]) -> pd.DataFrame:
+    """Every model of every fold scored on the ``test=`` frame, one row per (model, fold):
+    the null model and the GLM fitted on the fold's training rows, and the networks."""
+    rows: list[dict[str, Any]] = []
+    sizes = {}
+    for (r, k), block in zip(plan.splits, blocks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            X, y, _ = block.evaluate(test, what="test")
+            glm_mu, _ = glm_means(block, X)
+        sizes[r, k] = len(X)
+        for name, mu in (("null", null_means(block, len(X))), ("glm", glm_mu)):
+            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
+                         **block.family.metrics(y, mu)})
+    for name, fits in model_fits.items():
+        for (r, k), fit in zip(plan.splits, fits):
+            rows.append({"model": name, "repeat": r + 1, "fold": k + 1,
+                         "n_test": sizes[r, k], **fit.record.metrics["test"]})
+    return pd.DataFrame(rows)
 
 
 def _folds_text(folds: int, foldid: Any) -> str:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .protocol import new_figure
+
 
 def plot_history(history: pd.DataFrame, ax=None, title: str = ""):
     """Training and validation loss against epoch; returns the Figure."""
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use(matplotlib.get_backend())
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
+    fig, ax = new_figure(ax)
     ax.plot(history["epoch"], history["loss"], label="training")
     if "val_loss" in history:
         ax.plot(history["epoch"], history["val_loss"], label="validation")
@@ -28,9 +22,7 @@ def plot_history(history: pd.DataFrame, ax=None, title: str = ""):
 
 def plot_folds(metrics: pd.DataFrame, metric: str, summary: pd.Series, ax=None):
     """Per-fold values of ``metric`` as points, with the mean and ± 1 SE band."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = (plt.subplots(figsize=(6, 4)) if ax is None else (ax.figure, ax))
+    fig, ax = new_figure(ax)
     x = range(1, len(metrics) + 1)
     ax.plot(x, metrics[metric], "o", label="fold")
     ax.axhline(summary["mean"], color="C1", label="mean")

@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import OptionError
+from ..errors import OptionError, OptionTypeError
 
 LAYOUTS = ("table", "items", "deviance")
+REQUIRED_COLUMNS = {"table": (), "items": ("value",), "deviance": ("deviance", "df")}
 
 
 def format_number(value: float) -> str:
@@ -61,6 +62,15 @@ class Summary:
             if layout not in LAYOUTS:
                 raise OptionError(f"layout of table {name!r} must be one of {list(LAYOUTS)}; "
                                   f"got {layout!r}.")
+        for name, table in self.tables.items():
+            if not isinstance(table, pd.DataFrame):
+                raise OptionTypeError(f"table {name!r} of a Summary must be a pandas DataFrame; "
+                                      f"got {type(table).__name__}.")
+            layout = self.layouts.get(name, "table")
+            missing = [c for c in REQUIRED_COLUMNS[layout] if c not in table.columns]
+            if missing:
+                raise OptionError(f"table {name!r} has layout {layout!r}, which needs columns "
+                                  f"{missing}; its columns are {list(table.columns)}.")
 
     def caption(self, name: str) -> str:
         """The heading of table ``name``."""
