@@ -201,14 +201,8 @@ def _path(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str
 def _compare(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
     """``compare()``: per-fold metrics, mean ± SE per model (long), paired differences."""
     res = _dl().compare(formula, data, **options)
-    table = res.table
-    rows = []
-    for model, row in table.iterrows():
-        for metric in dict.fromkeys(m for m, _ in table.columns):
-            rows.append({"model": str(model), "metric": str(metric),
-                         "mean": float(row[(metric, "mean")]), "se": float(row[(metric, "se")])})
     return {"object": res, "call": res.call, "family": res.family.name,
-            "folds": frame_to_r(res.folds), "table": frame_to_r(pd.DataFrame(rows)),
+            "folds": frame_to_r(res.folds), "table": frame_to_r(res.tidy()),
             "differences": frame_to_r(res.differences), "winner": res.winner(),
             "notes": [str(n) for n in res.notes]}
 

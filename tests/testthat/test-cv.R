@@ -66,6 +66,9 @@ test_that("compare() puts the null model, the GLM and networks on the same folds
   expect_true(any(grepl("Comparison on the same 3 folds", capture.output(print(cmp)))))
   expect_true(any(grepl("Paired differences", capture.output(print(summary(cmp))))))
   expect_identical(tidy(cmp), cmp$table)
+  expect_tables_match(summary(cmp)$tables, py_result(cmp, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(cmp), glance = glance(cmp)),
+                      reticulate::dict(tidy = py_result(cmp, "tidy"), glance = py_result(cmp, "glance")))
   expect_equal(glance(cmp)$models, 4L)
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off(), add = TRUE)
