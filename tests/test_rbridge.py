@@ -465,3 +465,22 @@ def test_progress_bars_follow_the_r_console(monkeypatch):
     assert "fold designs" in stderr_of(True, 1.0)
     assert stderr_of(False, 1.0) == ""
     assert stderr_of(True, 0.0) == ""
+
+
+def test_rpy2_uses_the_r_packages_codec_and_endpoints(r):
+    import inspect
+
+    ro, rb = r
+    source = inspect.getsource(rb)
+    assert "writeBin" not in source and "readBin" not in source  # no second R codec
+    fresh = ro.r("new.env()")
+    ro.r["sys.source"](str(rb.r_codec_file()), envir=fresh)  # R/convert.R (tested above)
+    same = ro.r("function(a, b) identical(deparse(a$.encode_column), deparse(b$.encode_column))")
+    assert same(rb._codec(), fresh)[0]
+    rb.expose()
+    ro.r("sfit_ <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = 'lbfgs')")
+    tables = ro.r("summary(sfit_)$tables")
+    fit = rb._py(ro.r("sfit_$handle"))
+    assert list(tables.names) == list(fit.summary().tables)
+    text = "".join(ro.r("capture.output(print(summary(sfit_)))"))
+    assert "dnn(formula = mpg ~ wt" in text and "hidden = c()" in text

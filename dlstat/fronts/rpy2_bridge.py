@@ -52,7 +52,8 @@ function(py) {
                    history = .decode_frame(info$history)),
               class = "dlstat_rpy2_fit")
   }
-  fitted_with <- function(endpoint, class, decode) {
+  # An R function calling formula endpoint `endpoint`; `decode` turns its answer into a list.
+  formula_function <- function(endpoint, class, decode) {
     function(formula, data, ...) {
       call <- match.call()
       res <- call_py(endpoint, .formula_text(formula), .encode_frame(data),
@@ -60,21 +61,22 @@ function(py) {
       structure(c(decode(res, data), call = call), class = class)
     }
   }
-  decode_all <- function(res, data) lapply(res, function(x) if (is.list(x) && identical(x[["__dlstat__"]], "frame")) .decode_frame(x) else x)
+  is_frame <- function(x) is.list(x) && identical(x[["__dlstat__"]], "frame")
+  decode_all <- function(res, data) lapply(res, function(x) if (is_frame(x)) .decode_frame(x) else x)
   api$dnn <- function(formula, data, ...) {
     call <- match.call()
     new_fit(call_py("fit", .formula_text(formula), .encode_frame(data),
                     .encode_options(list(...)), call = call), call)
   }
-  api$cv_dnn <- fitted_with("cv", "dlstat_rpy2_cv", function(res, data) {
+  api$cv_dnn <- formula_function("cv", "dlstat_rpy2_cv", function(res, data) {
     labels <- .row_labels(data)
     out <- decode_all(res[setdiff(names(res), c("predictions", "fold_ids", "fits"))], data)
     out$predictions <- .decode_result(res$predictions, labels)
     out$fold_ids <- .decode_result(res$fold_ids, labels)
     out
   })
-  api$dnn_path <- fitted_with("path", "dlstat_rpy2_path", decode_all)
-  api$compare <- fitted_with("compare", "dlstat_rpy2_comparison", decode_all)
+  api$dnn_path <- formula_function("path", "dlstat_rpy2_path", decode_all)
+  api$compare <- formula_function("compare", "dlstat_rpy2_comparison", decode_all)
   api$partition <- function(data, ...) {
     rows <- call_py("partition", .encode_frame(data), .encode_options(list(...)))
     parts <- lapply(rows, function(i) data[.decode_frame(i)[[1L]] + 1L, , drop = FALSE])
