@@ -29,6 +29,7 @@ from ..errors import DataError, OptionTypeError
 from . import rbridge
 from .rcodec import frame_from_r, frame_to_r, r_codec_file
 
+# The R functions expose() defines; they encode, call an endpoint through `py` and decode.
 _R_API = r"""
 function(py) {
   released <- character()
@@ -84,6 +85,14 @@ function(py) {
   }
   api$refit <- function(object, which = "1se", ...)
     new_fit(call_py("path_refit", object$object, which), match.call())
+  api$call_py <- call_py
+  api
+}
+"""
+
+# The S3 methods of the results expose() makes, registered in the R session.
+_R_METHODS = r"""
+function(call_py) {
   show_summary <- function(x, ...) { cat(x$text, "\n", sep = ""); invisible(x) }
   summarise <- function(object, ...) {
     s <- call_py("summary", object$handle %||% object$object,
@@ -117,7 +126,7 @@ function(py) {
     where <- if (parts[2] %in% c("print", "summary")) baseenv() else asNamespace("stats")
     registerS3method(parts[2], parts[3], methods[[name]], envir = where)
   }
-  api
+  invisible(names(methods))
 }
 """
 
@@ -303,8 +312,11 @@ def expose(envir: Any = None) -> Any:
     ro, ri = _ro()
     if "api" not in _STATE:
         entry = ri.rternalize(_entry)
-        make_api = ro.r["eval"](ro.r["parse"](text=_R_API), envir=_codec())
-        _STATE["entry"], _STATE["api"] = entry, make_api(entry)
+        def in_codec(code: str) -> Any:
+            return ro.r["eval"](ro.r["parse"](text=code), envir=_codec())
+
+        _STATE["entry"], _STATE["api"] = entry, in_codec(_R_API)(entry)
+        in_codec(_R_METHODS)(_STATE["api"]["call_py"])
         _STATE["new_handle"] = _STATE["api"]["new_handle"]
         rbridge.r_session(bool(ro.r("interactive()")[0]))
     target = ro.globalenv if envir is None else envir
