@@ -26,7 +26,7 @@ compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, g
   call <- match.call()
   options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed")),
                list(...))
-  res <- .rcall("compare", .formula_text(formula), .encode_frame(data), .encode_options(options),
+  res <- .rcall("compare", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   structure(list(
     call = call, python_call = res$call, family = res$family,

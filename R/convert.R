@@ -152,7 +152,9 @@
   out
 }
 
-.encode_options <- function(options) {
+# Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
+# data frames, hidden widths, folds and penalties are encoded for the codec.
+.options_dict <- function(options) {
   out <- list()
   for (name in names(options)) {
     if (!nzchar(name)) {
@@ -173,7 +175,7 @@
       if (is.null(names(value)) || any(!nzchar(names(value)))) {
         .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")
       }
-      value <- lapply(value, function(o) .encode_options(as.list(o)))
+      value <- lapply(value, function(o) .options_dict(as.list(o)))
     } else if (is.atomic(value) && length(value) == 1L && is.na(value)) {
       .abort("%s is NA; give a value, or leave it out for the default.", name)
     }

@@ -33,7 +33,7 @@ cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, grou
   call <- match.call()
   options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed")),
                list(...))
-  res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .encode_options(options),
+  res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   labels <- .row_labels(data)
   fold_ids <- .decode_result(res$fold_ids, names = labels)

@@ -73,7 +73,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
   options <- c(.given(environment(), .fit_options), list(...))
   text <- .formula_text(formula)
   frame <- .encode_frame(data)
-  py <- .rcall("fit", text, frame, .encode_options(options), convert = FALSE, call = call)
+  py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)
   .new_fit(py, call = call, data = data, formula = formula)
 }
 

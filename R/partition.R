@@ -28,7 +28,7 @@ partition <- function(data, validation = 0.2, test = 0.2, stratify = NULL, group
   wanted <- c(if (is.character(stratify)) stratify, if (is.character(groups)) groups)
   # Python needs only the columns it splits by (all of them if one is misnamed, for its message).
   sent <- if (all(wanted %in% names(data))) data[unique(wanted)] else data
-  rows <- .rcall("partition", .encode_frame(sent), .encode_options(options), call = call)
+  rows <- .rcall("partition", .encode_frame(sent), .options_dict(options), call = call)
   parts <- lapply(rows[c("train", "validation", "test")], function(spec) {
     data[.decode_frame(spec)[[1L]] + 1L, , drop = FALSE]
   })

@@ -38,7 +38,7 @@ dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_
   options <- c(.given(environment(), c("penalties", "n_penalties", "penalty_min_ratio",
                                        "mixture", "folds", "foldid", "sparsity")),
                list(...))
-  res <- .rcall("path", .formula_text(formula), .encode_frame(data), .encode_options(options),
+  res <- .rcall("path", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   .new_path(res, call = call)
 }

@@ -58,7 +58,7 @@ function(py) {
     function(formula, data, ...) {
       call <- match.call()
       res <- call_py(endpoint, .formula_text(formula), .encode_frame(data),
-                     .encode_options(list(...)), call = call)
+                     .options_dict(list(...)), call = call)
       structure(c(decode(res, data), call = call), class = class)
     }
   }
@@ -67,7 +67,7 @@ function(py) {
   api$dnn <- function(formula, data, ...) {
     call <- match.call()
     new_fit(call_py("fit", .formula_text(formula), .encode_frame(data),
-                    .encode_options(list(...)), call = call), call)
+                    .options_dict(list(...)), call = call), call)
   }
   api$cv_dnn <- formula_function("cv", "dlstat_rpy2_cv", function(res, data) {
     labels <- .row_labels(data)
@@ -79,7 +79,7 @@ function(py) {
   api$dnn_path <- formula_function("path", "dlstat_rpy2_path", decode_all)
   api$compare <- formula_function("compare", "dlstat_rpy2_comparison", decode_all)
   api$partition <- function(data, ...) {
-    rows <- call_py("partition", .encode_frame(data), .encode_options(list(...)))
+    rows <- call_py("partition", .encode_frame(data), .options_dict(list(...)))
     parts <- lapply(rows, function(i) data[.decode_frame(i)[[1L]] + 1L, , drop = FALSE])
     parts[c("train", "validation", "test")]
   }
