@@ -369,3 +369,12 @@ def test_comparison_tidy_glance_plot(comparison_with_test):
     plt.close(fig)
     with pytest.raises(OptionError, match="got 'deviance'"):
         comp.plot("deviance")
+
+
+def test_comparison_without_test_refuses_a_test_winner(mtcars):
+    comp = dl.compare("mpg ~ wt", mtcars, folds=3, hidden=(), epochs=5, **QUIET)
+    assert comp.test is None and "test" not in comp.summary().tables
+    assert list(comp.glance().columns) == ["family", "folds", "models", "winner"]
+    assert list(comp.tidy().columns) == ["model", "metric", "mean", "se"]
+    with pytest.raises(OptionError, match="needs a test set.*test=<data frame>"):
+        comp.winner(test=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import OptionError
 from ..families import Family
 from .protocol import Result, Summary, check_metric, items_table, new_figure
 
@@ -55,7 +56,10 @@ class Comparison(Result):
     def winner(self, metric: str = "mean_deviance", test: bool = False) -> str:
         """The model with the best mean of ``metric`` (lowest, or highest for scores), held
         out (default) or on the test set (``test=True``)."""
-        frame = self.test if test and self.test is not None else self.folds
+        if test and self.test is None:
+            raise OptionError("winner(test=True) needs a test set; this comparison was run "
+                              "without one. Pass test=<data frame> to compare().")
+        frame = self.test if test else self.folds
         means = frame.groupby("model", sort=False)[metric].mean()
         return str(means.idxmax() if metric in HIGHER_IS_BETTER else means.idxmin())
 
