@@ -36,77 +36,39 @@ compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, g
   ), class = "dlstat_comparison")
 }
 
-.wide_table <- function(table, digits) {
-  models <- unique(table$model)
-  metrics <- unique(table$metric)
-  out <- data.frame(row.names = models)
-  for (m in metrics) {
-    rows <- table[table$metric == m, ]
-    out[[m]] <- paste0(format(rows$mean[match(models, rows$model)], digits = digits), " (",
-                       format(rows$se[match(models, rows$model)], digits = 2), ")")
-  }
-  out
-}
-
 #' @export
-print.dlstat_comparison <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  k <- length(unique(x$folds$fold))
-  cat("Comparison on the same ", k, " folds\n", sep = "")
-  cat("Call: ", .call_text(x), "\n", sep = "")
-  cat("Family: ", x$family, "\n\nHeld-out metrics, mean (se):\n", sep = "")
-  print(.wide_table(x$table, digits))
-  cat("\nBest mean held-out deviance: ", x$winner, "\n", sep = "")
-  .print_notes(x$notes)
+print.dlstat_comparison <- function(x, ...) {
+  print(summary(x))
   invisible(x)
 }
 
 #' Summaries, tables and plots of a comparison
 #'
-#' `summary()` adds the paired differences from the GLM to the table of
-#' means; `tidy()` gives the long table (model, metric, mean, se); `glance()`
-#' one row; `plot()` the mean and one standard error of a metric per model.
+#' The Python package computes every number: `summary()` gives its tables
+#' (mean and standard error of each metric per model, paired differences from
+#' the GLM) and notes; `tidy()` and `glance()` its broom-style tables; `plot()`
+#' the mean and one standard error of a metric per model.
 #'
 #' @param object,x A `dlstat_comparison` from [compare()].
 #' @param metric The metric to plot.
-#' @param digits Significant digits to print.
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_comparison`;
-#'   `tidy()` and `glance()` data frames; `plot()` `x` invisibly.
+#' @return `summary()` an object of class `summary.dlstat_comparison` (see
+#'   [print.dlstat_summary()]); `tidy()` and `glance()` data frames; `plot()`
+#'   `x` invisibly.
 #' @name summary.dlstat_comparison
 NULL
 
 #' @rdname summary.dlstat_comparison
 #' @export
-summary.dlstat_comparison <- function(object, ...) {
-  structure(list(call = object$call, python_call = object$python_call, family = object$family,
-                 table = object$table, differences = object$differences, winner = object$winner,
-                 folds = length(unique(object$folds$fold)), notes = object$notes),
-            class = "summary.dlstat_comparison")
-}
+summary.dlstat_comparison <- function(object, ...) .summary_of(object)
 
 #' @rdname summary.dlstat_comparison
 #' @export
-print.summary.dlstat_comparison <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Comparison on the same ", x$folds, " folds\n", sep = "")
-  cat("Call: ", .call_text(x), "\n\nHeld-out metrics, mean (se):\n", sep = "")
-  print(.wide_table(x$table, digits))
-  cat("\nPaired differences from the GLM (negative deviance = better than the GLM):\n")
-  print(x$differences, digits = digits, row.names = FALSE)
-  cat("\nBest mean held-out deviance: ", x$winner, "\n", sep = "")
-  .print_notes(x$notes)
-  invisible(x)
-}
+tidy.dlstat_comparison <- function(x, ...) .tidy_of(x)
 
 #' @rdname summary.dlstat_comparison
 #' @export
-tidy.dlstat_comparison <- function(x, ...) x$table
-
-#' @rdname summary.dlstat_comparison
-#' @export
-glance.dlstat_comparison <- function(x, ...) {
-  data.frame(family = x$family, folds = length(unique(x$folds$fold)),
-             models = length(unique(x$folds$model)), winner = x$winner)
-}
+glance.dlstat_comparison <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_comparison
 #' @export

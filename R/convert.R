@@ -1,7 +1,9 @@
-# The R <-> Python boundary.  No NumPy conversion happens here (reticulate builds may not match
-# the installed NumPy): columns travel as raw bytes (writeBin of doubles or 32-bit integers),
-# strings and factors as integer codes plus a list of levels.  dlstat/rbridge.py is the other
-# half and documents the format.
+# The R <-> Python boundary, R's half; dlstat/fronts/rcodec.py is the Python half and documents
+# the format.  No NumPy conversion happens here (reticulate builds may not match the installed
+# NumPy): columns travel as raw bytes (writeBin of doubles or 32-bit integers), strings and
+# factors as integer codes plus a list of levels.  This one file serves both bridges: the R
+# package (reticulate) and rpy2, which sources it (the Python package ships it as
+# dlstat/fronts/convert.R), so it uses base R only.
 
 .encode_frame <- function(data, what = "data") {
   if (!is.data.frame(data)) {
@@ -150,7 +152,9 @@
   out
 }
 
-.encode_options <- function(options) {
+# Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
+# data frames, hidden widths, folds and penalties are encoded for the codec.
+.options_dict <- function(options) {
   out <- list()
   for (name in names(options)) {
     if (!nzchar(name)) {
@@ -164,7 +168,6 @@
       if (is.numeric(value) && anyNA(value)) .abort("hidden has NA widths; give whole numbers, e.g. hidden = c(32, 16), or c() for a GLM.")
       value <- if (is.numeric(value)) as.list(as.numeric(value)) else value
     } else if (name == "foldid" && !is.null(value)) {
-      if (is.numeric(value)) value <- value - 1L  # R's folds are 1-based, Python's 0-based
       value <- .encode_column(value, "foldid", "foldid")
     } else if (name == "penalties" && is.numeric(value)) {
       value <- as.list(as.numeric(value))
@@ -172,7 +175,7 @@
       if (is.null(names(value)) || any(!nzchar(names(value)))) {
         .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")
       }
-      value <- lapply(value, function(o) reticulate::dict(.encode_options(as.list(o))))
+      value <- lapply(value, function(o) .options_dict(as.list(o)))
     } else if (is.atomic(value) && length(value) == 1L && is.na(value)) {
       .abort("%s is NA; give a value, or leave it out for the default.", name)
     }
@@ -181,7 +184,30 @@
   out
 }
 
-# Options as a Python dict (an empty R list would become a Python list).
-.options_dict <- function(options) {
-  reticulate::dict(.encode_options(options))
+# The answer of an endpoint (a list: ok, value, warnings, or ok, message, type) -> its value.
+# Python's errors become dlstat_error conditions and its warnings dlstat_warning ones.
+.endpoint_value <- function(res, call = NULL) {
+  if (!isTRUE(res$ok)) .abort_condition(res$message, type = res$type, call = call)
+  for (w in as.character(unlist(res$warnings))) {
+    warning(structure(class = c("dlstat_warning", "warning", "condition"),
+                      list(message = w, call = call)))
+  }
+  res$value
 }
+
+.abort_condition <- function(message, type = NULL, call = NULL) {
+  stop(structure(class = c("dlstat_error", "error", "condition"),
+                 list(message = message, call = call, python_type = type)))
+}
+
+.abort <- function(fmt, ..., call = NULL) {
+  .abort_condition(sprintf(fmt, ...), call = call)
+}
+
+.show <- function(x) {
+  if (is.null(x)) return("NULL")
+  text <- paste(utils::capture.output(dput(x)), collapse = " ")
+  if (nchar(text) > 60) paste0(substr(text, 1, 57), "...") else text
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a

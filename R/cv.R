@@ -50,34 +50,28 @@ cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, grou
 }
 
 #' @export
-print.dlstat_cv <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  k <- length(unique(x$metrics$fold))
-  reps <- length(unique(x$metrics$`repeat`))
-  cat(k, "-fold cross-validation", if (reps > 1L) paste0(", ", reps, " repeats"), "\n", sep = "")
-  cat("Call: ", .call_text(x), "\n", sep = "")
-  cat("Family: ", x$family, "\n\n", sep = "")
-  print(x$summary, digits = digits)
-  .print_notes(x$notes)
+print.dlstat_cv <- function(x, ...) {
+  print(summary(x))
   invisible(x)
 }
 
 #' Summaries, tables and plots of cross-validation
 #'
-#' `summary()` computes the mean, sd and standard error (sd / sqrt(folds), as
-#' `cv.glmnet`) of every held-out metric; `tidy()` gives the same as a data
-#' frame with a `metric` column, `glance()` one row, `augment()` the data with
-#' the out-of-fold predictions (`.fitted`, or `.prob_*` for a multinomial
-#' model) and the fold (`.fold`); `plot()` shows the per-fold values of a
-#' metric with their mean and a band of one standard error.
+#' The Python package computes every number: `summary()` gives its tables
+#' (the mean, sd and standard error, sd / sqrt(folds) as `cv.glmnet`, of
+#' every held-out metric, and the metrics per fold) and notes; `tidy()` and
+#' `glance()` its broom-style tables; `augment()` the data with the
+#' out-of-fold predictions. `plot()` shows the per-fold values of a metric
+#' with their mean and a band of one standard error.
 #'
 #' @param object,x A `dlstat_cv` from [cv_dnn()].
 #' @param metric The metric to plot, e.g. `"mean_deviance"`, `"rmse"`,
 #'   `"accuracy"`.
 #' @param data The data `cv_dnn()` was run on (by default the one kept).
-#' @param digits Significant digits to print.
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_cv`; `tidy()`,
-#'   `glance()` and `augment()` data frames; `plot()` `x` invisibly.
+#' @return `summary()` an object of class `summary.dlstat_cv` (see
+#'   [print.dlstat_summary()]); `tidy()`, `glance()` and `augment()` data
+#'   frames; `plot()` `x` invisibly.
 #' @name summary.dlstat_cv
 #' @examplesIf dlstat_available()
 #' cv <- cv_dnn(mpg ~ wt + hp, data = mtcars, folds = 4, hidden = c(4),
@@ -89,59 +83,19 @@ NULL
 
 #' @rdname summary.dlstat_cv
 #' @export
-summary.dlstat_cv <- function(object, ...) {
-  structure(list(call = object$call, python_call = object$python_call, family = object$family,
-                 table = object$summary, metrics = object$metrics, notes = object$notes),
-            class = "summary.dlstat_cv")
-}
+summary.dlstat_cv <- function(object, ...) .summary_of(object)
 
 #' @rdname summary.dlstat_cv
 #' @export
-print.summary.dlstat_cv <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Cross-validation of a dlstat network\n")
-  cat("Call: ", .call_text(x), "\n", sep = "")
-  cat("Family: ", x$family, "\n\n", sep = "")
-  cat("Held-out metrics (mean, sd, se = sd / sqrt(folds)):\n")
-  print(x$table, digits = digits)
-  cat("\nPer fold:\n")
-  print(x$metrics, digits = digits, row.names = FALSE)
-  .print_notes(x$notes)
-  invisible(x)
-}
+tidy.dlstat_cv <- function(x, ...) .tidy_of(x)
 
 #' @rdname summary.dlstat_cv
 #' @export
-tidy.dlstat_cv <- function(x, ...) {
-  data.frame(metric = rownames(x$summary), x$summary, row.names = NULL)
-}
+glance.dlstat_cv <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_cv
 #' @export
-glance.dlstat_cv <- function(x, ...) {
-  s <- x$summary
-  row <- data.frame(family = x$family, folds = length(unique(x$metrics$fold)),
-                    repeats = length(unique(x$metrics$`repeat`)),
-                    nobs = sum(!is.na(x$fold_ids)))
-  for (m in rownames(s)) {
-    row[[m]] <- s[m, "mean"]
-    row[[paste0(m, "_se")]] <- s[m, "se"]
-  }
-  row
-}
-
-#' @rdname summary.dlstat_cv
-#' @export
-augment.dlstat_cv <- function(x, data = NULL, ...) {
-  d <- data %||% x$data
-  p <- x$predictions
-  if (is.data.frame(p)) {
-    for (name in names(p)) d[[paste0(".prob_", name)]] <- p[[name]]
-  } else {
-    d[[".fitted"]] <- unname(p)
-  }
-  d[[".fold"]] <- unname(x$fold_ids)
-  d
-}
+augment.dlstat_cv <- function(x, data = NULL, ...) .augment_of(x, data %||% x$data)
 
 #' @rdname summary.dlstat_cv
 #' @export

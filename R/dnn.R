@@ -121,10 +121,6 @@ print.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...)
   invisible(x)
 }
 
-.call_text <- function(x) {
-  if (is.null(x$call)) x$python_call else paste(deparse(x$call), collapse = "\n")
-}
-
 .layers_text <- function(x) {
   paste(c(paste("input", x$n_inputs), x$layers, paste0("output ", x$n_outputs, " (", x$link, ")")),
         collapse = " -> ")
@@ -132,63 +128,23 @@ print.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...)
 
 #' Summarise a fitted network
 #'
-#' `summary()` computes the tables of an lm-style summary (model, architecture,
-#' training and fit statistics, with numbered notes); printing formats them.
+#' `summary()` returns the tables of an lm-style summary (model, architecture,
+#' training and fit statistics, with numbered notes), computed by the Python
+#' package; printing shows its text with the R call (see
+#' [print.dlstat_summary()]).
 #'
 #' @param object A `dlstat_fit` from [dnn()].
-#' @param x A `summary.dlstat_fit`.
 #' @param ... Not used.
-#' @return `summary()` returns an object of class `summary.dlstat_fit`: a list
-#'   with `call`, `tables` (data frames `model`, `architecture`, `training`,
-#'   `fit`), `deviance`, `null_deviance`, `dev_explained`, `n_obs` and `notes`.
+#' @return An object of class `summary.dlstat_fit` (and `dlstat_summary`): a
+#'   list with `title`, `call`, `tables` (data frames such as `model`,
+#'   `architecture`, `training`, `fit`), `notes` and `text`.
 #' @examplesIf dlstat_available()
 #' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(4), epochs = 20, seed = 1)
 #' s <- summary(fit)
 #' s$tables$fit
 #' s
 #' @export
-summary.dlstat_fit <- function(object, ...) {
-  s <- .rcall("summary", .py(object))
-  tables <- lapply(s$tables, .decode_frame)
-  structure(list(call = object$call, python_call = s$call, tables = tables,
-                 family = object$family, link = object$link, deviance = object$deviance,
-                 null_deviance = object$null_deviance, dev_explained = object$dev_explained,
-                 n_obs = object$n_obs, notes = as.character(unlist(s$notes))),
-            class = "summary.dlstat_fit")
-}
-
-#' @rdname summary.dlstat_fit
-#' @param digits Significant digits to print.
-#' @export
-print.summary.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Call:\n", .call_text(x), "\n\n", sep = "")
-  .print_items(x$tables$model)
-  cat("\nArchitecture:\n")
-  print(x$tables$architecture, row.names = FALSE)
-  cat("\nTraining:\n")
-  .print_items(x$tables$training)
-  cat("\nFit:\n")
-  print(x$tables$fit, digits = digits)
-  cat("\n    Null deviance: ", format(x$null_deviance, digits = digits + 2L),
-      "  on ", x$n_obs - 1L, " degrees of freedom (rows - 1)\n", sep = "")
-  cat("Residual deviance: ", format(x$deviance, digits = digits + 2L), "  (",
-      format(100 * x$dev_explained, digits = digits), "% of deviance explained)\n", sep = "")
-  .print_notes(x$notes)
-  invisible(x)
-}
-
-.print_items <- function(table) {
-  labels <- paste0(rownames(table), ":")
-  width <- max(nchar(labels))
-  cat(paste0(formatC(labels, width = -width), " ", table[[1L]], "\n"), sep = "")
-}
-
-.print_notes <- function(notes) {
-  if (length(notes)) {
-    cat("\nNotes:\n")
-    cat(paste0("[", seq_along(notes), "] ", notes, "\n"), sep = "")
-  }
-}
+summary.dlstat_fit <- function(object, ...) .summary_of(object)
 
 #' Predictions from a fitted network
 #'
@@ -308,27 +264,16 @@ NULL
 
 #' @rdname tidy.dlstat_fit
 #' @export
-tidy.dlstat_fit <- function(x, ...) {
-  .decode_frame(.rcall("tidy", .py(x)))
-}
+tidy.dlstat_fit <- function(x, ...) .tidy_of(x)
 
 #' @rdname tidy.dlstat_fit
 #' @export
-glance.dlstat_fit <- function(x, ...) {
-  .decode_frame(.rcall("glance", .py(x)))
-}
+glance.dlstat_fit <- function(x, ...) .glance_of(x)
 
 #' @rdname tidy.dlstat_fit
 #' @export
 augment.dlstat_fit <- function(x, data = NULL, newdata = NULL, ...) {
-  call <- .method_call("augment")
-  d <- newdata %||% data %||% x$data
-  if (is.null(d)) {
-    .abort("augment() needs the data: this model was loaded from a file; pass data = or newdata =.")
-  }
-  added <- .decode_frame(.rcall("augment", .py(x), .encode_frame(d), call = call))
-  for (name in names(added)) d[[name]] <- added[[name]]
-  d
+  .augment_of(x, newdata %||% data %||% x$data)
 }
 
 #' @importFrom generics tidy

@@ -77,85 +77,40 @@ refit.dlstat_path <- function(object, which = "1se", ...) {
 }
 
 #' @export
-print.dlstat_path <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Call: ", .call_text(x), "\n", sep = "")
-  if (!is.null(x$family)) cat("Family: ", x$family, "\n", sep = "")
-  cat("\n")
-  t <- x$table
-  show <- data.frame(Df = t$df, `%Dev` = round(100 * t$dev_explained, 2), Lambda = signif(t$penalty, 4),
-                     `CV mean` = signif(t$cv_mean, 4), `CV SE` = signif(t$cv_se, 4),
-                     check.names = FALSE)
-  print(show, digits = digits)
-  cat("\npenalty_min = ", format(x$penalty_min, digits = 5), "   penalty_1se = ",
-      format(x$penalty_1se, digits = 5), "\n", sep = "")
-  if (!is.null(x$entry)) {
-    e <- x$entry[is.finite(x$entry$entry_penalty), , drop = FALSE]
-    cat("\nEntry order: ", if (nrow(e)) paste0(e$term, " (", vapply(e$entry_penalty, format, "", digits = 3),
-                                               ")", collapse = ", ") else "no input entered",
-        "\n", sep = "")
-  }
-  .print_notes(x$notes)
+print.dlstat_path <- function(x, ...) {
+  print(summary(x))
   invisible(x)
 }
 
 #' Summaries, tables and plots of a regularisation path
 #'
-#' `summary()` picks out the rows of the two chosen penalties; `tidy()` gives
-#' the path table; `glance()` one row with the chosen penalties; `plot()` draws
-#' the cross-validation curve with standard-error bars and both chosen
-#' penalties (`type = "cv"`), or each formula term's input-weight norm against
-#' the log penalty (`type = "terms"`).
+#' The Python package computes every number: `summary()` gives its tables
+#' (the path with Df, %Dev and the penalty, the chosen penalties, the entry of
+#' the inputs) and notes; `tidy()` and `glance()` its broom-style tables.
+#' `plot()` draws the cross-validation curve with standard-error bars and both
+#' chosen penalties (`type = "cv"`), or each formula term's input-weight norm
+#' against the log penalty (`type = "terms"`).
 #'
 #' @param object,x A `dlstat_path` from [dnn_path()].
 #' @param type `"cv"` or `"terms"`.
-#' @param digits Significant digits to print.
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_path`; `tidy()` and
-#'   `glance()` data frames; `plot()` `x` invisibly.
+#' @return `summary()` an object of class `summary.dlstat_path` (see
+#'   [print.dlstat_summary()]); `tidy()` and `glance()` data frames; `plot()`
+#'   `x` invisibly.
 #' @name summary.dlstat_path
 NULL
 
 #' @rdname summary.dlstat_path
 #' @export
-summary.dlstat_path <- function(object, ...) {
-  t <- object$table
-  chosen <- t[match(c(object$penalty_min, object$penalty_1se), t$penalty), , drop = FALSE]
-  rownames(chosen) <- c("min", "1se")
-  structure(list(call = object$call, python_call = object$python_call, family = object$family,
-                 n_penalties = nrow(t), range = range(t$penalty), chosen = chosen,
-                 entry = object$entry, notes = object$notes),
-            class = "summary.dlstat_path")
-}
+summary.dlstat_path <- function(object, ...) .summary_of(object)
 
 #' @rdname summary.dlstat_path
 #' @export
-print.summary.dlstat_path <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Regularisation path of a dlstat network\n")
-  cat("Call: ", .call_text(x), "\n", sep = "")
-  cat(x$n_penalties, " penalties from ", format(x$range[2], digits = digits), " to ",
-      format(x$range[1], digits = digits), "\n\nChosen penalties:\n", sep = "")
-  print(x$chosen, digits = digits)
-  if (!is.null(x$entry)) {
-    cat("\nEntry of the inputs:\n")
-    print(x$entry, digits = digits, row.names = FALSE)
-  }
-  .print_notes(x$notes)
-  invisible(x)
-}
+tidy.dlstat_path <- function(x, ...) .tidy_of(x)
 
 #' @rdname summary.dlstat_path
 #' @export
-tidy.dlstat_path <- function(x, ...) x$table
-
-#' @rdname summary.dlstat_path
-#' @export
-glance.dlstat_path <- function(x, ...) {
-  t <- x$table
-  best <- which(t$penalty == x$penalty_min)[1L]
-  data.frame(family = x$family %||% NA_character_, n_penalties = nrow(t),
-             penalty_min = x$penalty_min, penalty_1se = x$penalty_1se,
-             cv_mean_min = t$cv_mean[best], cv_se_min = t$cv_se[best])
-}
+glance.dlstat_path <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_path
 #' @export

@@ -232,27 +232,22 @@ install_dlstat <- function(envname = "r-dlstat", method = c("auto", "virtualenv"
   bridge <- tryCatch(reticulate::import("dlstat.fronts.rbridge", convert = FALSE),
                      error = function(e) .abort("the dlstat Python package at %s has no R bridge (dlstat.fronts.rbridge): %s. Upgrade it with install_dlstat().",
                                                 config$python, conditionMessage(e)))
+  bridge$r_session(interactive())  # progress bars only on an interactive console
   .state$bridge <- bridge
   bridge
 }
 
-# Call bridge function `fun`; Python errors become dlstat_error conditions, Python warnings
-# become R warnings.  `convert = FALSE` returns the value as a Python object.
+# Call endpoint `fun` of dlstat.fronts.rbridge (see .endpoint_value for errors and warnings).
+# `convert = FALSE` returns the value as a Python object.
 .rcall <- function(fun, ..., convert = TRUE, call = NULL) {
-  bridge <- .bridge()
-  res <- bridge$rcall(fun, ...)
-  ok <- reticulate::py_to_r(reticulate::py_get_item(res, "ok"))
-  if (!isTRUE(ok)) {
-    msg <- reticulate::py_to_r(reticulate::py_get_item(res, "message"))
-    type <- reticulate::py_to_r(reticulate::py_get_item(res, "type"))
-    .abort_condition(msg, type = type, call = call)
+  res <- .bridge()$rcall(fun, ...)
+  item <- function(name, convert = TRUE) {
+    value <- reticulate::py_get_item(res, name, silent = TRUE)
+    if (convert && !is.null(value)) reticulate::py_to_r(value) else value
   }
-  for (w in as.character(unlist(reticulate::py_to_r(reticulate::py_get_item(res, "warnings"))))) {
-    warning(structure(class = c("dlstat_warning", "warning", "condition"),
-                      list(message = w, call = call)))
-  }
-  value <- reticulate::py_get_item(res, "value")
-  if (convert) reticulate::py_to_r(value) else value
+  answer <- list(ok = item("ok"), message = item("message"), type = item("type"),
+                 warnings = item("warnings"), value = item("value", convert))
+  .endpoint_value(answer, call = call)
 }
 
 # The call of an S3 method as the user typed it (the generic's name, not the method's).
@@ -261,20 +256,3 @@ install_dlstat <- function(envname = "r-dlstat", method = c("auto", "virtualenv"
   call[[1L]] <- as.name(generic)
   call
 }
-
-.abort_condition <- function(message, type = NULL, call = NULL) {
-  stop(structure(class = c("dlstat_error", "error", "condition"),
-                 list(message = message, call = call, python_type = type)))
-}
-
-.abort <- function(fmt, ..., call = NULL) {
-  .abort_condition(sprintf(fmt, ...), call = call)
-}
-
-.show <- function(x) {
-  if (is.null(x)) return("NULL")
-  text <- paste(utils::capture.output(dput(x)), collapse = " ")
-  if (nchar(text) > 60) paste0(substr(text, 1, 57), "...") else text
-}
-
-`%||%` <- function(a, b) if (is.null(a)) b else a

@@ -1,17 +1,21 @@
-"""The R boundary: dlstat/rbridge.py (used by the R package through reticulate) and
-dlstat/rpy2_bridge.py (R objects from Python through rpy2; skipped without rpy2)."""
+"""The R boundary: the codec (dlstat/fronts/rcodec.py), the endpoint table both bridges call
+(dlstat/fronts/rbridge.py, used by the R package through reticulate) and rpy2's transport
+(dlstat/fronts/rpy2_bridge.py: R objects from Python; skipped without rpy2)."""
 
 from __future__ import annotations
 
 import importlib.util
 import struct
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dlstat.fronts import rbridge
-from dlstat.fronts.rbridge import NA_INTEGER, column_from_r, frame_from_r, frame_to_r, options_from_r
+from dlstat.errors import DataError
+from dlstat.fronts.rbridge import options_from_r
+from dlstat.fronts.rcodec import NA_INTEGER, column_from_r, frame_from_r, frame_to_r
 
 R_NA_REAL = struct.unpack("<d", bytes.fromhex("a20700000000f07f"))[0]  # R's NA_real_
 
@@ -22,6 +26,13 @@ def ints(values) -> bytearray:
 
 def doubles(values) -> bytearray:
     return bytearray(np.asarray(values, dtype=np.float64).tobytes())
+
+
+def call(name: str, *args):
+    """Endpoint ``name`` as R calls it; its value (the call must succeed)."""
+    res = rbridge.rcall(name, *args)
+    assert res["ok"], res
+    return res["value"]
 
 
 def roundtrip(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +103,7 @@ def test_posixct_keeps_its_time_zone():
 
 
 def test_unknown_column_type_names_the_supported_ones():
-    with pytest.raises(rbridge.DataError, match="numeric, integer, logical, character"):
+    with pytest.raises(DataError, match="numeric, integer, logical, character"):
         column_from_r({"type": "complex", "data": b""})
 
 
@@ -196,19 +207,19 @@ def test_rcall_fits_predicts_and_passes_warnings(tmp_path):
     assert res["ok"], res
     assert any("missing" in w or "NA" in w or "dropped" in w for w in res["warnings"])
     model = res["value"]
-    info = rbridge.describe(model)
+    info = call("describe", model)
     assert info["glm"] and info["family"] == "gaussian" and info["n_obs"] == 5
     assert info["history"]["__dlstat__"] == "frame"
-    pred = frame_from_r(rbridge.predict(model, spec))
+    pred = frame_from_r(call("predict", model, spec))
     assert pred.index.tolist() == list("abcdef")
     expected = model.predict(data)
     np.testing.assert_allclose(pred.iloc[:, 0].to_numpy(), expected.to_numpy())
-    coef = frame_from_r(rbridge.coef(model))
+    coef = frame_from_r(call("coef", model))
     assert coef["term"].tolist() == ["(Intercept)", "x"]
-    added = frame_from_r(rbridge.augment(model, spec))
+    added = frame_from_r(call("augment", model, spec))
     assert list(added.columns) == [".fitted", ".resid"]
     path = str(tmp_path / "m.dlstat")
-    rbridge.save(model, path)
+    call("save", model, path)
     import dlstat
 
     again = dlstat.load(path)
@@ -217,7 +228,7 @@ def test_rcall_fits_predicts_and_passes_warnings(tmp_path):
 
 def test_partition_returns_positions():
     spec = frame_to_r(pd.DataFrame({"g": pd.Categorical(list("ab") * 10)}))
-    parts = rbridge.partition(spec, {"stratify": "g", "seed": 1.0})
+    parts = call("partition", spec, {"stratify": "g", "seed": 1.0})
     rows = [frame_from_r(parts[k]).iloc[:, 0].tolist() for k in ("train", "validation", "test")]
     assert sorted(sum(rows, [])) == list(range(20))
 
@@ -322,3 +333,154 @@ def test_rpy2_expose_lets_r_code_call_dlstat(r):
     msg = ro.r("tryCatch(dnn(mpg ~ nope, data = mtcars), error = function(e) "
                "c(class(e)[1], conditionMessage(e)))")
     assert msg[0] == "dlstat_error" and "nope" in msg[1] and "Traceback" not in msg[1]
+
+
+# --------------------------------------------------------------------------- one bridge
+
+
+def test_every_endpoint_converts_each_argument_it_accepts():
+    import inspect
+
+    for name, endpoint in rbridge.ENDPOINTS.items():
+        params = inspect.signature(endpoint.function).parameters.values()
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        assert len(endpoint.arguments) == len(positional), name
+    res = rbridge.rcall("roundtrip", frame_to_r(pd.DataFrame({"x": [1.0]})), "extra")
+    assert res["ok"] is False and "differ in version" in res["message"]
+
+
+def test_an_empty_r_list_of_options_is_no_options():
+    assert options_from_r([]) == {}
+    assert options_from_r({"models": {"a": []}}) == {"models": {"a": {}}}
+
+
+def test_fold_ids_shift_in_one_place():
+    from dlstat.fronts.rcodec import shift_folds
+
+    ints_na = pd.Series(pd.array([0, None, 2], dtype="Int64"))
+    assert shift_folds(ints_na, to_r=True).tolist() == [1, pd.NA, 3]
+    np.testing.assert_array_equal(shift_folds(np.array([1.0, 2.0]), to_r=False), [0.0, 1.0])
+    labels = np.array(["a", "b"], dtype=object)
+    assert shift_folds(labels, to_r=False) is labels
+    foldid = {"type": "integer", "data": ints([1, 2, NA_INTEGER])}
+    got = options_from_r({"foldid": foldid})["foldid"]
+    assert got[:2].tolist() == [0, 1] and pd.isna(got[2])
+
+
+def test_the_r_codec_ships_with_the_python_package():
+    from dlstat.fronts.rcodec import r_codec_file
+
+    path = r_codec_file()
+    assert path.name == "convert.R" and ".encode_frame <- function" in path.read_text()
+    repo_copy = Path(__file__).resolve().parent.parent / "R" / "convert.R"
+    assert path.read_bytes() == repo_copy.read_bytes()
+    import tomllib
+
+    pyproject = tomllib.loads((repo_copy.parent.parent / "pyproject.toml").read_text())
+    assert "fronts/convert.R" in pyproject["tool"]["setuptools"]["package-data"]["dlstat"]
+
+
+def test_a_built_wheel_holds_the_r_codec(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    # pyproject needs setuptools>=77 (SPDX license), which pip fetches for an isolated build.
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                            str(tmp_path), str(root)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here (offline?): {built.stderr[-300:]}")
+    wheel = next(tmp_path.glob("dlstat-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("dlstat/fronts/convert.R")
+    assert shipped == (root / "R" / "convert.R").read_bytes()  # the file, not a link
+
+
+# --------------------------------------------------------------------------- R notation
+
+
+@pytest.mark.parametrize(("python", "r"), [
+    ("got hidden=(32, 16)", "got hidden = c(32, 16)"),
+    ("pass n=None to read every image", "pass n = NULL to read every image"),
+    ("batchnorm must be True or False; got 'yes'.", 'batchnorm must be TRUE or FALSE; got "yes".'),
+    ("columns are ['a', 'b'].", 'columns are c("a", "b").'),
+    ("a tuple such as (32, 16), or () for none", "a vector such as c(32, 16), or c() for none"),
+    ("use dl.dense(32)", "use dense(32)"),
+    ("got nan and -inf", "got NaN and -Inf"),
+    ("got penalties=['a']", 'got penalties = c("a")'),
+])
+def test_python_spellings_become_r_spellings(python, r):
+    from dlstat.fronts.rnotation import r_notation
+
+    assert r_notation(python) == r
+
+
+@pytest.mark.parametrize("prose", [
+    "dropout rate must be a number in [0, 1); got 1.5.",
+    "mixture must be in [0, 1].",
+    "None of the rows is complete; R's model.frame() doesn't drop them.",
+    "n <= 10000 and a == b",
+    "use factor(cyl) (1 level)",
+])
+def test_prose_and_intervals_stay_as_they_are(prose):
+    from dlstat.fronts.rnotation import r_notation
+
+    assert r_notation(prose) == prose
+
+
+def test_quoted_text_is_never_rewritten_inside():
+    from dlstat.fronts.rnotation import r_notation
+
+    assert r_notation("formula 'y ~ I(x == True)' failed") == 'formula "y ~ I(x == True)" failed'
+    assert r_notation("""got 'say "hi"'""") == 'got "say \\"hi\\""'
+
+
+def test_rcall_words_errors_and_warnings_in_r_notation():
+    spec = frame_to_r(pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]}))
+    res = rbridge.rcall("fit", "y ~ x", spec, {"batchnorm": "yes"})
+    assert res["message"] == 'batchnorm must be TRUE or FALSE; got "yes".'
+
+
+def test_progress_bars_follow_the_r_console(monkeypatch):
+    """verbose=1 draws tqdm's bar (on stderr) when R is interactive, nothing in scripts and
+    logs, and verbose=0 never draws."""
+    import io as _io
+    import sys
+
+    data = frame_to_r(pd.DataFrame({"y": np.arange(12.0), "x": np.arange(12.0) ** 0.5}))
+    opts = {"folds": 3.0, "hidden": [], "optimizer": "lbfgs", "epochs": 5.0}
+
+    def stderr_of(interactive: bool, verbose: float) -> str:
+        captured = _io.StringIO()
+        monkeypatch.setattr(sys, "stderr", captured)
+        rbridge.r_session(interactive)
+        try:
+            assert rbridge.rcall("cv", "y ~ x", data, {**opts, "verbose": verbose})["ok"]
+        finally:
+            rbridge.r_session(False)
+            monkeypatch.undo()
+        return captured.getvalue()
+
+    assert "fold designs" in stderr_of(True, 1.0)
+    assert stderr_of(False, 1.0) == ""
+    assert stderr_of(True, 0.0) == ""
+
+
+def test_rpy2_uses_the_r_packages_codec_and_endpoints(r):
+    import inspect
+
+    ro, rb = r
+    source = inspect.getsource(rb)
+    assert "writeBin" not in source and "readBin" not in source  # no second R codec
+    fresh = ro.r("new.env()")
+    ro.r["sys.source"](str(rb.r_codec_file()), envir=fresh)  # R/convert.R (tested above)
+    same = ro.r("function(a, b) identical(deparse(a$.encode_column), deparse(b$.encode_column))")
+    assert same(rb._codec(), fresh)[0]
+    rb.expose()
+    ro.r("sfit_ <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = 'lbfgs')")
+    tables = ro.r("summary(sfit_)$tables")
+    fit = rb._py(ro.r("sfit_$handle"))
+    assert list(tables.names) == list(fit.summary().tables)
+    text = "".join(ro.r("capture.output(print(summary(sfit_)))"))
+    assert "dnn(formula = mpg ~ wt" in text and "hidden = c()" in text

@@ -1,231 +1,54 @@
-"""The R package's door into dlstat: plain values in, plain values out.
+"""The one door from R into dlstat: a table of endpoints, called by both R bridges.
 
-The R package (``R/`` at the root of this repository) reaches Python through reticulate and
-calls only :func:`rcall`.  Nothing that crosses the boundary is a NumPy array, because the
-reticulate build a user has may predate the installed NumPy's binary interface:
+The R package (``R/`` at the root of this repository) reaches it through reticulate
+(``R/python.R``), R code run from Python through rpy2 (:mod:`dlstat.fronts.rpy2_bridge`).
+Both encode their arguments with the same R codec (``R/convert.R``), call :func:`rcall` with an
+endpoint's name, and decode what comes back; :mod:`dlstat.fronts.rcodec` is the Python half of
+that codec.  Each row of :data:`ENDPOINTS` says which Python function serves a name, how each
+argument arriving from R is converted, and how the result is encoded for R: data frames as frame
+specs, results as Python objects R keeps a reference to, the rest as plain values.
 
-* a data frame travels as a *frame spec*: ``{"names": [...], "nrow": n, "columns": [...],
-  "rownames": ...}`` where every column is a *column spec* ``{"type": ..., "data": bytes, ...}``
-  holding raw bytes (R ``writeBin`` of doubles or 32-bit integers, in the machine's byte order)
-  and, for strings and factors, integer codes plus a list of levels;
-* results travel back the same way (:func:`frame_to_r`), or as dicts of plain floats, strings
-  and lists, or as the Python object itself (a fitted model the R side keeps a reference to).
-
-Column types: ``double`` (NA = NaN), ``integer`` (NA = R's ``NA_integer_``, -2**31; becomes
-``int64`` or pandas ``Int64`` when NA is present), ``logical`` (``bool`` or ``boolean``),
-``character`` (codes into ``levels``, -1 = NA; pandas' string dtype), ``factor`` (0-based codes,
--1 = NA, ``levels`` in R's order, ``ordered``; ``pandas.Categorical``), ``Date`` (days since
-1970-01-01; ``datetime64``) and ``POSIXct`` (seconds since the epoch and a time zone).
-
-:func:`rcall` runs one bridge function and returns ``{"ok": True, "value": ..., "warnings":
-[...]}`` or ``{"ok": False, "type": ..., "message": ..., "dlstat": bool}``: errors are data, so
-the R side raises them as R conditions with dlstat's message and no Python traceback.
+:func:`rcall` returns ``{"ok": True, "value": ..., "warnings": [...]}`` or ``{"ok": False,
+"type": ..., "message": ..., "dlstat": bool}``: errors are data, worded in R notation
+(:mod:`dlstat.fronts.rnotation`), so the R side raises them as R conditions with dlstat's message
+and no Python traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, DlstatError, DlstatWarning, OptionTypeError
+from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
+from .rcodec import frame_from_r, frame_to_r, r_label, shift_folds, vector_from_r
+from .rnotation import r_notation
 
-NA_INTEGER = -(2**31)
-INT32_MAX = 2**31 - 1
 INTEGER_OPTIONS = integer_option_names()
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
-# --------------------------------------------------------------------------- R → pandas
+# --------------------------------------------------------------------------- argument conversion
 
 
-def column_from_r(col: dict[str, Any]) -> Any:
-    """One column spec (see the module docstring) → a NumPy array or pandas array."""
-    kind = col.get("type")
-    data = col.get("data", b"")
-    if kind == "double":
-        return _doubles(data)
-    if kind in ("integer", "logical", "character", "factor"):
-        codes = np.frombuffer(data, dtype=np.int32)
-        if kind == "integer":
-            missing = codes == NA_INTEGER
-            values = codes.astype(np.int64)
-            return pd.arrays.IntegerArray(values, missing) if missing.any() else values
-        if kind == "logical":
-            missing = codes == NA_INTEGER
-            values = codes == 1
-            return pd.arrays.BooleanArray(values, missing) if missing.any() else values
-        levels = _strings(col.get("levels"))
-        if kind == "factor":
-            return pd.Categorical.from_codes(codes.astype(np.int64), categories=levels,
-                                             ordered=bool(col.get("ordered", False)))
-        values = np.asarray(levels + [None], dtype=object)[codes]
-        # pandas' default string dtype (inferred), as read_csv would give; NA → missing.
-        return pd.Series(values, copy=False).array if levels else values
-    if kind == "Date":
-        days = _doubles(data)
-        return pd.to_datetime(days * 86400.0, unit="s").array
-    if kind == "POSIXct":
-        seconds = _doubles(data)
-        stamps = pd.to_datetime(seconds, unit="s", utc=True)
-        tz = col.get("tz") or "UTC"
-        return stamps.tz_convert(tz).array
-    raise DataError(f"column type {kind!r} cannot be passed to dlstat; use numeric, integer, "
-                    "logical, character, factor, Date or POSIXct columns.")
-
-
-def _doubles(data: Any) -> np.ndarray:
-    """Doubles from R; R's NA is a signalling NaN, replaced by a quiet one so that arithmetic
-    on the column does not warn."""
-    values = np.frombuffer(data, dtype=np.float64).copy()
-    values[np.isnan(values)] = np.nan
-    return values
-
-
-def frame_from_r(spec: dict[str, Any]) -> pd.DataFrame:
-    """A frame spec from R → a pandas DataFrame (column order, names and row names kept).
-
-    Row names: ``None`` for R's automatic ``1..n`` (a ``RangeIndex``), else a column spec whose
-    values (integer or character row names) become a string index.
-    """
-    names = _strings(spec.get("names"))
-    columns = list(spec.get("columns") or [])
-    nrow = int(spec.get("nrow", 0))
-    arrays = [column_from_r(c) for c in columns]
-    for name, values in zip(names, arrays):
-        if len(values) != nrow:
-            raise DataError(f"column {name!r} has {len(values)} values for {nrow} rows.")
-    frame = pd.DataFrame(dict(enumerate(arrays)), index=pd.RangeIndex(nrow), copy=False)
-    frame.columns = pd.Index(names, dtype=object)
-    rownames = spec.get("rownames")
-    if rownames is not None:
-        labels = column_from_r(rownames)
-        frame.index = pd.Index(np.asarray(labels).astype(str), dtype=object)
-    return frame
-
-
-def vector_from_r(col: dict[str, Any] | None) -> np.ndarray | None:
-    """A column spec holding a plain vector (e.g. ``foldid``) → a NumPy array (``None`` kept)."""
-    if col is None:
-        return None
-    return np.asarray(column_from_r(col), dtype=object if col.get("type") in (
-        "character", "factor") else None)
-
-
-# --------------------------------------------------------------------------- pandas → R
-
-
-def column_to_r(values: Any) -> dict[str, Any]:
-    """A pandas Series / array / Index → a column spec the R side decodes."""
-    s = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
-    dtype = s.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.asarray(s.cat.codes, dtype=np.int32)
-        return {"type": "factor", "data": _bytes(codes),
-                "levels": [_label(v) for v in dtype.categories], "ordered": bool(dtype.ordered)}
-    if pd.api.types.is_bool_dtype(dtype):
-        na = s.isna().to_numpy()
-        ints = np.where(na, NA_INTEGER, s.fillna(False).to_numpy(dtype=bool)).astype(np.int32)
-        return {"type": "logical", "data": _bytes(ints)}
-    if pd.api.types.is_integer_dtype(dtype):
-        na = s.isna().to_numpy()
-        raw = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = raw[~na]
-        if finite.size == 0 or (finite.min() > NA_INTEGER and finite.max() <= INT32_MAX):
-            ints = np.where(na, NA_INTEGER, np.nan_to_num(raw)).astype(np.int32)
-            return {"type": "integer", "data": _bytes(ints)}
-        return {"type": "double", "data": _bytes(raw)}
-    if pd.api.types.is_float_dtype(dtype):
-        return {"type": "double", "data": _bytes(s.to_numpy(dtype=np.float64, na_value=np.nan))}
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        seconds = _epoch_seconds(s.dt.tz_convert("UTC").dt.tz_localize(None))
-        return {"type": "POSIXct", "data": _bytes(seconds), "tz": str(dtype.tz)}
-    if pd.api.types.is_datetime64_dtype(dtype):
-        seconds = _epoch_seconds(s)
-        finite = seconds[~np.isnan(seconds)]
-        if np.all(finite % 86400 == 0):
-            return {"type": "Date", "data": _bytes(seconds / 86400.0)}
-        return {"type": "POSIXct", "data": _bytes(seconds), "tz": "UTC"}
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        return {"type": "double", "data": _bytes(s.dt.total_seconds().to_numpy(np.float64))}
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return {"type": "character", "data": _bytes(np.asarray(codes, dtype=np.int32)),
-            "levels": [_label(v) for v in uniques]}
-
-
-def frame_to_r(frame: pd.DataFrame | pd.Series) -> dict[str, Any]:
-    """A DataFrame (or Series) → a frame spec.
-
-    The index travels as ``rownames``: ``None`` for a default ``RangeIndex``; otherwise a column
-    spec plus ``rownames_kind``: ``"position"`` for integer indexes (0-based; R adds 1) and
-    ``"label"`` for anything else.
-    """
-    series = isinstance(frame, pd.Series)
-    if series:
-        frame = frame.to_frame(name=frame.name if frame.name is not None else "value")
-    index = frame.index
-    rownames: dict[str, Any] | None = None
-    kind = "label"
-    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-    if not default:
-        if isinstance(index, pd.MultiIndex):
-            index = pd.Index([" ".join(map(str, t)) for t in index], dtype=object)
-        if pd.api.types.is_integer_dtype(index.dtype):
-            kind = "position"
-        rownames = column_to_r(pd.Series(index, copy=False))
-    return {"__dlstat__": "frame", "names": [_label(c) for c in frame.columns],
-            "nrow": int(len(frame)), "columns": [column_to_r(frame.iloc[:, j])
-                                                 for j in range(frame.shape[1])],
-            "rownames": rownames, "rownames_kind": kind,
-            "index_name": None if frame.index.name is None else str(frame.index.name),
-            "series": series}
-
-
-def _bytes(values: np.ndarray) -> bytearray:
-    # bytearray converts to an R raw vector (bytes does not, in older reticulate).
-    return bytearray(np.ascontiguousarray(values).tobytes())
-
-
-def _epoch_seconds(s: pd.Series) -> np.ndarray:
-    values = s.to_numpy(dtype="datetime64[us]")  # microseconds: ±290,000 years
-    out = values.astype(np.int64).astype(np.float64) / 1e6
-    out[np.isnat(values)] = np.nan
-    return out
-
-
-def _label(value: Any) -> str:
-    """How R would print a level: TRUE/FALSE, whole numbers without '.0'."""
-    if isinstance(value, (bool, np.bool_)):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _strings(values: Any) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        return [values]
-    return [str(v) for v in values]
-
-
-# --------------------------------------------------------------------------- options
-
-
-def options_from_r(options: dict[str, Any] | None) -> dict[str, Any]:
+def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
     """R's option values → the Python values dlstat expects.
 
     ``hidden``: a list of widths → a tuple of ints (``NULL``/``c()`` → ``()``, a GLM);
     whole-number doubles for integer options → ``int``; frame specs → DataFrames; ``foldid`` →
-    an array; ``penalties`` → a list of floats; ``models`` → a dict of option dicts.
-    Values that do not fit are passed unchanged, so dlstat's own checks word the error.
+    an array of 0-based folds; ``penalties`` → a list of floats; ``models`` → a dict of option
+    dicts.  An empty R list arrives as a Python list and means no options.  Values that do not
+    fit are passed unchanged, so dlstat's own checks word the error.
     """
     out: dict[str, Any] = {}
     for key, value in dict(options or {}).items():
@@ -236,7 +59,7 @@ def options_from_r(options: dict[str, Any] | None) -> dict[str, Any]:
         elif key in INTEGER_OPTIONS:
             value = _whole(value)
         elif key == "foldid" and isinstance(value, dict):
-            value = vector_from_r(value)
+            value = shift_folds(vector_from_r(value), to_r=False)
         elif key == "penalties" and value is not None:
             value = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         elif key == "models" and isinstance(value, dict):
@@ -261,62 +84,27 @@ def _hidden(value: Any) -> Any:
     return value
 
 
-# --------------------------------------------------------------------------- calls
+def _frame(what: str) -> Callable[[Any], pd.DataFrame]:
+    """A converter: a frame spec from R (argument ``what``) → a DataFrame."""
+
+    def convert(data: Any) -> pd.DataFrame:
+        if isinstance(data, dict) and data.get("__dlstat__") == "frame":
+            return frame_from_r(data)
+        raise OptionTypeError(f"{what} must be a data frame; got {type(data).__name__}.")
+
+    return convert
 
 
-def rcall(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Run bridge function ``name``; errors and warnings come back as data (see module doc)."""
-    quiet_tensorflow()
-    fn = _FUNCTIONS.get(name)
-    if fn is None:
-        return {"ok": False, "type": "AttributeError", "dlstat": False,
-                "message": f"the dlstat Python package has no R bridge function {name!r}; "
-                           "the R and Python packages differ in version: reinstall both."}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = fn(*args, **kwargs)
-        except Exception as exc:  # every error becomes an R condition
-            return {"ok": False, "type": type(exc).__name__, "message": error_message(exc),
-                    "dlstat": isinstance(exc, DlstatError)}
-    messages: list[str] = []
-    for w in caught:
-        text = str(w.message)
-        ours = issubclass(w.category, DlstatWarning) or (
-            issubclass(w.category, UserWarning) and str(w.filename).startswith(_PACKAGE_DIR))
-        if ours and text not in messages:
-            messages.append(text)
-    return {"ok": True, "value": value, "warnings": messages}
+def _optional_frame(what: str) -> Callable[[Any], pd.DataFrame | None]:
+    required = _frame(what)
+    return lambda data: None if data is None else required(data)
 
 
-def quiet_tensorflow() -> None:
-    """Keep TensorFlow's Python logger (retracing notices and the like) out of the R console."""
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+def _same(value: Any) -> Any:
+    return value
 
 
-def error_message(exc: BaseException) -> str:
-    """dlstat's own message for its errors; ``Type: message`` for anything else."""
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return text if isinstance(exc, DlstatError) else f"{type(exc).__name__}: {text}"
-
-
-def _dl():
-    import dlstat
-
-    return dlstat
-
-
-def _check_frame(data: Any, what: str = "data") -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(data, dict) and data.get("__dlstat__") == "frame":
-        return frame_from_r(data)
-    raise OptionTypeError(f"{what} must be a data frame; got {type(data).__name__}.")
-
-
-def fit(formula: str, data: Any, options: dict[str, Any] | None = None):
-    """``dnn()``: the fitted model (a Python object the R side keeps)."""
-    return _dl().dnn(formula, _check_frame(data), **options_from_r(options))
+# --------------------------------------------------------------------------- result encoding
 
 
 def describe(model: Any) -> dict[str, Any]:
@@ -331,7 +119,7 @@ def describe(model: Any) -> dict[str, Any]:
         "python_call": model.call,
         "family": fam.name,
         "link": fam.link,
-        "levels": None if fam.levels is None else [_label(v) for v in fam.levels],
+        "levels": None if fam.levels is None else [r_label(v) for v in fam.levels],
         "outputs": [str(o) for o in fam.outputs],
         "response": [str(c) for c in model.spec.response_columns],
         "n_obs": int(rec.n_obs),
@@ -357,118 +145,76 @@ def describe(model: Any) -> dict[str, Any]:
     }
 
 
-def predict(model: Any, newdata: Any = None, type: str = "response",
-            unseen: str | None = None) -> dict[str, Any]:
-    data = None if newdata is None else _check_frame(newdata, "newdata")
-    return frame_to_r(model.predict(data, type=type, unseen=unseen))
+def summary(result: Any, call: str | None = None) -> dict[str, Any]:
+    """Any result's ``summary()``: its tables as frame specs, its notes, and its text printed
+    with ``call`` (R's own call, in R notation) in place of the Python one."""
+    s = result.summary()
+    return {"title": str(s.title), "call": str(s.call), "notes": [str(n) for n in s.notes],
+            "tables": {str(k): frame_to_r(v) for k, v in s.tables.items()},
+            "text": s.text(call=call)}
 
 
-def summary(model: Any) -> dict[str, Any]:
-    s = model.summary()
-    return {"call": s.call, "notes": [str(n) for n in s.notes], "text": str(s),
-            "tables": {k: frame_to_r(v) for k, v in s.tables.items()}}
-
-
-def tidy(model: Any) -> dict[str, Any]:
-    return frame_to_r(model.tidy())
-
-
-def glance(model: Any) -> dict[str, Any]:
-    return frame_to_r(model.glance())
-
-
-def coef(model: Any) -> dict[str, Any]:
+def _coef(model: Any) -> pd.DataFrame:
     model.coef()  # raises dlstat's error for networks with hidden layers
-    return frame_to_r(model.tidy())
+    return model.tidy()
 
 
-def augment(model: Any, data: Any) -> dict[str, Any]:
-    """Only the columns ``fit.augment(data)`` adds (``.fitted``, ``.resid``, ``.pred_class``,
-    ``.prob_*``); the R side binds them to its own data frame."""
-    frame = _check_frame(data)
-    out = model.augment(frame)
-    added = [c for c in out.columns if c not in set(frame.columns)]
-    return frame_to_r(out[added])
+def _augment(result: Any, data: pd.DataFrame) -> pd.DataFrame:
+    """Only the columns ``augment(data)`` adds; the R side binds them to its own data frame."""
+    out = result.augment(data)
+    added = [c for c in out.columns if c not in set(data.columns)]
+    return out[added]
 
 
-def save(model: Any, path: str) -> str:
+def _save(model: Any, path: str) -> str:
     model.save(path)
     return str(path)
 
 
-def load(path: str):
-    return _dl().load(path)
+def _dl():
+    import dlstat
+
+    return dlstat
 
 
-def cv(formula: str, data: Any, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``cv_dnn()``; fold ids come back 1-based (``NA`` for rows left out)."""
-    res = _dl().cv_dnn(formula, _check_frame(data), **options_from_r(options))
-    fold_ids = res.fold_ids.astype("Int64") + 1
+def _cv(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
+    """``cv_dnn()``; fold ids go back 1-based (``NA`` for rows left out)."""
+    res = _dl().cv_dnn(formula, data, **options)
     return {"object": res, "call": res.call, "family": res.family.name,
             "metrics": frame_to_r(res.metrics), "summary": frame_to_r(res.summary_table),
-            "predictions": frame_to_r(res.predictions), "fold_ids": frame_to_r(fold_ids),
+            "predictions": frame_to_r(res.predictions),
+            "fold_ids": frame_to_r(shift_folds(res.fold_ids.astype("Int64"), to_r=True)),
             "notes": [str(n) for n in res.notes], "fits": list(res.fits)}
 
 
-def path(formula: str, data: Any, options: dict[str, Any] | None = None) -> dict[str, Any]:
+def _path(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
     """``dnn_path()``: the table, the chosen penalties, entry order and per-term norms."""
-    dl = _dl()
-    try:
-        dnn_path = dl.dnn_path
-    except AttributeError:  # before the package exports it
-        from ..fitting.path import dnn_path
-    return path_parts(dnn_path(formula, _check_frame(data), **options_from_r(options)))
-
-
-def path_parts(res: Any) -> dict[str, Any]:
-    def frame(name: str) -> dict[str, Any] | None:
-        value = getattr(res, name, None)
-        if isinstance(value, pd.DataFrame) and not isinstance(value.index, pd.RangeIndex):
-            value = value.reset_index()  # term_norms: the penalty index becomes a column
-        return frame_to_r(value) if isinstance(value, (pd.DataFrame, pd.Series)) else None
-
-    def number(name: str) -> float | None:
-        value = getattr(res, name, None)
-        return None if value is None else float(value)
-
-    family = getattr(res, "family", None)
-    return {"object": res, "call": str(getattr(res, "call", "") or ""),
-            "family": getattr(family, "name", family if isinstance(family, str) else None),
-            "table": frame("table"), "penalty_min": number("penalty_min"),
-            "penalty_1se": number("penalty_1se"), "entry": frame("entry"),
-            "term_norms": frame("term_norms"),
-            "notes": [str(n) for n in (getattr(res, "notes", None) or [])]}
-
-
-def path_refit(res: Any, which: Any = "1se"):
-    """``refit()`` of a path: ``"min"``, ``"1se"`` or a penalty value → the fitted model."""
-    return res.refit(which)
-
-
-def compare(formula: str, data: Any, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``compare()``: per-fold metrics, mean ± SE per model (long), paired differences."""
-    res = _dl().compare(formula, _check_frame(data), **options_from_r(options))
-    table = res.table
-    rows = []
-    for model, row in table.iterrows():
-        for metric in dict.fromkeys(m for m, _ in table.columns):
-            rows.append({"model": str(model), "metric": str(metric),
-                         "mean": float(row[(metric, "mean")]), "se": float(row[(metric, "se")])})
+    res = _dl().dnn_path(formula, data, **options)
+    entry = None if res.entry is None else frame_to_r(res.entry)
     return {"object": res, "call": res.call, "family": res.family.name,
-            "folds": frame_to_r(res.folds), "table": frame_to_r(pd.DataFrame(rows)),
+            "table": frame_to_r(res.table), "penalty_min": float(res.penalty_min),
+            "penalty_1se": float(res.penalty_1se), "entry": entry,
+            "term_norms": frame_to_r(res.term_norms.reset_index()),
+            "notes": [str(n) for n in res.notes]}
+
+
+def _compare(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
+    """``compare()``: per-fold metrics, mean ± SE per model (long), paired differences."""
+    res = _dl().compare(formula, data, **options)
+    return {"object": res, "call": res.call, "family": res.family.name,
+            "folds": frame_to_r(res.folds), "table": frame_to_r(res.tidy()),
             "differences": frame_to_r(res.differences), "winner": res.winner(),
             "notes": [str(n) for n in res.notes]}
 
 
-def partition(data: Any, options: dict[str, Any] | None = None) -> dict[str, Any]:
+def _partition(data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
     """``partition()``: 0-based row positions of the three parts (R subsets its own frame)."""
-    frame = _check_frame(data).reset_index(drop=True)
-    parts = _dl().partition(frame, **options_from_r(options))
+    parts = _dl().partition(data.reset_index(drop=True), **options)
     return {name: frame_to_r(pd.Series(part.index.to_numpy(np.int64), name=name))
             for name, part in zip(("train", "validation", "test"), parts)}
 
 
-def fashion_mnist(kind: str = "train", n: Any = None, path: str | None = None) -> dict[str, Any]:
+def _fashion_mnist(kind: str = "train", n: Any = None, path: str | None = None) -> dict[str, Any]:
     """Fashion-MNIST as raw bytes: images (row-major, n × 784 uint8) and label codes."""
     from ..datasets import fashion_mnist as read
 
@@ -478,33 +224,153 @@ def fashion_mnist(kind: str = "train", n: Any = None, path: str | None = None) -
             "levels": [str(c) for c in labels.categories]}
 
 
-def roundtrip(data: Any) -> dict[str, Any]:
-    """R → pandas → R, for the R package's tests of the boundary."""
-    return frame_to_r(_check_frame(data))
-
-
-def dtypes(data: Any) -> dict[str, Any]:
+def _dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     """Column dtypes (as strings), category levels and NA counts of a frame sent from R."""
-    frame = _check_frame(data)
     out = {}
     for name in frame.columns:
         s = frame[name]
+        categorical = isinstance(s.dtype, pd.CategoricalDtype)
         out[str(name)] = {
             "dtype": str(s.dtype), "n_na": int(s.isna().sum()),
-            "levels": ([str(v) for v in s.cat.categories]
-                       if isinstance(s.dtype, pd.CategoricalDtype) else None),
-            "ordered": bool(s.cat.ordered) if isinstance(s.dtype, pd.CategoricalDtype) else None,
+            "levels": [str(v) for v in s.cat.categories] if categorical else None,
+            "ordered": bool(s.cat.ordered) if categorical else None,
         }
     return {"columns": out, "index": [str(i) for i in frame.index[:5]],
             "index_type": type(frame.index).__name__, "nrow": int(len(frame))}
 
 
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    f.__name__: f for f in (fit, describe, predict, summary, tidy, glance, coef, augment, save,
-                            load, cv, path, path_parts, path_refit, compare, partition,
-                            fashion_mnist,
-                            roundtrip, dtypes)
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One function R can call: what serves it, how its arguments arrive, how it answers.
+
+    ``arguments`` holds one converter per positional argument R may pass (trailing ones may be
+    left out, then the function's defaults apply); ``result`` encodes the return value.
+    """
+
+    function: Callable[..., Any]
+    arguments: tuple[Callable[[Any], Any], ...]
+    result: Callable[[Any], Any] = _same
+
+
+def _fit(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> Any:
+    return _dl().dnn(formula, data, **options)
+
+
+def _load(path: str) -> Any:
+    return _dl().load(path)
+
+
+def _predict(model: Any, newdata: pd.DataFrame | None, type: str = "response",
+             unseen: str | None = None) -> Any:
+    return model.predict(newdata, type=type, unseen=unseen)
+
+
+_FORMULA_CALL = (str, _frame("data"), options_from_r)
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "fit": Endpoint(_fit, _FORMULA_CALL),
+    "cv": Endpoint(_cv, _FORMULA_CALL),
+    "path": Endpoint(_path, _FORMULA_CALL),
+    "compare": Endpoint(_compare, _FORMULA_CALL),
+    "partition": Endpoint(_partition, (_frame("data"), options_from_r)),
+    "describe": Endpoint(describe, (_same,)),
+    "predict": Endpoint(_predict, (_same, _optional_frame("newdata"), str, _same), frame_to_r),
+    "summary": Endpoint(summary, (_same, _same)),
+    "tidy": Endpoint(lambda result: result.tidy(), (_same,), frame_to_r),
+    "glance": Endpoint(lambda result: result.glance(), (_same,), frame_to_r),
+    "coef": Endpoint(_coef, (_same,), frame_to_r),
+    "augment": Endpoint(_augment, (_same, _frame("data")), frame_to_r),
+    "path_refit": Endpoint(lambda path, which="1se": path.refit(which), (_same, _same)),
+    "save": Endpoint(_save, (_same, str)),
+    "load": Endpoint(_load, (str,)),
+    "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
+    "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
+    "dtypes": Endpoint(_dtypes, (_frame("data"),)),
 }
 
-__all__ = ["column_from_r", "column_to_r", "error_message", "frame_from_r", "frame_to_r",
-           "options_from_r", "rcall", "vector_from_r"]
+
+# --------------------------------------------------------------------------- calls
+
+
+class RConsole(io.TextIOBase):
+    """Python's stderr as the R session sees it, for the length of a call.
+
+    Progress bars (``verbose=1``) draw only on a terminal; R's console is one when R is
+    interactive, so they show there and stay out of scripts, knitr and ``R CMD check`` logs.
+    ``verbose=0`` draws nothing either way.
+    """
+
+    interactive = False  # set by the R side once (R's interactive())
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(type(self).interactive)
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
+def r_session(interactive: bool) -> None:
+    """Called by the R side when it starts: whether R is interactive (see :class:`RConsole`)."""
+    RConsole.interactive = bool(interactive)
+
+
+def rcall(name: str, *args: Any) -> dict[str, Any]:
+    """Run endpoint ``name``; errors and warnings come back as data (see the module doc)."""
+    quiet_tensorflow()
+    endpoint = ENDPOINTS.get(name)
+    if endpoint is None or len(args) > len(endpoint.arguments):
+        return {"ok": False, "type": "AttributeError", "dlstat": False,
+                "message": f"the dlstat Python package has no R bridge function {name!r} taking "
+                           f"{len(args)} arguments; the R and Python packages differ in "
+                           "version: reinstall both."}
+    with warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stderr(RConsole(sys.stderr)):
+        warnings.simplefilter("always")
+        try:
+            values = [convert(a) for convert, a in zip(endpoint.arguments, args)]
+            value = endpoint.result(endpoint.function(*values))
+        except Exception as exc:  # every error becomes an R condition
+            return {"ok": False, "type": type(exc).__name__, "message": error_message(exc),
+                    "dlstat": isinstance(exc, DlstatError)}
+    return {"ok": True, "value": value, "warnings": _our_warnings(caught)}
+
+
+def _our_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """dlstat's warnings (not TensorFlow's or pandas'), once each, in R notation."""
+    messages: list[str] = []
+    for w in caught:
+        ours = issubclass(w.category, DlstatWarning) or (
+            issubclass(w.category, UserWarning) and str(w.filename).startswith(_PACKAGE_DIR))
+        text = r_notation(str(w.message))
+        if ours and text not in messages:
+            messages.append(text)
+    return messages
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's Python logger (retracing notices and the like) out of the R console."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def error_message(exc: BaseException) -> str:
+    """dlstat's own message for its errors, ``Type: message`` for anything else; in R notation."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return r_notation(text if isinstance(exc, DlstatError) else f"{type(exc).__name__}: {text}")
+
+
+__all__ = ["ENDPOINTS", "INTEGER_OPTIONS", "Endpoint", "RConsole", "describe", "error_message",
+           "options_from_r", "quiet_tensorflow", "r_session", "rcall", "summary"]

@@ -44,3 +44,54 @@ all_types <- function() {
 glm_fit <- function(formula = mpg ~ wt + hp, data = mtcars, ...) {
   dnn(formula, data = data, hidden = c(), optimizer = "lbfgs", ...)
 }
+
+# `method` of the Python object behind a dlstat result, called without conversion to R.
+py_result <- function(x, method) {
+  reticulate::py_call(reticulate::import_builtins(convert = FALSE)$getattr(x$py, method))
+}
+
+# A pandas DataFrame read through reticulate column by column (lists, no NumPy, no dlstat
+# codec), so that R's tables are checked against Python's by an independent path.
+py_table <- function(frame) {
+  values <- function(series) {
+    vapply(reticulate::py_to_r(series$tolist()), function(v) if (is.null(v)) NA_character_
+           else as.character(v), "", USE.NAMES = FALSE)
+  }
+  columns <- as.character(unlist(reticulate::py_to_r(frame$columns$tolist())))
+  everything <- reticulate::import_builtins(convert = FALSE)$slice(NULL)
+  out <- lapply(seq_along(columns) - 1L, function(j) {
+    values(frame$iloc$`__getitem__`(reticulate::tuple(everything, j)))
+  })
+  names(out) <- columns
+  # The codec sends an integer index as 0-based positions, which become R's row numbers.
+  positions <- reticulate::py_to_r(reticulate::import("pandas", convert = FALSE)$api$types$
+                                     is_integer_dtype(frame$index$dtype))
+  index <- values(frame$index)
+  list(columns = out, index = if (positions) as.character(as.integer(index) + 1L) else index,
+       default_index = inherits(frame$index, "pandas.core.indexes.range.RangeIndex"))
+}
+
+# R's tables (data frames) hold the names and values of Python's (a dict of DataFrames).
+expect_tables_match <- function(r_tables, py_tables) {
+  names_py <- as.character(unlist(reticulate::py_to_r(reticulate::import_builtins(
+    convert = FALSE)$list(py_tables))))
+  expect_equal(names(r_tables), names_py)
+  for (name in names_py) {
+    expected <- py_table(reticulate::py_get_item(py_tables, name))
+    got <- r_tables[[name]]
+    expect_equal(names(got), names(expected$columns), info = name)
+    if (!expected$default_index) expect_equal(rownames(got), expected$index, info = name)
+    for (column in names(got)) {
+      want <- expected$columns[[column]]
+      have <- got[[column]]
+      if (is.numeric(have)) {
+        want <- suppressWarnings(as.numeric(ifelse(want == "True", "1", ifelse(want == "False", "0", want))))
+        expect_equal(unname(as.numeric(have)), want, tolerance = 1e-12, info = paste(name, column))
+      } else {
+        have <- as.character(have)
+        have[have %in% c("TRUE", "FALSE")] <- c(`TRUE` = "True", `FALSE` = "False")[have[have %in% c("TRUE", "FALSE")]]
+        expect_equal(have, unname(want), info = paste(name, column))
+      }
+    }
+  }
+}

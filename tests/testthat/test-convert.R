@@ -65,13 +65,13 @@ test_that("formulas are deparsed and options converted", {
   long <- stats::as.formula(paste("y ~", paste0("x", 1:200, collapse = " + ")))
   expect_match(.formula_text(long), "x1 \\+ x2 .* \\+ x200$")
   expect_error(.formula_text(42), "formula must be a formula", class = "dlstat_error")
-  o <- .encode_options(list(hidden = c(32, 16), foldid = c(1L, 2L, 3L), seed = 1,
+  o <- .options_dict(list(hidden = c(32, 16), foldid = c(1L, 2L, 3L), seed = 1,
                             penalties = 0.5, validation = data.frame(x = 1)))
   expect_equal(o$hidden, list(32, 16))
-  expect_equal(readBin(o$foldid$data, "integer", n = 3), 0:2)  # 1-based -> 0-based
+  expect_equal(readBin(o$foldid$data, "integer", n = 3), 1:3)  # Python shifts to 0-based
   expect_equal(o$penalties, list(0.5))
   expect_equal(o$validation$`__dlstat__`, "frame")
-  expect_error(.encode_options(list(seed = NA)), "seed is NA", class = "dlstat_error")
-  expect_error(.encode_options(list(models = list(list(hidden = 2)))), "named list",
+  expect_error(.options_dict(list(seed = NA)), "seed is NA", class = "dlstat_error")
+  expect_error(.options_dict(list(models = list(list(hidden = 2)))), "named list",
                class = "dlstat_error")
 })

@@ -15,6 +15,12 @@ test_that("cv_dnn() cross-validates and its methods work", {
   s <- summary(cv)
   expect_s3_class(s, "summary.dlstat_cv")
   expect_true(any(grepl("Per fold", capture.output(print(s)))))
+  expect_tables_match(s$tables, py_result(cv, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(cv), glance = glance(cv)),
+                      reticulate::dict(tidy = py_result(cv, "tidy"), glance = py_result(cv, "glance")))
+  r_call <- paste(deparse(cv$call), collapse = "\n")
+  expect_match(r_call, "^cv_dnn\\(formula = mpg ~ wt \\+ hp, data = mtcars")
+  expect_identical(s$text, reticulate::py_to_r(py_result(cv, "summary")$text(call = r_call)))
   expect_equal(tidy(cv)$metric, rownames(cv$summary))
   expect_equal(glance(cv)$folds, 4L)
   a <- augment(cv)
@@ -60,6 +66,9 @@ test_that("compare() puts the null model, the GLM and networks on the same folds
   expect_true(any(grepl("Comparison on the same 3 folds", capture.output(print(cmp)))))
   expect_true(any(grepl("Paired differences", capture.output(print(summary(cmp))))))
   expect_identical(tidy(cmp), cmp$table)
+  expect_tables_match(summary(cmp)$tables, py_result(cmp, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(cmp), glance = glance(cmp)),
+                      reticulate::dict(tidy = py_result(cmp, "tidy"), glance = py_result(cmp, "glance")))
   expect_equal(glance(cmp)$models, 4L)
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off(), add = TRUE)
@@ -84,7 +93,7 @@ test_that("partition() splits the R data frame itself", {
   g <- partition(transform(mtcars, carb = factor(carb)), groups = "carb", seed = 1)
   expect_length(intersect(g$train$carb, g$test$carb), 0L)
   expect_match(capture.output(print(s)), "train 90 rows, validation 30, test 30")
-  expect_error(partition(iris, stratify = "nope"), "stratify='nope' is not a column", class = "dlstat_error")
+  expect_error(partition(iris, stratify = "nope"), "stratify = \"nope\" is not a column", class = "dlstat_error")
   expect_error(partition(iris, validation = 0.6, test = 0.5), "leaves no training rows",
                class = "dlstat_error")
   expect_error(partition(1:3), "data must be a data frame", class = "dlstat_error")

@@ -19,6 +19,9 @@ test_that("dnn() fits and the methods print, summarise, tidy and plot", {
   s <- summary(fit)
   expect_s3_class(s, "summary.dlstat_fit")
   expect_named(s$tables, c("model", "architecture", "training", "fit", "deviance"))
+  expect_tables_match(s$tables, py_result(fit, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(fit), glance = glance(fit)),
+                      reticulate::dict(tidy = py_result(fit, "tidy"), glance = py_result(fit, "glance")))
   expect_true(all(c("train", "validation") %in% rownames(s$tables$fit)))
   expect_equal(s$tables$architecture$units, c(4L, 4L, 1L))
   printed <- capture.output(print(s))
@@ -148,9 +151,11 @@ test_that("Python errors arrive as dlstat_error conditions with dlstat's message
     "    dlstat.dnn('mpg ~ wt', dlstat.datasets.mtcars(), hidden='a')",
     "except Exception as e:",
     "    message = str(e)", sep = "\n"))
-  expect_identical(conditionMessage(err), main$message)
-  expect_error(dnn(mpg ~ nope, data = mtcars), "'nope', which is not a column", class = "dlstat_error")
-  expect_error(dnn(mpg ~ wt, data = mtcars, hiden = 4), "did you mean 'hidden'", class = "dlstat_error")
+  notation <- reticulate::import("dlstat.fronts.rnotation")
+  expect_identical(conditionMessage(err), notation$r_notation(main$message))
+  expect_match(conditionMessage(err), "such as c(32, 16), or c() for none; got \"a\".", fixed = TRUE)
+  expect_error(dnn(mpg ~ nope, data = mtcars), "\"nope\", which is not a column", class = "dlstat_error")
+  expect_error(dnn(mpg ~ wt, data = mtcars, hiden = 4), "did you mean \"hidden\"", class = "dlstat_error")
   expect_error(dnn(mpg ~ wt, data = mtcars, epochs = 2.5), "epochs must be a whole number",
                class = "dlstat_error")
   expect_error(dnn(mpg ~ wt, data = "mtcars"), "data must be a data frame", class = "dlstat_error")

@@ -1,42 +1,25 @@
-fake_path <- function() {
-  main <- reticulate::py_run_string(paste(
-    "import numpy as np, pandas as pd",
-    "class FakePath:",
-    "    call = \"dnn_path('y ~ a + b', data)\"",
-    "    family = 'gaussian'",
-    "    penalty_min = 0.1",
-    "    penalty_1se = 1.0",
-    "    notes = ['a note']",
-    "    table = pd.DataFrame({'penalty': [10.0, 1.0, 0.1, 0.01], 'df': [0, 1, 2, 2],",
-    "        'dev_explained': [0.0, 0.4, 0.6, 0.61], 'train_deviance': [9.0, 5.0, 4.0, 3.9],",
-    "        'cv_mean': [9.0, 5.5, 5.0, 5.1], 'cv_se': [1.0, 0.6, 0.6, 0.7],",
-    "        'rmse_mean': [3.0, 2.3, 2.2, 2.25], 'rmse_se': [0.1, 0.1, 0.1, 0.1],",
-    "        'weight_norm': [0.0, 0.5, 1.0, 1.1]})",
-    "    entry = pd.DataFrame({'term': ['a', 'b'], 'entry_penalty': [1.0, 0.1], 'order': [1, 2]})",
-    "    term_norms = pd.DataFrame({'a': [0.0, 0.3, 0.8, 0.9], 'b': [0.0, 0.0, 0.2, 0.3]},",
-    "        index=pd.Index([10.0, 1.0, 0.1, 0.01], name='penalty'))",
-    "fake = FakePath()", sep = "\n"), convert = FALSE)
-  .new_path(.rcall("path_parts", main$fake))
+small_path <- function() {
+  dnn_path(mpg ~ wt + hp + qsec, data = mtcars, hidden = c(), optimizer = "lbfgs",
+           n_penalties = 4, folds = 3, foldid = rep(1:3, length.out = 32), seed = 1)
 }
 
-test_that("path objects print, summarise, tidy and plot (on a stand-in result)", {
+test_that("path objects print, summarise, tidy and plot", {
   skip_if_no_python()
-  p <- fake_path()
+  p <- small_path()
   expect_s3_class(p, "dlstat_path")
-  expect_equal(p$penalty_min, 0.1)
-  expect_equal(p$penalty_1se, 1)
-  expect_equal(names(p$term_norms), c("penalty", "a", "b"))
-  expect_equal(p$entry$order, 1:2)
+  expect_true(p$penalty_min %in% p$table$penalty)
+  expect_true(p$penalty_1se >= p$penalty_min)
+  expect_equal(names(p$term_norms), c("penalty", "wt", "hp", "qsec"))
+  expect_equal(p$term_norms$penalty, p$table$penalty)
+  expect_null(p$entry)
   out <- capture.output(print(p))
-  expect_true(any(grepl("%Dev", out)))
-  expect_true(any(grepl("penalty_min = 0.1 +penalty_1se = 1", out)))
-  expect_true(any(grepl("Entry order: a \\(1\\), b \\(0.1\\)", out)))
+  expect_true(any(grepl("dnn_path(formula = mpg ~ wt + hp + qsec", out, fixed = TRUE)))
   s <- summary(p)
-  expect_equal(rownames(s$chosen), c("min", "1se"))
-  expect_equal(s$chosen$penalty, c(0.1, 1))
-  expect_true(any(grepl("Chosen penalties", capture.output(print(s)))))
-  expect_identical(tidy(p), p$table)
-  expect_equal(glance(p)$cv_mean_min, 5)
+  expect_s3_class(s, "summary.dlstat_path")
+  expect_identical(capture.output(print(s)), out)
+  expect_tables_match(s$tables, py_result(p, "summary")$tables)
+  expect_tables_match(list(tidy = tidy(p), glance = glance(p)),
+                      reticulate::dict(tidy = py_result(p, "tidy"), glance = py_result(p, "glance")))
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off(), add = TRUE)
   expect_identical(plot(p), p)

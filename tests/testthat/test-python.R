@@ -71,6 +71,6 @@ test_that("fashion_mnist() reads the images and labels", {
   frame <- fashion_mnist("test", n = 3, as_frame = TRUE)
   expect_equal(names(frame)[c(1, 784, 785)], c("pixel1", "pixel784", "label"))
   expect_true(all(vapply(frame[1:784], is.integer, TRUE)))
-  expect_error(fashion_mnist("valid"), "kind must be 'train' or 'test'", class = "dlstat_error")
+  expect_error(fashion_mnist("valid"), "kind must be \"train\" or \"test\"", class = "dlstat_error")
   expect_error(fashion_mnist(path = tempdir()), "not found", class = "dlstat_error")
 })
