@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, softmax
 
 from .errors import OptionError, ResponseError
 
@@ -66,6 +65,9 @@ class Family:
         """Inverse link: network output (link scale) → mean on the response scale."""
         if self.name == "gaussian":
             return eta * self.y_scale + self.y_center
+        # SciPy is imported here, not at the top: option checks and the CLI import this module.
+        from scipy.special import expit, softmax
+
         if self.name == "binomial":
             return expit(eta)
         if self.name == "multinomial":

@@ -91,6 +91,8 @@ class Option:
             text = _choices_text(self.allowed)
         elif self.kind in (NUMBER, WHOLE):
             text = f"a {self.kind}{_range_text(self)}"
+        elif self.kind == FLAG:
+            text = FLAG
         else:
             text = f"a {self.kind}"
         return text + (f", or None ({self.none_means})" if self.none_means else "")

@@ -448,6 +448,10 @@ def test_progress_bars_follow_the_r_console(monkeypatch):
     import io as _io
     import sys
 
+    import dlstat.progress
+
+    # A bar appears only for work longer than its delay; this quick work shows it at once.
+    monkeypatch.setattr(dlstat.progress, "DELAY_SECONDS", 0.0)
     data = frame_to_r(pd.DataFrame({"y": np.arange(12.0), "x": np.arange(12.0) ** 0.5}))
     opts = {"folds": 3.0, "hidden": [], "optimizer": "lbfgs", "epochs": 5.0}
 

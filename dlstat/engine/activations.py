@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import erf
 
 _SELU_SCALE = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543772
@@ -37,6 +36,12 @@ def _elu(z: np.ndarray) -> np.ndarray:
     return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
 
 
+def _gelu(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf  # imported when used: keeps option checks and the CLI light
+
+    return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
+
+
 ACTIVATION_TABLE: dict[str, ActivationKind] = {a.name: a for a in (
     ActivationKind("relu", lambda z: np.maximum(z, 0.0), lambda tf, z: tf.nn.relu(z), "relu"),
     ActivationKind("sigmoid", _logistic, lambda tf, z: tf.sigmoid(z), "sigmoid"),
@@ -45,7 +50,7 @@ ACTIVATION_TABLE: dict[str, ActivationKind] = {a.name: a for a in (
     ActivationKind("selu", lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA *
                                                             np.expm1(np.minimum(z, 0.0))),
                    lambda tf, z: tf.nn.selu(z), "selu"),
-    ActivationKind("gelu", lambda z: 0.5 * z * (1.0 + erf(z / np.sqrt(2.0))),
+    ActivationKind("gelu", _gelu,
                    lambda tf, z: tf.nn.gelu(z, approximate=False), "gelu"),
     ActivationKind("swish", lambda z: z * _logistic(z), lambda tf, z: tf.nn.silu(z), "swish"),
     ActivationKind("softplus", lambda z: np.logaddexp(0.0, z),

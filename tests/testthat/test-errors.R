@@ -13,7 +13,7 @@ test_that("errors about options read in R notation", {
   expect_match(m, "a vector of layer widths such as c(32, 16), or c() for none; got \"a\".",
                fixed = TRUE)
   m <- message_of(dnn(mpg ~ wt, data = mtcars, activation = "swishy"))
-  expect_match(m, "activation must be one of c(\"relu\", \"sigmoid\"", fixed = TRUE)
+  expect_match(m, "activation must be one of \"relu\", \"sigmoid\"", fixed = TRUE)
   expect_match(m, "got \"swishy\"", fixed = TRUE)
   m2 <- message_of(dnn(mpg ~ wt, data = mtcars, batchnorm = "yes"))
   expect_match(m2, "batchnorm must be TRUE or FALSE; got \"yes\".", fixed = TRUE)
