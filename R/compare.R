@@ -33,13 +33,7 @@ compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, g
     folds = .decode_frame(res$folds), table = .decode_frame(res$table),
     differences = .decode_frame(res$differences), winner = res$winner,
     notes = as.character(unlist(res$notes)), py = res$object
-  ), class = "dlstat_comparison")
-}
-
-#' @export
-print.dlstat_comparison <- function(x, ...) {
-  print(summary(x))
-  invisible(x)
+  ), class = c("dlstat_comparison", "dlstat_result"))
 }
 
 #' Summaries, tables and plots of a comparison
@@ -49,26 +43,13 @@ print.dlstat_comparison <- function(x, ...) {
 #' the GLM) and notes; `tidy()` and `glance()` its broom-style tables; `plot()`
 #' the mean and one standard error of a metric per model.
 #'
-#' @param object,x A `dlstat_comparison` from [compare()].
+#' @param x A `dlstat_comparison` from [compare()].
 #' @param metric The metric to plot.
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_comparison` (see
-#'   [print.dlstat_summary()]); `tidy()` and `glance()` data frames; `plot()`
-#'   `x` invisibly.
+#' @return `plot()` `x` invisibly. `summary()`, `tidy()` and `glance()` are
+#'   the methods every result shares (see [dlstat_result]).
 #' @name summary.dlstat_comparison
 NULL
-
-#' @rdname summary.dlstat_comparison
-#' @export
-summary.dlstat_comparison <- function(object, ...) .summary_of(object)
-
-#' @rdname summary.dlstat_comparison
-#' @export
-tidy.dlstat_comparison <- function(x, ...) .tidy_of(x)
-
-#' @rdname summary.dlstat_comparison
-#' @export
-glance.dlstat_comparison <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_comparison
 #' @export

@@ -46,13 +46,7 @@ cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, grou
     fits = lapply(res$fits, .new_fit),
     notes = as.character(unlist(res$notes)),
     data = data, py = res$object
-  ), class = "dlstat_cv")
-}
-
-#' @export
-print.dlstat_cv <- function(x, ...) {
-  print(summary(x))
-  invisible(x)
+  ), class = c("dlstat_cv", "dlstat_result"))
 }
 
 #' Summaries, tables and plots of cross-validation
@@ -64,14 +58,13 @@ print.dlstat_cv <- function(x, ...) {
 #' out-of-fold predictions. `plot()` shows the per-fold values of a metric
 #' with their mean and a band of one standard error.
 #'
-#' @param object,x A `dlstat_cv` from [cv_dnn()].
+#' @param x A `dlstat_cv` from [cv_dnn()].
 #' @param metric The metric to plot, e.g. `"mean_deviance"`, `"rmse"`,
 #'   `"accuracy"`.
 #' @param data The data `cv_dnn()` was run on (by default the one kept).
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_cv` (see
-#'   [print.dlstat_summary()]); `tidy()`, `glance()` and `augment()` data
-#'   frames; `plot()` `x` invisibly.
+#' @return `augment()` a data frame; `plot()` `x` invisibly. `summary()`, `tidy()` and `glance()` are
+#'   the methods every result shares (see [dlstat_result]).
 #' @name summary.dlstat_cv
 #' @examplesIf dlstat_available()
 #' cv <- cv_dnn(mpg ~ wt + hp, data = mtcars, folds = 4, hidden = c(4),
@@ -80,18 +73,6 @@ print.dlstat_cv <- function(x, ...) {
 #' glance(cv)
 #' head(augment(cv))
 NULL
-
-#' @rdname summary.dlstat_cv
-#' @export
-summary.dlstat_cv <- function(object, ...) .summary_of(object)
-
-#' @rdname summary.dlstat_cv
-#' @export
-tidy.dlstat_cv <- function(x, ...) .tidy_of(x)
-
-#' @rdname summary.dlstat_cv
-#' @export
-glance.dlstat_cv <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_cv
 #' @export

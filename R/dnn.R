@@ -92,7 +92,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                         error = function(e) info$formula_text)
   }
   structure(c(list(py = py, call = call, formula = formula, data = data), info),
-            class = "dlstat_fit")
+            class = c("dlstat_fit", "dlstat_result"))
 }
 
 .py <- function(x) {
@@ -131,10 +131,9 @@ print.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...)
 #' `summary()` returns the tables of an lm-style summary (model, architecture,
 #' training and fit statistics, with numbered notes), computed by the Python
 #' package; printing shows its text with the R call (see
-#' [print.dlstat_summary()]).
+#' [print.dlstat_summary()]); `summary()` is the method every result shares
+#' ([dlstat_result]).
 #'
-#' @param object A `dlstat_fit` from [dnn()].
-#' @param ... Not used.
 #' @return An object of class `summary.dlstat_fit` (and `dlstat_summary`): a
 #'   list with `title`, `call`, `tables` (data frames such as `model`,
 #'   `architecture`, `training`, `fit`), `notes` and `text`.
@@ -143,8 +142,8 @@ print.dlstat_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...)
 #' s <- summary(fit)
 #' s$tables$fit
 #' s
-#' @export
-summary.dlstat_fit <- function(object, ...) .summary_of(object)
+#' @name summary.dlstat_fit
+NULL
 
 #' Predictions from a fitted network
 #'
@@ -244,7 +243,8 @@ plot.dlstat_fit <- function(x, main = paste(deparse(x$formula), collapse = " "),
 
 #' Tidy, glance and augment a fitted network
 #'
-#' broom-style tables. `tidy()` gives one row per coefficient for a network
+#' broom-style tables (`tidy()` and `glance()` are the methods every result
+#' shares, [dlstat_result]). `tidy()` gives one row per coefficient for a network
 #' without hidden layers (a GLM), otherwise one row per design column with the
 #' norm of its first-layer weights; `glance()` one row of model statistics;
 #' `augment()` the data with `.fitted` and `.resid` (or `.pred_class` and
@@ -261,14 +261,6 @@ plot.dlstat_fit <- function(x, main = paste(deparse(x$formula), collapse = " "),
 #' glance(fit)
 #' head(augment(fit))
 NULL
-
-#' @rdname tidy.dlstat_fit
-#' @export
-tidy.dlstat_fit <- function(x, ...) .tidy_of(x)
-
-#' @rdname tidy.dlstat_fit
-#' @export
-glance.dlstat_fit <- function(x, ...) .glance_of(x)
 
 #' @rdname tidy.dlstat_fit
 #' @export

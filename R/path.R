@@ -52,7 +52,7 @@ dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_
     term_norms = .decode_frame(res$term_norms),
     notes = as.character(unlist(res$notes)),
     py = res$object
-  ), class = "dlstat_path")
+  ), class = c("dlstat_path", "dlstat_result"))
 }
 
 #' Refit at a chosen penalty
@@ -76,12 +76,6 @@ refit.dlstat_path <- function(object, which = "1se", ...) {
   .new_fit(py)
 }
 
-#' @export
-print.dlstat_path <- function(x, ...) {
-  print(summary(x))
-  invisible(x)
-}
-
 #' Summaries, tables and plots of a regularisation path
 #'
 #' The Python package computes every number: `summary()` gives its tables
@@ -91,26 +85,13 @@ print.dlstat_path <- function(x, ...) {
 #' chosen penalties (`type = "cv"`), or each formula term's input-weight norm
 #' against the log penalty (`type = "terms"`).
 #'
-#' @param object,x A `dlstat_path` from [dnn_path()].
+#' @param x A `dlstat_path` from [dnn_path()].
 #' @param type `"cv"` or `"terms"`.
 #' @param ... Passed to [graphics::plot()] by `plot()`; otherwise not used.
-#' @return `summary()` an object of class `summary.dlstat_path` (see
-#'   [print.dlstat_summary()]); `tidy()` and `glance()` data frames; `plot()`
-#'   `x` invisibly.
+#' @return `plot()` `x` invisibly. `summary()`, `tidy()` and `glance()` are
+#'   the methods every result shares (see [dlstat_result]).
 #' @name summary.dlstat_path
 NULL
-
-#' @rdname summary.dlstat_path
-#' @export
-summary.dlstat_path <- function(object, ...) .summary_of(object)
-
-#' @rdname summary.dlstat_path
-#' @export
-tidy.dlstat_path <- function(x, ...) .tidy_of(x)
-
-#' @rdname summary.dlstat_path
-#' @export
-glance.dlstat_path <- function(x, ...) .glance_of(x)
 
 #' @rdname summary.dlstat_path
 #' @export

@@ -1,8 +1,27 @@
 # Every result (fit, cross-validation, path, comparison) is summarised in Python, which computes
 # every number; R converts its tables and prints its text with R's own call.
 
-# summary() of any result: Python's title, tables (data frames), notes and text.
-.summary_of <- function(object) {
+#' Summaries and broom-style tables of every dlstat result
+#'
+#' Fits ([dnn()]), cross-validations ([cv_dnn()]), regularisation paths
+#' ([dnn_path()]) and comparisons ([compare()]) are all `dlstat_result`s and
+#' share these methods. The Python package computes every number: `summary()`
+#' gives its `title`, named `tables` (data frames) and numbered `notes`, and
+#' prints Python's text of them with the R call; `tidy()` and `glance()` are
+#' its broom-style tables. Printing a cross-validation, path or comparison
+#' prints its summary.
+#'
+#' @param object,x A dlstat result.
+#' @param ... Not used.
+#' @return `summary()` an object of class `summary.<class>` and
+#'   `dlstat_summary` (see [print.dlstat_summary()]); `tidy()` and `glance()`
+#'   data frames; `print()` `x`, invisibly.
+#' @name dlstat_result
+NULL
+
+#' @rdname dlstat_result
+#' @export
+summary.dlstat_result <- function(object, ...) {
   s <- .rcall("summary", .py(object), .call_text(object))
   structure(list(title = s$title, call = object$call, python_call = s$call,
                  tables = lapply(s$tables, .decode_frame), notes = as.character(unlist(s$notes)),
@@ -10,9 +29,24 @@
             class = c(paste0("summary.", class(object)[1L]), "dlstat_summary"))
 }
 
-.tidy_of <- function(x) .decode_frame(.rcall("tidy", .py(x), call = .method_call("tidy")))
+#' @rdname dlstat_result
+#' @export
+tidy.dlstat_result <- function(x, ...) {
+  .decode_frame(.rcall("tidy", .py(x), call = .method_call("tidy")))
+}
 
-.glance_of <- function(x) .decode_frame(.rcall("glance", .py(x), call = .method_call("glance")))
+#' @rdname dlstat_result
+#' @export
+glance.dlstat_result <- function(x, ...) {
+  .decode_frame(.rcall("glance", .py(x), call = .method_call("glance")))
+}
+
+#' @rdname dlstat_result
+#' @export
+print.dlstat_result <- function(x, ...) {
+  print(summary(x))
+  invisible(x)
+}
 
 # Python's augment(data) binds per-row values; R binds the added columns to its own frame.
 .augment_of <- function(x, data) {
