@@ -130,6 +130,7 @@ def _multinomial_information(Z: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 def vcov_frame(fit) -> pd.DataFrame:
     """``fit.vcov()``: labelled by term (multinomial: by response and term)."""
+    require_glm(fit, "vcov()")
     _, responses = coefficient_vector(fit)
     names = coefficient_names(fit)
     index = (pd.Index(names, name="term") if responses is None else
