@@ -100,7 +100,7 @@ class DNNFit(Result):
         from . import inference
 
         inference.check_interval_request(self, type, interval)
-        self.training_data()
+        self.training_data()  # the covariance needs the training rows, even for newdata
         if newdata is None:
             X, _, index = self.training_data()
             ok = np.ones(len(X), bool)

@@ -161,25 +161,29 @@ def tidy_frame(fit, conf_level: float = 0.95) -> pd.DataFrame:
                           "estimate": estimate})
     if responses is not None:
         frame.insert(0, "response", np.repeat(responses, len(names)))
-    nan = np.full(len(frame), np.nan)
-    se, statistic, p_value, low, high = nan, nan, nan, nan, nan
+    columns = ["std.error", "statistic", "p.value", "conf.low", "conf.high"]
+    frame[columns] = np.nan
     if wald_applies(fit) and fit.has_training_data:
-        se = np.sqrt(np.diag(vcov_matrix(fit)))
-        statistic = estimate / se
-        p_value = 2 * (stats.t.sf(np.abs(statistic), df_residual(fit)) if uses_t(fit)
-                       else stats.norm.sf(np.abs(statistic)))
-        q = quantile(fit, conf_level)
-        low, high = estimate - q * se, estimate + q * se
-    frame["std.error"], frame["statistic"], frame["p.value"] = se, statistic, p_value
-    frame["conf.low"], frame["conf.high"] = low, high
+        frame[columns] = _wald_columns(fit, estimate, conf_level)
     return frame
+
+
+def _wald_columns(fit, estimate: np.ndarray, conf_level: float) -> np.ndarray:
+    """Standard error, statistic, two-sided p-value and interval of each coefficient."""
+    se = np.sqrt(np.diag(vcov_matrix(fit)))
+    statistic = estimate / se
+    p_value = 2 * (stats.t.sf(np.abs(statistic), df_residual(fit)) if uses_t(fit)
+                   else stats.norm.sf(np.abs(statistic)))
+    q = quantile(fit, conf_level)
+    return np.column_stack([se, statistic, p_value, estimate - q * se, estimate + q * se])
 
 
 def confint_frame(fit, level: float = 0.95) -> pd.DataFrame:
     """Wald intervals, one row per coefficient, columns named as R's (``2.5 %``, ``97.5 %``)."""
     require_glm(fit, "confint()")
     require_unpenalised(fit, "confint()")
-    fit.training_data()
+    require_single_response(fit, "confint()")
+    fit.training_data()  # a loaded model: the clear error, not NaN intervals
     tidy = tidy_frame(fit, level)
     keys = ["response", "term"] if "response" in tidy else ["term"]
     lower, upper = f"{100 * (1 - level) / 2:g} %", f"{100 * (1 + level) / 2:g} %"
@@ -314,7 +318,7 @@ def _row_labels(tidy: pd.DataFrame) -> pd.Index:
 
 
 def _dispersion_text(fit) -> str:
-    if not wald_applies(fit) or not fit.has_training_data:
+    if not wald_applies(fit):
         return "NA"
     if uses_t(fit):
         return f"{dispersion(fit):.6g} (gaussian family, estimated: deviance / df.residual)"
