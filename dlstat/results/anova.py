@@ -8,8 +8,14 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import OptionError, OptionTypeError
-from .inference import coefficient_names, df_residual, dispersion, require_glm, \
-    require_unpenalised, signif_stars
+from .inference import (
+    coefficient_names,
+    df_residual,
+    dispersion,
+    require_glm,
+    require_unpenalised,
+    signif_stars,
+)
 from .protocol import Result, Summary
 
 TESTS = ("Chisq", "F")

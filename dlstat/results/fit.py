@@ -96,7 +96,8 @@ class DNNFit(Result):
             index = newdata.index
         return forward(self.params, self.topology, X), ok, index
 
-    def _predict_with_se(self, newdata, type, unseen, interval, level, se_fit) -> pd.DataFrame:
+    def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
+                         interval: str, level: float, se_fit: bool) -> pd.DataFrame:
         from . import inference
 
         inference.check_interval_request(self, type, interval)
@@ -144,9 +145,10 @@ class DNNFit(Result):
         p.value, conf.low, conf.high`` (Wald, at ``conf_level``; see :meth:`confint`).  A
         multinomial fit has one block per non-reference class (column ``response``), the
         contrasts with the first class, as statsmodels' MNLogit.  With a penalty the inference
-        columns are NaN: Wald standard errors do not apply to shrunken estimates.  Otherwise one row per design column with
-        the norm of its outgoing first-layer weights (``norm``, on the standardised scale) and
-        how many of them are non-zero — the inputs the network uses.
+        columns are NaN: Wald standard errors do not apply to shrunken estimates.  Otherwise
+        one row per design column with the norm of its outgoing first-layer weights
+        (``norm``, on the standardised scale) and how many of them are non-zero — the inputs
+        the network uses.
         """
         if not self.topology.layers:
             from .inference import tidy_frame

@@ -9,6 +9,8 @@ so at the optimum its fitted means give the same information matrix.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,11 +20,13 @@ from scipy.special import gammaln
 from ..errors import OptionError
 from .protocol import items_table
 
+if TYPE_CHECKING:
+    from .fit import DNNFit
+
 SIGNIF_LEGEND = "0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
-TIDY_COLUMNS = ["term", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"]
 
 
-def require_glm(fit, what: str) -> None:
+def require_glm(fit: DNNFit, what: str) -> None:
     """Refuse ``what`` for a network with hidden layers, whose weights have no Wald theory."""
     if fit.topology.layers:
         raise OptionError(
@@ -33,7 +37,7 @@ def require_glm(fit, what: str) -> None:
             "(bootstrap=B) is coming.")
 
 
-def require_unpenalised(fit, what: str) -> None:
+def require_unpenalised(fit: DNNFit, what: str) -> None:
     """Refuse ``what`` for a penalised fit: shrunken estimates have no Wald covariance."""
     if fit.options.penalty > 0:
         raise OptionError(
@@ -42,14 +46,14 @@ def require_unpenalised(fit, what: str) -> None:
             "penalty=0 (optimizer='lbfgs' reaches the optimum exactly).")
 
 
-def wald_applies(fit) -> bool:
+def wald_applies(fit: DNNFit) -> bool:
     """Whether Wald standard errors exist: a GLM without penalty, with one response (or one
     multinomial class factor)."""
     single = fit.family.name == "multinomial" or fit.topology.n_outputs == 1
     return not fit.topology.layers and fit.options.penalty == 0 and single
 
 
-def require_single_response(fit, what: str) -> None:
+def require_single_response(fit: DNNFit, what: str) -> None:
     """Refuse ``what`` for several gaussian/poisson responses fitted together."""
     if fit.family.name != "multinomial" and fit.topology.n_outputs > 1:
         raise OptionError(
@@ -57,21 +61,21 @@ def require_single_response(fit, what: str) -> None:
             f"({', '.join(fit.family.outputs)}). Fit each response on its own for inference.")
 
 
-def uses_t(fit) -> bool:
+def uses_t(fit: DNNFit) -> bool:
     """Gaussian fits estimate the dispersion, so their tests are t tests (as ``summary.lm``)."""
     return fit.family.name == "gaussian"
 
 
-def dispersion(fit) -> float:
+def dispersion(fit: DNNFit) -> float:
     """Gaussian: deviance / df.residual (as ``summary.glm``); binomial, poisson, multinomial: 1."""
     if fit.family.name != "gaussian":
         return 1.0
     return fit.record.deviance / df_residual(fit)
 
 
-def df_residual(fit) -> int:
+def df_residual(fit: DNNFit) -> int:
     """Rows minus coefficients per free output (R's ``df.residual``)."""
-    from .summary import residual_df_of
+    from .summary import residual_df_of  # summary.py imports this module
 
     df, why_not = residual_df_of(fit)
     if df is None:
@@ -79,18 +83,18 @@ def df_residual(fit) -> int:
     return df
 
 
-def coefficient_names(fit) -> list[str]:
+def coefficient_names(fit: DNNFit) -> list[str]:
     """The design's coefficient names, intercept first (as ``tidy`` lists them)."""
     return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.display_columns)
 
 
-def raw_design(fit, X_standardised: np.ndarray) -> np.ndarray:
+def raw_design(fit: DNNFit, X_standardised: np.ndarray) -> np.ndarray:
     """Standardised design rows back on the user's scale, with the intercept column."""
     raw = X_standardised * fit.spec.scale + fit.spec.center
     return np.column_stack([np.ones(len(raw)), raw]) if fit.spec.intercept else raw
 
 
-def coefficient_vector(fit) -> tuple[np.ndarray, list[str] | None]:
+def coefficient_vector(fit: DNNFit) -> tuple[np.ndarray, list[str] | None]:
     """The coefficients as one vector (multinomial: the contrasts of each non-reference class
     with the first, class after class, as MNLogit) and the response of each block."""
     coef = fit.coef()
@@ -101,7 +105,7 @@ def coefficient_vector(fit) -> tuple[np.ndarray, list[str] | None]:
     return coef.to_numpy().T.ravel(), [str(c) for c in coef.columns]
 
 
-def vcov_matrix(fit) -> np.ndarray:
+def vcov_matrix(fit: DNNFit) -> np.ndarray:
     """The inverse information matrix at the fitted means, times the dispersion."""
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
@@ -128,7 +132,7 @@ def _multinomial_information(Z: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.block(blocks)
 
 
-def vcov_frame(fit) -> pd.DataFrame:
+def vcov_frame(fit: DNNFit) -> pd.DataFrame:
     """``fit.vcov()``: labelled by term (multinomial: by response and term)."""
     require_glm(fit, "vcov()")
     _, responses = coefficient_vector(fit)
@@ -146,13 +150,13 @@ def check_level(level: float) -> float:
     return float(level)
 
 
-def quantile(fit, level: float) -> float:
+def quantile(fit: DNNFit, level: float) -> float:
     """The two-sided Wald quantile: t on df.residual for gaussian, z otherwise."""
     upper = (1 + check_level(level)) / 2
     return float(stats.t.ppf(upper, df_residual(fit)) if uses_t(fit) else stats.norm.ppf(upper))
 
 
-def tidy_frame(fit, conf_level: float = 0.95) -> pd.DataFrame:
+def tidy_frame(fit: DNNFit, conf_level: float = 0.95) -> pd.DataFrame:
     """broom's coefficient table; NaN inference columns where Wald theory does not apply."""
     check_level(conf_level)
     estimate, responses = coefficient_vector(fit)
@@ -168,7 +172,7 @@ def tidy_frame(fit, conf_level: float = 0.95) -> pd.DataFrame:
     return frame
 
 
-def _wald_columns(fit, estimate: np.ndarray, conf_level: float) -> np.ndarray:
+def _wald_columns(fit: DNNFit, estimate: np.ndarray, conf_level: float) -> np.ndarray:
     """Standard error, statistic, two-sided p-value and interval of each coefficient."""
     se = np.sqrt(np.diag(vcov_matrix(fit)))
     statistic = estimate / se
@@ -178,7 +182,7 @@ def _wald_columns(fit, estimate: np.ndarray, conf_level: float) -> np.ndarray:
     return np.column_stack([se, statistic, p_value, estimate - q * se, estimate + q * se])
 
 
-def confint_frame(fit, level: float = 0.95) -> pd.DataFrame:
+def confint_frame(fit: DNNFit, level: float = 0.95) -> pd.DataFrame:
     """Wald intervals, one row per coefficient, columns named as R's (``2.5 %``, ``97.5 %``)."""
     require_glm(fit, "confint()")
     require_unpenalised(fit, "confint()")
@@ -191,13 +195,13 @@ def confint_frame(fit, level: float = 0.95) -> pd.DataFrame:
             .rename(columns={"conf.low": lower, "conf.high": upper}))
 
 
-def n_coefficients(fit) -> int:
+def n_coefficients(fit: DNNFit) -> int:
     """Free coefficients: the design's columns per free output."""
     free = fit.topology.n_outputs - (1 if fit.family.name == "multinomial" else 0)
     return len(coefficient_names(fit)) * free
 
 
-def loglik(fit) -> float:
+def loglik(fit: DNNFit) -> float:
     """The log-likelihood at the fitted means (R's ``logLik``)."""
     r, name = fit.record, fit.family.name
     if name == "gaussian":
@@ -210,19 +214,19 @@ def loglik(fit) -> float:
     return float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
 
 
-def loglik_df(fit) -> int:
+def loglik_df(fit: DNNFit) -> int:
     """Parameters counted by ``logLik``: the coefficients (plus the variance, gaussian)."""
     require_glm(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
     require_unpenalised(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
     return n_coefficients(fit) + (fit.topology.n_outputs if fit.family.name == "gaussian" else 0)
 
 
-def aic(fit) -> float:
+def aic(fit: DNNFit) -> float:
     """−2 logLik + 2 df (R's ``AIC``)."""
     return -2 * loglik(fit) + 2 * loglik_df(fit)
 
 
-def bic(fit) -> float:
+def bic(fit: DNNFit) -> float:
     """−2 logLik + log(n) df (R's ``BIC``)."""
     return -2 * loglik(fit) + math.log(fit.record.n_obs) * loglik_df(fit)
 
@@ -236,7 +240,7 @@ def signif_stars(p_values: pd.Series) -> list[str]:
 INTERVALS = ("none", "confidence")
 
 
-def check_interval_request(fit, type: str, interval: str) -> None:
+def check_interval_request(fit: DNNFit, type: str, interval: str) -> None:
     """Refuse interval and standard-error requests that have no delta-method meaning."""
     if interval not in INTERVALS:
         raise OptionError(f"interval must be one of {list(INTERVALS)}; got {interval!r}. "
@@ -253,7 +257,7 @@ def check_interval_request(fit, type: str, interval: str) -> None:
     require_single_response(fit, "predict(interval=..., se_fit=True)")
 
 
-def prediction_frame(fit, X: np.ndarray, ok: np.ndarray, index: pd.Index, type: str,
+def prediction_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index: pd.Index, type: str,
                      interval: str, level: float, se_fit: bool) -> pd.DataFrame:
     """``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
     inverse link, so it stays inside the response's range) and ``se_fit`` (link scale)."""
@@ -273,14 +277,15 @@ def prediction_frame(fit, X: np.ndarray, ok: np.ndarray, index: pd.Index, type: 
     return out
 
 
-def _inverse_link(fit):
+def _inverse_link(fit: DNNFit) -> Callable[[np.ndarray], np.ndarray]:
+    """The inverse link on the user's scale (gaussian: identity, unstandardised)."""
     return {"gaussian": lambda v: v, "binomial": lambda v: 1 / (1 + np.exp(-v)),
             "poisson": np.exp}[fit.family.name]
 
 
-def information_criteria(fit) -> dict[str, float]:
+def information_criteria(fit: DNNFit) -> dict[str, float]:
     """glance()'s likelihood columns, NaN where a number is not defined for this fit."""
-    from .summary import deviance_table, residual_df_of
+    from .summary import deviance_table, residual_df_of  # summary.py imports this module
 
     df_resid, _ = residual_df_of(fit)
     null_df = deviance_table(fit, df_resid)["df"].iloc[0]
@@ -291,7 +296,7 @@ def information_criteria(fit) -> dict[str, float]:
             "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid}
 
 
-def coefficient_tables(fit) -> tuple[dict[str, pd.DataFrame], list[str]]:
+def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """summary()'s glm-style coefficient table and test lines for a GLM, with any note."""
     if fit.topology.layers:
         return {}, []
@@ -317,7 +322,7 @@ def _row_labels(tidy: pd.DataFrame) -> pd.Index:
     return pd.Index(tidy["term"].to_list())
 
 
-def _dispersion_text(fit) -> str:
+def _dispersion_text(fit: DNNFit) -> str:
     if not wald_applies(fit):
         return "NA"
     if uses_t(fit):
@@ -325,7 +330,7 @@ def _dispersion_text(fit) -> str:
     return f"1 ({fit.family.name} family, taken to be 1)"
 
 
-def _no_se_reason(fit) -> str:
+def _no_se_reason(fit: DNNFit) -> str:
     if fit.options.penalty > 0:
         return (f"No standard errors, tests or intervals: with a penalty (lambda = "
                 f"{fit.options.penalty:g}) the estimates are shrunken and the Wald standard "
