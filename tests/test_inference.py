@@ -215,6 +215,11 @@ def test_anova_refuses_non_nested_reversed_and_different_rows(mtcars_glms):
     shuffled = dl.dnn("am ~ wt + hp", mt.iloc[::-1], **GLM)
     with pytest.raises(OptionError, match="different rows"):
         dl.anova(g["am ~ wt"], shuffled)
+    logged = dl.dnn("log(mpg) ~ wt + hp", mt, **GLM)
+    with pytest.raises(OptionError, match="same response.*log"):
+        dl.anova(dl.dnn("mpg ~ wt", mt, **GLM), logged)
+    with pytest.raises(OptionError, match="one family"):
+        dl.anova(g["am ~ wt"], logged)
     with pytest.raises(OptionError, match="two or more"):
         dl.anova(g["am ~ wt"])
     with pytest.raises(OptionError, match="test='F' is for gaussian"):

@@ -110,9 +110,10 @@ def _check_fits(fits: tuple, test: str) -> None:
 
 
 def _check_nested(small, big) -> None:
-    if small.spec.response_columns != big.spec.response_columns:
+    responses = [(f.spec.response_columns, f.spec.response_transform) for f in (small, big)]
+    if responses[0] != responses[1]:
         raise OptionError(f"anova() compares fits of the same response; got "
-                          f"{small.spec.response_columns} and {big.spec.response_columns}.")
+                          f"{small.spec.formula!r} and {big.spec.formula!r}.")
     if small.record.n_obs != big.record.n_obs:
         raise OptionError(f"anova() needs fits on the same rows; {small.spec.formula!r} used "
                           f"{small.record.n_obs} rows and {big.spec.formula!r} used "
