@@ -378,8 +378,7 @@ def glance(model: Any) -> dict[str, Any]:
 
 
 def coef(model: Any) -> dict[str, Any]:
-    model.coef()  # raises dlstat's error for networks with hidden layers
-    return frame_to_r(model.tidy())
+    return frame_to_r(model.coef_table())  # dlstat's error for networks with hidden layers
 
 
 def augment(model: Any, data: Any) -> dict[str, Any]:

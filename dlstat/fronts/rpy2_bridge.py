@@ -458,8 +458,7 @@ def _call(op: str, released: Any, *args: Any) -> Any:
         return {"text": str(s), "tables": {k: rbridge.frame_to_r(v) for k, v in s.tables.items()},
                 "notes": list(s.notes)}
     if op == "coef":
-        obj.coef()
-        return rbridge.frame_to_r(obj.tidy())
+        return rbridge.frame_to_r(obj.coef_table())
     if op == "refit":
         return _fit_value(obj.refit(_scalar(_py(args[1]))))
     raise AttributeError(f"unknown operation {op!r}")

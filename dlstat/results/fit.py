@@ -232,6 +232,12 @@ class DNNFit(Result):
         """The number of training rows used (R's ``nobs``)."""
         return self.record.n_obs
 
+    def coef_table(self) -> pd.DataFrame:
+        """:meth:`coef` as a long table: ``term``, ``estimate`` (and ``response``, one block
+        per output or class: every class of a multinomial fit, as R's ``coef()`` shows)."""
+        self.coef()  # the error for a network with hidden layers
+        return self._glm_coefficients()
+
     def glance(self) -> pd.DataFrame:
         """One row of model-level statistics (broom's ``glance``)."""
         r = self.record
