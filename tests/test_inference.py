@@ -336,3 +336,14 @@ def test_confidence_level_is_checked():
     for bad in (0, 1, "0.95", True):
         with pytest.raises(OptionError, match="between 0 and 1"):
             fit.tidy(conf_level=bad)
+
+
+def test_coef_table_keeps_every_class_while_tidy_holds_contrasts(multinomial):
+    """R's coef() shows every class (from coef_table); tidy() holds MNLogit's contrasts."""
+    fit, _ = multinomial
+    long = fit.coef_table()
+    assert list(long["response"].unique()) == ["L", "M", "H"]
+    wide = fit.coef()
+    np.testing.assert_allclose(long["estimate"], wide.to_numpy().T.ravel())
+    contrasts = fit.tidy().set_index(["response", "term"])["estimate"]
+    np.testing.assert_allclose(contrasts.loc["H"], wide["H"] - wide["L"], rtol=1e-12)
