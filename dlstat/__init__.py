@@ -27,6 +27,8 @@ _LAZY = {
     "dnn": ("fitting.dnn", "dnn"),
     "DNNFit": ("results.fit", "DNNFit"),
     "load": ("results.fit", "load"),
+    "anova": ("results.anova", "anova"),
+    "AnovaResult": ("results.anova", "AnovaResult"),
     "DNNRegressor": ("fronts.estimators", "DNNRegressor"),
     "DNNClassifier": ("fronts.estimators", "DNNClassifier"),
     "datasets": ("datasets", None),
@@ -64,7 +66,7 @@ __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "DlstatWarning",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
-    "CVResult", "Comparison", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
+    "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
 ]

@@ -107,7 +107,8 @@ def test_coef_equals_statsmodels_params(fits, name):
 def test_tidy_of_a_glm_is_its_coefficients(fits):
     _, fit, ref = fits["gaussian_mtcars"]
     t = fit.tidy()
-    assert list(t.columns) == ["term", "estimate"]
+    assert list(t.columns) == ["term", "estimate", "std.error", "statistic", "p.value",
+                               "conf.low", "conf.high"]
     assert len(t) == len(ref.params)
     np.testing.assert_allclose(t["estimate"].to_numpy(), fit.coef().to_numpy())
 

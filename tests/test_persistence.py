@@ -125,9 +125,25 @@ def test_loaded_model_keeps_its_record(saved):
         assert again.record.n_dropped == fit.record.n_dropped == 1
         assert again.record.notes == fit.record.notes
         pd.testing.assert_frame_equal(again.history, fit.history, check_dtype=False)
-        assert str(again.summary()) == str(fit.summary())
+        _assert_same_summary(again, fit)
         for k in fit.params:
             np.testing.assert_array_equal(again.params[k], fit.params[k])
+
+
+def _assert_same_summary(loaded, fit) -> None:
+    """The same summary, except that a loaded GLM has no training rows for standard errors
+    (issue 9): its coefficient table keeps the estimates and a note says why the rest is NA."""
+    if fit.topology.layers:
+        assert str(loaded.summary()) == str(fit.summary())
+        return
+    mine, theirs = loaded.summary(), fit.summary()
+    assert list(mine.tables) == list(theirs.tables)
+    for name, table in theirs.tables.items():
+        if name != "coefficients":
+            pd.testing.assert_frame_equal(mine.tables[name], table)
+    pd.testing.assert_series_equal(mine.tables["coefficients"]["Estimate"],
+                                   theirs.tables["coefficients"]["Estimate"])
+    assert mine.notes[:-1] == theirs.notes and "loaded from a file" in mine.notes[-1]
 
 
 def test_loaded_glm_keeps_its_coefficients(saved):

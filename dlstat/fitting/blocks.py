@@ -218,7 +218,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
                        block.notes + result.notes)
     fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
-                 call=call, train_X=block.X, train_index=block.index)
+                 call=call, train_X=block.X, train_index=block.index, train_Y=block.Y)
     measure(fit, block, opts)
     return fit
 

@@ -155,8 +155,7 @@ def summary(result: Any, call: str | None = None) -> dict[str, Any]:
 
 
 def _coef(model: Any) -> pd.DataFrame:
-    model.coef()  # raises dlstat's error for networks with hidden layers
-    return model.tidy()
+    return model.coef_table()  # dlstat's error for networks with hidden layers
 
 
 def _augment(result: Any, data: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ class DNNFit(Result):
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
                  call: str, train_X: np.ndarray | None = None,
-                 train_index: pd.Index | None = None) -> None:
+                 train_index: pd.Index | None = None, train_Y: np.ndarray | None = None) -> None:
         self.spec = spec
         self.family = family
         self.topology = topology
@@ -37,19 +37,29 @@ class DNNFit(Result):
         self.call = call
         self._train_X = train_X
         self._train_index = train_index
+        self._train_Y = train_Y
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
-                unseen: str | None = None) -> pd.Series | pd.DataFrame:
+                unseen: str | None = None, interval: str = "none", level: float = 0.95,
+                se_fit: bool = False) -> pd.Series | pd.DataFrame:
         """Predictions for ``newdata`` (default: the training rows), aligned to its index.
 
         ``type``: ``"response"`` (mean on the response scale), ``"link"`` (linear predictor),
         ``"class"`` (predicted level) or ``"prob"`` (class probabilities, one column a level).
         Rows that cannot be predicted (missing values; unseen levels with ``unseen="na"``) are
         NA; nothing is dropped or reordered.
+
+        For a GLM (``hidden=()``, no penalty), ``interval="confidence"`` returns a DataFrame
+        with ``fit``, ``lwr`` and ``upr``: the Wald interval at ``level`` on the link scale,
+        transformed to ``type``'s scale (the delta method, as R users do with
+        ``predict(..., se.fit=TRUE)``); ``se_fit=True`` adds ``se_fit``, the link-scale
+        standard error.
         """
         if type not in PREDICT_TYPES:
             raise OptionError(f"type must be one of {list(PREDICT_TYPES)}; got {type!r}.")
+        if interval != "none" or se_fit:
+            return self._predict_with_se(newdata, type, unseen, interval, level, bool(se_fit))
         if type in ("class", "prob") and not self.family.is_classification:
             raise OptionError(
                 f"type={type!r} needs a classification family (binomial or multinomial); this "
@@ -57,6 +67,23 @@ class DNNFit(Result):
             )
         eta, ok, index = self._link(newdata, unseen or self.options.unseen)
         return self._shape(eta, ok, index, type)
+
+    @property
+    def has_training_data(self) -> bool:
+        """Whether the fit holds its training rows (a model loaded from a file does not)."""
+        return self._train_X is not None and self._train_Y is not None
+
+    def training_data(self) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """The training rows: standardised design, natural-scale response and row labels."""
+        if not self.has_training_data:
+            raise DataError("this model was loaded from a file and holds no training data, "
+                            "which standard errors, tests and intervals need (a model file "
+                            "keeps only the weights). Refit the model with dnn() on its data.")
+        return self._train_X, self.family.natural(self._train_Y), self._train_index
+
+    def link_of(self, X: np.ndarray) -> np.ndarray:
+        """The network's output (link scale, standardised for gaussian) for design rows ``X``."""
+        return forward(self.params, self.topology, X)
 
     def _link(self, newdata: pd.DataFrame | None, unseen: str):
         if newdata is None:
@@ -68,6 +95,20 @@ class DNNFit(Result):
             X, ok = self.spec.design(newdata, unseen=unseen)
             index = newdata.index
         return forward(self.params, self.topology, X), ok, index
+
+    def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
+                         interval: str, level: float, se_fit: bool) -> pd.DataFrame:
+        from . import inference
+
+        inference.check_interval_request(self, type, interval)
+        self.training_data()  # the covariance needs the training rows, even for newdata
+        if newdata is None:
+            X, _, index = self.training_data()
+            ok = np.ones(len(X), bool)
+        else:
+            X, ok = self.spec.design(newdata, unseen=unseen or self.options.unseen)
+            index = newdata.index
+        return inference.prediction_frame(self, X, ok, index, type, interval, level, se_fit)
 
     def _shape(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, type: str):
         fam = self.family
@@ -96,16 +137,23 @@ class DNNFit(Result):
         return self.predict()
 
     # -- broom-style tables -------------------------------------------------------------------
-    def tidy(self) -> pd.DataFrame:
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
         """One row per parameter group.
 
         Without hidden layers the network is a GLM: one row per coefficient on the original
-        scale of the design (``term``, ``estimate``).  Otherwise one row per design column with
-        the norm of its outgoing first-layer weights (``norm``, on the standardised scale) and
-        how many of them are non-zero — the inputs the network uses.
+        scale of the design with broom's columns ``term, estimate, std.error, statistic,
+        p.value, conf.low, conf.high`` (Wald, at ``conf_level``; see :meth:`confint`).  A
+        multinomial fit has one block per non-reference class (column ``response``), the
+        contrasts with the first class, as statsmodels' MNLogit.  With a penalty the inference
+        columns are NaN: Wald standard errors do not apply to shrunken estimates.  Otherwise
+        one row per design column with the norm of its outgoing first-layer weights
+        (``norm``, on the standardised scale) and how many of them are non-zero — the inputs
+        the network uses.
         """
         if not self.topology.layers:
-            return self._glm_coefficients()
+            from .inference import tidy_frame
+
+            return tidy_frame(self, conf_level)
         W = self.params[self.topology.input_kernel()][0]
         rows = [{"layer": "input", "term": t, "column": c,
                  "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
@@ -142,6 +190,54 @@ class DNNFit(Result):
             return wide.loc[t["term"].unique(), t["response"].unique()]
         return pd.Series(t["estimate"].to_numpy(), index=t["term"], name="estimate")
 
+    # -- inference (a GLM: hidden=()) ---------------------------------------------------------
+    def vcov(self) -> pd.DataFrame:
+        """The covariance of the coefficients on their original scale (R's ``vcov``): the
+        inverse information matrix at the fitted means, times the dispersion (gaussian:
+        deviance / df.residual; binomial, poisson: 1; multinomial: MNLogit's, one block per
+        non-reference class).  Exact at the optimum (``optimizer="lbfgs"``); needs the training
+        rows and an unpenalised fit without hidden layers."""
+        from .inference import vcov_frame
+
+        return vcov_frame(self)
+
+    def confint(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals of the coefficients: t quantiles on df.residual for
+        gaussian (as R's ``confint.lm``), normal quantiles otherwise (as R's
+        ``confint.default``; R 4.2's ``confint()`` of a binomial or poisson ``glm`` profiles
+        the likelihood instead, which gives slightly different, asymmetric intervals)."""
+        from .inference import confint_frame
+
+        return confint_frame(self, level)
+
+    def loglik(self) -> float:
+        """The log-likelihood at the fitted values (R's ``logLik``)."""
+        from .inference import loglik
+
+        return loglik(self)
+
+    def aic(self) -> float:
+        """Akaike's criterion, −2 logLik + 2 df (R's ``AIC``); a GLM without penalty only."""
+        from .inference import aic
+
+        return aic(self)
+
+    def bic(self) -> float:
+        """Schwarz's criterion, −2 logLik + log(n) df (R's ``BIC``); a GLM without penalty."""
+        from .inference import bic
+
+        return bic(self)
+
+    def nobs(self) -> int:
+        """The number of training rows used (R's ``nobs``)."""
+        return self.record.n_obs
+
+    def coef_table(self) -> pd.DataFrame:
+        """:meth:`coef` as a long table: ``term``, ``estimate`` (and ``response``, one block
+        per output or class: every class of a multinomial fit, as R's ``coef()`` shows)."""
+        self.coef()  # the error for a network with hidden layers
+        return self._glm_coefficients()
+
     def glance(self) -> pd.DataFrame:
         """One row of model-level statistics (broom's ``glance``)."""
         r = self.record
@@ -151,11 +247,19 @@ class DNNFit(Result):
             "null_deviance": r.null_deviance, "dev_explained": self.dev_explained,
             "epochs": r.epochs_run, "best_epoch": r.best_epoch or None,
         }
+        row.update(self._likelihood_columns())
         for part, values in r.metrics.items():
             for k, v in values.items():
                 if k not in ("deviance",):
                     row[f"{part}_{k}"] = v
         return pd.DataFrame([row])
+
+    def _likelihood_columns(self) -> dict[str, Any]:
+        """R's ``logLik``, ``AIC``, ``BIC``, ``df.null``, ``df.residual``; NaN where undefined
+        (a network, a penalised fit, a loaded poisson fit without its training rows)."""
+        from .inference import information_criteria
+
+        return information_criteria(self)
 
     def augment(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
         """A copy of ``data`` with ``.fitted`` (and ``.resid``, ``.pred_class``, ``.prob_*``)."""

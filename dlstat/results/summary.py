@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import describe
+from .inference import coefficient_tables
 from .protocol import Summary, items_table
 
 
@@ -13,15 +14,18 @@ def fit_summary(fit) -> Summary:
     """``fit.summary()``: model, architecture, training, fit and deviance tables, with notes."""
     residual_df, why_not = residual_df_of(fit)
     notes = list(fit.record.notes) + ([why_not] if why_not else [])
+    glm_tables, glm_notes = coefficient_tables(fit)
     return Summary(
         title="Neural network fitted by dlstat::dnn",
         call=fit.call,
         tables={"model": model_table(fit), "architecture": architecture_table(fit),
                 "training": training_table(fit), "fit": fit_table(fit),
-                "deviance": deviance_table(fit, residual_df)},
-        notes=notes,
-        captions={"model": "Model", "fit": "Fit (metrics by data part)"},
-        layouts={"model": "items", "training": "items", "deviance": "deviance"},
+                "deviance": deviance_table(fit, residual_df), **glm_tables},
+        notes=notes + glm_notes,
+        captions={"model": "Model", "fit": "Fit (metrics by data part)",
+                  "tests": "Coefficient tests"},
+        layouts={"model": "items", "training": "items", "deviance": "deviance",
+                 "tests": "items"},
     )
 
 
