@@ -398,9 +398,8 @@ class ConvKind(WindowKind):
     def tf_forward(self, tf, p, P, h, ctx):
         lead = tf.shape(h)[:2]
         cols, _ = self.windows(tf, p, h, 0.0)
-        kernel = P[p.key("kernel")]
-        depth = int(np.prod(kernel.shape[1:-1]))
-        flat = tf.reshape(kernel, [-1, depth, p.layer.filters])
+        depth = int(np.prod(p.layer.kernel_size)) * p.in_shape[-1]  # static (open signature)
+        flat = tf.reshape(P[p.key("kernel")], [-1, depth, p.layer.filters])
         z = tf.matmul(tf.reshape(cols, [lead[0], -1, depth]), flat)
         z = tf.reshape(z, tf.concat([lead, p.out_shape], 0)) + P[p.key("bias")]
         return activate_tf(tf, z, p.layer.activation)
