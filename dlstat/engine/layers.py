@@ -181,7 +181,7 @@ class DenseKind(LayerKind):
     def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
         if len(in_shape) != 1:
             raise OptionError(
-                f"a {self.name} layer needs a vector per row; it receives shape "
+                f"the {self.name} layer needs a vector per row; it receives shape "
                 f"{list(in_shape)}. Put flatten() or global_avgpool() before it."
             )
         return (layer.units,)
@@ -391,7 +391,7 @@ class ConvKind(WindowKind):
         return layer.filters
 
     def params(self, key, layer, in_shape, out_shape):
-        return (ParamDef(key("bias"), (*(1,) * (len(out_shape) - 1), layer.filters), "zeros"),
+        return (ParamDef(key("bias"), (*(1,) * len(out_shape), layer.filters), "zeros"),
                 ParamDef(key("kernel"), (*layer.kernel_size, in_shape[-1], layer.filters),
                          "glorot", penalised=True))
 

@@ -138,7 +138,7 @@ def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ..
         size = fh.tell() + math.prod(found) * dtype.itemsize
     name = info.filename[:-4]
     if dtype.kind != kind or dtype.hasobject or (shape is not None and found != shape) or \
-            size != info.file_size or len(found) > 3:
+            size != info.file_size or len(found) > 5:  # a 2-D kernel with its stack axis
         raise ModelFileError(
             f"array {name[:60]!r} in {where!r} has shape {found} and type {dtype}; the model "
             f"needs {shape or 'a byte string'} of {'numbers' if kind == 'f' else 'bytes'}.")
