@@ -1,12 +1,10 @@
 """Sliding windows for convolution and pooling, one code path for NumPy and TensorFlow.
 
 A 1-D input ``[rows, T, c]`` is handled as a 2-D one ``[rows, 1, T, c]``.  Padding is computed
-here (as TensorFlow and Keras compute "same": the extra row or column goes after), and the
-windows are strided slices of the padded input stacked on a new axis, so the NumPy forward
-(prediction) and the training graph take exactly the same windows.  A convolution is then one
-matrix product of the windows with the kernel (im2col), which runs as a batched matmul over
-the stack of networks: every network keeps its own kernel and its numbers do not depend on
-the others in the stack.
+here as TensorFlow and Keras compute "same" (the extra row or column goes after), and the
+windows are strided slices of the padded input stacked on a new axis.  The NumPy forward
+(prediction) convolves as windows times kernel (im2col); pooling takes these windows in NumPy
+and in the training graph alike.
 """
 
 from __future__ import annotations
