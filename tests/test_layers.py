@@ -110,10 +110,13 @@ def test_every_layer_kind_and_activation_is_covered():
     assert tuple(ACTIVATION_TABLE) == A.ACTIVATIONS  # the specs and the table list the same
 
 
-@pytest.mark.parametrize("name,layers,k", CASES, ids=[c[0] for c in CASES])
-def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, layers, k):
-    topology = Topology(N_INPUTS, layers, k)
-    X = np.random.default_rng(1).normal(scale=1.5, size=(64, N_INPUTS))
+ALL_CASES = [(name, N_INPUTS, layers, k) for name, layers, k in CASES] + CONV_CASES
+
+
+@pytest.mark.parametrize("name,n_inputs,layers,k", ALL_CASES, ids=[c[0] for c in ALL_CASES])
+def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, n_inputs, layers, k):
+    topology = Topology(n_inputs, layers, k)
+    X = np.random.default_rng(1).normal(scale=1.5, size=(64, n_inputs))
     for seed in (3, 4):
         params = random_params(topology, seed)
         expected = forward(params, topology, X)
@@ -123,20 +126,6 @@ def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, layers, k):
         exported, _ = keras_forward(topology, params, X)
         np.testing.assert_allclose(exported, expected, rtol=1e-5, atol=1e-5,
                                    err_msg=f"{name}: keras")
-
-
-@pytest.mark.parametrize("name,n_inputs,layers,k", CONV_CASES, ids=[c[0] for c in CONV_CASES])
-def test_convolution_and_pooling_forwards_agree(tf, keras, name, n_inputs, layers, k):
-    topology = Topology(n_inputs, layers, k)
-    X = np.random.default_rng(2).normal(scale=1.5, size=(16, n_inputs))
-    params = random_params(topology, 5)
-    expected = forward(params, topology, X)
-    assert expected.shape == (16, k) and np.isfinite(expected).all()
-    np.testing.assert_allclose(graph_forward(tf, topology, params, X), expected,
-                               rtol=1e-5, atol=1e-5, err_msg=f"{name}: graph")
-    exported, _ = keras_forward(topology, params, X)
-    np.testing.assert_allclose(exported, expected, rtol=1e-5, atol=1e-5,
-                               err_msg=f"{name}: keras")
 
 
 def test_keras_layer_names_follow_the_parameter_keys(tf, keras):
