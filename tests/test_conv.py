@@ -230,3 +230,24 @@ def test_max_norm_bounds_each_filter(fashion):
     kernel = clf.model_.params["conv1/kernel"][0]
     norms = np.sqrt((kernel ** 2).sum(axis=(0, 1, 2)))
     assert norms.max() <= 0.5 + 1e-5
+
+
+def test_dnn_reads_pixel_columns_as_an_image_through_reshape():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(rng.normal(size=(80, 16)), columns=[f"p{j}" for j in range(16)])
+    data["y"] = data.p0 + data.p5 - data.p10
+    fit = dl.dnn("y ~ .", data, architecture=[dl.reshape((4, 4, 1)), dl.conv2d(3, 2),
+                                              dl.maxpool(2), dl.flatten(), dl.dense(4)],
+                 epochs=3, verbose=0)
+    assert "conv2d(3, (2, 2), relu)" in str(fit.summary())
+    tidy = fit.tidy()  # a kernel's weights belong to no one column: one row per kernel
+    assert list(tidy.term) == ["conv1/kernel", "dense4/kernel", "output/kernel"]
+    assert np.isfinite(fit.predict(data)).all()
+
+
+def test_an_array_with_an_empty_dimension_is_refused():
+    with pytest.raises(DataError, match=r"\[10, 0, 5\]"):
+        dl.DNNClassifier(architecture=[dl.conv1d(2, 1), dl.flatten()], verbose=0).fit(
+            np.zeros((10, 0, 5)), np.arange(10) % 2)
