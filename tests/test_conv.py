@@ -251,3 +251,16 @@ def test_an_array_with_an_empty_dimension_is_refused():
     with pytest.raises(DataError, match=r"\[10, 0, 5\]"):
         dl.DNNClassifier(architecture=[dl.conv1d(2, 1), dl.flatten()], verbose=0).fit(
             np.zeros((10, 0, 5)), np.arange(10) % 2)
+
+
+def test_cv_dnn_trains_every_fold_of_a_cnn_in_one_call():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame(rng.normal(size=(60, 16)), columns=[f"p{j}" for j in range(16)])
+    data["y"] = data.p0 - data.p15
+    cnn = [dl.reshape((4, 4, 1)), dl.conv2d(2, 2), dl.flatten()]
+    cv = dl.cv_dnn("y ~ .", data, folds=3, architecture=cnn, epochs=2, verbose=0)
+    assert len(cv.metrics) == 3 and len(cv.fits) == 3
+    assert all(fit.topology.layers[1] == dl.conv2d(2, 2) for fit in cv.fits)
+    assert np.isfinite(np.asarray(cv.predictions, dtype=float)).all()
