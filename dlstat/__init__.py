@@ -8,7 +8,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .architecture import activation, batchnorm, dense, dropout
+from .architecture import (
+    activation,
+    avgpool,
+    batchnorm,
+    conv1d,
+    conv2d,
+    dense,
+    dropout,
+    flatten,
+    global_avgpool,
+    maxpool,
+    reshape,
+)
 from .errors import (
     DataError,
     DivergenceError,
@@ -69,4 +81,5 @@ __all__ = [
     "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
+    "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
 ]

@@ -49,7 +49,68 @@ class Activation:
     kind: str = "activation"
 
 
-Layer = Union[Dense, Dropout, BatchNorm, Activation]  # noqa: UP007 (a runtime alias)
+@dataclass(frozen=True)
+class Reshape:
+    """Read each row's values as an array of ``shape`` (C order), e.g. pixels as an image."""
+
+    shape: tuple[int, ...]
+    kind: str = "reshape"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", tuple(self.shape))  # JSON gives lists
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A 1-D (``kind="conv1d"``, input ``[T, channels]``) or 2-D (``"conv2d"``, input
+    ``[h, w, channels]``) convolution of ``filters`` filters followed by ``activation``."""
+
+    filters: int
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str
+    dilation: tuple[int, ...]
+    activation: str = "relu"
+    kind: str = "conv2d"
+
+    def __post_init__(self) -> None:
+        for name in ("kernel_size", "strides", "dilation"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Max (``kind="maxpool"``) or average (``"avgpool"``) pooling over windows of
+    ``pool_size``; 1-D or 2-D by the rank of its input (one size applies to every axis)."""
+
+    pool_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: str = "valid"
+    kind: str = "maxpool"
+
+    def __post_init__(self) -> None:
+        for name in ("pool_size", "strides"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Join each row's array into one vector (C order), e.g. before a dense layer."""
+
+    kind: str = "flatten"
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool:
+    """The mean of each channel over all positions (1-D or 2-D input)."""
+
+    kind: str = "global_avgpool"
+
+
+Layer = Union[Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten,  # noqa: UP007
+              GlobalAvgPool]
+LAYER_TYPES = (Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten, GlobalAvgPool)
+PADDINGS = ("valid", "same")
 
 
 def dense(units: int, activation: str = "relu") -> Dense:
@@ -77,6 +138,87 @@ def activation(name: str) -> Activation:
     return Activation(_activation(name))
 
 
+def reshape(shape: Any) -> Reshape:
+    """A reshape spec: each row's values read as an array of ``shape``, e.g. ``(28, 28, 1)``."""
+    return Reshape(_sizes(shape, "reshape", "shape", None))
+
+
+def conv2d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+           dilation: Any = 1, activation: str = "relu") -> Conv:
+    """A 2-D convolution spec (input ``[h, w, channels]``); sizes are a number or a pair."""
+    return _conv("conv2d", 2, filters, kernel_size, strides, padding, dilation, activation)
+
+
+def conv1d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+           dilation: Any = 1, activation: str = "relu") -> Conv:
+    """A 1-D convolution spec (input ``[T, channels]``, a sequence)."""
+    return _conv("conv1d", 1, filters, kernel_size, strides, padding, dilation, activation)
+
+
+def maxpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> Pool:
+    """A max-pooling spec; ``strides`` defaults to ``pool_size`` (windows that do not overlap)."""
+    return _pool("maxpool", pool_size, strides, padding)
+
+
+def avgpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> Pool:
+    """An average-pooling spec (padding never counts towards a window's mean, as in Keras)."""
+    return _pool("avgpool", pool_size, strides, padding)
+
+
+def flatten() -> Flatten:
+    """A flatten spec: the array of each row as one vector."""
+    return Flatten()
+
+
+def global_avgpool() -> GlobalAvgPool:
+    """A global average-pooling spec: one mean per channel."""
+    return GlobalAvgPool()
+
+
+def _conv(kind: str, rank: int, filters: Any, kernel_size: Any, strides: Any, padding: Any,
+          dilation: Any, activation_name: Any) -> Conv:
+    sizes = {name: _sizes(value, kind, name, rank) for name, value in
+             (("kernel_size", kernel_size), ("strides", strides), ("dilation", dilation))}
+    if max(sizes["strides"]) > 1 and max(sizes["dilation"]) > 1:
+        raise OptionError(
+            f"{kind} takes strides > 1 or dilation > 1, not both (Keras refuses the "
+            f"combination); got strides={strides!r}, dilation={dilation!r}. Use a pooling "
+            "layer after a dilated convolution instead."
+        )
+    return Conv(_units(filters), sizes["kernel_size"], sizes["strides"],
+                _padding(kind, padding), sizes["dilation"], _activation(activation_name), kind)
+
+
+def _pool(kind: str, pool_size: Any, strides: Any, padding: Any) -> Pool:
+    size = _sizes(pool_size, kind, "pool_size", None)
+    step = size if strides is None else _sizes(strides, kind, "strides", None)
+    if len(size) != len(step) and 1 not in (len(size), len(step)):
+        raise OptionError(f"{kind} needs pool_size and strides of the same length; got "
+                          f"pool_size={pool_size!r}, strides={strides!r}.")
+    return Pool(size, step, _padding(kind, padding), kind)
+
+
+def _sizes(value: Any, kind: str, name: str, rank: int | None) -> tuple[int, ...]:
+    """Positive whole sizes as a tuple: one number, or ``rank`` of them (any count if None)."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    whole = all(not isinstance(v, bool) and isinstance(v, (int, float)) and v == int(v) >= 1
+                for v in items)
+    if not items or not whole or (rank is not None and len(items) not in (1, rank)) or \
+            len(items) > 3:
+        count = "one number" if rank == 1 else f"one number or {rank}" if rank else "numbers"
+        raise OptionError(f"{kind} needs {name} as {count}, each a whole number >= 1; got "
+                          f"{name}={value!r}. Example: {kind}({name}=3).")
+    items = tuple(int(v) for v in items)
+    return items * rank if rank is not None and len(items) == 1 else items
+
+
+def _padding(kind: str, padding: Any) -> str:
+    if padding not in PADDINGS:
+        raise OptionError(f"{kind} needs padding 'valid' (no padding) or 'same' (output as "
+                          f"long as the input at stride 1); got padding={padding!r}.")
+    return str(padding)
+
+
 def resolve(
     hidden: Any = (32, 16),
     activation_name: str = "relu",
@@ -88,10 +230,11 @@ def resolve(
     if architecture is not None:
         layers = tuple(architecture)
         for layer in layers:
-            if not isinstance(layer, (Dense, Dropout, BatchNorm, Activation)):
+            if not isinstance(layer, LAYER_TYPES):
                 raise OptionTypeError(
                     f"architecture must be a list of dlstat layer specs (dense(), dropout(), "
-                    f"batchnorm(), activation()); got {layer!r}."
+                    f"batchnorm(), activation(), conv2d(), maxpool(), flatten() ...); got "
+                    f"{layer!r}."
                 )
         return layers
     if hidden is None:
@@ -123,8 +266,10 @@ def to_json(layers: tuple[Layer, ...]) -> list[dict[str, Any]]:
 
 
 def from_json(items: list[dict[str, Any]]) -> tuple[Layer, ...]:
-    kinds = {"dense": Dense, "dropout": Dropout, "batchnorm": BatchNorm, "activation": Activation}
-    return tuple(kinds[d["kind"]](**{k: v for k, v in d.items() if k != "kind"}) for d in items)
+    kinds = {"dense": Dense, "dropout": Dropout, "batchnorm": BatchNorm, "activation": Activation,
+             "reshape": Reshape, "conv1d": Conv, "conv2d": Conv, "maxpool": Pool,
+             "avgpool": Pool, "flatten": Flatten, "global_avgpool": GlobalAvgPool}
+    return tuple(kinds[d["kind"]](**d) for d in items)
 
 
 def describe(layer: Layer) -> str:
@@ -134,6 +279,12 @@ def describe(layer: Layer) -> str:
         return f"dropout({layer.rate:g})"
     if isinstance(layer, BatchNorm):
         return "batchnorm()"
+    if isinstance(layer, Conv):
+        return f"{layer.kind}({layer.filters}, {layer.kernel_size}, {layer.activation})"
+    if isinstance(layer, (Reshape, Pool)):
+        return f"{layer.kind}({layer.shape if isinstance(layer, Reshape) else layer.pool_size})"
+    if isinstance(layer, (Flatten, GlobalAvgPool)):
+        return f"{layer.kind}()"
     return f"activation({layer.name})"
 
 

@@ -20,10 +20,7 @@ import pandas as pd
 
 from .architecture import (
     ACTIVATIONS,
-    Activation,
-    BatchNorm,
-    Dense,
-    Dropout,
+    LAYER_TYPES,
     Layer,
     describe,
     resolve,
@@ -308,7 +305,7 @@ def _check_widths(opt: Option, value: Any) -> None:
 
 
 def _check_layers(opt: Option, value: Any) -> None:
-    if isinstance(value, (Dense, Dropout, BatchNorm, Activation)):
+    if isinstance(value, LAYER_TYPES):
         raise OptionTypeError(f"architecture must be a list of layer specs; got one spec, "
                               f"{describe(value)}. Wrap it in a list, e.g. "
                               "architecture=[dl.dense(32), dl.dropout(0.2)].")

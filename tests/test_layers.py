@@ -27,6 +27,27 @@ CASES += [
     ("glm", (), 3),
 ]
 
+# Convolution, pooling, reshape and flatten (n_inputs, hidden layers, outputs): 2-D and 1-D,
+# padding, strides, dilation, channel-wise batch normalisation and dropout after them.
+CONV_CASES = [
+    ("conv2d-bn-maxpool", 72, (A.reshape((6, 6, 2)), A.conv2d(4, 3, padding="same",
+                                                             activation="tanh"),
+                               A.batchnorm(0.8, 1e-2), A.activation("relu"), A.maxpool(2),
+                               A.dropout(0.2), A.flatten(), A.dense(3)), 2),
+    ("conv2d-strided-dilated-avgpool", 49, (A.reshape((7, 7, 1)),
+                                            A.conv2d(3, (3, 2), strides=(2, 1),
+                                                     activation="elu"),
+                                            A.conv2d(2, 2, dilation=2, padding="same"),
+                                            A.avgpool(2, strides=1, padding="same"),
+                                            A.global_avgpool()), 3),
+    ("conv1d-sequence", 27, (A.reshape((9, 3)), A.conv1d(4, 3, dilation=2, padding="same",
+                                                         activation="selu"),
+                             A.batchnorm(), A.maxpool(3, strides=2, padding="same"),
+                             A.conv1d(2, 2, strides=2, activation="linear"),
+                             A.avgpool(2, padding="same"), A.flatten(), A.dense(2)), 2),
+    ("global-avgpool-1d", 10, (A.reshape((5, 2)), A.global_avgpool()), 2),
+]
+
 
 def random_params(topology: Topology, seed: int) -> dict[str, np.ndarray]:
     """Random weights for one network; batch-norm moving statistics far from (0, 1)."""
@@ -81,6 +102,7 @@ def keras_forward(topology, params, X):
 
 def test_every_layer_kind_and_activation_is_covered():
     kinds = {layer.kind for _, layers, _ in CASES for layer in layers} | {"output"}
+    kinds |= {layer.kind for _, _, layers, _ in CONV_CASES for layer in layers}
     assert kinds == set(LAYER_TABLE)
     used = {getattr(layer, "activation", getattr(layer, "name", None))
             for _, layers, _ in CASES for layer in layers}
@@ -88,10 +110,13 @@ def test_every_layer_kind_and_activation_is_covered():
     assert tuple(ACTIVATION_TABLE) == A.ACTIVATIONS  # the specs and the table list the same
 
 
-@pytest.mark.parametrize("name,layers,k", CASES, ids=[c[0] for c in CASES])
-def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, layers, k):
-    topology = Topology(N_INPUTS, layers, k)
-    X = np.random.default_rng(1).normal(scale=1.5, size=(64, N_INPUTS))
+ALL_CASES = [(name, N_INPUTS, layers, k) for name, layers, k in CASES] + CONV_CASES
+
+
+@pytest.mark.parametrize("name,n_inputs,layers,k", ALL_CASES, ids=[c[0] for c in ALL_CASES])
+def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, n_inputs, layers, k):
+    topology = Topology(n_inputs, layers, k)
+    X = np.random.default_rng(1).normal(scale=1.5, size=(64, n_inputs))
     for seed in (3, 4):
         params = random_params(topology, seed)
         expected = forward(params, topology, X)

@@ -23,8 +23,21 @@ from typing import Any
 
 import numpy as np
 
-from ..architecture import Activation, BatchNorm, Dense, Dropout, Layer
+from ..architecture import (
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    Layer,
+    Pool,
+    Reshape,
+)
+from ..errors import OptionError
 from .activations import ACTIVATION_TABLE, activate_numpy, activate_tf
+from .windows import Window, out_shape_2d, patches, spatial, window_counts
 
 Shape = tuple[int, ...]
 
@@ -166,6 +179,11 @@ class DenseKind(LayerKind):
     name = "dense"
 
     def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
+        if len(in_shape) != 1:
+            raise OptionError(
+                f"the {self.name} layer needs a vector per row; it receives shape "
+                f"{list(in_shape)}. Put flatten() or global_avgpool() before it."
+            )
         return (layer.units,)
 
     def params(self, key, layer, in_shape, out_shape):
@@ -234,7 +252,7 @@ class BatchNormKind(LayerKind):
     _PARTS = ("gamma", "beta", "moving_mean", "moving_var")
 
     def params(self, key, layer, in_shape, out_shape):
-        shape = (1, *in_shape)
+        shape = (*(1,) * len(in_shape), in_shape[-1])  # per channel, as Keras (axis=-1)
         return (ParamDef(key("gamma"), shape, "ones"), ParamDef(key("beta"), shape, "zeros"),
                 ParamDef(key("moving_mean"), shape, "zeros", trainable=False),
                 ParamDef(key("moving_var"), shape, "ones", trainable=False))
@@ -243,10 +261,14 @@ class BatchNormKind(LayerKind):
         momentum = p.layer.momentum
         mm, mv = P[p.key("moving_mean")], P[p.key("moving_var")]
         if ctx.training:
-            wgt = ctx.row_weights[:, :, None]
-            sw = tf.maximum(tf.reduce_sum(wgt, 1, keepdims=True), 1e-12)
-            mean = tf.reduce_sum(wgt * h, 1, keepdims=True) / sw
-            var = tf.reduce_sum(wgt * tf.square(h - mean), 1, keepdims=True) / sw
+            wgt = ctx.row_weights[(..., *(None,) * len(p.in_shape))]
+            # rows, and for images or sequences every position too
+            axes = list(range(1, len(p.in_shape) + 1)) if len(p.in_shape) > 1 else 1
+            sw = tf.reduce_sum(wgt, 1, keepdims=True)
+            positions = int(np.prod(p.in_shape[:-1]))
+            sw = tf.maximum(sw * positions if positions > 1 else sw, 1e-12)
+            mean = tf.reduce_sum(wgt * h, axes, keepdims=True) / sw
+            var = tf.reduce_sum(wgt * tf.square(h - mean), axes, keepdims=True) / sw
             ctx.moving[p.key("moving_mean")] = momentum * mm + (1 - momentum) * \
                 tf.stop_gradient(mean)
             ctx.moving[p.key("moving_var")] = momentum * mv + (1 - momentum) * \
@@ -264,7 +286,7 @@ class BatchNormKind(LayerKind):
     def keras(self, keras, p, P):
         layer = keras.layers.BatchNormalization(epsilon=p.layer.epsilon,
                                                 momentum=p.layer.momentum, name=p.keras_name())
-        return layer, [P[p.key(part)][0] for part in self._PARTS]
+        return layer, [P[p.key(part)].reshape(-1) for part in self._PARTS]
 
 
 class ActivationLayerKind(LayerKind):
@@ -283,9 +305,202 @@ class ActivationLayerKind(LayerKind):
                                        name=p.keras_name()), None
 
 
+class ReshapeKind(LayerKind):
+    """Each row's values read as an array (C order): pixel columns as an image."""
+
+    name = "reshape"
+
+    def out_shape(self, layer: Reshape, in_shape: Shape) -> Shape:
+        if int(np.prod(layer.shape)) != int(np.prod(in_shape)):
+            raise OptionError(
+                f"reshape({list(layer.shape)}) needs {int(np.prod(layer.shape))} values per "
+                f"row; it receives shape {list(in_shape)} ({int(np.prod(in_shape))} values). "
+                "Give a shape whose sizes multiply to the number of input columns."
+            )
+        return layer.shape
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return tf.reshape(h, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+
+    def numpy_forward(self, p, P, h):
+        return h.reshape(len(h), *p.out_shape)
+
+    def keras(self, keras, p, P):
+        return keras.layers.Reshape(p.out_shape, name=p.keras_name()), None
+
+
+class FlattenKind(LayerKind):
+    """Each row's array as one vector (C order, as Keras's Flatten)."""
+
+    name = "flatten"
+
+    def out_shape(self, layer: Flatten, in_shape: Shape) -> Shape:
+        return (int(np.prod(in_shape)),)
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return tf.reshape(h, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+
+    def numpy_forward(self, p, P, h):
+        return h.reshape(len(h), *p.out_shape)
+
+    def keras(self, keras, p, P):
+        return keras.layers.Flatten(name=p.keras_name()), None
+
+
+class WindowKind(LayerKind):
+    """What convolution and pooling share: a window sliding over a 1-D or 2-D input."""
+
+    def window(self, layer: Any, rank: int) -> Window:
+        raise NotImplementedError
+
+    def channels(self, layer: Any, in_shape: Shape) -> int:
+        return in_shape[-1]
+
+    def geometry(self, layer: Any, in_shape: Shape) -> tuple[int, Shape, Window]:
+        """The input's rank (1 or 2), its 2-D shape and the layer's 2-D window."""
+        rank, in2d = spatial(in_shape, layer.kind)
+        return rank, in2d, self.window(layer, rank)
+
+    def out_shape(self, layer: Any, in_shape: Shape) -> Shape:
+        rank, in2d, window = self.geometry(layer, in_shape)
+        out = out_shape_2d(window, in2d, self.channels(layer, in_shape), layer.kind)
+        return out[1:] if rank == 1 else out
+
+    def windows(self, xp: Any, p: Placed, x: Any, fill: float) -> tuple[Any, Shape]:
+        """The windows ``[N, oh, ow, kh * kw, c]`` of ``x`` with its rows flattened."""
+        _, in2d, window = self.geometry(p.layer, p.in_shape)
+        return patches(xp, xp.reshape(x, (-1, *in2d)), window, in2d, fill), in2d
+
+
+class ConvKind(WindowKind):
+    """Convolution with the kernel ``[k(h), (kw,) c_in, filters]`` (Keras's layout): in the
+    graph a native convolution per network; in NumPy the windows times the kernel (im2col).
+    The kernel is penalised."""
+
+    name = "conv"
+
+    def window(self, layer: Conv, rank: int) -> Window:
+        if len(layer.kernel_size) != rank:
+            raise OptionError(
+                f"{layer.kind} needs an input of {len(layer.kernel_size)} spatial "
+                f"dimension(s) plus channels; it receives one of {rank}. Use "
+                f"conv{rank}d(...) for this input."
+            )
+        return Window.of(rank, layer.kernel_size, layer.strides, layer.dilation, layer.padding)
+
+    def channels(self, layer: Conv, in_shape: Shape) -> int:
+        return layer.filters
+
+    def params(self, key, layer, in_shape, out_shape):
+        return (ParamDef(key("bias"), (*(1,) * len(out_shape), layer.filters), "zeros"),
+                ParamDef(key("kernel"), (*layer.kernel_size, in_shape[-1], layer.filters),
+                         "glorot", penalised=True))
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        _, in2d, window = self.geometry(p.layer, p.in_shape)
+        lead = tf.shape(h)[:2]
+        kernel = P[p.key("kernel")]
+        kernel = tf.reshape(kernel, [-1, *window.size, p.in_shape[-1], p.layer.filters])
+        x = tf.reshape(h, tf.concat([lead, in2d], 0))
+        x = tf.broadcast_to(x, tf.concat([tf.shape(kernel)[:1], tf.shape(x)[1:]], 0))
+
+        def one_network(args):
+            return tf.nn.convolution(args[0], args[1], strides=window.strides,
+                                     padding=window.padding.upper(), dilations=window.dilation)
+
+        # One native convolution per network, vectorised over the stack: on CPU 2.3 times
+        # faster than im2col as a batched matmul (M=6, 28x28x8 -> 16 filters, with gradient).
+        z = tf.vectorized_map(one_network, (x, kernel))
+        z = tf.reshape(z, tf.concat([tf.shape(z)[:2], p.out_shape], 0)) + P[p.key("bias")]
+        return activate_tf(tf, z, p.layer.activation)
+
+    def numpy_forward(self, p, P, h):
+        cols, _ = self.windows(np, p, h, 0.0)
+        kernel = P[p.key("kernel")]
+        z = cols.reshape(-1, kernel[..., 0].size) @ kernel.reshape(-1, p.layer.filters)
+        z = z.reshape(len(h), *p.out_shape) + P[p.key("bias")]
+        return activate_numpy(z, p.layer.activation)
+
+    def keras(self, keras, p, P):
+        layer_type = keras.layers.Conv1D if p.layer.kind == "conv1d" else keras.layers.Conv2D
+        layer = layer_type(p.layer.filters, p.layer.kernel_size, strides=p.layer.strides,
+                           padding=p.layer.padding, dilation_rate=p.layer.dilation,
+                           activation=ACTIVATION_TABLE[p.layer.activation].keras,
+                           name=p.keras_name())
+        return layer, [P[p.key("kernel")], P[p.key("bias")].reshape(-1)]
+
+
+class PoolKind(WindowKind):
+    """Max or average pooling over windows; an average counts only positions inside the
+    input (Keras's "same" padding)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def window(self, layer: Pool, rank: int) -> Window:
+        if max(len(layer.pool_size), len(layer.strides)) > rank:
+            raise OptionError(
+                f"{layer.kind} with pool_size {list(layer.pool_size)} and strides "
+                f"{list(layer.strides)} has more sizes than its input has spatial "
+                f"dimensions ({rank}); give one size per dimension."
+            )
+        return Window.of(rank, layer.pool_size, layer.strides, padding=layer.padding)
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        lead = tf.shape(h)[:2]
+        return tf.reshape(self._pool(tf, p, h, tf.reduce_max, tf.reduce_sum),
+                          tf.concat([lead, p.out_shape], 0))
+
+    def numpy_forward(self, p, P, h):
+        return self._pool(np, p, h, np.max, np.sum).reshape(len(h), *p.out_shape)
+
+    def _pool(self, xp: Any, p: Placed, h: Any, take_max: Any, take_sum: Any) -> Any:
+        if self.name == "maxpool":
+            windows, _ = self.windows(xp, p, h, -np.inf)
+            return take_max(windows, 3)
+        windows, in2d = self.windows(xp, p, h, 0.0)
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        counts = window_counts(window, in2d)
+        return take_sum(windows, 3) / (counts if xp is np else counts.astype(np.float32))
+
+    def keras(self, keras, p, P):
+        rank, _, window = self.geometry(p.layer, p.in_shape)
+        size, strides = window.size[2 - rank:], window.strides[2 - rank:]
+        layer_type = {("maxpool", 1): keras.layers.MaxPooling1D,
+                      ("maxpool", 2): keras.layers.MaxPooling2D,
+                      ("avgpool", 1): keras.layers.AveragePooling1D,
+                      ("avgpool", 2): keras.layers.AveragePooling2D}[self.name, rank]
+        return layer_type(size, strides=strides, padding=window.padding,
+                          name=p.keras_name()), None
+
+
+class GlobalAvgPoolKind(LayerKind):
+    """The mean of each channel over every position of a sequence or an image."""
+
+    name = "gap"
+
+    def out_shape(self, layer: GlobalAvgPool, in_shape: Shape) -> Shape:
+        spatial(in_shape, layer.kind)
+        return (in_shape[-1],)
+
+    def tf_forward(self, tf, p, P, h, ctx):
+        return tf.reduce_mean(h, list(range(2, len(p.in_shape) + 1)))
+
+    def numpy_forward(self, p, P, h):
+        return h.mean(axis=tuple(range(1, len(p.in_shape))))
+
+    def keras(self, keras, p, P):
+        layer_type = keras.layers.GlobalAveragePooling1D if len(p.in_shape) == 2 else \
+            keras.layers.GlobalAveragePooling2D
+        return layer_type(name=p.keras_name()), None
+
+
 LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
     Activation.kind: ActivationLayerKind(), Output.kind: OutputKind(),
+    Reshape.kind: ReshapeKind(), Flatten.kind: FlattenKind(), "conv1d": ConvKind(),
+    "conv2d": ConvKind(), "maxpool": PoolKind("maxpool"), "avgpool": PoolKind("avgpool"),
+    GlobalAvgPool.kind: GlobalAvgPoolKind(),
 }
 
 

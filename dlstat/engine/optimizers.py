@@ -84,7 +84,9 @@ def apply_update(tf, how: UpdateSettings, p, g, s1_old, s2_old, st: StepState, m
     if how.penalised:
         new = _penalise(tf, how, new, p, rate, st)
         if how.use_max_norm:
-            norms = tf.sqrt(tf.reduce_sum(tf.square(new), 1, keepdims=True))
+            # per unit or filter: over its inputs (and a kernel's window), as Keras's max_norm
+            axes = list(range(1, len(new.shape) - 1)) if len(new.shape) > 3 else 1
+            norms = tf.sqrt(tf.reduce_sum(tf.square(new), axes, keepdims=True))
             new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
     return tf.where(st.mask, new, p), tf.where(st.mask, s1, s1_old), tf.where(st.mask, s2, s2_old)
 

@@ -26,8 +26,9 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..errors import OptionError
+from ..errors import DataError, OptionError
 from ..options import CLASSIFIER, REGRESSOR, option, options_for
+from .arrays import array_of, as_rows, row_shape, with_reshape
 
 # The options passed through to dnn(); tests/test_options.py holds the explicit signatures
 # below (scikit-learn reads them) to the options table.
@@ -86,10 +87,14 @@ class _DNNBase(BaseEstimator):
     def _options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _DNN_OPTIONS}
 
-    def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str):
+    def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str,
+                 input_shape: tuple[int, ...] | None = None):
         from ..fitting.dnn import dnn
 
-        model = dnn(formula, data, family=family, **self._options())
+        options = self._options()
+        if input_shape is not None:  # image or sequence rows: the network reads them back
+            options["architecture"] = with_reshape(self.architecture, input_shape)
+        model = dnn(formula, data, family=family, **options)
         self.model_ = model
         self.n_iter_ = int(model.record.epochs_run)
         return model
@@ -118,8 +123,25 @@ class _DNNBase(BaseEstimator):
         check_is_fitted(self)
         if self.formula is not None:
             return self._check_frame(X, what)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, self._prediction_rows(X), reset=False, dtype=np.float64)
         return self._x_frame(X)
+
+    def _fit_rows(self, X: Any) -> Any:
+        """At fit: an image or sequence array as rows; ``input_shape_`` keeps its row shape
+        (None for a matrix)."""
+        array = array_of(X)
+        owner = type(self).__name__
+        self.input_shape_ = None if array is None else row_shape(array, self.architecture, owner)
+        return X if array is None else array.reshape(len(array), -1)
+
+    def _prediction_rows(self, X: Any) -> Any:
+        array = array_of(X)
+        if array is None:
+            return X
+        if getattr(self, "input_shape_", None) is None:
+            raise DataError(f"{type(self).__name__} was fitted on a matrix [n, p]; it received "
+                            f"an array of shape {list(array.shape)}. Pass a 2-D array.")
+        return as_rows(array, self.input_shape_, type(self).__name__)
 
     # -- scoring in formula mode --------------------------------------------------------------
     def _formula_truth(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +223,8 @@ class DNNRegressor(RegressorMixin, _DNNBase):
             self.n_outputs_ = len(self.model_.spec.response_columns)
             self._y_2d_ = self.n_outputs_ > 1
             return self
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, self._fit_rows(X), y, multi_output=True, y_numeric=True,
+                             dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         Y = y.reshape(len(y), -1)
         frame = self._x_frame(X)
@@ -212,7 +235,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
             names, formula = ["y"], "y ~ ."
         for k, name in enumerate(names):
             frame[name] = Y[:, k]
-        self._fit_dnn(formula, frame, self.family)
+        self._fit_dnn(formula, frame, self.family, self.input_shape_)
         self.n_outputs_ = Y.shape[1]
         self._y_2d_ = y.ndim == 2  # a column vector y gives column-vector predictions
         return self
@@ -257,14 +280,14 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         is ignored."""
         if self.formula is not None:
             return self._fit_formula(self._check_frame(X, "fit"))
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, self._fit_rows(X), y, dtype=np.float64)
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         _require_two_classes(classes)
         frame = self._x_frame(X)
         # Codes 0..K-1 as a factor: the family's levels follow classes_ exactly.
         frame["y"] = pd.Categorical.from_codes(codes.ravel(), categories=range(len(classes)))
-        self._fit_dnn("y ~ .", frame, _family_for(len(classes)))
+        self._fit_dnn("y ~ .", frame, _family_for(len(classes)), self.input_shape_)
         self.classes_ = classes
         return self
 

@@ -155,11 +155,21 @@ class DNNFit(Result):
 
             return tidy_frame(self, conf_level)
         W = self.params[self.topology.input_kernel()][0]
+        if W.ndim != 2 or W.shape[0] != len(self.spec.display_columns):
+            return self._kernel_norms()  # inputs read as images or sequences
         rows = [{"layer": "input", "term": t, "column": c,
                  "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
                 for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.display_columns))]
         return pd.DataFrame(rows) if rows else pd.DataFrame(
             columns=["layer", "term", "column", "norm", "nonzero"])
+
+    def _kernel_norms(self) -> pd.DataFrame:
+        """One row per kernel (a convolution's weights do not belong to one input column)."""
+        rows = [{"layer": key.split("/")[0], "term": key, "column": "",
+                 "norm": float(np.linalg.norm(self.params[key][0])),
+                 "nonzero": int((self.params[key][0] != 0).sum())}
+                for key in self.topology.penalised_keys()]
+        return pd.DataFrame(rows)
 
     def _glm_coefficients(self) -> pd.DataFrame:
         W = self.params[self.topology.output_key("kernel")][0]  # standardised inputs, link scale

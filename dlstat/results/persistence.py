@@ -40,7 +40,11 @@ MAX_WEIGHT_BYTES = 8 * 2**30
 MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming more lies
 MAX_UNITS = 1_000_000
 _LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
-           "batchnorm": architecture.batchnorm, "activation": architecture.activation}
+           "batchnorm": architecture.batchnorm, "activation": architecture.activation,
+           "reshape": architecture.reshape, "conv1d": architecture.conv1d,
+           "conv2d": architecture.conv2d, "maxpool": architecture.maxpool,
+           "avgpool": architecture.avgpool, "flatten": architecture.flatten,
+           "global_avgpool": architecture.global_avgpool}
 
 
 @dataclass
@@ -134,7 +138,7 @@ def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ..
         size = fh.tell() + math.prod(found) * dtype.itemsize
     name = info.filename[:-4]
     if dtype.kind != kind or dtype.hasobject or (shape is not None and found != shape) or \
-            size != info.file_size or len(found) > 3:
+            size != info.file_size or len(found) > 5:  # a 2-D kernel with its stack axis
         raise ModelFileError(
             f"array {name[:60]!r} in {where!r} has shape {found} and type {dtype}; the model "
             f"needs {shape or 'a byte string'} of {'numbers' if kind == 'f' else 'bytes'}.")
@@ -198,9 +202,10 @@ def _layer(item: Any) -> architecture.Layer:
     if not isinstance(item, dict) or item.get("kind") not in _LAYERS:
         raise ValueError(f"layer {str(item)[:80]} is not one of {sorted(_LAYERS)}")
     args = {k: v for k, v in item.items() if k != "kind"}
-    if item["kind"] == "dense" and not (isinstance(args.get("units"), int)
-                                        and args["units"] <= MAX_UNITS):
-        raise ValueError(f"dense layer width {args.get('units')!r} is not 1 to {MAX_UNITS}")
+    width = {"dense": "units", "conv1d": "filters", "conv2d": "filters"}.get(item["kind"])
+    if width and not (isinstance(args.get(width), int) and args[width] <= MAX_UNITS):
+        raise ValueError(f"{item['kind']} layer width {args.get(width)!r} is not 1 to "
+                         f"{MAX_UNITS}")
     return _LAYERS[item["kind"]](**args)
 
 
