@@ -110,6 +110,13 @@ class Family:
         """The intercept-only maximum-likelihood mean, [n_outputs]."""
         return np.average(y, axis=0, weights=weights)
 
+    def mean_at_zero_link(self) -> np.ndarray:
+        """The mean at a zero linear predictor, R's null model without an intercept
+        (gaussian 0, binomial 1/2, poisson 1, multinomial 1/K), [n_outputs]."""
+        k = self.n_outputs
+        return {"gaussian": np.zeros(k), "binomial": np.full(k, 0.5), "poisson": np.ones(k),
+                "multinomial": np.full(k, 1 / k)}[self.name]
+
     def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """The intercept-only fit on the network's output scale (to initialise the output bias)."""
         m = np.average(y_encoded, axis=0, weights=weights)

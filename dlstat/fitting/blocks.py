@@ -232,7 +232,8 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     _check_separation(fit, mu)
     rec.metrics["train"] = fam.metrics(y, mu)
     rec.deviance = rec.metrics["train"]["deviance"]
-    null_mu = np.broadcast_to(fam.null_mean(y), y.shape)
+    null_mu = np.broadcast_to(fam.null_mean(y) if block.design.spec.intercept
+                              else fam.mean_at_zero_link(), y.shape)  # R's null without one
     rec.null_deviance = float(fam.deviance_rows(y, null_mu).sum())
     if block.val_X is not None:
         rec.metrics["validation"] = fam.metrics(

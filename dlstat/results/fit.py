@@ -12,7 +12,7 @@ from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
 from ..options import FitOptions
-from .persistence import ModelParts, read, write
+from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
 from .record import FitRecord
 
@@ -26,7 +26,8 @@ class DNNFit(Result):
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
                  call: str, train_X: np.ndarray | None = None,
-                 train_index: pd.Index | None = None, train_Y: np.ndarray | None = None) -> None:
+                 train_index: pd.Index | None = None, train_Y: np.ndarray | None = None,
+                 saved_inference: SavedInference | None = None) -> None:
         self.spec = spec
         self.family = family
         self.topology = topology
@@ -38,6 +39,7 @@ class DNNFit(Result):
         self._train_X = train_X
         self._train_index = train_index
         self._train_Y = train_Y
+        self.saved_inference = saved_inference
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
@@ -101,7 +103,7 @@ class DNNFit(Result):
         from . import inference
 
         inference.check_interval_request(self, type, interval)
-        self.training_data()  # the covariance needs the training rows, even for newdata
+        inference.require_covariance(self)
         if newdata is None:
             X, _, index = self.training_data()
             ok = np.ones(len(X), bool)
@@ -135,6 +137,39 @@ class DNNFit(Result):
     def fitted(self) -> pd.Series | pd.DataFrame:
         """Fitted means for the training rows (as R's ``fitted()``)."""
         return self.predict()
+
+    def residuals(self, type: str = "deviance") -> pd.Series | pd.DataFrame:
+        """One residual per training row, as R's ``residuals.glm``: ``"deviance"`` (the
+        default), ``"pearson"``, ``"working"`` or ``"response"`` (a multinomial fit: only
+        ``"response"``, one column per class)."""
+        from .generics import residuals
+
+        return residuals(self, type)
+
+    @property
+    def formula(self) -> str:
+        """The formula the model was fitted with, as given."""
+        return self.spec.formula
+
+    def model_matrix(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The design on the user's scale with R's column names and the ``(Intercept)``
+        column, for the training rows or the complete rows of ``data`` (R's
+        ``model.matrix``)."""
+        from .generics import model_matrix
+
+        return model_matrix(self, data)
+
+    def update(self, data: pd.DataFrame, formula: str | None = None,
+               **changes: Any) -> DNNFit:
+        """Refit on ``data`` with a changed formula and options, as R's ``update()``:
+        ``". ~ . + hp"`` keeps the response and adds ``hp`` (``.`` on the left is the old
+        response, on the right the old right-hand side); options not in ``changes`` are the
+        ones this fit was made with.  A fit keeps only its design, so ``data`` is needed."""
+        from ..fitting.dnn import dnn
+        from .generics import updated_formula, updated_options
+
+        return dnn(updated_formula(self.formula, formula), data,
+                   **updated_options(self.options, changes))
 
     # -- broom-style tables -------------------------------------------------------------------
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
@@ -334,9 +369,12 @@ class DNNFit(Result):
         return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.display_columns)
 
     def save(self, path: str) -> None:
-        """Write the model to one file (JSON spec + weights; no pickle)."""
+        """Write the model to one file (JSON spec + weights; no pickle); a GLM's covariance
+        and log-likelihood go with it, so the loaded model keeps its standard errors."""
+        from .inference import inference_to_save
+
         write(ModelParts(self.spec, self.family, self.topology, self.params, self.options,
-                         self.history, self.record, self.call), path)
+                         self.history, self.record, self.call, inference_to_save(self)), path)
 
 
 def load(path: str) -> DNNFit:
@@ -344,4 +382,4 @@ def load(path: str) -> DNNFit:
     refused with :class:`~dlstat.errors.ModelFileError` before anything in it is evaluated."""
     p = read(path)
     return DNNFit(p.spec, p.family, p.topology, p.params, p.options, p.history, p.record,
-                  p.call)
+                  p.call, saved_inference=p.inference)

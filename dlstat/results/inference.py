@@ -18,6 +18,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from ..errors import OptionError
+from .persistence import SavedInference
 from .protocol import items_table
 
 if TYPE_CHECKING:
@@ -105,11 +106,33 @@ def coefficient_vector(fit: DNNFit) -> tuple[np.ndarray, list[str] | None]:
     return coef.to_numpy().T.ravel(), [str(c) for c in coef.columns]
 
 
+def has_covariance(fit: DNNFit) -> bool:
+    """Whether the covariance can be had: from the training rows, or saved with the model."""
+    return fit.has_training_data or fit.saved_inference is not None
+
+
+def require_covariance(fit: DNNFit) -> None:
+    """A loaded model saved without its covariance: the clear error, not NaN intervals."""
+    if not has_covariance(fit):
+        fit.training_data()
+
+
+def inference_to_save(fit: DNNFit) -> SavedInference | None:
+    """What a model file keeps of a GLM's inference (None for networks and penalised fits)."""
+    if not fit.has_training_data:
+        return fit.saved_inference
+    if not wald_applies(fit):
+        return None
+    return SavedInference(vcov_matrix(fit), loglik(fit))
+
+
 def vcov_matrix(fit: DNNFit) -> np.ndarray:
     """The inverse information matrix at the fitted means, times the dispersion."""
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
     require_single_response(fit, "vcov()")
+    if not fit.has_training_data and fit.saved_inference is not None:
+        return fit.saved_inference.vcov.copy()
     X, _, _ = fit.training_data()
     Z = raw_design(fit, X)
     mu = fit.family.mean(fit.link_of(X))
@@ -167,7 +190,7 @@ def tidy_frame(fit: DNNFit, conf_level: float = 0.95) -> pd.DataFrame:
         frame.insert(0, "response", np.repeat(responses, len(names)))
     columns = ["std.error", "statistic", "p.value", "conf.low", "conf.high"]
     frame[columns] = np.nan
-    if wald_applies(fit) and fit.has_training_data:
+    if wald_applies(fit) and has_covariance(fit):
         frame[columns] = _wald_columns(fit, estimate, conf_level)
     return frame
 
@@ -187,7 +210,7 @@ def confint_frame(fit: DNNFit, level: float = 0.95) -> pd.DataFrame:
     require_glm(fit, "confint()")
     require_unpenalised(fit, "confint()")
     require_single_response(fit, "confint()")
-    fit.training_data()  # a loaded model: the clear error, not NaN intervals
+    require_covariance(fit)
     tidy = tidy_frame(fit, level)
     keys = ["response", "term"] if "response" in tidy else ["term"]
     lower, upper = f"{100 * (1 - level) / 2:g} %", f"{100 * (1 + level) / 2:g} %"
@@ -209,6 +232,8 @@ def loglik(fit: DNNFit) -> float:
         return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1)
     if name in ("binomial", "multinomial"):  # 0/1 responses: the saturated likelihood is 1
         return -r.deviance / 2
+    if not fit.has_training_data and fit.saved_inference is not None:
+        return fit.saved_inference.loglik
     X, y, _ = fit.training_data()
     mu = fit.family.mean(fit.link_of(X))
     return float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
@@ -289,7 +314,7 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
 
     df_resid, _ = residual_df_of(fit)
     null_df = deviance_table(fit, df_resid)["df"].iloc[0]
-    ll = loglik(fit) if fit.has_training_data or fit.family.name != "poisson" else np.nan
+    ll = loglik(fit) if has_covariance(fit) or fit.family.name != "poisson" else np.nan
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
             "BIC": bic(fit) if criteria else np.nan,
@@ -335,7 +360,7 @@ def _no_se_reason(fit: DNNFit) -> str:
         return (f"No standard errors, tests or intervals: with a penalty (lambda = "
                 f"{fit.options.penalty:g}) the estimates are shrunken and the Wald standard "
                 "errors do not apply. Refit with penalty=0 for GLM inference.")
-    if not fit.has_training_data:
+    if not has_covariance(fit):
         return ("No standard errors, tests or intervals: this model was loaded from a file and "
                 "holds no training data. Refit it with dnn() on its data.")
     return ("No standard errors, tests or intervals: they are computed for one response; fit "

@@ -48,6 +48,15 @@ _LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
 
 
 @dataclass
+class SavedInference:
+    """A GLM's covariance (original coefficient scale) and log-likelihood at the fit, kept in
+    the file because the training rows they need are not."""
+
+    vcov: np.ndarray
+    loglik: float
+
+
+@dataclass
 class ModelParts:
     """Everything a model file holds, vetted."""
 
@@ -59,6 +68,7 @@ class ModelParts:
     history: pd.DataFrame
     record: FitRecord
     call: str
+    inference: SavedInference | None = None
 
 
 def write(parts: ModelParts, path: str | Path) -> None:
@@ -79,6 +89,9 @@ def write(parts: ModelParts, path: str | Path) -> None:
         "record": asdict(parts.record),
         "history": parts.history.to_dict(orient="list"),
     }
+    if parts.inference is not None:
+        spec["inference"] = {"vcov": parts.inference.vcov.tolist(),
+                             "loglik": float(parts.inference.loglik)}
     blob = np.frombuffer(json.dumps(spec, allow_nan=True).encode("utf-8"), dtype=np.uint8)
     with open(path, "wb") as fh:
         np.savez_compressed(fh, **{_SPEC_KEY: blob}, **parts.params)
@@ -177,12 +190,37 @@ def _parts(spec: dict[str, Any], where: str) -> ModelParts:
         call = spec["call"]
         if not isinstance(call, str) or len(call) > 100_000:
             raise ValueError("the call is not text")
+        inference = _inference(spec.get("inference"), design, family, topology)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, DlstatError) as exc:
         raise ModelFileError(f"the model file {where!r} is incomplete or inconsistent: "
                              f"{type(exc).__name__}: {exc}.") from None
-    return ModelParts(design, family, topology, {}, options, history, record, call)
+    return ModelParts(design, family, topology, {}, options, history, record, call, inference)
+
+
+def _inference(d: Any, design: DesignSpec, family: Family,
+               topology: Topology) -> SavedInference | None:
+    """The saved covariance: a finite, symmetric matrix with a positive diagonal, one row per
+    coefficient of a GLM (none for a network), and a finite log-likelihood."""
+    if d is None:
+        return None
+    if topology.layers or not isinstance(d, dict) or set(d) != {"vcov", "loglik"}:
+        raise ValueError("the saved inference is not a GLM's covariance and log-likelihood")
+    free = family.n_outputs - (1 if family.name == "multinomial" else 0)
+    size = (design.n_columns + int(design.intercept)) * free
+    rows = d["vcov"]
+    if not (isinstance(rows, list) and len(rows) == size and all(
+            isinstance(r, list) and len(r) == size and
+            all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
+            for r in rows)) or not isinstance(d["loglik"], (int, float)):
+        raise ValueError(f"the saved covariance is not a {size} x {size} matrix of numbers")
+    vcov = np.array(rows, dtype=np.float64).reshape(size, size)
+    if not (np.isfinite(vcov).all() and np.allclose(vcov, vcov.T, rtol=1e-10, atol=0)
+            and (np.diag(vcov) > 0).all() and math.isfinite(d["loglik"])):
+        raise ValueError("the saved covariance is not finite and symmetric with a positive "
+                         "diagonal, or the log-likelihood is not finite")
+    return SavedInference(vcov, float(d["loglik"]))
 
 
 def _topology(d: dict[str, Any], design: DesignSpec, family: Family) -> Topology:

@@ -85,7 +85,7 @@ def fit_table(fit) -> pd.DataFrame:
 def deviance_table(fit, residual_df: int | None) -> pd.DataFrame:
     """Null and residual deviance with their degrees of freedom, as ``summary.glm``."""
     r = fit.record
-    null_df = (r.n_obs - 1) * _free_outputs(fit)
+    null_df = (r.n_obs - int(fit.spec.intercept)) * _free_outputs(fit)  # R: n without one
     return pd.DataFrame({"deviance": [r.null_deviance, r.deviance],
                          "df": pd.array([null_df, residual_df], dtype="Int64"),
                          "dev_explained": [np.nan, fit.dev_explained]},

@@ -1,0 +1,159 @@
+"""The modelling generics R users type without thinking, for ``DNNFit``: residuals of every
+type (as R's ``residuals.glm``), the model matrix with R's column names (as ``model.matrix``)
+and the formula rules of R's ``update.formula``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FormulaError, OptionError
+from ..options import FitOptions
+
+if TYPE_CHECKING:
+    from .fit import DNNFit
+
+RESIDUAL_TYPES = ("deviance", "pearson", "working", "response")
+INTERCEPT = "(Intercept)"
+
+
+# --------------------------------------------------------------------------- residuals
+
+
+def residuals(fit: DNNFit, type: str = "deviance") -> pd.Series | pd.DataFrame:
+    """One residual per training row (a column per output), as R's ``residuals.glm``.
+
+    ``deviance``: sign(y − μ)·√(unit deviance); ``pearson``: (y − μ)/√V(μ); ``working``:
+    (y − μ)·dη/dμ; ``response``: y − μ.  A multinomial fit has only ``response`` residuals
+    (one column per class: the 0/1 indicator minus its probability, as ``nnet::multinom``);
+    the others are defined for one-parameter families and are refused.
+    """
+    if type not in RESIDUAL_TYPES:
+        raise OptionError(f"type must be one of {list(RESIDUAL_TYPES)}; got {type!r}.")
+    X, y, index = fit.training_data()
+    mu = fit.family.mean(fit.link_of(X))
+    name = fit.family.name
+    if name == "multinomial":
+        if type != "response":
+            raise OptionError(
+                f"residuals(type={type!r}) is defined for one-parameter families (gaussian, "
+                "binomial, poisson); a multinomial response has one residual per class. Use "
+                "type='response' (indicator minus probability, a column per class).")
+        return pd.DataFrame(y - mu, index=index, columns=[str(v) for v in fit.family.levels])
+    values = _residual_values(fit, type, y, mu)
+    if values.shape[1] == 1:
+        return pd.Series(values[:, 0], index=index, name=type)
+    return pd.DataFrame(values, index=index, columns=[str(c) for c in fit.family.outputs])
+
+
+def _residual_values(fit: DNNFit, type: str, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Residuals of one type on the natural scale, [n, outputs]."""
+    raw = y - mu
+    if type == "response":
+        return raw
+    if type == "deviance":
+        unit = np.column_stack([fit.family.deviance_rows(y[:, [j]], mu[:, [j]])
+                                for j in range(y.shape[1])])
+        return np.sign(raw) * np.sqrt(np.maximum(unit, 0))
+    # The variance function equals dμ/dη for the canonical links dlstat uses.
+    variance = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}
+    v = variance[fit.family.name]
+    return raw / np.sqrt(v) if type == "pearson" else raw / v
+
+
+# --------------------------------------------------------------------------- model matrix
+
+
+def model_matrix(fit: DNNFit, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The design on the user's scale with R's column names (intercept first), for the
+    training rows or the complete rows of ``data`` (as R's ``model.matrix``)."""
+    if data is None:
+        X, _, index = fit.training_data()
+    else:
+        X, ok = fit.spec.design(data, unseen=fit.options.unseen, what="data")
+        index = data.index[ok]
+    raw = X * fit.spec.scale + fit.spec.center
+    frame = pd.DataFrame(raw, index=index, columns=r_column_names(fit))
+    if fit.spec.intercept:
+        frame.insert(0, INTERCEPT, 1.0)
+    return frame
+
+
+def r_column_names(fit: DNNFit) -> list[str]:
+    """The design's columns named as R's ``model.matrix`` names them: ``factor(cyl)6`` for
+    ``C(cyl)[T.6]`` (when the formula said ``factor()``), ``woolB:tensionM``, ``I(wt^2)``,
+    ``poly(disp, 2)1``, ``amTRUE``."""
+    written = re.sub(r"\s+", "", fit.spec.formula)
+    return [":".join(_r_part(part, written) for part in _split_interaction(column))
+            for column in fit.spec.display_columns]
+
+
+def _split_interaction(column: str) -> list[str]:
+    """``a:b[T.x]`` → ``["a", "b[T.x]"]``, splitting only outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(column):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == ":" and depth == 0:
+            parts.append(column[start:i])
+            start = i + 1
+    return parts + [column[start:]]
+
+
+_LEVELLED = re.compile(r"^(?P<base>.*)\[(?:T\.)?(?P<level>[^\[\]]*)\]$")
+_FACTOR_CALL = re.compile(r"^C\((?P<inner>.*)\)$")
+_R_LOGICAL = {"True": "TRUE", "False": "FALSE"}
+
+
+def _r_part(part: str, written: str) -> str:
+    """One factor of a column name in R's spelling."""
+    match = _LEVELLED.match(part)
+    base, level = (match["base"], match["level"]) if match else (part, "")
+    call = _FACTOR_CALL.match(base)
+    if call and "factor(" + re.sub(r"\s+", "", call["inner"]) + ")" in written:
+        base = f"factor({call['inner']})"
+    return base.replace(" ** ", "^") + _R_LOGICAL.get(level, level)
+
+
+# --------------------------------------------------------------------------- update
+
+
+_DOT = re.compile(r"(?<![\w.`])\.(?![\w.`])")
+
+
+def updated_formula(old: str, new: str | None) -> str:
+    """R's ``update.formula``: ``.`` on the left of ``new`` is the old response, on the right
+    the old right-hand side (in parentheses); ``~ rhs`` keeps the old response."""
+    if new is None:
+        return old
+    if not isinstance(new, str) or "~" not in new:
+        raise FormulaError(f"the new formula must be text with a '~', e.g. '. ~ . + hp' or "
+                           f"'~ . - wt'; got {new!r}.")
+    old_lhs, old_rhs = (s.strip() for s in old.split("~", 1))
+    lhs, rhs = (s.strip() for s in new.split("~", 1))
+    lhs = _DOT.sub(lambda _: old_lhs, lhs) if lhs else old_lhs
+    rhs = _DOT.sub(lambda _: f"({old_rhs})", rhs)
+    return f"{lhs} ~ {rhs}"
+
+
+def updated_options(options: FitOptions, changes: dict[str, Any]) -> dict[str, Any]:
+    """The options the fit was made with (those differing from the defaults), with ``changes``
+    applied, as keyword arguments for ``dnn()``."""
+    defaults = FitOptions()
+    given = {}
+    for f in fields(options):
+        value = getattr(options, f.name)
+        if f.name == "layers" or value is getattr(defaults, f.name):
+            continue
+        if isinstance(value, pd.DataFrame) or value != getattr(defaults, f.name):
+            given[f.name] = value
+    if "architecture" in given and set(changes) & {"hidden", "activation", "dropout",
+                                                     "batchnorm"}:
+        given.pop("architecture")  # a shorthand in changes replaces the layer list
+    return {**given, **changes}
