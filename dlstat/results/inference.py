@@ -123,7 +123,12 @@ def inference_to_save(fit: DNNFit) -> SavedInference | None:
         return fit.saved_inference
     if not wald_applies(fit):
         return None
-    return SavedInference(vcov_matrix(fit), loglik(fit))
+    try:
+        vcov = vcov_matrix(fit)
+    except np.linalg.LinAlgError:  # aliased columns: no covariance to keep
+        return None
+    usable = np.isfinite(vcov).all() and (np.diag(vcov) > 0).all()
+    return SavedInference(vcov, loglik(fit)) if usable else None
 
 
 def vcov_matrix(fit: DNNFit) -> np.ndarray:
