@@ -22,12 +22,14 @@
 #' plot(cmp)
 #' @export
 compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, groups = NULL,
-                    foldid = NULL, seed = NULL, ...) {
+                    foldid = NULL, seed = NULL, subset, na.action = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed")),
                list(...))
-  res <- .rcall("compare", .formula_text(formula), .encode_frame(data), .options_dict(options),
-                call = call)
+  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
+                    options, call)
+  res <- .rcall("compare", .formula_text(formula), .encode_frame(rows$data),
+                .options_dict(rows$options), call = call)
   structure(list(
     call = call, python_call = res$call, family = res$family,
     folds = .decode_frame(res$folds), table = .decode_frame(res$table),

@@ -29,11 +29,14 @@
 #' plot(cv)
 #' @export
 cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, groups = NULL,
-                   foldid = NULL, seed = NULL, ...) {
+                   foldid = NULL, seed = NULL, subset, na.action = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed")),
                list(...))
-  res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(options),
+  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
+                    options, call)
+  data <- rows$data
+  res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(rows$options),
                 call = call)
   labels <- .row_labels(data)
   fold_ids <- .decode_result(res$fold_ids, names = labels)

@@ -51,6 +51,12 @@
 #'   `"error"` or `"na"`.
 #' @param seed A whole number; the same seed and data give the same network.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
+#' @param subset Rows of `data` to use, as in [stats::glm()]: a logical
+#'   vector or row positions, evaluated in `data` (`subset = cyl != 6`).
+#' @param na.action What to do with incomplete rows, as in [stats::glm()]:
+#'   `na.omit`, `na.exclude` (as `na.omit`, but [residuals()][dlstat_generics]
+#'   and [fitted()] are padded with `NA` for the rows left out) or `na.fail`,
+#'   a function or its name; instead of `na_action`.
 #' @param ... Further options of the Python `dlstat.dnn()`.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
@@ -68,14 +74,19 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                verbose = 1, ...) {
+                verbose = 1, subset, na.action = NULL, ...) {
   call <- match.call()
   own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
+  own <- setdiff(own, .glm_arguments)
   options <- c(.given(environment(), own), list(...))
+  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
+                    options, call)
   text <- .formula_text(formula)
-  frame <- .encode_frame(data)
-  py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)
-  .new_fit(py, call = call, data = data, formula = formula)
+  frame <- .encode_frame(rows$data)
+  py <- .rcall("fit", text, frame, .options_dict(rows$options), convert = FALSE, call = call)
+  fit <- .new_fit(py, call = call, data = rows$data, formula = formula)
+  fit$na_exclude <- rows$exclude
+  fit
 }
 
 .new_fit <- function(py, call = NULL, data = NULL, formula = NULL) {
@@ -155,28 +166,55 @@ NULL
 #'   probabilities per level).
 #' @param unseen `"error"` or `"na"` for factor levels the model never saw;
 #'   `NULL` uses the model's setting.
+#' @param se.fit Also give standard errors, on the scale of `type` (the
+#'   delta method), as [stats::predict.glm()]; a GLM (`hidden = c()`) only.
+#' @param interval `"none"` or `"confidence"`: Wald intervals at `level` on
+#'   the link scale, transformed to the scale of `type` (a GLM only).
+#' @param level The confidence level of `interval`.
 #' @param ... Not used.
 #' @return A named numeric vector or factor (names are the row names of
 #'   `newdata`, in its order; rows that cannot be predicted are `NA`), or a
-#'   data frame with the same row names.
+#'   data frame with the same row names. With `interval = "confidence"` a
+#'   matrix with columns `fit`, `lwr` and `upr` (as [stats::predict.lm()]); with
+#'   `se.fit = TRUE` a list of `fit`, `se.fit` and `residual.scale` (as
+#'   [stats::predict.glm()]).
 #' @examplesIf dlstat_available()
 #' fit <- dnn(Species ~ ., data = iris, hidden = c(4), epochs = 20, seed = 1)
 #' predict(fit, head(iris), type = "class")
 #' predict(fit, head(iris), type = "prob")
 #' @export
 predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "link", "class", "prob"),
-                               unseen = NULL, ...) {
+                               unseen = NULL, se.fit = FALSE, interval = c("none", "confidence"),
+                               level = 0.95, ...) {
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
+  interval <- match.arg(interval)
   frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
+  names <- if (is.null(newdata)) NULL else .row_labels(newdata)
+  if (isTRUE(se.fit) || interval != "none") {
+    res <- .rcall("predict_se", py, frame, type, unseen, interval, level, call = call)
+    return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,
+                              isTRUE(se.fit), interval))
+  }
   spec <- .rcall("predict", py, frame, type, unseen, call = call)
-  .decode_result(spec, names = if (is.null(newdata)) NULL else .row_labels(newdata))
+  .decode_result(spec, names = names)
+}
+
+# Python's fit / lwr / upr / se_fit columns shaped as predict.lm (interval) and predict.glm
+# (se.fit) return them.
+.predict_se_result <- function(frame, residual_scale, se_fit, interval) {
+  labels <- rownames(frame)
+  fit <- if (interval == "none") stats::setNames(frame$fit, labels)
+         else as.matrix(frame[c("fit", "lwr", "upr")])
+  if (!se_fit) return(fit)
+  list(fit = fit, se.fit = stats::setNames(frame$se_fit, labels),
+       residual.scale = residual_scale)
 }
 
 #' @export
 fitted.dlstat_fit <- function(object, ...) {
-  predict(object, type = "response")
+  .pad_excluded(predict(object, type = "response"), object)
 }
 
 #' @export

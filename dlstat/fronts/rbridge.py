@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
+from . import rgenerics
 from .rcodec import frame_from_r, frame_to_r, r_label, shift_folds, vector_from_r
 from .rnotation import r_notation
 
@@ -288,6 +289,17 @@ ENDPOINTS: dict[str, Endpoint] = {
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
+    "vcov": Endpoint(rgenerics.vcov, (_same,)),
+    "confint": Endpoint(rgenerics.confint, (_same, float)),
+    "residuals": Endpoint(lambda model, type: model.residuals(type), (_same, str), frame_to_r),
+    "loglik": Endpoint(rgenerics.loglik, (_same,)),
+    "aic": Endpoint(lambda model: model.aic(), (_same,)),
+    "bic": Endpoint(lambda model: model.bic(), (_same,)),
+    "anova": Endpoint(rgenerics.anova_table, (list, str)),
+    "model_matrix": Endpoint(lambda model, data=None: model.model_matrix(data),
+                             (_same, _optional_frame("data")), frame_to_r),
+    "predict_se": Endpoint(rgenerics.predict_with_se,
+                           (_same, _optional_frame("newdata"), str, _same, str, float)),
 }
 
 

@@ -370,3 +370,11 @@ def _no_se_reason(fit: DNNFit) -> str:
                 "holds no training data. Refit it with dnn() on its data.")
     return ("No standard errors, tests or intervals: they are computed for one response; fit "
             "each response on its own.")
+
+
+def response_scale_se(fit: DNNFit, mean: np.ndarray, se_link: np.ndarray) -> np.ndarray:
+    """R's ``predict.glm(type = "response", se.fit = TRUE)``: the link-scale standard error
+    times |dμ/dη| at the predicted mean (the delta method)."""
+    derivative = {"gaussian": np.ones_like(mean), "binomial": mean * (1 - mean),
+                  "poisson": mean}[fit.family.name]
+    return se_link * np.abs(derivative)

@@ -1,0 +1,50 @@
+# glm()'s `subset` and `na.action`, applied in R before the data cross to Python: `subset`
+# picks rows of the data frame, `na.action` becomes the Python option na_action.
+
+# Arguments of the R functions that are not Python options.
+.glm_arguments <- c("subset", "na.action")
+
+.na_actions <- c(na.omit = "omit", na.exclude = "omit", na.fail = "fail")
+
+# The rows to fit and the options to send: list(data, options, exclude), `exclude` TRUE for
+# na.exclude (fitted values and residuals padded with NA).
+.glm_rows <- function(data, subset, env, na.action, options, call) {
+  if (!is.null(subset)) data <- .subset_rows(data, subset, env, call)
+  name <- .na_action_name(na.action, call)
+  if (!is.null(name)) {
+    wanted <- .na_actions[[name]]
+    if (!is.null(options$na_action) && !identical(options$na_action, wanted)) {
+      .abort("give na.action or na_action, not both: na.action = %s means na_action = \"%s\", but na_action = %s was given.",
+             name, wanted, .show(options$na_action), call = call)
+    }
+    options$na_action <- wanted
+  }
+  list(data = data, options = options, exclude = identical(name, "na.exclude"))
+}
+
+.subset_rows <- function(data, subset, env, call) {
+  if (!is.data.frame(data)) return(data)  # .encode_frame() says what data must be
+  rows <- tryCatch(eval(subset, data, env), error = function(e) {
+    .abort("subset = %s could not be evaluated in data: %s", .show(subset), conditionMessage(e),
+           call = call)
+  })
+  n <- nrow(data)
+  if (is.logical(rows) && length(rows) == n) return(data[rows & !is.na(rows), , drop = FALSE])
+  whole <- is.numeric(rows) && !anyNA(rows) && all(rows == round(rows)) && all(abs(rows) <= n)
+  if (whole && (all(rows > 0) || all(rows < 0))) return(data[rows, , drop = FALSE])
+  .abort("subset must be a logical vector with one value per row of data (%d) or row positions (all positive or all negative, at most %d), as in glm(); got %s.",
+         n, n, .show(rows), call = call)
+}
+
+.na_action_name <- function(na.action, call) {
+  if (is.null(na.action)) return(NULL)
+  if (is.function(na.action)) {
+    for (name in names(.na_actions)) {
+      if (identical(na.action, get(name, envir = asNamespace("stats")))) return(name)
+    }
+  } else if (is.character(na.action) && length(na.action) == 1L && na.action %in% names(.na_actions)) {
+    return(na.action)
+  }
+  .abort("na.action must be na.omit, na.exclude or na.fail (the function or its name); got %s. Other actions (na.pass) are not offered: dlstat cannot fit rows with missing values.",
+         .show(na.action), call = call)
+}

@@ -1,0 +1,73 @@
+"""What R's modelling generics (``vcov``, ``confint``, ``logLik``, ``anova``, ``predict`` with
+``se.fit``) receive from a fit, shaped as R returns them: labelled matrices, the parts of a
+``logLik`` object, an analysis-of-deviance table.  Served by the endpoint table in
+:mod:`dlstat.fronts.rbridge`; every number comes from the results layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import OptionError
+from .rcodec import frame_to_r
+
+# The results' inference modules import SciPy, so they are imported when first needed: the
+# bridge starts with the R session.
+
+
+def _labels(index: pd.Index) -> list[str]:
+    """Row labels as summary() prints them (a multinomial's ``class:term``)."""
+    if isinstance(index, pd.MultiIndex):
+        return [":".join(map(str, t)) for t in index]
+    return [str(v) for v in index]
+
+
+def vcov(model: Any) -> dict[str, Any]:
+    """``vcov()``: the covariance with one label per coefficient on both sides."""
+    v = model.vcov()
+    labels = _labels(v.index)
+    return frame_to_r(pd.DataFrame(v.to_numpy(), index=labels, columns=labels))
+
+
+def confint(model: Any, level: float = 0.95) -> dict[str, Any]:
+    """``confint()``: Wald intervals, one labelled row per coefficient."""
+    c = model.confint(level=level)
+    return frame_to_r(pd.DataFrame(c.to_numpy(), index=_labels(c.index), columns=c.columns))
+
+
+def loglik(model: Any) -> dict[str, Any]:
+    """The parts of R's ``logLik`` object: the value, its degrees of freedom (``None`` with
+    the reason where they are not defined, e.g. a network with hidden layers) and ``nobs``."""
+    from ..results import inference
+
+    try:
+        df, why = inference.loglik_df(model), ""
+    except OptionError as exc:
+        df, why = None, str(exc)
+    return {"value": float(model.loglik()), "df": df, "nobs": int(model.nobs()), "why": why}
+
+
+def anova_table(models: list, test: str = "Chisq") -> dict[str, Any]:
+    """``anova(fit0, fit1, test=)``: the table (rows numbered from 1 in R) and the formulas."""
+    from ..results.anova import anova
+
+    result = anova(*models, test=test)
+    return {"table": frame_to_r(result.table.reset_index(drop=True)),
+            "formulas": list(result.formulas)}
+
+
+def predict_with_se(model: Any, newdata: pd.DataFrame | None, type: str = "response",
+                    unseen: str | None = None, interval: str = "none",
+                    level: float = 0.95) -> dict[str, Any]:
+    """``predict(se.fit = TRUE, interval = ...)``: ``fit`` (``lwr``, ``upr``), ``se_fit`` on
+    ``type``'s scale as ``predict.glm`` gives it, and the residual scale (√dispersion)."""
+    from ..results import inference
+
+    frame = model.predict(newdata, type=type, unseen=unseen, interval=interval, level=level,
+                          se_fit=True)
+    if type == "response":
+        frame["se_fit"] = inference.response_scale_se(model, frame["fit"].to_numpy(),
+                                                      frame["se_fit"].to_numpy())
+    return {"frame": frame_to_r(frame),
+            "residual_scale": float(inference.dispersion(model)) ** 0.5}
