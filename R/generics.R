@@ -156,7 +156,11 @@ anova.dlstat_fit <- function(object, ..., test = c("Chisq", "F")) {
 model.matrix.dlstat_fit <- function(object, data = NULL, ...) {
   call <- .method_call("model.matrix")
   frame <- if (is.null(data)) NULL else .encode_frame(data)
-  as.matrix(.decode_frame(.rcall("model_matrix", .py(object), frame, call = call)))
+  res <- .rcall("model_matrix", .py(object), frame, call = call)
+  mm <- as.matrix(.decode_frame(res$frame))
+  if (is.null(rownames(mm))) rownames(mm) <- seq_len(nrow(mm))  # Python's default index
+  attr(mm, "assign") <- as.integer(unlist(res$assign))
+  mm
 }
 
 #' @rdname dlstat_generics

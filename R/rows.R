@@ -46,5 +46,5 @@
     return(na.action)
   }
   .abort("na.action must be na.omit, na.exclude or na.fail (the function or its name); got %s. Other actions (na.pass) are not offered: dlstat cannot fit rows with missing values.",
-         .show(na.action), call = call)
+         if (is.function(na.action)) "another function" else .show(na.action), call = call)
 }

@@ -296,8 +296,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "aic": Endpoint(lambda model: model.aic(), (_same,)),
     "bic": Endpoint(lambda model: model.bic(), (_same,)),
     "anova": Endpoint(rgenerics.anova_table, (list, str)),
-    "model_matrix": Endpoint(lambda model, data=None: model.model_matrix(data),
-                             (_same, _optional_frame("data")), frame_to_r),
+    "model_matrix": Endpoint(rgenerics.model_matrix, (_same, _optional_frame("data"))),
     "predict_se": Endpoint(rgenerics.predict_with_se,
                            (_same, _optional_frame("newdata"), str, _same, str, float)),
 }

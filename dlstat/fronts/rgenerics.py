@@ -57,6 +57,14 @@ def anova_table(models: list, test: str = "Chisq") -> dict[str, Any]:
             "formulas": list(result.formulas)}
 
 
+def model_matrix(model: Any, data: pd.DataFrame | None = None) -> dict[str, Any]:
+    """``model.matrix()``: the matrix (R's column names) and its ``assign`` attribute."""
+    from ..results.generics import model_matrix_assign
+
+    return {"frame": frame_to_r(model.model_matrix(data)),
+            "assign": model_matrix_assign(model)}
+
+
 def predict_with_se(model: Any, newdata: pd.DataFrame | None, type: str = "response",
                     unseen: str | None = None, interval: str = "none",
                     level: float = 0.95) -> dict[str, Any]:

@@ -83,6 +83,14 @@ def model_matrix(fit: DNNFit, data: pd.DataFrame | None = None) -> pd.DataFrame:
     return frame
 
 
+def model_matrix_assign(fit: DNNFit) -> list[int]:
+    """R's ``assign`` attribute: the term (1, 2, ... in the formula's order; 0 for the
+    intercept) each column of :func:`model_matrix` belongs to."""
+    terms = fit.spec.terms()
+    numbers = {term: i for i, term in enumerate(dict.fromkeys(terms), start=1)}
+    return [0] * int(fit.spec.intercept) + [numbers[t] for t in terms]
+
+
 def r_column_names(fit: DNNFit) -> list[str]:
     """The design's columns named as R's ``model.matrix`` names them: ``factor(cyl)6`` for
     ``C(cyl)[T.6]`` (when the formula said ``factor()``), ``woolB:tensionM``, ``I(wt^2)``,
