@@ -260,3 +260,64 @@ def test_a_model_file_without_saved_covariance_still_says_why(glms, tmp_path):
         with pytest.raises(DataError, match="loaded from a file and holds no training data"):
             call()
     assert loaded.tidy()["std.error"].isna().all()
+
+
+# -- the R endpoints (every number from the results layer) ----------------------------------
+def _value(name, *args):
+    from dlstat.fronts.rbridge import rcall
+
+    res = rcall(name, *args)
+    assert res["ok"], res.get("message")
+    return res["value"]
+
+
+def test_r_endpoints_label_and_shape_what_the_generics_return(glms):
+    from dlstat.fronts.rcodec import frame_from_r
+
+    fit, ref, data = glms["binomial"]
+    v = frame_from_r(_value("vcov", fit))
+    assert list(v.index) == list(v.columns) == ["(Intercept)", "wt", "hp"]
+    np.testing.assert_allclose(v.to_numpy(), ref.cov_params().to_numpy(), rtol=1e-4)
+    ll = _value("loglik", fit)
+    assert ll == {"value": fit.loglik(), "df": 3, "nobs": 32, "why": ""}
+    small = dl.dnn("am ~ wt", data, family="binomial", **GLM)
+    table = frame_from_r(_value("anova", [small, fit], "Chisq")["table"])
+    assert isinstance(table.index, pd.RangeIndex) and table.index[0] == 0  # R numbers from 1
+    np.testing.assert_allclose(table.to_numpy(dtype=float),
+                               dl.anova(small, fit).table.to_numpy(dtype=float))
+    mm = _value("model_matrix", fit, None)
+    assert mm["assign"] == [0, 1, 2]
+    bad = rcall_error("confint", fit, "0.95")
+    assert "between 0 and 1" in bad
+
+
+def rcall_error(name, *args) -> str:
+    from dlstat.fronts.rbridge import rcall
+
+    res = rcall(name, *args)
+    assert res["ok"] is False and res["dlstat"], res
+    return res["message"]
+
+
+def test_r_loglik_of_a_network_has_no_df_and_says_why():
+    mt = dl.datasets.load("mtcars")
+    net = dl.dnn("mpg ~ wt", mt, hidden=(2,), epochs=2, verbose=0)
+    ll = _value("loglik", net)
+    assert ll["df"] is None and "hidden layer" in ll["why"] and ll["value"] == net.loglik()
+    assert "hidden layer" in rcall_error("aic", net)
+
+
+def test_r_predict_se_is_predict_glm_s_on_the_response_scale(glms):
+    from dlstat.fronts.rcodec import frame_from_r
+
+    fit, ref, data = glms["poisson"]
+    new = data.iloc[[0, 20, 40]]
+    from dlstat.fronts.rcodec import frame_to_r
+
+    out = _value("predict_se", fit, frame_to_r(new), "response", None, "confidence", 0.9)
+    frame = frame_from_r(out["frame"])
+    theirs = ref.get_prediction(new).summary_frame(alpha=0.1)
+    np.testing.assert_allclose(frame["fit"], theirs["mean"], rtol=1e-6)
+    np.testing.assert_allclose(frame["se_fit"], theirs["mean_se"], rtol=1e-5)
+    np.testing.assert_allclose(frame["lwr"], theirs["mean_ci_lower"], rtol=1e-5)
+    assert out["residual_scale"] == 1.0

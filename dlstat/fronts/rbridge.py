@@ -290,7 +290,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
     "vcov": Endpoint(rgenerics.vcov, (_same,)),
-    "confint": Endpoint(rgenerics.confint, (_same, float)),
+    "confint": Endpoint(rgenerics.confint, (_same, _same)),
     "residuals": Endpoint(lambda model, type: model.residuals(type), (_same, str), frame_to_r),
     "loglik": Endpoint(rgenerics.loglik, (_same,)),
     "aic": Endpoint(lambda model: model.aic(), (_same,)),
@@ -298,7 +298,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "anova": Endpoint(rgenerics.anova_table, (list, str)),
     "model_matrix": Endpoint(rgenerics.model_matrix, (_same, _optional_frame("data"))),
     "predict_se": Endpoint(rgenerics.predict_with_se,
-                           (_same, _optional_frame("newdata"), str, _same, str, float)),
+                           (_same, _optional_frame("newdata"), str, _same, str, _same)),
 }
 
 
