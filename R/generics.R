@@ -116,13 +116,13 @@ BIC.dlstat_fit <- function(object, ...) {
     }
     value <- .rcall(endpoint, .py(fit), call = call)
     if (!is.null(k) && k != default_k) {
-      ll <- logLik(fit)
+      ll <- stats::logLik(fit)
       value <- -2 * as.numeric(ll) + k * attr(ll, "df")
     }
     value
   }, numeric(1))
   if (length(fits) == 1L) return(values)
-  df <- vapply(fits, function(fit) attr(logLik(fit), "df"), integer(1))
+  df <- vapply(fits, function(fit) attr(stats::logLik(fit), "df"), integer(1))
   out <- data.frame(df = df, values)
   names(out)[2L] <- toupper(endpoint)
   row.names(out) <- vapply(as.list(mc)[-1L][seq_along(fits)],
