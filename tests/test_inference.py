@@ -13,7 +13,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import dlstat as dl
-from dlstat.errors import DataError, OptionError
+from dlstat.errors import OptionError
 
 GLM = dict(hidden=(), penalty=0, optimizer="lbfgs")
 RTOL = 1e-4

@@ -21,7 +21,9 @@ PREDICT_TYPES = ("response", "link", "class", "prob")
 
 class DNNFit(Result):
     """A fitted neural network: ``predict``, ``summary``, ``tidy``, ``glance``, ``augment``,
-    ``plot``, ``keras_model``, ``save``.  Built by :func:`dlstat.dnn`."""
+    ``plot``, ``keras_model``, ``save``, and the generics of R's ``glm`` objects (``fitted``,
+    ``residuals``, ``model_matrix``, ``update``, ``formula``, ``nobs``, ``loglik``; for a GLM
+    also ``coef``, ``vcov``, ``confint``, ``aic``, ``bic``).  Built by :func:`dlstat.dnn`."""
 
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
