@@ -235,6 +235,14 @@ def check_arguments(function: str, **values: Any) -> None:
         option(name, function).check(value)
 
 
+def refuse_bootstrap(opts: FitOptions, function: str) -> None:
+    """``bootstrap=`` belongs to ``dnn()``: elsewhere it would be silently ignored."""
+    if opts.bootstrap is not None:
+        raise OptionError(f"bootstrap={opts.bootstrap!r} is an option of dnn() only; "
+                          f"{function}() does not resample. Leave it out here, and fit the "
+                          "chosen model with dnn(..., bootstrap=B).")
+
+
 def model_options(shared: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
     """One model's options in ``compare()``: its own over the shared ones.  A model's own
     ``architecture`` replaces the shared ``hidden`` shorthand rather than clashing with it."""

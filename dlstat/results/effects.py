@@ -147,7 +147,8 @@ def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
     return (raw - fit.spec.center[j]) / fit.spec.scale[j]
 
 
-def effect_rows(fit: DNNFit, X: np.ndarray, groups: list[EffectGroup]) -> list[tuple[str, np.ndarray]]:
+def effect_rows(fit: DNNFit, X: np.ndarray,
+                groups: list[EffectGroup]) -> list[tuple[str, np.ndarray]]:
     """Each effect's label and its per-row values [n, k] for the network ``fit``."""
     out = []
     for g in groups:
@@ -172,6 +173,9 @@ def effect_rows(fit: DNNFit, X: np.ndarray, groups: list[EffectGroup]) -> list[t
 
 def effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
     """:meth:`DNNFit.effects`: average marginal effects with bootstrap inference."""
+    from .inference import check_level
+
+    check_level(level)
     X, _, _ = fit.training_data()
     groups = effect_groups(fit)
     rows = effect_rows(fit, X, groups)
@@ -236,6 +240,9 @@ def permutation_importance(fit: DNNFit, X: np.ndarray, y: np.ndarray,
 def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
                level: float = 0.95) -> BootstrapTable:
     """:meth:`DNNFit.importance`: permutation importance with its bootstrap uncertainty."""
+    from .inference import check_level
+
+    check_level(level)
     terms = importance_terms(fit)
     seed = fit.options.seed_value
     notes = []
