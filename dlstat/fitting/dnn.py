@@ -35,20 +35,22 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     """
     opts = FitOptions.from_kwargs(**options)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
-    network = Network(0, opts.penalty, opts.mixture, opts.seed_value)
-    counts = bootstrap_counts(opts.seed_value, opts.bootstrap or 0, len(block.X))
-    replicates = [Network(0, opts.penalty, opts.mixture, replicate_seed(opts.seed_value, b),
-                          counts=c) for b, c in enumerate(counts, 1)]
-    fit, *others = train_blocks([block], [network, *replicates], opts,
-                                call=call_text("dnn", formula, opts), formula=formula)
+    networks, counts = bootstrap_networks(0, opts, len(block.X))
+    fit, *others = train_blocks([block], networks, opts, call=call_text("dnn", formula, opts),
+                                formula=formula)
     if others:
         fit.bootstrap = Replicates(others, counts)
     return fit
 
 
-def bootstrap_counts(seed: int, size: int, n: int) -> np.ndarray:
-    """The row counts [size, n] of resamples 1..size (each a function of (seed, b) only)."""
-    return np.array([resample_counts(seed, b, n) for b in range(1, size + 1)]).reshape(size, n)
+def bootstrap_networks(block: int, opts: FitOptions, n: int) -> tuple[list[Network], np.ndarray]:
+    """The full-data network of ``block`` and its ``opts.bootstrap`` resampled replicates (the
+    row counts [B, n] of replicate b and its seed are functions of (seed, b) only)."""
+    seed, size = opts.seed_value, opts.bootstrap or 0
+    counts = np.array([resample_counts(seed, b, n) for b in range(1, size + 1)]).reshape(size, n)
+    replicates = [Network(block, opts.penalty, opts.mixture, replicate_seed(seed, b), counts=c)
+                  for b, c in enumerate(counts, 1)]
+    return [Network(block, opts.penalty, opts.mixture, seed), *replicates], counts
 
 
 def call_text(function: str, formula: str, opts: FitOptions, extra: str = "") -> str:
