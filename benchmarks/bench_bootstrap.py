@@ -19,7 +19,7 @@ import gc
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -58,14 +58,14 @@ def bench_loop(dl: Any, df: Any, epochs: int, B: int) -> dict[str, Any]:
     for b in range(1, B + 1):
         rows = np.repeat(np.arange(len(df)), resample_counts(SEED, b, len(df)).astype(int))
         sample = df.iloc[rows].reset_index(drop=True)
-        seconds, fit = common.timed(lambda: dl.dnn("y ~ .", sample, **options(epochs)))
+        seconds, fit = common.timed(lambda s=sample: dl.dnn("y ~ .", s, **options(epochs)))
         times.append(seconds)
         slopes.append(fit.effects().tidy()["estimate"].iloc[0])
     return {"tool": f"loop of {B} dlstat dnn", "seconds": float(sum(times)),
             "fit_seconds": times, "se_x1": float(np.std(slopes, ddof=1))}
 
 
-def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the three variants, print seconds and ratios, write the JSON result file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke test: n=300, 3 epochs, B=10")

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import small_regression
 
 import dlstat as dl
 from dlstat.errors import DataError, OptionError, OptionTypeError
@@ -16,8 +17,6 @@ from dlstat.fitting.blocks import Network, make_block, train_blocks
 from dlstat.fitting.dnn import bootstrap_networks
 from dlstat.options import FitOptions
 from dlstat.results.bootstrap import replicate_seed, resample_counts
-
-from conftest import small_regression
 
 GLM = dict(hidden=(), optimizer="lbfgs", verbose=0)
 BROOM = ["term", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"]

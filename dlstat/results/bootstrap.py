@@ -8,6 +8,12 @@ validation rows (a fraction split off before resampling, or the user's frame), s
 stopping watches the same rows as the full fit; each replicate's out-of-bag rows (count 0)
 are its held-out rows for :func:`dlstat.results.effects.importance`.
 
+The resample is a row weight, so with a mini-batch optimizer an epoch of replicate b visits
+each of its distinct rows once (about 63% of the rows, the duplicates weighted by their count):
+a replicate takes fewer steps per epoch than the full fit.  Train to convergence (enough
+epochs, early stopping, or ``optimizer="lbfgs"``) so that the replicates and the full fit are
+the same estimator.
+
 Intervals are percentile intervals of the B replicate estimates; ``std.error`` is their
 standard deviation, ``statistic`` = estimate / std.error with a normal p-value (as cito).
 """
@@ -101,6 +107,15 @@ def require_replicates(fit: DNNFit, what: str) -> Replicates:
 def response_rows(fit: DNNFit, X: np.ndarray) -> np.ndarray:
     """Response-scale predictions [n, k] of standardised design rows ``X``."""
     return fit.family.mean(fit.link_of(X))
+
+
+def response_rows_of(fit: DNNFit, designs: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`response_rows` of each design, in one forward pass (many small passes cost
+    more than one large one)."""
+    if not designs:
+        return []
+    mu = response_rows(fit, np.vstack(designs))
+    return np.split(mu, np.cumsum([len(X) for X in designs])[:-1])
 
 
 def prediction_interval_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index: pd.Index,

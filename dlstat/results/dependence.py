@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from .bootstrap import response_rows
+from .bootstrap import response_rows_of
 from .effects import effect_groups, raw_to_standard
 from .protocol import Result, Summary, new_figure
 
@@ -176,13 +176,17 @@ def _level_of(column: str) -> str:
 
 def _pdp(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
     """The mean prediction at each grid point, [G, k]."""
-    return np.stack([_at(fit, X, where.columns, s).mean(axis=0) for s in where.settings])
+    return np.stack([mu.mean(axis=0) for mu in _at_grid(fit, X, where)])
 
 
-def _at(fit: DNNFit, X: np.ndarray, columns: list[int], setting) -> np.ndarray:
-    moved = X.copy()
-    moved[:, columns] = setting
-    return response_rows(fit, moved)
+def _at_grid(fit: DNNFit, X: np.ndarray, where: Grid) -> list[np.ndarray]:
+    """Predictions [n, k] of the rows ``X`` at each grid point, in one forward pass."""
+    designs = []
+    for setting in where.settings:
+        moved = X.copy()
+        moved[:, where.columns] = setting
+        designs.append(moved)
+    return response_rows_of(fit, designs)
 
 
 def _ale(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
@@ -191,11 +195,17 @@ def _ale(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
     bins = np.clip(np.searchsorted(edge, X[:, where.columns[0]], side="left") - 1, 0,
                    len(edge) - 2)
     counts = np.bincount(bins, minlength=len(edge) - 1)
+    occupied = np.flatnonzero(counts)
+    designs = []
+    for i in occupied:  # each bin's rows moved to its lower and its upper edge
+        for value in (edge[i], edge[i + 1]):
+            moved = X[bins == i].copy()
+            moved[:, where.columns[0]] = value
+            designs.append(moved)
+    mu = response_rows_of(fit, designs)
     steps = np.zeros((len(edge) - 1, fit.topology.n_outputs))
-    for i in np.flatnonzero(counts):
-        rows = X[bins == i]
-        steps[i] = (_at(fit, rows, where.columns, edge[i + 1])
-                    - _at(fit, rows, where.columns, edge[i])).mean(axis=0)
+    for n, i in enumerate(occupied):
+        steps[i] = (mu[2 * n + 1] - mu[2 * n]).mean(axis=0)
     accumulated = np.vstack([np.zeros((1, steps.shape[1])), np.cumsum(steps, axis=0)])
     midpoints = (accumulated[:-1] + accumulated[1:]) / 2
     return accumulated - (counts[:, None] * midpoints).sum(axis=0) / counts.sum()
@@ -231,7 +241,7 @@ def _by_output(frame: pd.DataFrame, k: int) -> pd.DataFrame:
 def _ice_frame(fit: DNNFit, X: np.ndarray, where: Grid) -> pd.DataFrame:
     """One curve per training row: ``row`` (its label), ``value``, ``estimate``."""
     _, _, index = fit.training_data()
-    curves = np.stack([_at(fit, X, where.columns, s) for s in where.settings], axis=1)
+    curves = np.stack(_at_grid(fit, X, where), axis=1)
     n, G, k = curves.shape
     frame = pd.DataFrame({"response": np.tile(_outputs(fit), n * G),
                           "row": np.repeat(np.asarray(index), G * k),

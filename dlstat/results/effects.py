@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .bootstrap import inference_columns, interval_note, response_rows
+from .bootstrap import inference_columns, interval_note, response_rows_of
 from .protocol import Result, Summary, items_table, new_figure
 
 if TYPE_CHECKING:
@@ -150,24 +150,38 @@ def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
 def effect_rows(fit: DNNFit, X: np.ndarray,
                 groups: list[EffectGroup]) -> list[tuple[str, np.ndarray]]:
     """Each effect's label and its per-row values [n, k] for the network ``fit``."""
-    out = []
+    designs, labels = [], []
     for g in groups:
-        if not g.factor:
-            j = g.columns[0]
-            up, down = X.copy(), X.copy()
-            up[:, j] += _STEP
-            down[:, j] -= _STEP
-            slope = (response_rows(fit, up) - response_rows(fit, down)) / (2 * _STEP)
-            out.append((g.term, slope / fit.spec.scale[j]))
+        if g.factor:
+            base = X.copy()
+            base[:, g.columns] = [raw_to_standard(fit, j, 0.0) for j in g.columns]
+            designs.append(base)
+            for j in g.columns:
+                level = base.copy()
+                level[:, j] = raw_to_standard(fit, j, 1.0)
+                designs.append(level)
+                labels.append(fit.spec.display_columns[j])
             continue
-        base = X.copy()
-        for j in g.columns:
-            base[:, j] = raw_to_standard(fit, j, 0.0)
-        mu0 = response_rows(fit, base)
-        for j in g.columns:
-            level = base.copy()
-            level[:, j] = raw_to_standard(fit, j, 1.0)
-            out.append((fit.spec.display_columns[j], response_rows(fit, level) - mu0))
+        j = g.columns[0]
+        for step in (_STEP, -_STEP):
+            moved = X.copy()
+            moved[:, j] += step
+            designs.append(moved)
+        labels.append(g.term)
+    return list(zip(labels, _differences(fit, groups, response_rows_of(fit, designs))))
+
+
+def _differences(fit: DNNFit, groups: list[EffectGroup],
+                 mu: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-row effects from the predictions of :func:`effect_rows`' designs, in its order."""
+    out, at = [], 0
+    for g in groups:
+        if g.factor:
+            out += [mu[at + 1 + i] - mu[at] for i in range(len(g.columns))]
+            at += 1 + len(g.columns)
+        else:
+            out.append((mu[at] - mu[at + 1]) / (2 * _STEP * fit.spec.scale[g.columns[0]]))
+            at += 2
     return out
 
 
@@ -226,15 +240,14 @@ def importance_terms(fit: DNNFit) -> dict[str, list[int]]:
 def permutation_importance(fit: DNNFit, X: np.ndarray, y: np.ndarray,
                            terms: dict[str, list[int]], seed: Any) -> np.ndarray:
     """Mean-deviance increase per term when its columns are permuted among the rows ``X``."""
-    fam = fit.family
-    base = fam.deviance_rows(y, response_rows(fit, X)).mean()
-    out = []
+    designs = [X]
     for t, cols in enumerate(terms.values()):
         order = np.random.default_rng([*seed, t]).permutation(len(X))
         shuffled = X.copy()
         shuffled[:, cols] = X[order][:, cols]
-        out.append(fam.deviance_rows(y, response_rows(fit, shuffled)).mean() - base)
-    return np.array(out)
+        designs.append(shuffled)
+    deviance = [fit.family.deviance_rows(y, mu).mean() for mu in response_rows_of(fit, designs)]
+    return np.array(deviance[1:]) - deviance[0]
 
 
 def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
