@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import OptionError
 from .bootstrap import response_rows_of
-from .effects import effect_groups, raw_to_standard
+from .effects import effect_groups, factor_variable, raw_to_standard
 from .protocol import Result, Summary, new_figure
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def grid_of(fit: DNNFit, term: str, X: np.ndarray, size: int) -> Grid:
     """The grid of ``term``: a numeric design column's training quantiles, or a factor's
     levels as one-hot rows over its non-reference columns (the first row: the reference)."""
     for g in effect_groups(fit):
-        variable = _factor_variable(fit, g)
+        variable = factor_variable(fit, g.term) if g.factor else None
         if term not in (g.term, variable):
             continue
         if g.factor:
@@ -161,12 +161,6 @@ def grid_of(fit: DNNFit, term: str, X: np.ndarray, size: int) -> Grid:
     choices = [g.term for g in effect_groups(fit)]
     raise OptionError(f"no design column or factor {term!r} in this model; choose one of "
                       f"{choices}.")
-
-
-def _factor_variable(fit: DNNFit, group) -> str | None:
-    if not group.factor:
-        return None
-    return next(v for v in fit.spec.levels if group.term in (v, f"C({v})", f"factor({v})"))
 
 
 def _level_of(column: str) -> str:

@@ -139,7 +139,12 @@ def effect_groups(fit: DNNFit) -> list[EffectGroup]:
 
 def is_factor_term(fit: DNNFit, term: str) -> bool:
     """Whether ``term`` is a factor's main effect (``g``, ``C(g)``, ``factor(g)``)."""
-    return any(term in (v, f"C({v})", f"factor({v})") for v in fit.spec.levels)
+    return factor_variable(fit, term) is not None
+
+
+def factor_variable(fit: DNNFit, term: str) -> str | None:
+    """The variable whose factor's main effect ``term`` is, or ``None``."""
+    return next((v for v in fit.spec.levels if term in (v, f"C({v})", f"factor({v})")), None)
 
 
 def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
