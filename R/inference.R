@@ -130,10 +130,21 @@ plot.dlstat_dependence <- function(x, main = NULL, xlab = x$term, ylab = NULL, .
   for (row in unique(ice$row)) {
     graphics::lines(ice$value[ice$row == row], ice$estimate[ice$row == row], col = "grey80")
   }
+  parts <- if (is.null(curve$response)) list(curve) else split(curve, curve$response)
+  colours <- grDevices::hcl.colors(max(2L, length(parts)), "Dark 3")
+  for (i in seq_along(parts)) .draw_band(parts[[i]], colours[[i]])
+  if (length(parts) > 1L) {
+    graphics::legend("topright", legend = names(parts), col = colours[seq_along(parts)],
+                     lwd = 2, bty = "n")
+  }
+  invisible(x)
+}
+
+# One curve and, when the fit was bootstrapped, its band.
+.draw_band <- function(curve, colour) {
   if (all(is.finite(curve$conf.low))) {
     graphics::polygon(c(curve$value, rev(curve$value)), c(curve$conf.low, rev(curve$conf.high)),
-                      col = grDevices::adjustcolor("steelblue", 0.3), border = NA)
+                      col = grDevices::adjustcolor(colour, 0.3), border = NA)
   }
-  graphics::lines(curve$value, curve$estimate, lwd = 2, col = "steelblue4")
-  invisible(x)
+  graphics::lines(curve$value, curve$estimate, lwd = 2, col = colour)
 }

@@ -31,6 +31,11 @@ test_that("bootstrap effects, importance and partial dependence equal Python's n
   expect_identical(plot(pd), pd)
   plot(partial_dependence(fit, "cyl"))
   plot(partial_dependence(fit, "hp", kind = "ice", grid = 3))
+  ir <- dnn(Species ~ Sepal.Length + Petal.Width, data = iris, hidden = c(3), epochs = 5,
+            bootstrap = 2, seed = 1, verbose = 0)
+  ir_pd <- partial_dependence(ir, "Petal.Width", grid = 4)
+  expect_equal(unique(tidy(ir_pd)$response), levels(iris$Species))
+  plot(ir_pd)
   grDevices::dev.off()
   expect_true(file.exists(path))
 
