@@ -50,6 +50,11 @@
 #' @param unseen What predict() does with factor levels not seen in fitting:
 #'   `"error"` or `"na"`.
 #' @param seed A whole number; the same seed and data give the same network.
+#' @param bootstrap `NULL` (none) or the number B (2 to 1000) of case-resampled
+#'   networks trained in the same engine call as the full-data fit, for
+#'   [effects()][effects.dlstat_fit], [importance()] and
+#'   [partial_dependence()] with bootstrap intervals. The replicates share the
+#'   fit's validation rows; a model file does not keep them.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
 #' @param subset Rows of `data` to use, as in [stats::glm()]: a logical
 #'   vector or row positions, evaluated in `data` (`subset = cyl != 6`).
@@ -74,7 +79,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                verbose = 1, subset, na.action = NULL, ...) {
+                bootstrap = NULL, verbose = 1, subset, na.action = NULL, ...) {
   call <- match.call()
   own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
   own <- setdiff(own, .glm_arguments)
@@ -327,6 +332,8 @@ generics::augment
 #'
 #' @param fit A `dlstat_fit`.
 #' @param path File name (`.dlstat` is a good suffix).
+#' @param drop_bootstrap A fit with `bootstrap = B` is refused (a model file
+#'   holds one network) unless `TRUE`, which saves the full-data network alone.
 #' @return `save_dnn()` returns `path` invisibly; `load_dnn()` a `dlstat_fit`
 #'   (without training data: pass `newdata` to [predict()][predict.dlstat_fit]).
 #' @examplesIf dlstat_available()
@@ -336,7 +343,7 @@ generics::augment
 #' same <- load_dnn(file)
 #' all.equal(predict(fit, mtcars), predict(same, mtcars))
 #' @export
-save_dnn <- function(fit, path) {
+save_dnn <- function(fit, path, drop_bootstrap = FALSE) {
   call <- sys.call()
   if (!inherits(fit, "dlstat_fit")) {
     .abort("fit must be a model from dnn() (class dlstat_fit); got %s.", paste(class(fit), collapse = "/"))
@@ -344,7 +351,7 @@ save_dnn <- function(fit, path) {
   if (!is.character(path) || length(path) != 1L || is.na(path)) {
     .abort("path must be one file name, e.g. \"model.dlstat\"; got %s.", .show(path))
   }
-  .rcall("save", .py(fit), path.expand(path), call = call)
+  .rcall("save", .py(fit), path.expand(path), drop_bootstrap, call = call)
   invisible(path)
 }
 

@@ -32,6 +32,7 @@ from .families import FAMILIES
 DEFAULT_SEED = 0
 INT32_MAX = 2**31 - 1  # R's integer range, and what TensorFlow takes as a count or a seed
 MAX_WIDTH = 1_000_000  # a hidden layer wider than this cannot be stored
+MAX_BOOTSTRAP = 1000  # resamples in one stack: percentile intervals need no more
 NA_ACTIONS = ("omit", "fail")
 UNSEEN_ACTIONS = ("error", "na")
 SPARSITY = ("inputs",)
@@ -169,6 +170,10 @@ OPTIONS: tuple[Option, ...] = (
            "an error or an NA prediction", frozenset({DNN}), allowed=UNSEEN_ACTIONS),
     Option("seed", WHOLE, None, "random seed; the same seed and data give the same result",
            _fit(CV, COMPARE, PARTITION), low=0, high=INT32_MAX, none_means="seed 0"),
+    Option("bootstrap", WHOLE, None, "number of case-resampled networks trained in the same "
+           "stack as the full-data fit, for effects, importance and intervals",
+           frozenset({DNN}), low=2, high=MAX_BOOTSTRAP, none_means="no bootstrap",
+           metavar="B"),
     Option("verbose", WHOLE, 1, "0 = silent, 1 = a progress bar for long work",
            _fit(without=(CLI,)), low=0, high=2),
     Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE}), low=2,
@@ -228,6 +233,14 @@ def check_arguments(function: str, **values: Any) -> None:
     """Check each named argument of ``function`` against its table row."""
     for name, value in values.items():
         option(name, function).check(value)
+
+
+def refuse_bootstrap(opts: FitOptions, function: str) -> None:
+    """``bootstrap=`` belongs to ``dnn()``: elsewhere it would be silently ignored."""
+    if opts.bootstrap is not None:
+        raise OptionError(f"bootstrap={opts.bootstrap!r} is an option of dnn() only; "
+                          f"{function}() does not resample. Leave it out here, and fit the "
+                          "chosen model with dnn(..., bootstrap=B).")
 
 
 def model_options(shared: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
@@ -396,6 +409,7 @@ class FitOptions:
     na_action: str = "omit"
     unseen: str = "error"
     seed: int | None = None
+    bootstrap: int | None = None
     verbose: int = 1
     layers: tuple[Layer, ...] = field(default=(), repr=False)
 

@@ -86,6 +86,7 @@ class Network:
     penalty: float
     mixture: float
     seed: int
+    counts: np.ndarray | None = None  # a bootstrap resample: each training row's count
 
 
 def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str | None = None,
@@ -161,7 +162,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     has_val = any(len(v) for v in val_rows)
     val_w = np.zeros((M, offset)) if has_val else None
     for m, net in enumerate(networks):
-        train_w[m, train_rows[net.block]] = 1.0
+        train_w[m, train_rows[net.block]] = 1.0 if net.counts is None else net.counts
         if val_w is not None:
             val_w[m, val_rows[net.block]] = 1.0
     intercept = blocks[0].design.spec.intercept

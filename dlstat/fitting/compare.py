@@ -10,7 +10,7 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Block, Network, train_blocks
 from ..engine import forward
-from ..options import COMPARE, FitOptions, check_arguments, model_options
+from ..options import COMPARE, FitOptions, check_arguments, model_options, refuse_bootstrap
 from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
@@ -52,6 +52,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
                          **block.family.metrics(y, mu)})
     for name, extra in models.items():
         opts = FitOptions.from_kwargs(**model_options({**options, "seed": seed}, extra))
+        refuse_bootstrap(opts, "compare")
         model_blocks = blocks if _same_design(opts, base) else fold_blocks(formula, data,
                                                                            plan, opts)
         fits = train_blocks(model_blocks, [Network(i, opts.penalty, opts.mixture,

@@ -21,7 +21,7 @@ from ..families import Family, make_family
 from ..results.cv import CVResult
 from ..results.fit import DNNFit
 from ..formula import build_design
-from ..options import CV, FitOptions, check_arguments
+from ..options import CV, FitOptions, check_arguments, refuse_bootstrap
 from ..progress import progress_bar
 from ..validation.folds import Folds
 
@@ -124,6 +124,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
     opts = FitOptions.from_kwargs(seed=seed, **options)
+    refuse_bootstrap(opts, "cv_dnn")
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
     bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
     blocks = fold_blocks(formula, data, plan, opts, bar)

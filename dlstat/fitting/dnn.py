@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .blocks import Network, make_block, train_blocks
+from ..results.bootstrap import Replicates, replicate_seed, resample_counts
 from ..results.fit import DNNFit
 from ..options import FitOptions
 
@@ -23,7 +25,9 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
-        early_stopping, na_action, unseen, seed, verbose (see the README).
+        early_stopping, na_action, unseen, seed, bootstrap, verbose (see the README).
+        ``bootstrap=B`` trains B case-resampled networks in the same stack as the full-data
+        fit (see :mod:`dlstat.results.bootstrap`).
 
     Returns
     -------
@@ -31,9 +35,22 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     """
     opts = FitOptions.from_kwargs(**options)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
-    network = Network(0, opts.penalty, opts.mixture, opts.seed_value)
-    return train_blocks([block], [network], opts, call=call_text("dnn", formula, opts),
-                        formula=formula)[0]
+    networks, counts = bootstrap_networks(0, opts, len(block.X))
+    fit, *others = train_blocks([block], networks, opts, call=call_text("dnn", formula, opts),
+                                formula=formula)
+    if others:
+        fit.bootstrap = Replicates(others, counts)
+    return fit
+
+
+def bootstrap_networks(block: int, opts: FitOptions, n: int) -> tuple[list[Network], np.ndarray]:
+    """The full-data network of ``block`` and its ``opts.bootstrap`` resampled replicates (the
+    row counts [B, n] of replicate b and its seed are functions of (seed, b) only)."""
+    seed, size = opts.seed_value, opts.bootstrap or 0
+    counts = np.array([resample_counts(seed, b, n) for b in range(1, size + 1)]).reshape(size, n)
+    replicates = [Network(block, opts.penalty, opts.mixture, replicate_seed(seed, b), counts=c)
+                  for b, c in enumerate(counts, 1)]
+    return [Network(block, opts.penalty, opts.mixture, seed), *replicates], counts
 
 
 def call_text(function: str, formula: str, opts: FitOptions, extra: str = "") -> str:

@@ -21,7 +21,7 @@ from ..engine import forward
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
-from ..options import PATH, FitOptions, check_arguments
+from ..options import PATH, FitOptions, check_arguments, refuse_bootstrap
 from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
@@ -72,6 +72,7 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     if folds == 0:
         options.pop("validation", None)
     opts = FitOptions.from_kwargs(mixture=mixture, **options)
+    refuse_bootstrap(opts, "dnn_path")
     grouped = sparsity == "inputs"
     if grouped and opts.optimizer == "lbfgs":
         raise OptionError("sparsity='inputs' is a group penalty that L-BFGS cannot handle; "

@@ -166,8 +166,8 @@ def _augment(result: Any, data: pd.DataFrame) -> pd.DataFrame:
     return out[added]
 
 
-def _save(model: Any, path: str) -> str:
-    model.save(path)
+def _save(model: Any, path: str, drop_bootstrap: bool = False) -> str:
+    model.save(path, drop_bootstrap=drop_bootstrap)
     return str(path)
 
 
@@ -268,6 +268,19 @@ def _predict(model: Any, newdata: pd.DataFrame | None, type: str = "response",
     return model.predict(newdata, type=type, unseen=unseen)
 
 
+def _effects(model: Any, level: float = 0.95) -> Any:
+    return model.effects(level)
+
+
+def _importance(model: Any, newdata: pd.DataFrame | None = None, level: float = 0.95) -> Any:
+    return model.importance(newdata, level)
+
+
+def _dependence(model: Any, term: str, kind: str = "pdp", grid: Any = 20,
+                level: float = 0.95) -> Any:
+    return model.partial_dependence(term, kind, grid, level)
+
+
 _FORMULA_CALL = (str, _frame("data"), options_from_r)
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -284,7 +297,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "coef": Endpoint(_coef, (_same,), frame_to_r),
     "augment": Endpoint(_augment, (_same, _frame("data")), frame_to_r),
     "path_refit": Endpoint(lambda path, which="1se": path.refit(which), (_same, _same)),
-    "save": Endpoint(_save, (_same, str)),
+    "save": Endpoint(_save, (_same, str, _same)),
     "load": Endpoint(_load, (str,)),
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
@@ -299,6 +312,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "model_matrix": Endpoint(rgenerics.model_matrix, (_same, _optional_frame("data"))),
     "predict_se": Endpoint(rgenerics.predict_with_se,
                            (_same, _optional_frame("newdata"), str, _same, str, _same)),
+    "effects": Endpoint(_effects, (_same, _same)),
+    "importance": Endpoint(_importance, (_same, _optional_frame("newdata"), _same)),
+    "dependence": Endpoint(_dependence, (_same, _same, _same, _whole, _same)),
+    "dependence_curve": Endpoint(lambda result: result.curve, (_same,), frame_to_r),
 }
 
 

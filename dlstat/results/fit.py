@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
 from ..options import FitOptions
+from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
 from .record import FitRecord
@@ -24,6 +26,8 @@ class DNNFit(Result):
     ``plot``, ``keras_model``, ``save``, and the generics of R's ``glm`` objects (``fitted``,
     ``residuals``, ``model_matrix``, ``update``, ``formula``, ``nobs``, ``loglik``; for a GLM
     also ``coef``, ``vcov``, ``confint``, ``aic``, ``bic``).  Built by :func:`dlstat.dnn`."""
+
+    bootstrap: Replicates | None = None  # set by dnn(..., bootstrap=B)
 
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
@@ -54,6 +58,9 @@ class DNNFit(Result):
         Rows that cannot be predicted (missing values; unseen levels with ``unseen="na"``) are
         NA; nothing is dropped or reordered.
 
+        For a network fitted with ``bootstrap=B``, ``interval="confidence"`` returns ``fit``
+        (the full-data network's prediction), ``lwr`` and ``upr``: the percentile interval of
+        the B replicates' predictions.
         For a GLM (``hidden=()``, no penalty), ``interval="confidence"`` returns a DataFrame
         with ``fit``, ``lwr`` and ``upr``: the Wald interval at ``level`` on the link scale,
         transformed to ``type``'s scale (the delta method, as R users do with
@@ -104,15 +111,25 @@ class DNNFit(Result):
                          interval: str, level: float, se_fit: bool) -> pd.DataFrame:
         from . import inference
 
+        if (self.bootstrap is not None and self.topology.layers and interval == "confidence"
+                and not se_fit):
+            from .bootstrap import prediction_interval_frame
+
+            return prediction_interval_frame(self, *self._design_rows(newdata, unseen), type,
+                                             level)
         inference.check_interval_request(self, type, interval)
         inference.require_covariance(self)
+        return inference.prediction_frame(self, *self._design_rows(newdata, unseen), type,
+                                          interval, level, se_fit)
+
+    def _design_rows(self, newdata: pd.DataFrame | None,
+                     unseen: str | None) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """Standardised rows of ``newdata`` (default: the training rows), their mask and index."""
         if newdata is None:
             X, _, index = self.training_data()
-            ok = np.ones(len(X), bool)
-        else:
-            X, ok = self.spec.design(newdata, unseen=unseen or self.options.unseen)
-            index = newdata.index
-        return inference.prediction_frame(self, X, ok, index, type, interval, level, se_fit)
+            return X, np.ones(len(X), bool), index
+        X, ok = self.spec.design(newdata, unseen=unseen or self.options.unseen)
+        return X, ok, newdata.index
 
     def _shape(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, type: str):
         fam = self.family
@@ -338,6 +355,34 @@ class DNNFit(Result):
         return 1 - r.deviance / r.null_deviance if r.null_deviance > 0 else float("nan")
 
     # -- display ------------------------------------------------------------------------------
+    # -- inference (a network: bootstrap=B) ---------------------------------------------------
+    def effects(self, level: float = 0.95):
+        """Average marginal effects on the response scale, one row per numeric design column
+        and per non-reference factor level (per class for a multinomial fit), with broom's
+        columns and ``sd`` (the spread of the rows' effects); the inference columns come from
+        the bootstrap (``dnn(..., bootstrap=B)``: percentile intervals), NaN without it.
+        See :mod:`dlstat.results.effects`."""
+        from .effects import effects
+
+        return effects(self, level)
+
+    def importance(self, newdata: pd.DataFrame | None = None, level: float = 0.95):
+        """Permutation importance per formula term: the increase of the mean deviance when the
+        term's columns are permuted, on each bootstrap replicate's out-of-bag rows (or on
+        ``newdata``), with its bootstrap uncertainty."""
+        from .effects import importance
+
+        return importance(self, newdata, level)
+
+    def partial_dependence(self, term: str, kind: str = "pdp", grid: int = 20,
+                           level: float = 0.95):
+        """Partial dependence (``kind="pdp"``), individual curves (``"ice"``) or accumulated
+        local effects (``"ale"``) of a design column or factor, with bootstrap percentile
+        bands; ``.plot()`` draws it.  See :mod:`dlstat.results.dependence`."""
+        from .dependence import partial_dependence
+
+        return partial_dependence(self, term, kind, grid, level)
+
     def summary(self) -> Summary:
         """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""
         from .summary import fit_summary
@@ -370,12 +415,22 @@ class DNNFit(Result):
         raw = X * self.spec.scale + self.spec.center
         return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.display_columns)
 
-    def save(self, path: str) -> None:
+    def save(self, path: str, drop_bootstrap: bool = False) -> None:
         """Write the model to one file (JSON spec + weights; no pickle); a GLM's covariance
-        and log-likelihood go with it, so the loaded model keeps its standard errors."""
+        and log-likelihood go with it, so the loaded model keeps its standard errors.
+
+        A model file holds one network: a fit with bootstrap replicates is refused unless
+        ``drop_bootstrap=True``, which writes the full-data network alone."""
         from .inference import inference_to_save
 
-        write(ModelParts(self.spec, self.family, self.topology, self.params, self.options,
+        if self.bootstrap is not None and drop_bootstrap is not True:
+            raise OptionError(
+                f"this fit holds {self.bootstrap.size} bootstrap replicates, which a model file "
+                "does not keep (their intervals also need the training rows, which a file never "
+                "holds). Save the full-data network alone with save(path, drop_bootstrap=True), "
+                "or refit without bootstrap= before saving.")
+        options = dataclasses.replace(self.options, bootstrap=None)
+        write(ModelParts(self.spec, self.family, self.topology, self.params, options,
                          self.history, self.record, self.call, inference_to_save(self)), path)
 
 

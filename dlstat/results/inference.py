@@ -34,8 +34,8 @@ def require_glm(fit: DNNFit, what: str) -> None:
             f"{what} is defined for a fit without hidden layers (a GLM, hidden=()); this network "
             f"has {len(fit.topology.layers)} hidden layer(s), whose weights are not identified "
             "(many weight settings give the same predictions), so their covariance has no "
-            "meaning. Refit with hidden=() for GLM inference; bootstrap inference for networks "
-            "(bootstrap=B) is coming.")
+            "meaning. Refit with hidden=() for GLM inference, or with bootstrap=100 for a "
+            "network's bootstrap intervals (predict(interval='confidence'), effects()).")
 
 
 def require_unpenalised(fit: DNNFit, what: str) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import describe
+from .effects import bootstrap_tables
 from .inference import coefficient_tables
 from .protocol import Summary, items_table
 
@@ -15,17 +16,18 @@ def fit_summary(fit) -> Summary:
     residual_df, why_not = residual_df_of(fit)
     notes = list(fit.record.notes) + ([why_not] if why_not else [])
     glm_tables, glm_notes = coefficient_tables(fit)
+    boot_tables, boot_notes = bootstrap_tables(fit)
     return Summary(
         title="Neural network fitted by dlstat::dnn",
         call=fit.call,
         tables={"model": model_table(fit), "architecture": architecture_table(fit),
                 "training": training_table(fit), "fit": fit_table(fit),
-                "deviance": deviance_table(fit, residual_df), **glm_tables},
-        notes=notes + glm_notes,
+                "deviance": deviance_table(fit, residual_df), **glm_tables, **boot_tables},
+        notes=notes + glm_notes + boot_notes,
         captions={"model": "Model", "fit": "Fit (metrics by data part)",
                   "tests": "Coefficient tests"},
         layouts={"model": "items", "training": "items", "deviance": "deviance",
-                 "tests": "items"},
+                 "tests": "items", "bootstrap": "items"},
     )
 
 

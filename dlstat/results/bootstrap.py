@@ -1,0 +1,139 @@
+"""Case-resampling bootstrap of a network: the resamples, the replicate fits and the tables
+built from their spread.
+
+Replicate ``b`` (1..B) trains on the full fit's training rows with the counts of a resample
+drawn from ``(seed, b)`` alone, and starts from a seed drawn from ``(seed, b)`` alone, so its
+numbers do not depend on B or on the other replicates.  All replicates share the full fit's
+validation rows (a fraction split off before resampling, or the user's frame), so early
+stopping watches the same rows as the full fit; each replicate's out-of-bag rows (count 0)
+are its held-out rows for :func:`dlstat.results.effects.importance`.
+
+The resample is a row weight, so with a mini-batch optimizer an epoch of replicate b visits
+each of its distinct rows once (about 63% of the rows, the duplicates weighted by their count):
+a replicate takes fewer steps per epoch than the full fit.  Train to convergence (enough
+epochs, early stopping, or ``optimizer="lbfgs"``) so that the replicates and the full fit are
+the same estimator.
+
+Intervals are percentile intervals of the B replicate estimates; ``std.error`` is their
+standard deviation, ``statistic`` = estimate / std.error with a normal p-value (as cito).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import OptionError
+
+if TYPE_CHECKING:
+    from .fit import DNNFit
+
+_RESAMPLE_TAG, _SEED_TAG = 0xB007, 0x5EED
+INFERENCE_COLUMNS = ["std.error", "statistic", "p.value", "conf.low", "conf.high"]
+
+
+def resample_counts(seed: int, b: int, n: int) -> np.ndarray:
+    """How often each of ``n`` training rows is drawn in resample ``b`` (a function of
+    ``(seed, b, n)`` only)."""
+    draws = np.random.default_rng([seed, _RESAMPLE_TAG, b]).integers(0, n, n)
+    return np.bincount(draws, minlength=n).astype(np.float64)
+
+
+def replicate_seed(seed: int, b: int) -> int:
+    """The initialisation seed of replicate ``b`` (a function of ``(seed, b)`` only)."""
+    return int(np.random.default_rng([seed, _SEED_TAG, b]).integers(0, 2**31 - 1))
+
+
+@dataclass
+class Replicates:
+    """The B bootstrap networks of a fit: replicate ``fits[b]`` trained with ``counts[b]``."""
+
+    fits: list[DNNFit]
+    counts: np.ndarray  # [B, n_train]
+
+    @property
+    def size(self) -> int:
+        return len(self.fits)
+
+    def out_of_bag(self, b: int) -> np.ndarray:
+        """Positions of the training rows replicate ``b`` never saw."""
+        return np.flatnonzero(self.counts[b] == 0)
+
+
+def inference_columns(estimate: np.ndarray, draws: np.ndarray | None,
+                      level: float) -> pd.DataFrame:
+    """broom's inference columns for ``estimate`` [k] from bootstrap ``draws`` [B, k]
+    (NaN without draws): sd of the draws, z = estimate / sd, its normal two-sided p-value and
+    the percentile interval at ``level``."""
+    from scipy import stats
+
+    from .inference import check_level
+
+    k = len(estimate)
+    if draws is None:
+        return pd.DataFrame(np.nan, index=range(k), columns=INFERENCE_COLUMNS)
+    alpha = (1 - check_level(level)) / 2
+    se = draws.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, estimate / se, np.nan)
+    low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    return pd.DataFrame({"std.error": se, "statistic": z,
+                         "p.value": 2 * stats.norm.sf(np.abs(z)),
+                         "conf.low": low, "conf.high": high})
+
+
+def interval_note(replicates: Replicates | None, level: float) -> str:
+    """What the inference columns are (or why they are NaN)."""
+    if replicates is None:
+        return ("Estimates only: std.error, statistic, p.value and the interval need the "
+                "bootstrap; refit with bootstrap=100 (or more) for them.")
+    return (f"std.error: sd of {replicates.size} case-resampling bootstrap replicates; "
+            f"statistic = estimate / std.error with a normal p-value; conf.low/conf.high: "
+            f"{100 * level:g}% percentile intervals of the replicates.")
+
+
+def require_replicates(fit: DNNFit, what: str) -> Replicates:
+    """The fit's replicates, or an error saying how to get them."""
+    if fit.bootstrap is None:
+        raise OptionError(f"{what} needs bootstrap replicates; refit with dnn(..., "
+                          "bootstrap=100) (GLMs without hidden layers also offer Wald "
+                          "intervals).")
+    return fit.bootstrap
+
+
+def response_rows(fit: DNNFit, X: np.ndarray) -> np.ndarray:
+    """Response-scale predictions [n, k] of standardised design rows ``X``."""
+    return fit.family.mean(fit.link_of(X))
+
+
+def response_rows_of(fit: DNNFit, designs: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`response_rows` of each design, in one forward pass (many small passes cost
+    more than one large one)."""
+    if not designs:
+        return []
+    mu = response_rows(fit, np.vstack(designs))
+    return np.split(mu, np.cumsum([len(X) for X in designs])[:-1])
+
+
+def prediction_interval_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index: pd.Index,
+                              type: str, level: float) -> pd.DataFrame:
+    """``fit``, ``lwr``, ``upr``: the full fit's prediction and the percentile interval of the
+    replicates' predictions, on the response or link scale (one response only)."""
+    from .inference import check_level
+
+    replicates = require_replicates(fit, "predict(interval='confidence') of a network")
+    if type not in ("response", "link") or fit.topology.n_outputs != 1:
+        raise OptionError(f"bootstrap intervals are given for type='response' or type='link' "
+                          f"of a single-output model; got type={type!r} with "
+                          f"{fit.topology.n_outputs} output(s). Use predict(type='prob') for "
+                          "class probabilities without intervals.")
+    alpha = (1 - check_level(level)) / 2
+    scale = fit.family.mean if type == "response" else fit.family.link_scale
+    draws = np.stack([scale(r.link_of(X))[:, 0] for r in replicates.fits])
+    out = pd.DataFrame(np.nan, index=index, columns=["fit", "lwr", "upr"])
+    out.loc[ok, "fit"] = scale(fit.link_of(X))[:, 0]
+    out.loc[ok, "lwr"], out.loc[ok, "upr"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    return out

@@ -1,0 +1,313 @@
+"""Average marginal effects and permutation importance of a network, with bootstrap inference.
+
+Effects are per design column, holding the other columns fixed, as a GLM coefficient is read:
+a numeric column's effect is the average derivative of the response-scale prediction with
+respect to that column on its original scale (central differences through the
+standardisation); a factor's effect is, per non-reference level, the average change in the
+prediction from the reference level to that level.  A multinomial fit has one block per class
+(the class probability).  With ``hidden=()`` and the gaussian family a numeric column's effect
+is its coefficient.
+
+Importance is the increase of the mean deviance per row when one term's columns are permuted
+(jointly, so a factor moves as one), measured on rows the network did not train on: each
+bootstrap replicate's out-of-bag rows, or ``newdata``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .bootstrap import inference_columns, interval_note, response_rows_of
+from .protocol import Result, Summary, items_table, new_figure
+
+if TYPE_CHECKING:
+    from .fit import DNNFit
+
+_STEP = 1e-4  # central-difference step, in standardised units of the column
+
+
+@dataclass
+class EffectGroup:
+    """Design columns whose effect is reported together: one numeric column, or a factor's
+    non-reference level columns (``factor=True``)."""
+
+    term: str
+    columns: list[int]
+    factor: bool
+
+
+@dataclass(repr=False)  # printed through its summary, as every Result
+class BootstrapTable(Result):
+    """A table of estimates with bootstrap inference (effects, importance): ``tidy()`` is the
+    table, ``summary()`` adds significance codes and notes, ``plot()`` draws the intervals."""
+
+    title: str
+    call: str
+    table: pd.DataFrame
+    level: float
+    n_replicates: int
+    notes: list[str] = field(default_factory=list)
+
+    def tidy(self) -> pd.DataFrame:
+        """broom's columns ``term, estimate, std.error, statistic, p.value, conf.low,
+        conf.high`` (``response`` first for a multinomial fit), plus ``sd``."""
+        return self.table.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """The number of rows, replicates and the interval level."""
+        return pd.DataFrame([{"rows": len(self.table), "replicates": self.n_replicates,
+                              "conf.level": self.level}])
+
+    def summary(self) -> Summary:
+        """The table with significance codes (as cito's and glm's summaries)."""
+        return Summary(self.title, self.call, {"estimates": coded_table(self.table),
+                                               "legend": items_table(SIGNIF_ROWS)},
+                       notes=list(self.notes), layouts={"legend": "items"},
+                       captions={"estimates": self.title, "legend": "Legend"})
+
+    def plot(self, ax=None):
+        """Estimates with their intervals, one row each; returns the matplotlib Figure."""
+        fig, ax = new_figure(ax, figsize=(6, 0.4 * len(self.table) + 1.5))
+        labels = row_labels(self.table)
+        y = np.arange(len(self.table))[::-1]
+        est = self.table["estimate"].to_numpy()
+        err = np.vstack([est - self.table["conf.low"], self.table["conf.high"] - est])
+        ax.errorbar(est, y, xerr=None if np.isnan(err).all() else err, fmt="o", capsize=3)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, labels)
+        ax.set_title(self.title)
+        return fig
+
+
+SIGNIF_ROWS = [("Signif. codes", "0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")]
+
+
+def row_labels(table: pd.DataFrame) -> list[str]:
+    """``term`` (``class:term`` for a multinomial fit)."""
+    if "response" in table:
+        return [f"{r}:{t}" for r, t in zip(table["response"], table["term"])]
+    return [str(t) for t in table["term"]]
+
+
+def coded_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Estimate, Std. Error, z value, Pr(>|z|) and R's significance codes, by row label."""
+    from .inference import signif_stars
+
+    return pd.DataFrame({"Estimate": table["estimate"].to_numpy(),
+                         "Std. Error": table["std.error"].to_numpy(),
+                         "z value": table["statistic"].to_numpy(),
+                         "Pr(>|z|)": table["p.value"].to_numpy(),
+                         "": signif_stars(table["p.value"]),
+                         "conf.low": table["conf.low"].to_numpy(),
+                         "conf.high": table["conf.high"].to_numpy()},
+                        index=pd.Index(row_labels(table)))
+
+
+def bootstrap_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """summary()'s effects and importance tables of a bootstrapped fit, with their notes."""
+    if fit.bootstrap is None:
+        return {}, []
+    found = [effects(fit), importance(fit)]
+    tables = {"average_marginal_effects": coded_table(found[0].table),
+              "permutation_importance": coded_table(found[1].table),
+              "bootstrap": items_table([("Replicates", fit.bootstrap.size), *SIGNIF_ROWS])}
+    return tables, list(dict.fromkeys(found[0].notes + found[1].notes))
+
+
+# ------------------------------------------------------------------------------ effects
+
+
+def effect_groups(fit: DNNFit) -> list[EffectGroup]:
+    """One group per numeric design column and per factor term."""
+    groups: dict[str, EffectGroup] = {}
+    out: list[EffectGroup] = []
+    for j, (term, column) in enumerate(zip(fit.spec.terms(), fit.spec.display_columns)):
+        if is_factor_term(fit, term):
+            if term not in groups:
+                groups[term] = EffectGroup(term, [], True)
+                out.append(groups[term])
+            groups[term].columns.append(j)
+        else:
+            out.append(EffectGroup(column, [j], False))
+    return out
+
+
+def is_factor_term(fit: DNNFit, term: str) -> bool:
+    """Whether ``term`` is a factor's main effect (``g``, ``C(g)``, ``factor(g)``)."""
+    return factor_variable(fit, term) is not None
+
+
+def factor_variable(fit: DNNFit, term: str) -> str | None:
+    """The variable whose factor's main effect ``term`` is, or ``None``."""
+    return next((v for v in fit.spec.levels if term in (v, f"C({v})", f"factor({v})")), None)
+
+
+def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
+    """A design value of column ``j`` on its original scale → the network's input scale."""
+    return (raw - fit.spec.center[j]) / fit.spec.scale[j]
+
+
+def effect_rows(fit: DNNFit, X: np.ndarray,
+                groups: list[EffectGroup]) -> list[tuple[str, np.ndarray]]:
+    """Each effect's label and its per-row values [n, k] for the network ``fit``."""
+    designs, labels = [], []
+    for g in groups:
+        if g.factor:
+            base = X.copy()
+            base[:, g.columns] = [raw_to_standard(fit, j, 0.0) for j in g.columns]
+            designs.append(base)
+            for j in g.columns:
+                level = base.copy()
+                level[:, j] = raw_to_standard(fit, j, 1.0)
+                designs.append(level)
+                labels.append(fit.spec.display_columns[j])
+            continue
+        j = g.columns[0]
+        for step in (_STEP, -_STEP):
+            moved = X.copy()
+            moved[:, j] += step
+            designs.append(moved)
+        labels.append(g.term)
+    return list(zip(labels, _differences(fit, groups, response_rows_of(fit, designs))))
+
+
+def _differences(fit: DNNFit, groups: list[EffectGroup],
+                 mu: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-row effects from the predictions of :func:`effect_rows`' designs, in its order."""
+    out, at = [], 0
+    for g in groups:
+        if g.factor:
+            out += [mu[at + 1 + i] - mu[at] for i in range(len(g.columns))]
+            at += 1 + len(g.columns)
+        else:
+            out.append((mu[at] - mu[at + 1]) / (2 * _STEP * fit.spec.scale[g.columns[0]]))
+            at += 2
+    return out
+
+
+def effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
+    """:meth:`DNNFit.effects`: average marginal effects with bootstrap inference."""
+    from .inference import check_level
+
+    check_level(level)
+    X, _, _ = fit.training_data()
+    groups = effect_groups(fit)
+    rows = effect_rows(fit, X, groups)
+    estimate = np.concatenate([v.mean(axis=0) for _, v in rows])
+    sd = np.concatenate([v.std(axis=0, ddof=1) if len(v) > 1 else np.zeros(v.shape[1])
+                         for _, v in rows])
+    draws = None
+    if fit.bootstrap is not None:
+        draws = np.stack([np.concatenate([v.mean(axis=0) for _, v in effect_rows(r, X, groups)])
+                          for r in fit.bootstrap.fits])
+    table = _labelled(fit, [name for name, _ in rows], estimate, draws, level)
+    table["sd"] = sd
+    notes = [interval_note(fit.bootstrap, level),
+             "Effects on the response scale, averaged over the training rows: numeric columns "
+             "the derivative per unit of the column (others held fixed), factors the change "
+             "from the reference level; sd: the spread of the individual rows' effects."]
+    return BootstrapTable("Average marginal effects", fit.call, table, level,
+                          0 if fit.bootstrap is None else fit.bootstrap.size, notes)
+
+
+def _labelled(fit: DNNFit, names: list[str], estimate: np.ndarray, draws: np.ndarray | None,
+              level: float) -> pd.DataFrame:
+    """broom's table for estimates ordered [name][output], with a ``response`` column when
+    there are several outputs (the classes of a multinomial fit)."""
+    outputs = fit.family.levels if fit.family.name == "multinomial" else fit.family.outputs
+    k = len(outputs)
+    table = pd.DataFrame({"response": [str(o) for _ in names for o in outputs],
+                          "term": [n for n in names for _ in outputs],
+                          "estimate": estimate})
+    table = pd.concat([table, inference_columns(estimate, draws, level)], axis=1)
+    if k == 1:
+        return table.drop(columns="response")
+    by_class = np.argsort(np.tile(np.arange(k), len(names)), kind="stable")
+    return table.iloc[by_class].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- importance
+
+
+def importance_terms(fit: DNNFit) -> dict[str, list[int]]:
+    """Each formula term and its design columns (permuted together)."""
+    terms: dict[str, list[int]] = {}
+    for j, term in enumerate(fit.spec.terms()):
+        terms.setdefault(term, []).append(j)
+    return terms
+
+
+def permutation_importance(fit: DNNFit, X: np.ndarray, y: np.ndarray,
+                           terms: dict[str, list[int]], seed: Any) -> np.ndarray:
+    """Mean-deviance increase per term when its columns are permuted among the rows ``X``."""
+    designs = [X]
+    for t, cols in enumerate(terms.values()):
+        order = np.random.default_rng([*seed, t]).permutation(len(X))
+        shuffled = X.copy()
+        shuffled[:, cols] = X[order][:, cols]
+        designs.append(shuffled)
+    deviance = [fit.family.deviance_rows(y, mu).mean() for mu in response_rows_of(fit, designs)]
+    return np.array(deviance[1:]) - deviance[0]
+
+
+def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
+               level: float = 0.95) -> BootstrapTable:
+    """:meth:`DNNFit.importance`: permutation importance with its bootstrap uncertainty."""
+    from .inference import check_level
+
+    check_level(level)
+    terms = importance_terms(fit)
+    seed = fit.options.seed_value
+    notes = []
+    if newdata is not None:
+        X, y = held_out_rows(fit, newdata)
+        estimate = permutation_importance(fit, X, y, terms, (seed, 0))
+        notes.append(f"Measured on newdata ({len(X)} rows).")
+    draws = None
+    if fit.bootstrap is not None:
+        draws = out_of_bag_importance(fit, terms, seed)
+        if newdata is None:
+            estimate = draws.mean(axis=0)
+            notes.append("Estimate: the mean over the bootstrap replicates of the importance on "
+                         "each replicate's out-of-bag rows (the rows it did not train on).")
+    elif newdata is None:
+        X, y, _ = fit.training_data()
+        estimate = permutation_importance(fit, X, y, terms, (seed, 0))
+        notes.append("Measured on the training rows (optimistic): pass newdata= held-out rows, "
+                     "or refit with bootstrap= for out-of-bag importance.")
+    table = pd.DataFrame({"term": list(terms), "estimate": estimate})
+    table = pd.concat([table, inference_columns(estimate, draws, level)], axis=1)
+    notes.insert(0, interval_note(fit.bootstrap, level))
+    notes.append("Importance: increase of the mean deviance per row when the term's columns are "
+                 "permuted (0: the network does not use the term).")
+    return BootstrapTable("Permutation importance", fit.call, table, level,
+                          0 if fit.bootstrap is None else fit.bootstrap.size, notes)
+
+
+def out_of_bag_importance(fit: DNNFit, terms: dict[str, list[int]], seed: int) -> np.ndarray:
+    """Each replicate's importance on its out-of-bag training rows, [B, terms]."""
+    X, y, _ = fit.training_data()
+    rows = []
+    for b, replicate in enumerate(fit.bootstrap.fits, 1):
+        oob = fit.bootstrap.out_of_bag(b - 1)
+        if len(oob) < 2:
+            raise DataError(f"bootstrap replicate {b} has {len(oob)} out-of-bag row(s), too few "
+                            "for its importance; use more data, or pass newdata=.")
+        rows.append(permutation_importance(replicate, X[oob], y[oob], terms, (seed, b)))
+    return np.array(rows)
+
+
+def held_out_rows(fit: DNNFit, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Complete rows of ``data``: standardised design and natural-scale response."""
+    X, ok = fit.spec.design(data, unseen=fit.options.unseen)
+    response = fit.spec.response(data.iloc[np.flatnonzero(ok)])
+    known = response.notna().all(axis=1).to_numpy()
+    if known.sum() < 2:
+        raise DataError(f"newdata has {int(known.sum())} complete row(s) with a response; "
+                        "importance needs at least 2.")
+    return X[known], fit.family.target(response.iloc[np.flatnonzero(known)])

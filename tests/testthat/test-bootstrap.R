@@ -1,0 +1,65 @@
+test_that("bootstrap effects, importance and partial dependence equal Python's numbers", {
+  skip_if_no_python()
+  fit <- dnn(mpg ~ wt + hp + factor(cyl), data = mtcars, hidden = c(), optimizer = "lbfgs",
+             bootstrap = 10, seed = 2, verbose = 0)
+  dl <- dl_py()
+  py_fit <- dl$dnn("mpg ~ wt + hp + factor(cyl)", data = dl$datasets$mtcars(),
+                   hidden = reticulate::tuple(), optimizer = "lbfgs", bootstrap = 10L,
+                   seed = 2L, verbose = 0L)
+  py_table <- function(result) .decode_frame(.rcall("tidy", result))
+
+  e <- effects(fit)
+  expect_s3_class(e, "dlstat_effects")
+  expect_named(tidy(e), c("term", "estimate", "std.error", "statistic", "p.value",
+                          "conf.low", "conf.high", "sd"))
+  expect_equal(tidy(e), py_table(py_fit$effects()), tolerance = 1e-10)
+  expect_equal(tidy(e)$estimate[1:2], unname(coef(fit)[c("wt", "hp")]), tolerance = 1e-6)
+  expect_equal(tidy(effects(fit, level = 0.8))$conf.low,
+               py_table(py_fit$effects(level = 0.8))$conf.low, tolerance = 1e-10)
+
+  imp <- importance(fit)
+  expect_equal(tidy(imp), py_table(py_fit$importance()), tolerance = 1e-10)
+  expect_match(paste(capture.output(print(imp)), collapse = "\n"), "Signif. codes")
+
+  pd <- partial_dependence(fit, "wt", grid = 5)
+  expect_equal(tidy(pd), py_table(py_fit$partial_dependence("wt", grid = 5L)),
+               tolerance = 1e-10)
+  expect_equal(nrow(tidy(partial_dependence(fit, "hp", kind = "ice", grid = 3))), 3 * 32)
+  expect_equal(tidy(partial_dependence(fit, "cyl"))$value, c("4", "6", "8"))
+  path <- tempfile(fileext = ".png")
+  grDevices::png(path)
+  expect_identical(plot(pd), pd)
+  plot(partial_dependence(fit, "cyl"))
+  plot(partial_dependence(fit, "hp", kind = "ice", grid = 3))
+  ir <- dnn(Species ~ Sepal.Length + Petal.Width, data = iris, hidden = c(3), epochs = 5,
+            bootstrap = 2, seed = 1, verbose = 0)
+  ir_pd <- partial_dependence(ir, "Petal.Width", grid = 4)
+  expect_equal(unique(tidy(ir_pd)$response), levels(iris$Species))
+  plot(ir_pd)
+  grDevices::dev.off()
+  expect_true(file.exists(path))
+
+  text <- paste(capture.output(print(summary(fit))), collapse = "\n")
+  expect_match(text, "Average marginal effects:")
+  expect_match(text, "Permutation importance:")
+})
+
+test_that("bad bootstrap values and mistaken calls are refused with dlstat's message", {
+  skip_if_no_python()
+  expect_error(dnn(mpg ~ wt, data = mtcars, bootstrap = -1), "bootstrap must be at least 2",
+               class = "dlstat_error")
+  expect_error(dnn(mpg ~ wt, data = mtcars, bootstrap = 1.5), "bootstrap must be a whole number",
+               class = "dlstat_error")
+  expect_error(dnn(mpg ~ wt, data = mtcars, bootstrap = "10"), "bootstrap",
+               class = "dlstat_error")
+  expect_error(dnn(mpg ~ wt, data = mtcars, bootstrap = 1e6), "at most 1000",
+               class = "dlstat_error")
+  fit <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs", verbose = 0)
+  expect_true(all(is.na(tidy(effects(fit))$std.error)))
+  expect_error(partial_dependence(fit, "nope"), "choose one of", class = "dlstat_error")
+  expect_error(partial_dependence(fit, "wt", kind = "x"), "should be one of")
+  expect_error(partial_dependence(mtcars, "wt"), "model from dnn")
+  boot <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs", bootstrap = 3,
+              verbose = 0)
+  expect_error(save_dnn(boot, tempfile()), "drop_bootstrap", class = "dlstat_error")
+})
