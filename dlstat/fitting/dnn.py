@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from .blocks import Network, make_block, train_blocks
+from .priors import attach_priors
 from ..results.fit import DNNFit
 from ..options import FitOptions
 
@@ -23,17 +24,20 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
-        early_stopping, na_action, unseen, seed, verbose (see the README).
+        early_stopping, na_action, unseen, seed, verbose, weights (prior weights: a column
+        name or one number per row), offset (a column name or one number per row; also
+        ``offset(expr)`` terms in the formula) (see the README).
 
     Returns
     -------
     DNNFit
     """
     opts = FitOptions.from_kwargs(**options)
+    call = call_text("dnn", formula, opts)
+    formula, data, opts = attach_priors(formula, data, opts)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
     network = Network(0, opts.penalty, opts.mixture, opts.seed_value)
-    return train_blocks([block], [network], opts, call=call_text("dnn", formula, opts),
-                        formula=formula)[0]
+    return train_blocks([block], [network], opts, call=call, formula=formula)[0]
 
 
 def call_text(function: str, formula: str, opts: FitOptions, extra: str = "") -> str:

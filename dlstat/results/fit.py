@@ -14,7 +14,7 @@ from ..formula import DesignSpec
 from ..options import FitOptions
 from .persistence import ModelParts, read, write
 from .protocol import Result, Summary
-from .record import FitRecord
+from .record import FitRecord, RowPriors
 
 PREDICT_TYPES = ("response", "link", "class", "prob")
 
@@ -26,7 +26,8 @@ class DNNFit(Result):
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
                  call: str, train_X: np.ndarray | None = None,
-                 train_index: pd.Index | None = None, train_Y: np.ndarray | None = None) -> None:
+                 train_index: pd.Index | None = None, train_Y: np.ndarray | None = None,
+                 train_priors: RowPriors | None = None) -> None:
         self.spec = spec
         self.family = family
         self.topology = topology
@@ -38,6 +39,7 @@ class DNNFit(Result):
         self._train_X = train_X
         self._train_index = train_index
         self._train_Y = train_Y
+        self._train_priors = train_priors
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
@@ -81,9 +83,19 @@ class DNNFit(Result):
                             "keeps only the weights). Refit the model with dnn() on its data.")
         return self._train_X, self.family.natural(self._train_Y), self._train_index
 
-    def link_of(self, X: np.ndarray) -> np.ndarray:
-        """The network's output (link scale, standardised for gaussian) for design rows ``X``."""
-        return forward(self.params, self.topology, X)
+    @property
+    def priors(self) -> RowPriors:
+        """The training rows' prior weights (times binomial trials), offset and trials; unit
+        weights for a fit without them."""
+        if self._train_priors is not None:
+            return self._train_priors
+        return RowPriors(np.ones(0 if self._train_X is None else len(self._train_X)))
+
+    def link_of(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """The network's output (link scale, standardised for gaussian) for design rows ``X``
+        with their ``offset`` (user's link scale; ``None``: none)."""
+        eta = forward(self.params, self.topology, X)
+        return eta if offset is None else eta + self.family.encode_offset(offset)
 
     def _link(self, newdata: pd.DataFrame | None, unseen: str):
         if newdata is None:
@@ -91,10 +103,12 @@ class DNNFit(Result):
                 raise DataError("this model was loaded from a file and holds no training data; "
                                 "pass newdata to predict().")
             X, ok, index = self._train_X, np.ones(len(self._train_X), bool), self._train_index
+            offset = self.priors.offset
         else:
             X, ok = self.spec.design(newdata, unseen=unseen)
             index = newdata.index
-        return forward(self.params, self.topology, X), ok, index
+            offset = self.spec.offset(newdata, ok)
+        return self.link_of(X, offset), ok, index
 
     def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
                          interval: str, level: float, se_fit: bool) -> pd.DataFrame:
@@ -105,10 +119,13 @@ class DNNFit(Result):
         if newdata is None:
             X, _, index = self.training_data()
             ok = np.ones(len(X), bool)
+            offset = self.priors.offset
         else:
             X, ok = self.spec.design(newdata, unseen=unseen or self.options.unseen)
             index = newdata.index
-        return inference.prediction_frame(self, X, ok, index, type, interval, level, se_fit)
+            offset = self.spec.offset(newdata, ok)
+        return inference.prediction_frame(self, (X, offset), ok, index, type, interval, level,
+                                          se_fit)
 
     def _shape(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, type: str):
         fam = self.family
