@@ -6,6 +6,7 @@ any blocks in one stacked engine call and returns a ``DNNFit`` per network.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,20 @@ class Block:
         trials = self.family.trials(self.design.spec.response(rows))
         return weights * trials, self.design.spec.offset(data, ok)
 
+    def scored(self, data: pd.DataFrame, unseen: str = "na",
+               what: str = "held-out fold") -> Scored:
+        """The rows of ``data`` (held out from this block's training) ready to score."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            X, y, ok = self.evaluate(data, unseen=unseen, what=what)
+        weights, offset = self.row_priors(data, ok)
+        return Scored(X, y, weights, offset, ok)
+
+    def metrics_of(self, fit: DNNFit, rows: Scored) -> dict[str, float]:
+        """The family's (weighted) metrics of ``fit`` on scored ``rows``."""
+        mu = self.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
+        return self.family.metrics(rows.y, mu, rows.weights)
+
     def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
         eta = forward(params, topology, X)
@@ -110,6 +125,18 @@ class Block:
         note = f"{n_missing} {what} observation(s) deleted due to missingness."
         if note not in notes:
             notes.append(note)
+
+
+@dataclass
+class Scored:
+    """Held-out rows of one block: design, natural-scale targets, weights (prior × trials),
+    offset and the mask of the rows of the data they came from."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    offset: np.ndarray | None
+    ok: np.ndarray
 
 
 @dataclass
