@@ -22,10 +22,10 @@
 #' plot(cmp)
 #' @export
 compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, groups = NULL,
-                    foldid = NULL, seed = NULL, ...) {
+                    foldid = NULL, seed = NULL, weights = NULL, offset = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed")),
-               list(...))
+               .prior_options(environment(), data, parent.frame()), list(...))
   res <- .rcall("compare", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   structure(list(

@@ -29,10 +29,10 @@
 #' plot(cv)
 #' @export
 cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, groups = NULL,
-                   foldid = NULL, seed = NULL, ...) {
+                   foldid = NULL, seed = NULL, weights = NULL, offset = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed")),
-               list(...))
+               .prior_options(environment(), data, parent.frame()), list(...))
   res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   labels <- .row_labels(data)

@@ -51,6 +51,14 @@
 #'   `"error"` or `"na"`.
 #' @param seed A whole number; the same seed and data give the same network.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
+#' @param weights Prior weights, as [stats::glm()] takes them: a column of
+#'   `data` named unquoted (`weights = trials`) or as a string, or a numeric
+#'   vector with one non-negative value per row. They multiply each row's
+#'   deviance; rows of weight 0 do not count as observations.
+#' @param offset An offset added to the linear predictor, as [stats::glm()]'s: a
+#'   column named unquoted or as a string, or one number per row. `offset(expr)`
+#'   terms in the formula (e.g. `offset(log(exposure))`) add to it, and
+#'   [predict()] evaluates them on `newdata`.
 #' @param ... Further options of the Python `dlstat.dnn()`.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
@@ -68,10 +76,12 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                verbose = 1, ...) {
+                verbose = 1, weights = NULL, offset = NULL, ...) {
   call <- match.call()
-  own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
-  options <- c(.given(environment(), own), list(...))
+  own <- setdiff(names(formals(sys.function())),
+                 c("formula", "data", "...", "weights", "offset"))
+  options <- c(.given(environment(), own), .prior_options(environment(), data, parent.frame()),
+               list(...))
   text <- .formula_text(formula)
   frame <- .encode_frame(data)
   py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)

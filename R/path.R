@@ -33,11 +33,12 @@
 #' best <- refit(path, "1se")
 #' @export
 dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_min_ratio = NULL,
-                     mixture = 0, folds = 5, foldid = NULL, sparsity = NULL, ...) {
+                     mixture = 0, folds = 5, foldid = NULL, sparsity = NULL, weights = NULL,
+                     offset = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("penalties", "n_penalties", "penalty_min_ratio",
                                        "mixture", "folds", "foldid", "sparsity")),
-               list(...))
+               .prior_options(environment(), data, parent.frame()), list(...))
   res <- .rcall("path", .formula_text(formula), .encode_frame(data), .options_dict(options),
                 call = call)
   .new_path(res, call = call)

@@ -231,10 +231,12 @@ class Family:
 
 
 def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | None = None,
-                intercept: bool = True) -> tuple[Family, str | None]:
+                intercept: bool = True,
+                weights: np.ndarray | None = None) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
-    ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold).
+    ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold);
+    prior ``weights`` weight a gaussian response's centre and scale.
     Returns the family and, when it was chosen automatically, a sentence saying why.
     """
     reason = None
@@ -256,8 +258,9 @@ def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | 
             )
         if family == "gaussian":
             # Without an intercept the model must not gain one through centring y.
-            center = y.mean(axis=0) if intercept else np.zeros(y.shape[1])
-            scale = np.sqrt(((y - y.mean(axis=0)) ** 2).mean(axis=0))
+            mean = np.average(y, axis=0, weights=weights)
+            center = mean if intercept else np.zeros(y.shape[1])
+            scale = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=weights))
             scale = np.where(scale > 0, scale, 1.0)
             return Family(family, outputs, None, center, scale), reason
         return Family(family, outputs), reason

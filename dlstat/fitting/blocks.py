@@ -164,11 +164,13 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
         n_dropped, notes = found.n_dropped, list(found.notes)
+    given = None if opts.weights is None else prior_weights(train, opts.weights)
     design = build_design(formula, train, na_action=opts.na_action,
-                          center_inputs=bool(opts.layers) or None)
+                          center_inputs=bool(opts.layers) or None, weights=given)
     design.n_dropped += n_dropped
+    prior = prior_weights(train.iloc[design.positions], opts.weights)
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
-                              intercept=design.spec.intercept)
+                              intercept=design.spec.intercept, weights=prior)
     notes += design.notes
     if design.offset is not None and fam.name == "multinomial":
         raise OptionError("an offset is not defined for the multinomial family (one linear "
@@ -177,7 +179,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     reason = reason or chosen
     if reason:
         notes.insert(0, f"family chosen from the response: {reason}.")
-    weights = prior_weights(train.iloc[design.positions], opts.weights) * fam.trials(design.response)
+    weights = prior * fam.trials(design.response)
     block = Block(design, fam, design.X, fam.encode(design.response),
                   design.rows, notes=notes, weights=weights, offset=design.offset,
                   weights_column=opts.weights)

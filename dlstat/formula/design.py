@@ -197,12 +197,15 @@ def build_design(
     data: pd.DataFrame,
     na_action: str = "omit",
     center_inputs: bool | None = True,
+    weights: np.ndarray | None = None,
 ) -> Design:
     """Vet ``formula``, build and standardise its design on ``data`` (never modified).
 
     Rows are addressed by position, so any index (duplicated, unsorted, not integers) gives
     the same design.  Inputs are centred unless ``center_inputs`` is ``None`` and the formula
-    has no intercept (a GLM through the origin must not gain an intercept by centring)."""
+    has no intercept (a GLM through the origin must not gain an intercept by centring).
+    With prior ``weights`` (one per row of ``data``) the centre and scale are weighted, so a
+    row of weight 2 standardises as two rows would, and a row of weight 0 not at all."""
     parsed, used, levels = _parse_on(formula, data)
     frame = _typed_frame(data, used, levels, unseen="error", what="data")
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
@@ -218,8 +221,13 @@ def build_design(
     _check_finite_design(X, columns, formula)
     offset = _training_offset(parsed, frame)
     center = center_inputs if center_inputs is not None else "Intercept" in mm.columns
-    mean = X.mean(axis=0) if center else np.zeros(X.shape[1])
-    sd = np.sqrt(((X - mean) ** 2).mean(axis=0)) if X.shape[0] else np.ones(X.shape[1])
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
+    if w is not None and not (w > 0).any():
+        raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
+                        "some complete rows a positive weight.")
+    mean = np.average(X, axis=0, weights=w) if center else np.zeros(X.shape[1])
+    sd = (np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w)) if X.shape[0]
+          else np.ones(X.shape[1]))
     constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
