@@ -47,8 +47,9 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
     ``hidden``: a list of widths → a tuple of ints (``NULL``/``c()`` → ``()``, a GLM);
     whole-number doubles for integer options → ``int``; frame specs → DataFrames; ``foldid`` →
     an array of 0-based folds; ``weights``/``offset`` vectors → float arrays; ``penalties`` → a
-    list of floats; ``models`` → a dict of option dicts.  An empty R list arrives as a Python list and means no options.  Values that do not
-    fit are passed unchanged, so dlstat's own checks word the error.
+    list of floats; ``models`` → a dict of option dicts.  An empty R list arrives as a Python
+    list and means no options.  Values that do not fit are passed unchanged, so dlstat's own
+    checks word the error.
     """
     out: dict[str, Any] = {}
     for key, value in dict(options or {}).items():
