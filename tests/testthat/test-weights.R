@@ -52,23 +52,23 @@ test_that("cbind(successes, failures) with binomial is glm()'s counts model", {
 
 test_that("an offset (a formula term or offset =) is glm()'s, in prediction too", {
   skip_if_no_python()
-  skip_if_not_installed("MASS")
-  ins <- within(MASS::Insurance, {Group <- factor(Group, ordered = FALSE)
-                                   Age <- factor(Age, ordered = FALSE)})
-  fit <- dnn(Claims ~ District + Group + Age + offset(log(Holders)), data = ins,
-             family = "poisson", hidden = c(), optimizer = "lbfgs", verbose = 0)
-  g <- stats::glm(Claims ~ District + Group + Age + offset(log(Holders)), data = ins,
-                  family = poisson)
+  es <- within(esoph, {agegp <- factor(agegp, ordered = FALSE)
+                       alcgp <- factor(alcgp, ordered = FALSE)
+                       n <- ncases + ncontrols})
+  fit <- dnn(ncases ~ agegp + alcgp + offset(log(n)), data = es, family = "poisson",
+             hidden = c(), optimizer = "lbfgs", verbose = 0)
+  g <- stats::glm(ncases ~ agegp + alcgp + offset(log(n)), data = es, family = poisson,
+                  control = stats::glm.control(epsilon = 1e-14, maxit = 100))
   expect_matches_glm(fit, g)
-  new <- ins[1:5, ]
+  new <- es[1:5, ]
   expect_equal(unname(predict(fit, newdata = new, type = "link")),
                unname(stats::predict(g, newdata = new, type = "link")), tolerance = 1e-5)
-  ins$logH <- log(ins$Holders)
-  by_option <- dnn(Claims ~ District + Group + Age, data = ins, family = "poisson",
-                   hidden = c(), optimizer = "lbfgs", offset = logH, verbose = 0)
+  es$logn <- log(es$n)
+  by_option <- dnn(ncases ~ agegp + alcgp, data = es, family = "poisson", hidden = c(),
+                   optimizer = "lbfgs", offset = logn, verbose = 0)
   expect_equal(coef(by_option), coef(fit), tolerance = 1e-8)
-  expect_error(predict(fit, newdata = ins[, c("District", "Group", "Age", "Claims")]),
-               "Holders", class = "dlstat_error")
+  expect_error(predict(fit, newdata = es[, c("agegp", "alcgp", "ncases")]), "\\bn\\b",
+               class = "dlstat_error")
 })
 
 test_that("bad weights are refused with dlstat errors that name the problem", {
