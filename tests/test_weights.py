@@ -386,3 +386,29 @@ def test_weights_do_not_change_the_quiet_default():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dl.dnn("mpg ~ wt", dl.datasets.load("mtcars"), weights=MT_WEIGHTS, **GLM)
+
+
+def test_anova_with_weights_matches_r_and_refuses_different_weights(r):
+    mt = dl.datasets.load("mtcars")
+    small = dl.dnn("am ~ wt", mt, weights=MT_WEIGHTS, **GLM)
+    big = dl.dnn("am ~ wt + hp", mt, weights=MT_WEIGHTS, **GLM)
+    r.globalenv["w"] = r.FloatVector(MT_WEIGHTS)
+    ref = np.array(r.r("suppressWarnings(as.matrix(anova(glm(am ~ wt, binomial, mtcars, "
+                       "weights = w), glm(am ~ wt + hp, binomial, mtcars, weights = w), "
+                       "test = 'Chisq')))"))
+    np.testing.assert_allclose(dl.anova(small, big).table.to_numpy(dtype=float), ref,
+                               rtol=RTOL)
+    with pytest.raises(OptionError, match="prior weights"):
+        dl.anova(dl.dnn("am ~ wt", mt, **GLM), big)
+
+
+def test_loaded_counts_model_predicts_and_knows_no_likelihood(tmp_path):
+    esoph = dl.datasets.load("esoph")
+    fit = dl.dnn("cbind(ncases, ncontrols) ~ agegp", esoph, family="binomial", **GLM)
+    fit.save(str(tmp_path / "counts.dlstat"))
+    again = dl.load(str(tmp_path / "counts.dlstat"))
+    assert again.family.counts
+    np.testing.assert_allclose(again.predict(esoph), fit.fitted())
+    assert np.isnan(again.glance()["logLik"].iloc[0])
+    with pytest.raises(DataError, match="training data"):
+        again.loglik()

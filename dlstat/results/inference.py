@@ -206,13 +206,15 @@ def loglik(fit: DNNFit) -> float:
     """The log-likelihood at the fitted means (R's ``logLik``, with prior weights as R's
     families' ``aic``; rows of weight 0 are left out, as ``logLik.lm`` does)."""
     r, name = fit.record, fit.family.name
+    if fit.options.weights is not None or fit.family.counts:
+        fit.training_data()  # a loaded weighted fit: the clear error, not a wrong number
     if name == "gaussian":
         n = r.n_obs * fit.topology.n_outputs
         w = fit.priors.weights
         log_w = float(np.log(w[w > 0]).sum()) * fit.topology.n_outputs
         return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1) + log_w / 2
     if name == "multinomial" or (name == "binomial" and not fit.has_training_data):
-        return -r.deviance / 2  # 0/1 responses: the saturated likelihood is 1
+        return -r.deviance / 2  # 0/1 responses: the saturated likelihood is 1 (unweighted)
     X, y, _ = fit.training_data()
     priors = fit.priors
     mu = fit.family.mean(fit.link_of(X, priors.offset))
@@ -309,7 +311,10 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
 
     df_resid, _ = residual_df_of(fit)
     null_df = deviance_table(fit, df_resid)["df"].iloc[0]
-    ll = loglik(fit) if fit.has_training_data or fit.family.name != "poisson" else np.nan
+    # Without its training rows a poisson, weighted or counts fit's likelihood is unknown.
+    weighted = fit.options.weights is not None or fit.family.counts
+    known = fit.has_training_data or (fit.family.name != "poisson" and not weighted)
+    ll = loglik(fit) if known else np.nan
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
             "BIC": bic(fit) if criteria else np.nan,
