@@ -217,14 +217,15 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     k = blocks[0].family.n_outputs
     parts_X, parts_Y, parts_O, train_rows, val_rows, offset = [], [], [], [], [], 0
     for b in blocks:
-        for X, Y, O, rows in ((b.X, b.Y, b.offset, train_rows),
-                              (b.val_X, b.val_Y, b.val_offset, val_rows)):
+        for X, Y, link_offset, rows in ((b.X, b.Y, b.offset, train_rows),
+                                        (b.val_X, b.val_Y, b.val_offset, val_rows)):
             if X is None:
                 rows.append(np.zeros(0, np.int64))
                 continue
             parts_X.append(_pad(X, width))
             parts_Y.append(Y)
-            parts_O.append(np.zeros(Y.shape) if O is None else b.family.encode_offset(O))
+            parts_O.append(np.zeros(Y.shape) if link_offset is None
+                           else b.family.encode_offset(link_offset))
             rows.append(np.arange(offset, offset + len(X)))
             offset += len(X)
     all_X, all_Y, all_O = np.vstack(parts_X), np.vstack(parts_Y), np.vstack(parts_O)

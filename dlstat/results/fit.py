@@ -51,6 +51,9 @@ class DNNFit(Result):
         ``"class"`` (predicted level) or ``"prob"`` (class probabilities, one column a level).
         Rows that cannot be predicted (missing values; unseen levels with ``unseen="na"``) are
         NA; nothing is dropped or reordered.
+        A model with an offset (``offset(expr)`` terms, ``offset=``) evaluates it from
+        ``newdata``, which must hold its columns; both ``"link"`` and ``"response"`` include it,
+        as R's ``predict.glm``.
 
         For a GLM (``hidden=()``, no penalty), ``interval="confidence"`` returns a DataFrame
         with ``fit``, ``lwr`` and ``upr``: the Wald interval at ``level`` on the link scale,
