@@ -412,3 +412,18 @@ def test_loaded_counts_model_predicts_and_knows_no_likelihood(tmp_path):
     assert np.isnan(again.glance()["logLik"].iloc[0])
     with pytest.raises(DataError, match="training data"):
         again.loglik()
+
+
+def test_zero_weights_are_noted_in_the_summary():
+    w = np.where(np.arange(32) < 4, 0.0, 1.0)
+    fit = dl.dnn("mpg ~ wt", dl.datasets.load("mtcars"), weights=w, **GLM)
+    assert "4 observation(s) with prior weight 0" in str(fit.summary())
+
+
+def test_weighted_multinomial_baseline_is_the_weighted_glm():
+    iris = dl.datasets.load("iris")
+    w = np.tile([1.0, 2.0, 0.5], 50)
+    cmp = dl.compare("Species ~ Sepal.Width", iris, weights=w, folds=3, seed=2, **GLM)
+    folds = cmp.folds.set_index(["model", "fold"])
+    np.testing.assert_allclose(folds.loc["glm", "deviance"], folds.loc["dnn", "deviance"],
+                               rtol=1e-3)

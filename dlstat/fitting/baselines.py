@@ -105,7 +105,7 @@ def _multinomial_means(X: np.ndarray, y: np.ndarray, weights: np.ndarray,
         return probs
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(penalty=None, max_iter=10_000, tol=1e-10,
+    model = LogisticRegression(C=np.inf, max_iter=10_000, tol=1e-10,
                                fit_intercept=False).fit(X, codes, sample_weight=weights)
     probs[:, model.classes_] = model.predict_proba(Xn)
     return probs

@@ -310,6 +310,9 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     y, w = fam.natural(block.Y), block.weights
     mu = fam.mean(block.link(fit.params, fit.topology, block.X, block.offset))
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
+    if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):
+        rec.notes.append(f"{len(w) - rec.n_obs} observation(s) with prior weight 0 are not "
+                         "counted in nobs or the degrees of freedom (as R's glm).")
     _check_separation(fit, mu[w > 0])
     rec.metrics["train"] = fam.metrics(y, mu, w)
     rec.deviance = rec.metrics["train"]["deviance"]

@@ -225,9 +225,8 @@ def build_design(
     if w is not None and not (w > 0).any():
         raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
                         "some complete rows a positive weight.")
-    mean = np.average(X, axis=0, weights=w) if center else np.zeros(X.shape[1])
-    sd = (np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w)) if X.shape[0]
-          else np.ones(X.shape[1]))
+    mean = _mean(X, w) if center else np.zeros(X.shape[1])
+    sd = np.sqrt(_mean((X - mean) ** 2, w)) if X.shape[0] else np.ones(X.shape[1])
     constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
@@ -249,6 +248,13 @@ def build_design(
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
     return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows,
                   offset)
+
+
+def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Column means of ``X``, weighted when ``weights`` are given (any number of columns)."""
+    if weights is None or not X.shape[1]:
+        return X.mean(axis=0)
+    return weights @ X / weights.sum()
 
 
 def offset_values(offsets: list[str], frame: pd.DataFrame) -> np.ndarray:
