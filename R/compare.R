@@ -22,12 +22,13 @@
 #' plot(cmp)
 #' @export
 compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, groups = NULL,
-                    foldid = NULL, seed = NULL, subset, na.action = NULL, ...) {
+                    foldid = NULL, seed = NULL, weights = NULL, offset = NULL, subset,
+                    na.action = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed")),
                list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call)
+                    options, call, .prior_options(environment(), data, parent.frame()))
   res <- .rcall("compare", .formula_text(formula), .encode_frame(rows$data),
                 .options_dict(rows$options), call = call)
   structure(list(

@@ -152,6 +152,30 @@
   out
 }
 
+# weights = and offset = as glm() takes them (they are not forced as promises): a column named
+# unquoted (weights = trials) or as a string stays a name; any other expression is evaluated in
+# data, then in the caller's frame, and a numeric result travels as raw doubles.
+.prior_options <- function(env, data, caller) {
+  out <- list()
+  for (name in c("weights", "offset")) {
+    if (eval(call("missing", as.name(name)), env)) next
+    expr <- eval(call("substitute", as.name(name)), env)
+    if (is.name(expr) && is.data.frame(data) && as.character(expr) %in% names(data)) {
+      out[name] <- list(as.character(expr))
+      next
+    }
+    value <- eval(expr, if (is.data.frame(data)) data else NULL, caller)
+    if (is.numeric(value) && !is.object(value)) {
+      value <- as.double(value)  # encoded by .glm_rows(), after any subset
+    } else if (!is.null(value) && !(is.character(value) && length(value) == 1L)) {
+      .abort("%s must name a column of data or be a numeric vector (one value per row); got %s.",
+             name, .show(value))
+    }
+    out[name] <- list(value)
+  }
+  out
+}
+
 # Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
 # data frames, hidden widths, folds and penalties are encoded for the codec.
 .options_dict <- function(options) {

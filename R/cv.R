@@ -29,12 +29,13 @@
 #' plot(cv)
 #' @export
 cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, groups = NULL,
-                   foldid = NULL, seed = NULL, subset, na.action = NULL, ...) {
+                   foldid = NULL, seed = NULL, weights = NULL, offset = NULL, subset,
+                   na.action = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed")),
                list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call)
+                    options, call, .prior_options(environment(), data, parent.frame()))
   data <- rows$data
   res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(rows$options),
                 call = call)

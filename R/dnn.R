@@ -56,6 +56,14 @@
 #'   [partial_dependence()] with bootstrap intervals. The replicates share the
 #'   fit's validation rows; a model file does not keep them.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
+#' @param weights Prior weights, as [stats::glm()] takes them: a column of
+#'   `data` named unquoted (`weights = trials`) or as a string, or a numeric
+#'   vector with one non-negative value per row. They multiply each row's
+#'   deviance; rows of weight 0 do not count as observations.
+#' @param offset An offset added to the linear predictor, as [stats::glm()]'s: a
+#'   column named unquoted or as a string, or one number per row. `offset(expr)`
+#'   terms in the formula (e.g. `offset(log(exposure))`) add to it, and
+#'   [predict()] evaluates them on `newdata`.
 #' @param subset Rows of `data` to use, as in [stats::glm()]: a logical
 #'   vector or row positions, evaluated in `data` (`subset = cyl != 6`).
 #' @param na.action What to do with incomplete rows, as in [stats::glm()]:
@@ -79,13 +87,14 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                bootstrap = NULL, verbose = 1, subset, na.action = NULL, ...) {
+                bootstrap = NULL, verbose = 1, weights = NULL, offset = NULL, subset,
+                na.action = NULL, ...) {
   call <- match.call()
-  own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
-  own <- setdiff(own, .glm_arguments)
+  own <- setdiff(names(formals(sys.function())),
+                 c("formula", "data", "...", "weights", "offset", .glm_arguments))
   options <- c(.given(environment(), own), list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call)
+                    options, call, .prior_options(environment(), data, parent.frame()))
   text <- .formula_text(formula)
   frame <- .encode_frame(rows$data)
   py <- .rcall("fit", text, frame, .options_dict(rows$options), convert = FALSE, call = call)

@@ -7,9 +7,22 @@
 .na_actions <- c(na.omit = "omit", na.exclude = "omit", na.fail = "fail")
 
 # The rows to fit and the options to send: list(data, options, exclude), `exclude` TRUE for
-# na.exclude (fitted values and residuals padded with NA).
-.glm_rows <- function(data, subset, env, na.action, options, call) {
-  if (!is.null(subset)) data <- .subset_rows(data, subset, env, call)
+# na.exclude (fitted values and residuals padded with NA).  `priors` (from .prior_options():
+# column names or one number per row of `data`) are subset with the rows, as glm()'s model
+# frame does, then encoded.
+.glm_rows <- function(data, subset, env, na.action, options, call, priors = list()) {
+  n <- if (is.data.frame(data)) nrow(data) else NA
+  if (!is.null(subset) && is.data.frame(data)) {
+    keep <- .subset_rows(data, subset, env, call)
+    data <- data[keep, , drop = FALSE]
+    priors <- lapply(priors, function(v) if (is.numeric(v) && length(v) == n) v[keep] else v)
+  }
+  for (name in names(priors)) {
+    if (is.numeric(priors[[name]])) {
+      priors[[name]] <- .encode_column(as.double(priors[[name]]), name, name)
+    }
+  }
+  options <- c(options, priors)
   name <- .na_action_name(na.action, call)
   if (!is.null(name)) {
     wanted <- .na_actions[[name]]
@@ -22,16 +35,16 @@
   list(data = data, options = options, exclude = identical(name, "na.exclude"))
 }
 
+# The row positions `subset` picks.
 .subset_rows <- function(data, subset, env, call) {
-  if (!is.data.frame(data)) return(data)  # .encode_frame() says what data must be
   rows <- tryCatch(eval(subset, data, env), error = function(e) {
     .abort("subset = %s could not be evaluated in data: %s", .show(subset), conditionMessage(e),
            call = call)
   })
   n <- nrow(data)
-  if (is.logical(rows) && length(rows) == n) return(data[rows & !is.na(rows), , drop = FALSE])
+  if (is.logical(rows) && length(rows) == n) return(which(rows & !is.na(rows)))
   whole <- is.numeric(rows) && !anyNA(rows) && all(rows == round(rows)) && all(abs(rows) <= n)
-  if (whole && (all(rows > 0) || all(rows < 0))) return(data[rows, , drop = FALSE])
+  if (whole && (all(rows > 0) || all(rows < 0))) return(seq_len(n)[rows])
   .abort("subset must be a logical vector with one value per row of data (%d) or row positions (all positive or all negative, at most %d), as in glm(); got %s.",
          n, n, .show(rows), call = call)
 }

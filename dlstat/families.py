@@ -28,6 +28,7 @@ class Family:
     levels: list[Any] | None = None
     y_center: np.ndarray = field(default_factory=lambda: np.zeros(1))
     y_scale: np.ndarray = field(default_factory=lambda: np.ones(1))
+    counts: bool = False  # binomial cbind(successes, failures): proportions, trials as weights
 
     @property
     def link(self) -> str:
@@ -55,11 +56,30 @@ class Family:
             return (_numeric(response, self.name) - self.y_center) / self.y_scale
         if self.name == "poisson":
             return _numeric(response, self.name)
+        if self.counts:
+            return _proportions(response)[:, None]
         y = response.iloc[:, 0]
+        if self.name == "binomial" and _is_proportion(y):  # 0/1 or proportions (weights=trials)
+            return y.to_numpy(dtype=np.float64)[:, None]
         codes = _codes(y, self.levels or [])
         if self.name == "binomial":
             return (codes == 1).astype(np.float64)[:, None]
         return np.eye(len(self.levels or []))[codes]
+
+    def trials(self, response: pd.DataFrame) -> np.ndarray:
+        """Each row's number of trials (binomial counts: successes + failures), else ones: the
+        factor a counts response multiplies into the prior weights, as R's glm does."""
+        if not self.counts:
+            return np.ones(len(response))
+        return _numeric(response, self.name).sum(axis=1)
+
+    def encode_offset(self, offset: np.ndarray) -> np.ndarray:
+        """An offset on the user's link scale as the network's output sees it, [n, outputs]
+        (gaussian networks train on standardised y, so it is divided by sd(y) there)."""
+        column = np.asarray(offset, dtype=np.float64).reshape(-1, 1)
+        if self.name == "gaussian":
+            return column / self.y_scale
+        return np.repeat(column, self.n_outputs, axis=1)
 
     def mean(self, eta: np.ndarray) -> np.ndarray:
         """Inverse link: network output (link scale) → mean on the response scale."""
@@ -99,7 +119,8 @@ class Family:
             return ((y - mu) ** 2).sum(axis=1)
         if self.name == "binomial":
             p = np.clip(mu, _EPS, 1 - _EPS)
-            return (-2 * (y * np.log(p) + (1 - y) * np.log1p(-p))).sum(axis=1)
+            saturated = _xlogx(y) + _xlogx(1 - y)  # zero for 0/1 responses; proportions: R's
+            return (2 * (saturated - y * np.log(p) - (1 - y) * np.log1p(-p))).sum(axis=1)
         if self.name == "multinomial":
             return -2 * (y * np.log(np.clip(mu, _EPS, 1))).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -117,8 +138,27 @@ class Family:
         return {"gaussian": np.zeros(k), "binomial": np.full(k, 0.5), "poisson": np.ones(k),
                 "multinomial": np.full(k, 1 / k)}[self.name]
 
-    def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """The intercept-only fit on the network's output scale (to initialise the output bias)."""
+    def null_means(self, y: np.ndarray, weights: np.ndarray | None = None,
+                   offset: np.ndarray | None = None, intercept: bool = True) -> np.ndarray:
+        """The null model's means per row, [n, outputs]: the intercept-only GLM with the
+        prior weights and the offset (user's link scale), as R's null deviance uses.  With an
+        offset and no intercept the null model is the offset alone, as in R."""
+        if offset is None:
+            null = self.null_mean(y, weights) if intercept else self.mean_at_zero_link()
+            return np.broadcast_to(null, y.shape)
+        from .null_model import null_means_with_offset  # SciPy: imported on use
+
+        return null_means_with_offset(self, y, weights, offset, intercept)
+
+    def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None,
+                  offset: np.ndarray | None = None) -> np.ndarray:
+        """The intercept-only fit on the network's output scale (to initialise the output bias;
+        ``offset`` on that scale, [n, outputs], is taken out first: an approximation)."""
+        if offset is not None:
+            shifted = (y_encoded - offset if self.name == "gaussian" else y_encoded)
+            base = self.null_link(shifted, weights)
+            return base if self.name == "gaussian" else base - np.average(offset, axis=0,
+                                                                          weights=weights)
         m = np.average(y_encoded, axis=0, weights=weights)
         if self.name == "gaussian":
             return m
@@ -130,32 +170,32 @@ class Family:
             return logp - logp.mean()
         return np.log(np.maximum(m, 1e-6))
 
-    def metrics(self, y: np.ndarray, mu: np.ndarray) -> dict[str, float]:
-        """Family metrics of predictions ``mu`` against targets ``y`` (natural scale)."""
+    def metrics(self, y: np.ndarray, mu: np.ndarray,
+                weights: np.ndarray | None = None) -> dict[str, float]:
+        """Family metrics of predictions ``mu`` against targets ``y`` (natural scale).
+
+        With ``weights`` (prior weights, times trials for binomial counts) every metric is the
+        weighted one: the deviance is R's sum of w·d; means, RMSE, MAE and R² are weighted
+        means (R²: 1 − Σw·r² / Σw·(y − ȳ_w)², as ``summary.lm``); classification metrics are
+        those of the trials, each row counting w times (scikit-learn's ``sample_weight``)."""
+        w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
         dev = self.deviance_rows(y, mu)
-        out: dict[str, float] = {"deviance": float(dev.sum()), "mean_deviance": float(dev.mean())}
+        total = max(float(w.sum()), 1e-300)
+        out: dict[str, float] = {"deviance": float(w @ dev), "mean_deviance": float(w @ dev)
+                                 / total}
         if self.name in ("gaussian", "poisson"):
-            resid = y - mu
-            out["rmse"] = float(np.sqrt((resid**2).mean()))
-            out["mae"] = float(np.abs(resid).mean())
-            ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-            r2 = 1 - (resid**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, np.nan)
-            out["r_squared"] = float(np.nanmean(r2)) if np.isfinite(r2).any() else float("nan")
-            return out
-        probs = np.column_stack([1 - mu[:, 0], mu[:, 0]]) if self.name == "binomial" else mu
-        truth = y[:, 0].astype(int) if self.name == "binomial" else y.argmax(axis=1)
+            return {**out, **_regression_metrics(y, mu, w)}
+        if self.name == "binomial":  # each row: w·y successes and w·(1 − y) failures
+            p = mu[:, 0]
+            probs = np.column_stack([1 - p, p])
+            probs, truth = np.vstack([probs, probs]), np.repeat([1, 0], len(y))
+            w = np.concatenate([w * y[:, 0], w * (1 - y[:, 0])])
+        else:
+            probs, truth = mu, y.argmax(axis=1)
         if not np.isfinite(probs).all():
             return {**out, **{k: float("nan") for k in ("accuracy", "log_loss", "brier",
                                                         "auc")}}
-        out["accuracy"] = float((probs.argmax(axis=1) == truth).mean())
-        out["log_loss"] = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], _EPS, 1)).mean())
-        onehot = np.eye(probs.shape[1])[truth]
-        # Binary Brier score is mean((p - y)^2) as in scikit-learn; multiclass sums over classes.
-        out["brier"] = float(((mu[:, 0] - y[:, 0]) ** 2).mean() if self.name == "binomial"
-                             else ((probs - onehot) ** 2).sum(axis=1).mean())
-        aucs = [_auc(onehot[:, k], probs[:, k]) for k in range(probs.shape[1])]
-        out["auc"] = aucs[1] if self.name == "binomial" else float(np.nanmean(aucs))
-        return out
+        return {**out, **_class_metrics(probs, truth, w, self.name == "binomial")}
 
     @property
     def main_metric(self) -> str:
@@ -165,6 +205,7 @@ class Family:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "counts": self.counts,
             "outputs": self.outputs,
             "levels": [_plain(v) for v in self.levels] if self.levels is not None else None,
             "y_center": self.y_center.tolist(),
@@ -190,15 +231,20 @@ class Family:
         if not (sizes_ok and np.isfinite(center).all() and np.isfinite(scale).all()
                 and (scale > 0).all()):
             raise ValueError("the family's response centre or scale is not finite and positive")
+        counts = d.get("counts", False)
+        if counts not in (False, True) or (counts and name != "binomial"):
+            raise ValueError(f"family {name!r} cannot hold binomial counts ({counts!r})")
         return cls(name=name, outputs=list(outputs), levels=levels, y_center=center,
-                   y_scale=scale)
+                   y_scale=scale, counts=bool(counts))
 
 
 def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | None = None,
-                intercept: bool = True) -> tuple[Family, str | None]:
+                intercept: bool = True,
+                weights: np.ndarray | None = None) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
-    ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold).
+    ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold);
+    prior ``weights`` weight a gaussian response's centre and scale.
     Returns the family and, when it was chosen automatically, a sentence saying why.
     """
     reason = None
@@ -220,16 +266,23 @@ def make_family(family: str | None, response: pd.DataFrame, levels: list[Any] | 
             )
         if family == "gaussian":
             # Without an intercept the model must not gain one through centring y.
-            center = y.mean(axis=0) if intercept else np.zeros(y.shape[1])
-            scale = np.sqrt(((y - y.mean(axis=0)) ** 2).mean(axis=0))
+            mean = np.average(y, axis=0, weights=weights)
+            center = mean if intercept else np.zeros(y.shape[1])
+            scale = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=weights))
             scale = np.where(scale > 0, scale, 1.0)
             return Family(family, outputs, None, center, scale), reason
         return Family(family, outputs), reason
+    if family == "binomial" and response.shape[1] == 2:
+        _check_counts(response)
+        return Family(family, outputs[:1], [0, 1], counts=True), reason  # P(success)
     if response.shape[1] != 1:
         raise ResponseError(
-            f"family={family!r} takes one response column; got {outputs}. Use cbind() only "
-            "with family='gaussian' or 'poisson'."
+            f"family={family!r} takes one response column; got {outputs}. Use cbind() with "
+            "family='gaussian' or 'poisson' (several responses), or cbind(successes, "
+            "failures) with family='binomial'."
         )
+    if family == "binomial" and levels is None and _is_proportion(response.iloc[:, 0]):
+        levels = [0, 1]
     if levels is None:
         levels = _response_levels(response.iloc[:, 0])
     if family == "binomial" and len(levels) != 2:
@@ -314,14 +367,78 @@ def _numeric(response: pd.DataFrame, family: str) -> np.ndarray:
     return response.to_numpy(dtype=np.float64).reshape(len(response), -1)
 
 
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve by the rank (Mann–Whitney) formula; NaN with one class."""
-    pos = y == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
+def _auc(y: np.ndarray, score: np.ndarray, w: np.ndarray) -> float:
+    """Area under the ROC curve, weighted (the Mann–Whitney statistic over weighted pairs,
+    ties counting one half); NaN with one class."""
+    pos = (y == 1) & (w > 0)
+    neg = (y != 1) & (w > 0)
+    w_pos, w_neg = float(w[pos].sum()), float(w[neg].sum())
+    if w_pos <= 0 or w_neg <= 0:
         return float("nan")
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    _, group = np.unique(score, return_inverse=True)
+    pos_w = np.bincount(group, weights=w * pos)
+    neg_w = np.bincount(group, weights=w * neg)
+    below = np.cumsum(neg_w) - neg_w
+    return float((pos_w * (below + neg_w / 2)).sum() / (w_pos * w_neg))
+
+
+def _regression_metrics(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """Weighted RMSE, MAE and R² (averaged over responses)."""
+    share = w[:, None] / max(float(w.sum()), 1e-300)
+    resid = y - mu
+    out = {"rmse": float(np.sqrt((share * resid**2).sum() / y.shape[1])),
+           "mae": float((share * np.abs(resid)).sum() / y.shape[1])}
+    ss_tot = (share * (y - (share * y).sum(axis=0)) ** 2).sum(axis=0)
+    r2 = 1 - (share * resid**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, np.nan)
+    out["r_squared"] = float(np.nanmean(r2)) if np.isfinite(r2).any() else float("nan")
+    return out
+
+
+def _class_metrics(probs: np.ndarray, truth: np.ndarray, w: np.ndarray,
+                   binary: bool) -> dict[str, float]:
+    """Weighted accuracy, log loss, Brier score and AUC of class probabilities."""
+    share = w / max(float(w.sum()), 1e-300)
+    onehot = np.eye(probs.shape[1])[truth]
+    picked = probs[np.arange(len(truth)), truth]
+    # Binary Brier score is mean((p - y)^2) as in scikit-learn; multiclass sums over classes.
+    brier = (probs[:, 1] - onehot[:, 1]) ** 2 if binary else ((probs - onehot) ** 2).sum(axis=1)
+    aucs = [_auc(onehot[:, k], probs[:, k], w) for k in range(probs.shape[1])]
+    return {"accuracy": float(share @ (probs.argmax(axis=1) == truth)),
+            "log_loss": float(-share @ np.log(np.clip(picked, _EPS, 1))),
+            "brier": float(share @ brier),
+            "auc": aucs[1] if binary else float(np.nanmean(aucs))}
+
+
+def _is_proportion(y: pd.Series) -> bool:
+    """A numeric (not logical) response within [0, 1]: 0/1 classes or proportions."""
+    if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        return False
+    values = y.dropna().to_numpy(dtype=np.float64)
+    return bool(len(values)) and bool(((values >= 0) & (values <= 1)).all())
+
+
+def _xlogx(v: np.ndarray) -> np.ndarray:
+    """v·log(v) with 0·log(0) = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v > 0, v * np.log(np.where(v > 0, v, 1.0)), 0.0)
+
+
+def _check_counts(response: pd.DataFrame) -> None:
+    """cbind(successes, failures): finite, non-negative numbers."""
+    values = _numeric(response, "binomial")
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ResponseError(
+            f"cbind({', '.join(map(str, response.columns))}) with family='binomial' is "
+            f"successes and failures: non-negative counts; got minimum {np.nanmin(values):g}"
+            f"{' and non-finite values' if not np.isfinite(values).all() else ''}. Fix those "
+            "rows, or give proportions with weights= the trials.")
+
+
+def _proportions(response: pd.DataFrame) -> np.ndarray:
+    """successes / trials per row (0 where there are no trials, as R's binomial())."""
+    values = _numeric(response, "binomial")
+    trials = values.sum(axis=1)
+    return np.where(trials > 0, values[:, 0] / np.where(trials > 0, trials, 1.0), 0.0)
 
 
 def _plain(v: Any) -> Any:

@@ -47,6 +47,7 @@ NUMBER, WHOLE, CHOICE, FLAG = "number", "whole number", "choice", "True or False
 WIDTHS, LAYERS = "tuple of layer widths", "list of layer specs"
 FRAME_OR_FRACTION, FRAME = "data frame or fraction", "data frame"
 COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "option dicts"
+COLUMN_OR_VECTOR = "column name or numeric vector"
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,14 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
     Option("test", NUMBER, 0.2, "fraction of the rows for the test part",
            frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
+    Option("weights", COLUMN_OR_VECTOR, None, "prior weights (as glm's): a numeric column or "
+           "one non-negative number per row; they multiply the deviance of each row",
+           frozenset({DNN, CV, COMPARE, PATH, CLI}), none_means="every row weighs 1",
+           metavar="COLUMN"),
+    Option("offset", COLUMN_OR_VECTOR, None, "an offset added to the linear predictor (as "
+           "glm's): a numeric column or one number per row; offset(expr) terms in the "
+           "formula add to it", frozenset({DNN, CV, COMPARE, PATH, CLI}), none_means="none",
+           metavar="COLUMN"),
 )
 
 
@@ -367,6 +376,14 @@ def _check_grid(opt: Option, value: Any) -> None:
                               f"{items[:10]!r}.")
 
 
+def _check_column_or_vector(opt: Option, value: Any) -> None:
+    if isinstance(value, (bytes, Mapping, bool, numbers.Number)) or not (
+            isinstance(value, str) or hasattr(value, "__len__")):
+        raise OptionTypeError(f"{opt.name} must name a numeric column of the data, or give "
+                              f"one number per row (a list, array or Series); got "
+                              f"{str(value)[:80]!r}.")
+
+
 def _check_models(opt: Option, value: Any) -> None:
     if not isinstance(value, Mapping) or not all(isinstance(v, Mapping)
                                                  for v in value.values()):
@@ -378,7 +395,7 @@ _CHECKERS: dict[str, Callable[[Option, Any], None]] = {
     NUMBER: _check_number, WHOLE: _check_whole, CHOICE: _check_choice, FLAG: _check_flag,
     WIDTHS: _check_widths, LAYERS: _check_layers, FRAME_OR_FRACTION: _check_frame_or_fraction,
     FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
-    MODELS: _check_models,
+    MODELS: _check_models, COLUMN_OR_VECTOR: _check_column_or_vector,
 }
 _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces
 
@@ -411,6 +428,8 @@ class FitOptions:
     seed: int | None = None
     bootstrap: int | None = None
     verbose: int = 1
+    weights: Any = None
+    offset: Any = None
     layers: tuple[Layer, ...] = field(default=(), repr=False)
 
     @classmethod
@@ -506,6 +525,8 @@ class FitOptions:
             value = getattr(self, f.name)
             if isinstance(value, pd.DataFrame):
                 parts.append(f"{f.name}=<data frame {value.shape[0]}×{value.shape[1]}>")
+            elif f.name in ("weights", "offset") and not isinstance(value, (str, type(None))):
+                parts.append(f"{f.name}=<{len(value)} values>")
             elif value != getattr(defaults, f.name) if not isinstance(value, list) else True:
                 parts.append(f"{f.name}={value!r}")
         return ", ".join(parts)

@@ -285,7 +285,10 @@ def test_no_such_note_when_family_is_given(auto_fits):
     ("gaussian", dict(y=["a", "b", "c", "a"]), "numeric"),
     ("multinomial", dict(y=["a", "a", "a", "a"]), "two classes"),
     ("multinomial", dict(a=["u", "v", "u", "v"], b=["u", "v", "v", "u"]), "one response"),
-    ("binomial", dict(a=[0.0, 1.0, 1.0, 0.0], b=[1.0, 0.0, 1.0, 0.0]), "one response"),
+    # Two columns are cbind(successes, failures) (issue 9); three are refused.
+    ("binomial", dict(a=[0.0, 1.0, 1.0, 0.0], b=[1.0, 0.0, 1.0, 0.0], c=[1.0, 1, 1, 1]),
+     "one response"),
+    ("binomial", dict(a=[0.0, -1.0, 1.0, 0.0], b=[1.0, 0.0, 1.0, 0.0]), "non-negative"),
 ])
 def test_wrong_response_for_family_is_a_response_error(family, cols, match):
     with pytest.raises(ResponseError, match=match):

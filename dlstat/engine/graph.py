@@ -87,7 +87,7 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
     idx, w, vidx, vw, batch = rows
     dtype = tf.float32
     return fn(
-        tf.constant(job.X, dtype), tf.constant(job.Y, dtype),
+        tf.constant(job.X, dtype), tf.constant(job.Y, dtype), tf.constant(job.offsets(), dtype),
         tf.constant(idx), tf.constant(w, dtype), tf.constant(vidx), tf.constant(vw, dtype),
         [tf.constant(params0[k], dtype) for k in names],
         tf.constant(job.penalty, dtype), tf.constant(job.mixture, dtype),
@@ -152,7 +152,7 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
     dtype = tf.float32
     matrix, vector, scalar = [None, None], [None], []
     signature = [
-        tf.TensorSpec(matrix, dtype), tf.TensorSpec(matrix, dtype),
+        tf.TensorSpec(matrix, dtype), tf.TensorSpec(matrix, dtype), tf.TensorSpec(matrix, dtype),
         tf.TensorSpec(matrix, tf.int32), tf.TensorSpec(matrix, dtype),
         tf.TensorSpec(matrix, tf.int32), tf.TensorSpec(matrix, dtype),
         [tf.TensorSpec([None] * (1 + len(defs[n].shape)), dtype) for n in names],

@@ -28,6 +28,8 @@ class StackJob:
 
     ``train_weights[m, i]`` is row i's weight in network m's training loss (0 = not a training
     row of m); ``val_weights`` likewise marks validation rows (early stopping, ``val_loss``).
+    ``offset`` ``[n, k]`` (link scale, as the network's output) is added to the output layer's
+    linear predictor of every network; ``None`` is no offset.
     """
 
     topology: Topology
@@ -47,8 +49,13 @@ class StackJob:
     patience: int | None = None
     max_norm: float | None = None
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
+    offset: np.ndarray | None = None
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
+
+    def offsets(self) -> np.ndarray:
+        """The offset of every row and output, zeros when there is none."""
+        return np.zeros(self.Y.shape) if self.offset is None else self.offset
 
     @property
     def size(self) -> int:

@@ -61,6 +61,7 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     placed = plan(job.topology)
     X = tf.constant(job.X[None], tf.float64)
     Y = tf.constant(job.Y[None], tf.float64)
+    offset = tf.constant(job.offsets()[None], tf.float64)
     w = tf.constant(job.train_weights, tf.float64)
     vw = tf.constant(job.val_weights if job.val_weights is not None
                      else np.zeros_like(job.train_weights), tf.float64)
@@ -82,7 +83,8 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
 
     def losses(theta):
         P = unpack(theta)
-        rows = row_loss(job.family, tf_forward(tf, placed, P, X, StackContext(False)), Y)
+        eta = tf_forward(tf, placed, P, X, StackContext(False)) + offset
+        rows = row_loss(job.family, eta, Y)
         data = tf.reduce_sum(rows * w, 1) / tf.maximum(tf.reduce_sum(w, 1), 1e-300)
         val = tf.reduce_sum(rows * vw, 1) / tf.maximum(tf.reduce_sum(vw, 1), 1e-300)
         penalty = tf.zeros_like(data)

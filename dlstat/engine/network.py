@@ -72,10 +72,13 @@ def select(params: Params, m: int) -> Params:
     return {k: v[m : m + 1] for k, v in params.items()}
 
 
-def forward(params: Params, topology: Topology, X: np.ndarray) -> np.ndarray:
-    """Link-scale outputs [n, k] of the first network in ``params`` (inference mode)."""
+def forward(params: Params, topology: Topology, X: np.ndarray,
+            offset: np.ndarray | None = None) -> np.ndarray:
+    """Link-scale outputs [n, k] of the first network in ``params`` (inference mode), with
+    ``offset`` (``[n, k]`` or ``[n, 1]``, on the output's scale) added to the linear predictor."""
     one = {k: v[0] for k, v in params.items()}
-    return numpy_forward(plan(topology), one, np.asarray(X, dtype=np.float64))
+    eta = numpy_forward(plan(topology), one, np.asarray(X, dtype=np.float64))
+    return eta if offset is None else eta + offset
 
 
 __all__ = ["Params", "Topology", "forward", "init_params", "select"]

@@ -123,7 +123,7 @@ def step_states(P, t, apply, lr, penalty, mixture) -> dict[int, StepState]:
 @plain
 def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking):
     """One mini-batch step of every active network; also its loss and weight sums."""
-    X, Y, penalty, mixture, lr, seeds, max_norm = data
+    X, Y, offsets, penalty, mixture, lr, seeds, max_norm = data
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
     counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
@@ -131,6 +131,7 @@ def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking
     with tf.GradientTape() as tape:
         tape.watch(P)
         eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), tf.gather(X, ib), ctx)
+        eta += tf.gather(offsets, ib)  # the offset enters the output layer's linear predictor
         data_loss, sw = weighted_mean(row_loss(cfg.family, eta, tf.gather(Y, ib)), wb)
         total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
     grads = tape.gradient(total, P)
@@ -157,8 +158,8 @@ def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking
 @plain
 def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, patience):
     """Record the epoch, keep each network's best weights, stop networks out of patience."""
-    Xv, Yv, vw, has_val = val
-    eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv, StackContext(False))
+    Xv, Yv, vw, has_val, Ov = val
+    eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv, StackContext(False)) + Ov
     val_loss, _ = weighted_mean(row_loss(cfg.family, eta_v, Yv), vw)
     nan = tf.constant(np.nan, Xv.dtype)
     val_loss = tf.where(track.active & has_val, val_loss, nan)
@@ -177,7 +178,7 @@ def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, pa
 def make_run(cfg: RunConfig):
     """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
 
-    def run(X, Y, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
+    def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
             batch, max_norm):
         M = tf.shape(idx)[0]
         steps = tf.shape(idx)[1] // batch
@@ -189,8 +190,9 @@ def make_run(cfg: RunConfig):
                          tf.zeros([M], tf.int32), tf.fill([M], tf.constant(np.inf, X.dtype)),
                          tf.zeros([M], tf.int32))
         best_P = list(P)
-        data = (X, Y, penalty, mixture, lr, seeds, max_norm)
-        val = (tf.gather(X, vidx), tf.gather(Y, vidx), vw, tf.reduce_sum(vw, 1) > 0)
+        data = (X, Y, offsets, penalty, mixture, lr, seeds, max_norm)
+        val = (tf.gather(X, vidx), tf.gather(Y, vidx), vw, tf.reduce_sum(vw, 1) > 0,
+               tf.gather(offsets, vidx))
         hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
         vhist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
         e = tf.constant(0)

@@ -1,5 +1,5 @@
 """Simpler models fitted on a fold's design: the null (intercept-only) model and the GLM of the
-same family (statsmodels; MNLogit for multinomial)."""
+same family (statsmodels; MNLogit for multinomial), both with the prior weights and offset."""
 
 from __future__ import annotations
 
@@ -7,49 +7,70 @@ import warnings
 
 import numpy as np
 
-from .blocks import Block
+from .blocks import Block, Scored
 
 
-def null_means(block: Block, n: int) -> np.ndarray:
-    """The intercept-only fit of the training rows, repeated for ``n`` held-out rows."""
-    y = block.family.natural(block.fitting_rows()[1])
-    return np.repeat(block.family.null_mean(y)[None, :], n, axis=0)
+def null_means(block: Block, new: Scored) -> np.ndarray:
+    """The intercept-only fit of the training rows (weighted, with their offset) for the
+    held-out rows ``new`` (with theirs)."""
+    fam = block.family
+    y = fam.natural(block.fitting_rows()[1])
+    weights, offset = block.fitting_priors()
+    if offset is None:
+        return np.repeat(fam.null_mean(y, weights)[None, :], len(new.X), axis=0)
+    fitted = fam.null_means(y, weights, offset, block.design.spec.intercept)
+    # The null model's linear predictor minus the offset is its intercept, the same in
+    # every row; the held-out rows add their own offset.
+    link = {"gaussian": lambda m: m, "poisson": np.log,
+            "binomial": lambda m: np.log(m / (1 - m))}[fam.name]
+    intercept = float(link(fitted[0, 0]) - offset[0])
+    return _inverse_link(fam.name, intercept + new.offset[:, None])
 
 
-def glm_means(block: Block, X_new: np.ndarray) -> tuple[np.ndarray, str | None]:
-    """Fit the GLM on the block's training rows with statsmodels; means for ``X_new``.
+def glm_means(block: Block, new: Scored) -> tuple[np.ndarray, str | None]:
+    """Fit the GLM on the block's training rows with statsmodels (prior weights as
+    ``var_weights``, the offset as ``offset``); means for the held-out rows ``new``.
 
     When the maximum-likelihood fit does not exist or fails (e.g. perfect separation gives
     non-finite estimates), a lightly penalised fit is used instead and a note says so.
     """
     fam = block.family
     X_fit, Y_fit = block.fitting_rows()
+    weights, offset = block.fitting_priors()
     X = _with_intercept(X_fit, block.design.spec.intercept)
-    Xn = _with_intercept(X_new, block.design.spec.intercept)
+    Xn = _with_intercept(new.X, block.design.spec.intercept)
     y = fam.natural(Y_fit)
     try:
-        mu = _statsmodels_means(fam.name, X, y, Xn)
+        mu = _statsmodels_means(fam.name, (X, y, weights, offset), (Xn, new.offset))
     except (np.linalg.LinAlgError, ValueError):
         mu = np.full((len(Xn), y.shape[1]), np.nan)
     if np.isfinite(mu).all() or fam.name not in ("binomial", "multinomial"):
         return mu, None
-    return _penalised_means(X_fit, y, X_new, fam.name), (
+    return _penalised_means(X_fit, y, weights, new.X, fam.name), (
         "the maximum-likelihood GLM failed on a fold (perfect separation?); a lightly "
         "penalised logistic fit (C = 1e4) stands in for it there.")
 
 
-def _penalised_means(X: np.ndarray, y: np.ndarray, Xn: np.ndarray, family: str) -> np.ndarray:
+def _inverse_link(family: str, eta: np.ndarray) -> np.ndarray:
+    return {"gaussian": eta, "poisson": np.exp(eta)}.get(family, 1 / (1 + np.exp(-eta)))
+
+
+def _penalised_means(X: np.ndarray, y: np.ndarray, weights: np.ndarray, Xn: np.ndarray,
+                     family: str) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
-    codes = y[:, 0].astype(int) if family == "binomial" else y.argmax(axis=1)
-    model = LogisticRegression(C=1e4, max_iter=5000).fit(X, codes)
+    if family == "binomial":  # each row as its successes and failures
+        X, codes = np.vstack([X, X]), np.repeat([1, 0], len(y))
+        weights = np.concatenate([weights * y[:, 0], weights * (1 - y[:, 0])])
+    else:
+        codes = y.argmax(axis=1)
+    model = LogisticRegression(C=1e4, max_iter=5000).fit(X, codes, sample_weight=weights)
     probs = np.zeros((len(Xn), 2 if family == "binomial" else y.shape[1]))
     probs[:, model.classes_] = model.predict_proba(Xn)
     return probs[:, 1:2] if family == "binomial" else probs
 
 
-def _statsmodels_means(family: str, X: np.ndarray, y: np.ndarray,
-                       Xn: np.ndarray) -> np.ndarray:
+def _statsmodels_means(family: str, train: tuple, new: tuple) -> np.ndarray:
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
@@ -57,18 +78,37 @@ def _statsmodels_means(family: str, X: np.ndarray, y: np.ndarray,
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
+        X, y, weights, offset = train
+        Xn, new_offset = new
         if family == "multinomial":
-            codes = y.argmax(axis=1)
-            present = np.unique(codes)
-            res = sm.MNLogit(codes, X).fit(method="newton", maxiter=100, disp=False)
-            probs = np.zeros((len(Xn), y.shape[1]))
-            probs[:, present] = res.predict(Xn)
-            return probs
+            return _multinomial_means(X, y, weights, Xn)
         families = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
                     "poisson": sm.families.Poisson()}
-        cols = [sm.GLM(y[:, j], X, family=families[family]).fit().predict(Xn)
+        cols = [sm.GLM(y[:, j], X, family=families[family], var_weights=weights,
+                       offset=offset).fit().predict(Xn, offset=new_offset)
                 for j in range(y.shape[1])]
     return np.column_stack(cols)
+
+
+def _multinomial_means(X: np.ndarray, y: np.ndarray, weights: np.ndarray,
+                       Xn: np.ndarray) -> np.ndarray:
+    """MNLogit without weights; with prior weights (MNLogit takes none) the unpenalised
+    weighted multinomial logit of scikit-learn, the same maximum-likelihood model."""
+    import statsmodels.api as sm
+
+    codes = y.argmax(axis=1)
+    present = np.unique(codes)
+    probs = np.zeros((len(Xn), y.shape[1]))
+    if np.all(weights == 1):
+        res = sm.MNLogit(codes, X).fit(method="newton", maxiter=100, disp=False)
+        probs[:, present] = res.predict(Xn)
+        return probs
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=np.inf, max_iter=10_000, tol=1e-10,
+                               fit_intercept=False).fit(X, codes, sample_weight=weights)
+    probs[:, model.classes_] = model.predict_proba(Xn)
+    return probs
 
 
 def _with_intercept(X: np.ndarray, intercept: bool) -> np.ndarray:

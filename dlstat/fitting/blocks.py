@@ -6,6 +6,7 @@ any blocks in one stacked engine call and returns a ``DNNFit`` per network.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from ..engine import StackJob, Topology, forward, select, train_stack
-from ..errors import DataError, DivergenceError, warn
+from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
+from ..results.record import RowPriors
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
+from .priors import prior_weights
 
 
 @dataclass
@@ -35,11 +38,57 @@ class Block:
     notes: list[str] = field(default_factory=list)
     all_X: np.ndarray | None = None  # training + validation rows (for baselines such as GLMs)
     all_Y: np.ndarray | None = None
+    # Prior weights (times binomial trials) and offsets (user's link scale) of those rows.
+    weights: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    val_weights: np.ndarray | None = None
+    val_offset: np.ndarray | None = None
+    weights_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.weights is None:
+            self.weights = np.ones(len(self.X))
 
     def fitting_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The rows a baseline (GLM, null model) fits: the training rows and a validation
         fraction split off them (a network needs it to stop; a GLM does not)."""
         return (self.X, self.Y) if self.all_X is None else (self.all_X, self.all_Y)
+
+    def fitting_priors(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The weights and offset of :meth:`fitting_rows`."""
+        if self.all_X is None:
+            return self.weights, self.offset
+        offset = None if self.offset is None else np.concatenate([self.offset,
+                                                                  self.val_offset])
+        return np.concatenate([self.weights, self.val_weights]), offset
+
+    def row_priors(self, data: pd.DataFrame,
+                   ok: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Weights (prior × trials) and offset of the rows ``ok`` of ``data`` that
+        :meth:`evaluate` scored."""
+        rows = data.iloc[np.flatnonzero(ok)]
+        weights = prior_weights(rows, self.weights_column)
+        trials = self.family.trials(self.design.spec.response(rows))
+        return weights * trials, self.design.spec.offset(data, ok)
+
+    def scored(self, data: pd.DataFrame, unseen: str = "na",
+               what: str = "held-out fold") -> Scored:
+        """The rows of ``data`` (held out from this block's training) ready to score."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            X, y, ok = self.evaluate(data, unseen=unseen, what=what)
+        weights, offset = self.row_priors(data, ok)
+        return Scored(X, y, weights, offset, ok)
+
+    def metrics_of(self, fit: DNNFit, rows: Scored) -> dict[str, float]:
+        """The family's (weighted) metrics of ``fit`` on scored ``rows``."""
+        mu = self.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
+        return self.family.metrics(rows.y, mu, rows.weights)
+
+    def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
+        """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
+        eta = forward(params, topology, X)
+        return eta if offset is None else eta + self.family.encode_offset(offset)
 
     @property
     def width(self) -> int:
@@ -79,6 +128,18 @@ class Block:
 
 
 @dataclass
+class Scored:
+    """Held-out rows of one block: design, natural-scale targets, weights (prior × trials),
+    offset and the mask of the rows of the data they came from."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    offset: np.ndarray | None
+    ok: np.ndarray
+
+
+@dataclass
 class Network:
     """One network of a stack: which block it trains on, with which penalty and seed."""
 
@@ -104,24 +165,33 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
         n_dropped, notes = found.n_dropped, list(found.notes)
+    given = None if opts.weights is None else prior_weights(train, opts.weights)
     design = build_design(formula, train, na_action=opts.na_action,
-                          center_inputs=bool(opts.layers) or None)
+                          center_inputs=bool(opts.layers) or None, weights=given)
     design.n_dropped += n_dropped
+    prior = prior_weights(train.iloc[design.positions], opts.weights)
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
-                              intercept=design.spec.intercept)
+                              intercept=design.spec.intercept, weights=prior)
     notes += design.notes
+    if design.offset is not None and fam.name == "multinomial":
+        raise OptionError("an offset is not defined for the multinomial family (one linear "
+                          "predictor per class); drop the offset, or model one class at a "
+                          "time with family='binomial'.")
     reason = reason or chosen
     if reason:
         notes.insert(0, f"family chosen from the response: {reason}.")
+    weights = prior * fam.trials(design.response)
     block = Block(design, fam, design.X, fam.encode(design.response),
-                  design.rows, notes=notes)
+                  design.rows, notes=notes, weights=weights, offset=design.offset,
+                  weights_column=opts.weights)
     if held is not None:
         # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
         # follows unseen=.
         unseen = opts.unseen if held is opts.validation else "na"
-        block.val_X, y_val, _ = block.evaluate(held, unseen=unseen, what="validation",
-                                               na_action=opts.na_action, notes=block.notes)
+        block.val_X, y_val, ok = block.evaluate(held, unseen=unseen, what="validation",
+                                                na_action=opts.na_action, notes=block.notes)
         block.val_Y = fam.encode_target(y_val)
+        block.val_weights, block.val_offset = block.row_priors(held, ok)
         if held is not opts.validation:  # baselines fit a split-off fraction too
             block.all_X = np.vstack([block.X, block.val_X])
             block.all_Y = np.vstack([block.Y, block.val_Y])
@@ -146,25 +216,29 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
     width = max(b.width for b in blocks)
     k = blocks[0].family.n_outputs
-    parts_X, parts_Y, train_rows, val_rows, offset = [], [], [], [], 0
+    parts_X, parts_Y, parts_O, train_rows, val_rows, offset = [], [], [], [], [], 0
     for b in blocks:
-        for X, Y, rows in ((b.X, b.Y, train_rows), (b.val_X, b.val_Y, val_rows)):
+        for X, Y, link_offset, rows in ((b.X, b.Y, b.offset, train_rows),
+                                        (b.val_X, b.val_Y, b.val_offset, val_rows)):
             if X is None:
                 rows.append(np.zeros(0, np.int64))
                 continue
             parts_X.append(_pad(X, width))
             parts_Y.append(Y)
+            parts_O.append(np.zeros(Y.shape) if link_offset is None
+                           else b.family.encode_offset(link_offset))
             rows.append(np.arange(offset, offset + len(X)))
             offset += len(X)
-    all_X, all_Y = np.vstack(parts_X), np.vstack(parts_Y)
+    all_X, all_Y, all_O = np.vstack(parts_X), np.vstack(parts_Y), np.vstack(parts_O)
     M = len(networks)
     train_w = np.zeros((M, offset))
     has_val = any(len(v) for v in val_rows)
     val_w = np.zeros((M, offset)) if has_val else None
     for m, net in enumerate(networks):
-        train_w[m, train_rows[net.block]] = 1.0 if net.counts is None else net.counts
+        counts = 1.0 if net.counts is None else net.counts
+        train_w[m, train_rows[net.block]] = blocks[net.block].weights * counts
         if val_w is not None:
-            val_w[m, val_rows[net.block]] = 1.0
+            val_w[m, val_rows[net.block]] = blocks[net.block].val_weights
     intercept = blocks[0].design.spec.intercept
     topology = Topology(width, opts.layers, k, output_bias=intercept)
     job = StackJob(
@@ -173,10 +247,10 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         penalty=np.array([n.penalty / blocks[n.block].family.penalty_scale for n in networks]),
         mixture=np.array([n.mixture for n in networks], float),
         learning_rate=np.full(M, opts.lr), seeds=np.array([n.seed for n in networks]),
-        output_bias=np.stack([blocks[n.block].family.null_link(blocks[n.block].Y)
-                              for n in networks]),
+        output_bias=np.stack([_null_link(blocks[n.block]) for n in networks]),
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
+        offset=all_O if any(b.offset is not None for b in blocks) else None,
     )
     result = _train_with_progress(job, opts.verbose)
     if result.diverged.any():
@@ -189,6 +263,12 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     return [_fit_of(blocks[net.block], result, m, opts, call, formula)
             for m, net in enumerate(networks)]
+
+
+def _null_link(block: Block) -> np.ndarray:
+    """The output bias a network of ``block`` starts from: its weighted intercept-only fit."""
+    offset = None if block.offset is None else block.family.encode_offset(block.offset)
+    return block.family.null_link(block.Y, block.weights, offset)
 
 
 def _train_with_progress(job: StackJob, verbose: int):
@@ -218,8 +298,10 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
                        block.notes + result.notes)
+    trials = block.family.trials(block.design.response) if block.family.counts else None
     fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
-                 call=call, train_X=block.X, train_index=block.index, train_Y=block.Y)
+                 call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
+                 train_priors=RowPriors(block.weights, block.offset, trials))
     measure(fit, block, opts)
     return fit
 
@@ -227,22 +309,27 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
 def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
     fam, rec = block.family, fit.record
-    y = fam.natural(block.Y)
-    mu = fam.mean(forward(fit.params, fit.topology, block.X))
-    rec.n_obs = len(block.X)
-    _check_separation(fit, mu)
-    rec.metrics["train"] = fam.metrics(y, mu)
+    y, w = fam.natural(block.Y), block.weights
+    mu = fam.mean(block.link(fit.params, fit.topology, block.X, block.offset))
+    rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
+    if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):
+        rec.notes.append(f"{len(w) - rec.n_obs} observation(s) with prior weight 0 are not "
+                         "counted in nobs or the degrees of freedom (as R's glm).")
+    _check_separation(fit, mu[w > 0])
+    rec.metrics["train"] = fam.metrics(y, mu, w)
     rec.deviance = rec.metrics["train"]["deviance"]
-    null_mu = np.broadcast_to(fam.null_mean(y) if block.design.spec.intercept
-                              else fam.mean_at_zero_link(), y.shape)  # R's null without one
-    rec.null_deviance = float(fam.deviance_rows(y, null_mu).sum())
+    null_mu = fam.null_means(y, w, block.offset, block.design.spec.intercept)
+    rec.null_deviance = float(w @ fam.deviance_rows(y, null_mu))
     if block.val_X is not None:
-        rec.metrics["validation"] = fam.metrics(
-            fam.natural(block.val_Y), fam.mean(forward(fit.params, fit.topology, block.val_X)))
+        val_mu = fam.mean(block.link(fit.params, fit.topology, block.val_X, block.val_offset))
+        rec.metrics["validation"] = fam.metrics(fam.natural(block.val_Y), val_mu,
+                                                block.val_weights)
     if isinstance(opts.test, pd.DataFrame):
-        tX, ty, _ = block.evaluate(opts.test, unseen=opts.unseen, what="test",
-                                   na_action=opts.na_action, notes=rec.notes)
-        rec.metrics["test"] = fam.metrics(ty, fam.mean(forward(fit.params, fit.topology, tX)))
+        tX, ty, ok = block.evaluate(opts.test, unseen=opts.unseen, what="test",
+                                    na_action=opts.na_action, notes=rec.notes)
+        tw, to = block.row_priors(opts.test, ok)
+        rec.metrics["test"] = fam.metrics(
+            ty, fam.mean(block.link(fit.params, fit.topology, tX, to)), tw)
 
 
 def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pandas as pd
 
 from .dnn import call_text
 from .blocks import Block, Network, train_blocks
-from ..engine import forward
 from ..options import COMPARE, FitOptions, check_arguments, model_options, refuse_bootstrap
 from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
 from .baselines import glm_means, null_means
 from .cv import FoldPlan, fold_blocks, held_out, plan_folds
+from .priors import attach_priors
 
 
 
 def compare(formula: str, data: pd.DataFrame, folds: int = 10,
             models: dict[str, dict[str, Any]] | None = None, stratify: str | None = None,
             groups: str | None = None, foldid: Any = None, seed: int | None = None,
-            **options: Any) -> Comparison:
+            weights: Any = None, offset: Any = None, **options: Any) -> Comparison:
     """Fit the null model, the GLM (statsmodels) and networks on the same folds.
 
     ``models`` maps names to option dicts for networks (each merged over ``**options``);
-    default: one network named ``"dnn"`` with ``**options``.
+    default: one network named ``"dnn"`` with ``**options``.  ``weights`` and ``offset``
+    (dnn()'s) apply to every model, the null model and the GLM included.
     """
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    base = FitOptions.from_kwargs(seed=seed, **options)
+    base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
+    call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
+    formula, data, base = attach_priors(formula, data, base)
+    options = {**options, "weights": base.weights}
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)
     rows: list[dict[str, Any]] = []
@@ -40,16 +43,14 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     model_fits: dict[str, list[DNNFit]] = {}
     notes = list(plan.notes)
     for (r, k), block in zip(plan.splits, blocks):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            X, y, _ = block.evaluate(held_out(data, plan, r, k), unseen="na")
-        tests.append((X, y))
-        glm_mu, note = glm_means(block, X)
+        test = block.scored(held_out(data, plan, r, k), what="newdata")
+        tests.append(test)
+        glm_mu, note = glm_means(block, test)
         if note and note not in notes:
             notes.append(note)
-        for name, mu in (("null", null_means(block, len(X))), ("glm", glm_mu)):
-            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
-                         **block.family.metrics(y, mu)})
+        for name, mu in (("null", null_means(block, test)), ("glm", glm_mu)):
+            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(test.X),
+                         **block.family.metrics(test.y, mu, test.weights)})
     for name, extra in models.items():
         opts = FitOptions.from_kwargs(**model_options({**options, "seed": seed}, extra))
         refuse_bootstrap(opts, "compare")
@@ -60,15 +61,13 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
                                            for i in range(len(model_blocks))],
                             opts, call="", formula=formula)
         model_fits[name] = fits
-        for (r, k), block, fit, (X, y) in zip(plan.splits, model_blocks, fits, tests):
-            mu = block.family.mean(forward(fit.params, fit.topology, X))
-            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
-                         **block.family.metrics(y, mu)})
+        for (r, k), block, fit, test in zip(plan.splits, model_blocks, fits, tests):
+            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(test.X),
+                         **block.metrics_of(fit, test)})
             if bar is not None:
                 bar.update(1)
     if bar is not None:
         bar.close()
-    call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
     test = None if base.test is None else score_test_set(plan, blocks, base.test, model_fits)
     return Comparison(call, plan.family, pd.DataFrame(rows), notes, test)
 
@@ -80,14 +79,13 @@ def score_test_set(plan: FoldPlan, blocks: list[Block], test: pd.DataFrame,
     rows: list[dict[str, Any]] = []
     sizes = {}
     for (r, k), block in zip(plan.splits, blocks):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            X, y, _ = block.evaluate(test, what="test")
-            glm_mu, _ = glm_means(block, X)
-        sizes[r, k] = len(X)
-        for name, mu in (("null", null_means(block, len(X))), ("glm", glm_mu)):
-            rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(X),
-                         **block.family.metrics(y, mu)})
+        scored = block.scored(test, unseen="error", what="test")
+        glm_mu, _ = glm_means(block, scored)
+        sizes[r, k] = len(scored.X)
+        for name, mu in (("null", null_means(block, scored)), ("glm", glm_mu)):
+            rows.append({"model": name, "repeat": r + 1, "fold": k + 1,
+                         "n_test": len(scored.X),
+                         **block.family.metrics(scored.y, mu, scored.weights)})
     for name, fits in model_fits.items():
         for (r, k), fit in zip(plan.splits, fits):
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1,

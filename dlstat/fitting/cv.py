@@ -15,7 +15,7 @@ import pandas as pd
 
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
-from ..engine import forward
+from .priors import attach_priors
 from ..errors import DataError, warn
 from ..families import Family, make_family
 from ..results.cv import CVResult
@@ -115,23 +115,27 @@ def _absent_classes(block: Block, family: Family) -> list[Any]:
 
 def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
            stratify: str | None = None, groups: str | None = None, foldid: Any = None,
-           seed: int | None = None, **options: Any) -> CVResult:
+           seed: int | None = None, weights: Any = None, offset: Any = None,
+           **options: Any) -> CVResult:
     """k-fold cross-validation of ``dnn(formula, data, **options)``; all folds train at once.
+
+    ``weights`` and ``offset`` are dnn()'s: each fold trains and is scored with them.
 
     Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
     predictions aligned to ``data`` and the fold assignment.
     """
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    opts = FitOptions.from_kwargs(seed=seed, **options)
+    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
     refuse_bootstrap(opts, "cv_dnn")
+    call = call_text("cv_dnn", formula, opts,
+                     extra="foldid=<given>" if foldid is not None else f"folds={folds}")
+    formula, data, opts = attach_priors(formula, data, opts)
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
     bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
     blocks = fold_blocks(formula, data, plan, opts, bar)
     if bar is not None:
         bar.close()
-    call = call_text("cv_dnn", formula, opts,
-                     extra="foldid=<given>" if foldid is not None else f"folds={folds}")
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
@@ -154,15 +158,12 @@ def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
     """Held-out metrics per fold and out-of-fold means (rows × outputs) per fold."""
     rows, preds = [], []
     for (r, k), block, fit in zip(plan.splits, blocks, fits):
-        test = held_out(data, plan, r, k)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            X, y, ok = block.evaluate(test, unseen="na", what="held-out fold")
-        mu = block.family.mean(forward(fit.params, fit.topology, X))
+        test = block.scored(held_out(data, plan, r, k))
+        mu = block.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
         rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
-                     "n_test": int(ok.sum()), "n_unpredicted": int((~ok).sum()),
-                     **block.family.metrics(y, mu)})
-        preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[ok]))
+                     "n_test": int(test.ok.sum()), "n_unpredicted": int((~test.ok).sum()),
+                     **block.family.metrics(test.y, mu, test.weights)})
+        preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[test.ok]))
     return rows, preds
 
 

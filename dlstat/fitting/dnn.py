@@ -9,6 +9,7 @@ import pandas as pd
 
 from .blocks import Network, make_block, train_blocks
 from ..results.bootstrap import Replicates, replicate_seed, resample_counts
+from .priors import attach_priors
 from ..results.fit import DNNFit
 from ..options import FitOptions
 
@@ -25,7 +26,9 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
-        early_stopping, na_action, unseen, seed, bootstrap, verbose (see the README).
+        early_stopping, na_action, unseen, seed, bootstrap, verbose, weights (prior weights:
+        a column name or one number per row), offset (a column name or one number per row;
+        also ``offset(expr)`` terms in the formula) (see the README).
         ``bootstrap=B`` trains B case-resampled networks in the same stack as the full-data
         fit (see :mod:`dlstat.results.bootstrap`).
 
@@ -34,10 +37,11 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     DNNFit
     """
     opts = FitOptions.from_kwargs(**options)
+    call = call_text("dnn", formula, opts)
+    formula, data, opts = attach_priors(formula, data, opts)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
     networks, counts = bootstrap_networks(0, opts, len(block.X))
-    fit, *others = train_blocks([block], networks, opts, call=call_text("dnn", formula, opts),
-                                formula=formula)
+    fit, *others = train_blocks([block], networks, opts, call=call, formula=formula)
     if others:
         fit.bootstrap = Replicates(others, counts)
     return fit

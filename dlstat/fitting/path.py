@@ -8,7 +8,6 @@ deviance).  All of them — folds × penalties + penalties — train in one stac
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +16,6 @@ import pandas as pd
 
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
-from ..engine import forward
 from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
@@ -25,6 +23,7 @@ from ..options import PATH, FitOptions, check_arguments, refuse_bootstrap
 from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
+from .priors import attach_priors
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
 
@@ -37,9 +36,9 @@ def penalty_max(block: Block, mixture: float, grouped: bool = False) -> float:
     over outputs per input.  On glmnet's penalty scale (gaussian: times sd(y)).
     """
     fam = block.family
-    y = block.Y
-    null = np.broadcast_to(y.mean(axis=0), y.shape)
-    grad = block.X.T @ (y - null) / len(y)  # [p, k]
+    y, w = block.Y, block.weights
+    null = np.broadcast_to(np.average(y, axis=0, weights=w), y.shape)
+    grad = block.X.T @ (w[:, None] * (y - null)) / w.sum()  # [p, k]
     size = np.linalg.norm(grad, axis=1) if grouped else np.abs(grad).max(axis=1)
     top = float(size.max()) if size.size else 0.0
     return top / max(mixture, RIDGE_ALPHA) * fam.penalty_scale
@@ -52,12 +51,14 @@ def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
 
 def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,
              penalty_min_ratio: float | None = None, mixture: float = 0.0, folds: int = 5,
-             foldid: Any = None, sparsity: str | None = None, **options: Any) -> PathResult:
+             foldid: Any = None, sparsity: str | None = None, weights: Any = None,
+             offset: Any = None, **options: Any) -> PathResult:
     """Fit the regularisation path of ``dnn(formula, data, **options)`` over a penalty grid.
 
     ``folds=0`` scores each penalty on a validation split (``validation``, default 0.2)
     instead of cross-validation.  ``sparsity="inputs"`` makes the L1 part a group penalty on
     each input's outgoing weights, so inputs enter the network one by one as the penalty falls.
+    ``weights`` and ``offset`` are dnn()'s, used by every fit of the path.
     """
     if "penalty" in options:
         raise OptionError("dnn_path() takes penalties= (a grid), not penalty=.")
@@ -71,8 +72,11 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     holdout = options.get("validation", 0.2) if folds == 0 else None
     if folds == 0:
         options.pop("validation", None)
-    opts = FitOptions.from_kwargs(mixture=mixture, **options)
+    opts = FitOptions.from_kwargs(mixture=mixture, weights=weights, offset=offset, **options)
     refuse_bootstrap(opts, "dnn_path")
+    extra = f"folds={folds}" + (", sparsity='inputs'" if sparsity == "inputs" else "")
+    call = call_text("dnn_path", formula, opts, extra=extra)
+    formula, data, opts = attach_priors(formula, data, opts)
     grouped = sparsity == "inputs"
     if grouped and opts.optimizer == "lbfgs":
         raise OptionError("sparsity='inputs' is a group penalty that L-BFGS cannot handle; "
@@ -83,8 +87,6 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     all_blocks = [full] + blocks
     networks = [Network(b, float(lam), mixture, opts.seed_value)
                 for lam in grid for b in range(len(all_blocks))]
-    extra = f"folds={folds}" + (", sparsity='inputs'" if grouped else "")
-    call = call_text("dnn_path", formula, opts, extra=extra)
     fits = train_blocks(all_blocks, networks, opts, call=call, formula=formula,
                         group_inputs=grouped)
     per = len(all_blocks)
@@ -148,16 +150,11 @@ def _scores(data, plan, blocks, fits, per: int, n_grid: int) -> np.ndarray:
     """Held-out [mean deviance, main metric] per penalty and fold: [n_grid, folds, 2]."""
     out = np.full((n_grid, len(blocks), 2), np.nan)
     splits = plan.splits[: len(blocks)]
-    tests = []
-    for (r, k), block in zip(splits, blocks):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            X, y, _ = block.evaluate(held_out(data, plan, r, k), unseen="na")
-        tests.append((X, y))
+    tests = [block.scored(held_out(data, plan, r, k), what="newdata")
+             for (r, k), block in zip(splits, blocks)]
     for i in range(n_grid):
-        for j, (block, (X, y)) in enumerate(zip(blocks, tests)):
-            fit = fits[i * per + 1 + j]
-            m = block.family.metrics(y, block.family.mean(forward(fit.params, fit.topology, X)))
+        for j, (block, rows) in enumerate(zip(blocks, tests)):
+            m = block.metrics_of(fits[i * per + 1 + j], rows)
             out[i, j] = m["mean_deviance"], m[block.family.main_metric]
     return out
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError, UnseenLevelError, warn
 from .limits import check_against_data
-from .parse import BS_EXTEND, ParsedFormula, parse_formula
+from .parse import BS_EXTEND, OFFSET_COLUMN, ParsedFormula, parse_formula
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -45,6 +45,7 @@ class DesignSpec:
     intercept: bool
     center: np.ndarray = field(repr=False)
     scale: np.ndarray = field(repr=False)
+    offsets: list[str] = field(default_factory=list)  # vetted offset(expr) expressions
 
     @property
     def n_columns(self) -> int:
@@ -75,6 +76,11 @@ class DesignSpec:
         """
         _check_frame(data, what)
         missing = [v for v in self.variables if v not in data.columns]
+        if OFFSET_COLUMN in missing:
+            raise DataError(
+                f"this model's offset was given as a vector (offset=[...]), so {what} must "
+                f"carry it: add a column {OFFSET_COLUMN!r} holding each row's offset, or refit "
+                "with offset='column' or an offset(...) term in the formula.")
         if missing:
             raise DataError(
                 f"{what} lacks column(s) {missing} used by formula {self.formula!r}; "
@@ -84,6 +90,9 @@ class DesignSpec:
         complete = frame.notna().all(axis=1).to_numpy().copy()
         X = self._matrix(frame.iloc[np.flatnonzero(complete)])
         finite = np.isfinite(X).all(axis=1)
+        if self.offsets:
+            finite &= np.isfinite(offset_values(self.offsets,
+                                                frame.iloc[np.flatnonzero(complete)]))
         if not finite.all():
             warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
                  "(e.g. log of a non-positive number); their predictions are NA.")
@@ -91,6 +100,14 @@ class DesignSpec:
             complete[idx[~finite]] = False
             X = X[finite]
         return (X - self.center) / self.scale, complete
+
+    def offset(self, data: pd.DataFrame, ok: np.ndarray) -> np.ndarray | None:
+        """The summed offset terms for the rows ``ok`` of ``data`` (as ``design`` flags
+        them), on the link scale; ``None`` when the formula has none."""
+        if not self.offsets:
+            return None
+        frame = _typed_frame(data, self.variables, self.levels, unseen="na", what="newdata")
+        return offset_values(self.offsets, frame.iloc[np.flatnonzero(ok)])
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
         from formulaic import ModelSpec
@@ -120,6 +137,7 @@ class DesignSpec:
             "intercept": self.intercept,
             "center": self.center.tolist(),
             "scale": self.scale.tolist(),
+            "offsets": list(self.offsets),
         }
 
     @classmethod
@@ -136,6 +154,7 @@ class DesignSpec:
             intercept=bool(d["intercept"]),
             center=np.asarray(d["center"], dtype=np.float64),
             scale=np.asarray(d["scale"], dtype=np.float64),
+            offsets=list(d.get("offsets", [])),
         )
 
 
@@ -150,6 +169,7 @@ class Design:
     n_dropped: int
     notes: list[str]
     positions: np.ndarray  # positions of the rows of ``data`` in X
+    offset: np.ndarray | None = None  # the summed offset terms of those rows (link scale)
 
 
 @dataclass
@@ -177,12 +197,15 @@ def build_design(
     data: pd.DataFrame,
     na_action: str = "omit",
     center_inputs: bool | None = True,
+    weights: np.ndarray | None = None,
 ) -> Design:
     """Vet ``formula``, build and standardise its design on ``data`` (never modified).
 
     Rows are addressed by position, so any index (duplicated, unsorted, not integers) gives
     the same design.  Inputs are centred unless ``center_inputs`` is ``None`` and the formula
-    has no intercept (a GLM through the origin must not gain an intercept by centring)."""
+    has no intercept (a GLM through the origin must not gain an intercept by centring).
+    With prior ``weights`` (one per row of ``data``) the centre and scale are weighted, so a
+    row of weight 2 standardises as two rows would, and a row of weight 0 not at all."""
     parsed, used, levels = _parse_on(formula, data)
     frame = _typed_frame(data, used, levels, unseen="error", what="data")
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
@@ -196,9 +219,14 @@ def build_design(
     columns = [c for c in mm.columns if c != "Intercept"]
     X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
     _check_finite_design(X, columns, formula)
+    offset = _training_offset(parsed, frame)
     center = center_inputs if center_inputs is not None else "Intercept" in mm.columns
-    mean = X.mean(axis=0) if center else np.zeros(X.shape[1])
-    sd = np.sqrt(((X - mean) ** 2).mean(axis=0)) if X.shape[0] else np.ones(X.shape[1])
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
+    if w is not None and not (w > 0).any():
+        raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
+                        "some complete rows a positive weight.")
+    mean = _mean(X, w) if center else np.zeros(X.shape[1])
+    sd = np.sqrt(_mean((X - mean) ** 2, w)) if X.shape[0] else np.ones(X.shape[1])
     constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
@@ -215,9 +243,48 @@ def build_design(
         intercept="Intercept" in mm.columns,
         center=mean,
         scale=sd,
+        offsets=parsed.offsets,
     )
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows)
+    return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows,
+                  offset)
+
+
+def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Column means of ``X``, weighted when ``weights`` are given (any number of columns)."""
+    if weights is None or not X.shape[1]:
+        return X.mean(axis=0)
+    return weights @ X / weights.sum()
+
+
+def offset_values(offsets: list[str], frame: pd.DataFrame) -> np.ndarray:
+    """The sum of vetted offset expressions evaluated on ``frame`` (one value per row)."""
+    from formulaic import model_matrix
+
+    total = " + ".join(f"({e})" for e in offsets)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mm = model_matrix(f"0 + I({total})", frame, context=_SAFE_CONTEXT, na_action="ignore")
+    return np.asarray(mm, dtype=np.float64).reshape(len(frame), -1).sum(axis=1)
+
+
+def _training_offset(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray | None:
+    """The training rows' offset, refused unless numeric and finite."""
+    if not parsed.offsets:
+        return None
+    from formulaic.errors import FormulaicError
+
+    try:
+        offset = offset_values(parsed.offsets, frame)
+    except (FormulaicError, ValueError, TypeError) as exc:
+        raise DataError(f"the offset ({' + '.join(parsed.offsets)}) could not be computed: "
+                        f"{str(exc)[:200]}. An offset needs numeric columns.") from None
+    bad = int((~np.isfinite(offset)).sum())
+    if bad:
+        raise DataError(
+            f"the offset ({' + '.join(parsed.offsets)}) is not finite for {bad} row(s) (e.g. "
+            "log of zero); drop or fix those rows.")
+    return offset
 
 
 def _parse_on(formula: str, data: pd.DataFrame) -> tuple[ParsedFormula, list[str], dict]:

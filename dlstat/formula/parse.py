@@ -45,6 +45,12 @@ TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
 BS_EXTEND = ", extrapolation='extend'"
 # A stored right-hand side may hold a power dlstat expanded (up to MAX_TERMS terms).
 MAX_STORED_RHS_CHARS = 2_000_000
+# Columns dlstat adds for weights= and offset= given as vectors (R's model frame names them
+# so too); '.' never expands to them.
+WEIGHTS_COLUMN, OFFSET_COLUMN = "(weights)", "(offset)"
+RESERVED_COLUMNS = (WEIGHTS_COLUMN, OFFSET_COLUMN)
+# What an offset(expr) term may call: element-wise transforms only (no learned state).
+OFFSET_CALLS = frozenset({"I"}) | LHS_TRANSFORMS
 
 
 @dataclass
@@ -58,6 +64,7 @@ class ParsedFormula:
     variables: list[str]
     factor_columns: list[str] = field(default_factory=list)
     transforms: list[TransformCall] = field(default_factory=list)
+    offsets: list[str] = field(default_factory=list)  # vetted offset(expr) expressions
 
     @property
     def multi_response(self) -> bool:
@@ -80,9 +87,15 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
             "model or 'y ~ .' for all other columns."
         )
     response, transform = _parse_response(lhs, columns, formula)
+    rhs, offset_terms = _split_offsets(rhs, formula)
     rhs = _expand_dot(rhs, columns, response, formula)
     vetted, variables, factors = _vet_rhs(rhs, columns, formula)
     vetted = expand_powers(float_bases(vetted), formula)
+    offsets = []
+    for term in offset_terms:
+        expression, used = _vet_offset(term, columns, formula)
+        offsets.append(expression)
+        variables += [c for c in used if c not in variables]
     return ParsedFormula(
         text=formula,
         response_columns=response,
@@ -91,7 +104,66 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
         variables=variables,
         factor_columns=factors,
         transforms=transform_calls(vetted, formula),
+        offsets=offsets,
     )
+
+
+def _split_offsets(rhs: list[Token], formula: str) -> tuple[list[Token], list[list[Token]]]:
+    """The right-hand side without its ``offset(expr)`` terms, and each term's ``expr``.
+
+    An offset is a term of its own (added with ``+``), as in R; ``y ~ offset(z)`` leaves an
+    intercept-only model."""
+    kept: list[Token] = []
+    terms: list[list[Token]] = []
+    i, depth = 0, 0
+    while i < len(rhs):
+        tok = rhs[i]
+        is_offset = (tok.kind == "NAME" and not tok.quoted and tok.text == "offset"
+                     and i + 1 < len(rhs) and rhs[i + 1].text == "(")
+        if not is_offset:
+            depth += (tok.text == "(") - (tok.text == ")") if tok.kind == "OP" else 0
+            kept.append(tok)
+            i += 1
+            continue
+        end = _closing(rhs, i + 1, formula)
+        before = kept[-1].text if kept else "+"
+        after = rhs[end + 1].text if end + 1 < len(rhs) else "+"
+        if depth or before != "+" or after != "+" or end == i + 2:
+            raise FormulaError(
+                f"offset() in formula {formula!r} must be a term of its own with one "
+                "expression inside, added with '+', as in 'y ~ x + offset(log(exposure))'.")
+        terms.append(rhs[i + 2:end])
+        if kept:
+            kept.pop()  # the '+' before it
+        i = end + 1 if kept or end + 1 >= len(rhs) else end + 2
+    if not kept:
+        kept = [Token("NUMBER", "1", 0)]
+    return kept, terms
+
+
+def _closing(tokens: list[Token], start: int, formula: str) -> int:
+    """The position of the ')' closing the '(' at ``start``."""
+    depth = 0
+    for j in range(start, len(tokens)):
+        if tokens[j].kind == "OP":
+            depth += (tokens[j].text == "(") - (tokens[j].text == ")")
+            if depth == 0:
+                return j
+    raise FormulaError(f"unbalanced '(' in formula {formula!r}: close every parenthesis.")
+
+
+def _vet_offset(expr: list[Token], columns: list[str], formula: str) -> tuple[str, list[str]]:
+    """An offset's expression, vetted as a right-hand side that calls only element-wise
+    transforms; returns its text (evaluated inside ``I()``) and the columns it uses."""
+    for j, tok in enumerate(expr[:-1]):
+        if tok.kind == "NAME" and not tok.quoted and expr[j + 1].text == "(" \
+                and tok.text in RHS_CALLS and tok.text not in OFFSET_CALLS:
+            raise FormulaError(
+                f"offset() in formula {formula!r} may use only the element-wise transforms "
+                f"{', '.join(sorted(OFFSET_CALLS))}; got {tok.text}(). Compute it as a column "
+                "of the data first.")
+    vetted, used, _ = _vet_rhs(expr, columns, formula)
+    return render(float_bases(vetted)), used
 
 
 def vet_rendered_rhs(rhs: str, variables: list[str]) -> None:
@@ -143,7 +215,7 @@ def _expand_dot(
     """Replace each ``.`` by the sum of all columns that are not responses, as R does."""
     if not any(t.kind == "DOT" for t in rhs):
         return rhs
-    others = [c for c in columns if c not in response]
+    others = [c for c in columns if c not in response and c not in RESERVED_COLUMNS]
     if not others:
         raise FormulaError(
             f"'.' in {formula!r} stands for all columns except the response, but the data has "

@@ -36,7 +36,10 @@ def design_from_file(d: Any) -> DesignSpec:
     transform = d.get("response_transform")
     if transform is not None and transform not in LHS_TRANSFORMS:
         _refuse(f"response transform {transform!r} is not one of {sorted(LHS_TRANSFORMS)}")
-    _check_formula(formula, rhs, response, transform, variables)
+    offsets = _check_formula(formula, rhs, response, transform, variables)
+    if d.get("offsets", []) != offsets:
+        _refuse(f"its offsets {str(d.get('offsets'))[:200]} are not the offset terms of "
+                f"formula {formula!r}")
     _check_levels(d.get("levels"), variables)
     _check_state(d.get("transform_state"), rhs)
     if not isinstance(d.get("intercept"), bool):
@@ -52,7 +55,8 @@ def design_from_file(d: Any) -> DesignSpec:
 
 
 def _check_formula(formula: str, rhs: str, response: list[str], transform: str | None,
-                   variables: list[str]) -> None:
+                   variables: list[str]) -> list[str]:
+    """Vet the stored formula and right-hand side; return the formula's offset terms."""
     try:
         parsed = parse_formula(formula, response + variables)
         vet_rendered_rhs(rhs, variables)
@@ -62,6 +66,7 @@ def _check_formula(formula: str, rhs: str, response: list[str], transform: str |
         _refuse(f"the response {response} does not match formula {formula!r}")
     if not set(parsed.variables) <= set(variables):
         _refuse(f"formula {formula!r} uses columns not listed among {variables[:12]}")
+    return parsed.offsets
 
 
 def _check_levels(levels: Any, variables: list[str]) -> None:

@@ -34,7 +34,8 @@ from .. import __version__
 from ..engine.job import OPTIMIZERS
 from ..errors import DlstatError
 from ..families import FAMILIES
-from ..options import CHOICE, CLI, FLAG, WHOLE, WIDTHS, Option, option, options_for
+from ..options import (CHOICE, CLI, COLUMN_OR_VECTOR, FLAG, WHOLE, WIDTHS, Option, option,
+                       options_for)
 from ..results.fit import PREDICT_TYPES
 
 PROG = "dlstat"
@@ -89,8 +90,8 @@ def _flag_type(opt: Option):
         if opt.none_means and text.strip().lower() in none_words:
             return None
         try:
-            value = _hidden(text) if opt.kind == WIDTHS else (
-                int(text) if opt.kind == WHOLE else float(text))
+            value = _hidden(text) if opt.kind == WIDTHS else text if (
+                opt.kind == COLUMN_OR_VECTOR) else int(text) if opt.kind == WHOLE else float(text)
             opt.check(value)
         except (ValueError, DlstatError) as exc:
             detail = exc if isinstance(exc, DlstatError) else f"got {text!r}"

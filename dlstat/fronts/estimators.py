@@ -88,10 +88,12 @@ class _DNNBase(BaseEstimator):
         return {name: getattr(self, name) for name in _DNN_OPTIONS}
 
     def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str,
-                 input_shape: tuple[int, ...] | None = None):
+                 input_shape: tuple[int, ...] | None = None, sample_weight: Any = None):
         from ..fitting.dnn import dnn
 
         options = self._options()
+        if sample_weight is not None:  # dnn()'s prior weights, checked there
+            options["weights"] = _sample_weights(sample_weight, len(data))
         if input_shape is not None:  # image or sequence rows: the network reads them back
             options["architecture"] = with_reshape(self.architecture, input_shape)
         model = dnn(formula, data, family=family, **options)
@@ -169,6 +171,20 @@ class _DNNBase(BaseEstimator):
         return float(metric(y[ok], pred[ok], sample_weight=sw))
 
 
+def _sample_weights(sample_weight: Any, n_rows: int) -> np.ndarray:
+    """``sample_weight`` as a float vector of one weight per row (a copy; never the caller's
+    array), or a ``ValueError`` naming the shape expected."""
+    try:
+        weights = np.array(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"sample_weight must be numbers, one per row; got "
+                        f"{str(sample_weight)[:80]!r}.") from None
+    if weights.shape != (n_rows,):
+        raise DataError(f"sample_weight must have shape ({n_rows},), one weight per row of X; "
+                        f"got shape {weights.shape}. Pass a 1-D array as long as X.")
+    return weights
+
+
 def _missing_rows(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a)
     missing = pd.isna(a)
@@ -210,15 +226,17 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
-        is ignored."""
+        is ignored.  ``sample_weight`` (one non-negative number per row) are dnn()'s prior
+        weights: a row of weight 2 counts as that row twice."""
         families = option("family", REGRESSOR).allowed
         if not isinstance(self.family, str) or self.family not in families:
             raise OptionError(f"DNNRegressor's family must be {' or '.join(map(repr, families))}"
                               f"; got {self.family!r}. Use DNNClassifier for classes.")
         if self.formula is not None:
-            self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family)
+            self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family,
+                          sample_weight=sample_weight)
             self._set_formula_features()
             self.n_outputs_ = len(self.model_.spec.response_columns)
             self._y_2d_ = self.n_outputs_ > 1
@@ -235,7 +253,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
             names, formula = ["y"], "y ~ ."
         for k, name in enumerate(names):
             frame[name] = Y[:, k]
-        self._fit_dnn(formula, frame, self.family, self.input_shape_)
+        self._fit_dnn(formula, frame, self.family, self.input_shape_, sample_weight)
         self.n_outputs_ = Y.shape[1]
         self._y_2d_ = y.ndim == 2  # a column vector y gives column-vector predictions
         return self
@@ -275,11 +293,12 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         Epochs run.
     """
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network; returns ``self``.  With a formula, ``X`` is a data frame and ``y``
-        is ignored."""
+        is ignored.  ``sample_weight`` (one non-negative number per row) are dnn()'s prior
+        weights: a row of weight 2 counts as that row twice."""
         if self.formula is not None:
-            return self._fit_formula(self._check_frame(X, "fit"))
+            return self._fit_formula(self._check_frame(X, "fit"), sample_weight)
         X, y = validate_data(self, self._fit_rows(X), y, dtype=np.float64)
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
@@ -287,11 +306,12 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         frame = self._x_frame(X)
         # Codes 0..K-1 as a factor: the family's levels follow classes_ exactly.
         frame["y"] = pd.Categorical.from_codes(codes.ravel(), categories=range(len(classes)))
-        self._fit_dnn("y ~ .", frame, _family_for(len(classes)), self.input_shape_)
+        self._fit_dnn("y ~ .", frame, _family_for(len(classes)), self.input_shape_,
+                      sample_weight)
         self.classes_ = classes
         return self
 
-    def _fit_formula(self, data: pd.DataFrame):
+    def _fit_formula(self, data: pd.DataFrame, sample_weight: Any = None):
         from ..formula import parse_formula
 
         parsed = parse_formula(self.formula, [str(c) for c in data.columns])
@@ -300,7 +320,8 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
                              f"{self.formula!r} has another response.")
         observed = pd.unique(data[parsed.response_columns[0]].dropna())
         _require_two_classes(observed)
-        model = self._fit_dnn(self.formula, data, _family_for(len(observed)))
+        model = self._fit_dnn(self.formula, data, _family_for(len(observed)),
+                              sample_weight=sample_weight)
         self.classes_ = np.asarray(model.family.levels)
         self._set_formula_features()
         return self

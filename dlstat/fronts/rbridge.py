@@ -47,9 +47,10 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
 
     ``hidden``: a list of widths → a tuple of ints (``NULL``/``c()`` → ``()``, a GLM);
     whole-number doubles for integer options → ``int``; frame specs → DataFrames; ``foldid`` →
-    an array of 0-based folds; ``penalties`` → a list of floats; ``models`` → a dict of option
-    dicts.  An empty R list arrives as a Python list and means no options.  Values that do not
-    fit are passed unchanged, so dlstat's own checks word the error.
+    an array of 0-based folds; ``weights``/``offset`` vectors → float arrays; ``penalties`` → a
+    list of floats; ``models`` → a dict of option dicts.  An empty R list arrives as a Python
+    list and means no options.  Values that do not fit are passed unchanged, so dlstat's own
+    checks word the error.
     """
     out: dict[str, Any] = {}
     for key, value in dict(options or {}).items():
@@ -61,6 +62,8 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
             value = _whole(value)
         elif key == "foldid" and isinstance(value, dict):
             value = shift_folds(vector_from_r(value), to_r=False)
+        elif key in ("weights", "offset") and isinstance(value, dict):
+            value = vector_from_r(value)
         elif key == "penalties" and value is not None:
             value = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         elif key == "models" and isinstance(value, dict):

@@ -122,6 +122,11 @@ def _check_nested(small, big) -> None:
             not small.training_data()[2].equals(big.training_data()[2]):
         raise OptionError(f"anova() needs fits on the same rows; {small.spec.formula!r} and "
                           f"{big.spec.formula!r} used different rows of the data.")
+    if small.has_training_data and big.has_training_data and \
+            not np.array_equal(small.priors.weights, big.priors.weights):
+        raise OptionError(f"anova() needs fits with the same prior weights; "
+                          f"{small.spec.formula!r} and {big.spec.formula!r} weigh the rows "
+                          "differently. Fit both with the same weights=.")
     extra = set(coefficient_names(small)) - set(coefficient_names(big))
     if extra or len(coefficient_names(small)) >= len(coefficient_names(big)):
         raise OptionError(

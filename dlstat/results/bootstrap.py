@@ -118,10 +118,12 @@ def response_rows_of(fit: DNNFit, designs: list[np.ndarray]) -> list[np.ndarray]
     return np.split(mu, np.cumsum([len(X) for X in designs])[:-1])
 
 
-def prediction_interval_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index: pd.Index,
-                              type: str, level: float) -> pd.DataFrame:
+def prediction_interval_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None],
+                              ok: np.ndarray, index: pd.Index, type: str,
+                              level: float) -> pd.DataFrame:
     """``fit``, ``lwr``, ``upr``: the full fit's prediction and the percentile interval of the
-    replicates' predictions, on the response or link scale (one response only)."""
+    replicates' predictions, on the response or link scale (one response only); ``X`` is the
+    design rows and their offset."""
     from .inference import check_level
 
     replicates = require_replicates(fit, "predict(interval='confidence') of a network")
@@ -132,8 +134,9 @@ def prediction_interval_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index:
                           "class probabilities without intervals.")
     alpha = (1 - check_level(level)) / 2
     scale = fit.family.mean if type == "response" else fit.family.link_scale
-    draws = np.stack([scale(r.link_of(X))[:, 0] for r in replicates.fits])
+    X, offset = X
+    draws = np.stack([scale(r.link_of(X, offset))[:, 0] for r in replicates.fits])
     out = pd.DataFrame(np.nan, index=index, columns=["fit", "lwr", "upr"])
-    out.loc[ok, "fit"] = scale(fit.link_of(X))[:, 0]
+    out.loc[ok, "fit"] = scale(fit.link_of(X, offset))[:, 0]
     out.loc[ok, "lwr"], out.loc[ok, "upr"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
     return out

@@ -16,7 +16,7 @@ from ..options import FitOptions
 from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
-from .record import FitRecord
+from .record import FitRecord, RowPriors
 
 PREDICT_TYPES = ("response", "link", "class", "prob")
 
@@ -33,6 +33,7 @@ class DNNFit(Result):
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
                  call: str, train_X: np.ndarray | None = None,
                  train_index: pd.Index | None = None, train_Y: np.ndarray | None = None,
+                 train_priors: RowPriors | None = None,
                  saved_inference: SavedInference | None = None) -> None:
         self.spec = spec
         self.family = family
@@ -45,6 +46,7 @@ class DNNFit(Result):
         self._train_X = train_X
         self._train_index = train_index
         self._train_Y = train_Y
+        self._train_priors = train_priors
         self.saved_inference = saved_inference
 
     # -- prediction ---------------------------------------------------------------------------
@@ -57,6 +59,9 @@ class DNNFit(Result):
         ``"class"`` (predicted level) or ``"prob"`` (class probabilities, one column a level).
         Rows that cannot be predicted (missing values; unseen levels with ``unseen="na"``) are
         NA; nothing is dropped or reordered.
+        A model with an offset (``offset(expr)`` terms, ``offset=``) evaluates it from
+        ``newdata``, which must hold its columns; both ``"link"`` and ``"response"`` include it,
+        as R's ``predict.glm``.
 
         For a network fitted with ``bootstrap=B``, ``interval="confidence"`` returns ``fit``
         (the full-data network's prediction), ``lwr`` and ``upr``: the percentile interval of
@@ -92,9 +97,19 @@ class DNNFit(Result):
                             "keeps only the weights). Refit the model with dnn() on its data.")
         return self._train_X, self.family.natural(self._train_Y), self._train_index
 
-    def link_of(self, X: np.ndarray) -> np.ndarray:
-        """The network's output (link scale, standardised for gaussian) for design rows ``X``."""
-        return forward(self.params, self.topology, X)
+    @property
+    def priors(self) -> RowPriors:
+        """The training rows' prior weights (times binomial trials), offset and trials; unit
+        weights for a fit without them."""
+        if self._train_priors is not None:
+            return self._train_priors
+        return RowPriors(np.ones(0 if self._train_X is None else len(self._train_X)))
+
+    def link_of(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """The network's output (link scale, standardised for gaussian) for design rows ``X``
+        with their ``offset`` (user's link scale; ``None``: none)."""
+        eta = forward(self.params, self.topology, X)
+        return eta if offset is None else eta + self.family.encode_offset(offset)
 
     def _link(self, newdata: pd.DataFrame | None, unseen: str):
         if newdata is None:
@@ -102,10 +117,12 @@ class DNNFit(Result):
                 raise DataError("this model was loaded from a file and holds no training data; "
                                 "pass newdata to predict().")
             X, ok, index = self._train_X, np.ones(len(self._train_X), bool), self._train_index
+            offset = self.priors.offset
         else:
             X, ok = self.spec.design(newdata, unseen=unseen)
             index = newdata.index
-        return forward(self.params, self.topology, X), ok, index
+            offset = self.spec.offset(newdata, ok)
+        return self.link_of(X, offset), ok, index
 
     def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
                          interval: str, level: float, se_fit: bool) -> pd.DataFrame:
@@ -123,13 +140,15 @@ class DNNFit(Result):
                                           interval, level, se_fit)
 
     def _design_rows(self, newdata: pd.DataFrame | None,
-                     unseen: str | None) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-        """Standardised rows of ``newdata`` (default: the training rows), their mask and index."""
+                     unseen: str | None) -> tuple[tuple[np.ndarray, np.ndarray | None],
+                                                  np.ndarray, pd.Index]:
+        """Standardised rows of ``newdata`` (default: the training rows) with their offset,
+        the rows' mask and index."""
         if newdata is None:
             X, _, index = self.training_data()
-            return X, np.ones(len(X), bool), index
+            return (X, self.priors.offset), np.ones(len(X), bool), index
         X, ok = self.spec.design(newdata, unseen=unseen or self.options.unseen)
-        return X, ok, newdata.index
+        return (X, self.spec.offset(newdata, ok)), ok, newdata.index
 
     def _shape(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, type: str):
         fam = self.family

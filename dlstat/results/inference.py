@@ -140,22 +140,23 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
         return fit.saved_inference.vcov.copy()
     X, _, _ = fit.training_data()
     Z = raw_design(fit, X)
-    mu = fit.family.mean(fit.link_of(X))
+    priors = fit.priors
+    mu = fit.family.mean(fit.link_of(X, priors.offset))
     name = fit.family.name
     if name == "multinomial":
-        information = _multinomial_information(Z, mu)
-    else:
+        information = _multinomial_information(Z * priors.weights[:, None], Z, mu)
+    else:  # the working weights of IRLS at the optimum, times the prior weights
         weights = {"gaussian": np.ones(len(Z)), "binomial": mu[:, 0] * (1 - mu[:, 0]),
-                   "poisson": mu[:, 0]}[name]
+                   "poisson": mu[:, 0]}[name] * priors.weights
         information = (Z * weights[:, None]).T @ Z
     return np.linalg.inv(information) * dispersion(fit)
 
 
-def _multinomial_information(Z: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """MNLogit's information: block (j, l) is Z' diag(p_j (δ_jl − p_l)) Z over non-reference
-    classes j, l."""
+def _multinomial_information(WZ: np.ndarray, Z: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """MNLogit's information: block (j, l) is Z' W diag(p_j (δ_jl − p_l)) Z over non-reference
+    classes j, l (``WZ``: the design rows times their prior weights)."""
     free = probs[:, 1:]
-    blocks = [[(Z * (free[:, j] * ((j == k) - free[:, k]))[:, None]).T @ Z
+    blocks = [[(WZ * (free[:, j] * ((j == k) - free[:, k]))[:, None]).T @ Z
                for k in range(free.shape[1])] for j in range(free.shape[1])]
     return np.block(blocks)
 
@@ -230,18 +231,37 @@ def n_coefficients(fit: DNNFit) -> int:
 
 
 def loglik(fit: DNNFit) -> float:
-    """The log-likelihood at the fitted means (R's ``logLik``)."""
+    """The log-likelihood at the fitted means (R's ``logLik``, with prior weights as R's
+    families' ``aic``; rows of weight 0 are left out, as ``logLik.lm`` does)."""
     r, name = fit.record, fit.family.name
+    if not fit.has_training_data and fit.saved_inference is not None:
+        return fit.saved_inference.loglik  # saved with the model (computed with its weights)
+    if fit.options.weights is not None or fit.family.counts:
+        fit.training_data()  # a loaded weighted fit: the clear error, not a wrong number
     if name == "gaussian":
         n = r.n_obs * fit.topology.n_outputs
-        return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1)
-    if name in ("binomial", "multinomial"):  # 0/1 responses: the saturated likelihood is 1
-        return -r.deviance / 2
-    if not fit.has_training_data and fit.saved_inference is not None:
-        return fit.saved_inference.loglik
+        w = fit.priors.weights
+        log_w = float(np.log(w[w > 0]).sum()) * fit.topology.n_outputs
+        return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1) + log_w / 2
+    if name == "multinomial" or (name == "binomial" and not fit.has_training_data):
+        return -r.deviance / 2  # 0/1 responses: the saturated likelihood is 1 (unweighted)
     X, y, _ = fit.training_data()
-    mu = fit.family.mean(fit.link_of(X))
-    return float((y * np.log(mu) - mu - gammaln(y + 1)).sum())
+    priors = fit.priors
+    mu = fit.family.mean(fit.link_of(X, priors.offset))
+    if name == "binomial":
+        return _binomial_loglik(y[:, 0], mu[:, 0], priors.weights, priors.trials)
+    return float(priors.weights @ (y * np.log(mu) - mu - gammaln(y + 1)).sum(axis=1))
+
+
+def _binomial_loglik(y: np.ndarray, mu: np.ndarray, weights: np.ndarray,
+                     trials: np.ndarray | None) -> float:
+    """R's ``binomial()$aic`` / −2: Σ (w/m) log dbinom(round(m·y), round(m), mu) with m the
+    trials of a counts response, else the weights."""
+    m = weights if trials is None else trials
+    used = m > 0
+    factor = weights[used] / m[used]
+    n = np.round(m[used])
+    return float(factor @ stats.binom.logpmf(np.round(m[used] * y[used]), n, mu[used]))
 
 
 def loglik_df(fit: DNNFit) -> int:
@@ -287,12 +307,14 @@ def check_interval_request(fit: DNNFit, type: str, interval: str) -> None:
     require_single_response(fit, "predict(interval=..., se_fit=True)")
 
 
-def prediction_frame(fit: DNNFit, X: np.ndarray, ok: np.ndarray, index: pd.Index, type: str,
-                     interval: str, level: float, se_fit: bool) -> pd.DataFrame:
-    """``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
+def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: np.ndarray,
+                     index: pd.Index, type: str, interval: str, level: float,
+                     se_fit: bool) -> pd.DataFrame:
+    """``X`` is the design rows and their offset.  ``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
     inverse link, so it stays inside the response's range) and ``se_fit`` (link scale)."""
+    X, offset = X
     Z = raw_design(fit, X)
-    eta = Z @ coefficient_vector(fit)[0]
+    eta = Z @ coefficient_vector(fit)[0] + (0 if offset is None else offset)
     se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit), Z))
     scale = (lambda v: v) if type == "link" else _inverse_link(fit)
     columns = {"fit": scale(eta)}
@@ -319,7 +341,12 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
 
     df_resid, _ = residual_df_of(fit)
     null_df = deviance_table(fit, df_resid)["df"].iloc[0]
-    ll = loglik(fit) if has_covariance(fit) or fit.family.name != "poisson" else np.nan
+    # Without its training rows (and no saved inference) a poisson, weighted or counts fit's
+    # likelihood is unknown.
+    weighted = fit.options.weights is not None or fit.family.counts
+    known = (fit.has_training_data or has_covariance(fit)
+             or (fit.family.name != "poisson" and not weighted))
+    ll = loglik(fit) if known else np.nan
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
             "BIC": bic(fit) if criteria else np.nan,

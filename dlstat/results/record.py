@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class FitRecord:
@@ -18,3 +20,14 @@ class FitRecord:
     null_deviance: float
     metrics: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RowPriors:
+    """What each training row brings besides its design and response (not kept in model
+    files): the prior weight (times the trials of a binomial counts response), the offset on
+    the user's link scale, and the trials of a counts response (for R's binomial AIC)."""
+
+    weights: np.ndarray
+    offset: np.ndarray | None = None
+    trials: np.ndarray | None = None
