@@ -171,6 +171,9 @@
       value <- .encode_column(value, "foldid", "foldid")
     } else if (name == "penalties" && is.numeric(value)) {
       value <- as.list(as.numeric(value))
+    } else if (name == "architecture" && is.list(value)) {
+      value <- if (inherits(value, "dlstat_layer")) list(unclass(value))
+               else lapply(value, function(v) if (inherits(v, "dlstat_layer")) unclass(v) else v)
     } else if (name == "models" && is.list(value)) {
       if (is.null(names(value)) || any(!nzchar(names(value)))) {
         .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")

@@ -24,9 +24,11 @@
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
 #'   `"tanh"`, `"elu"`, `"selu"`, `"gelu"`, `"swish"`, `"softplus"`, `"linear"`.
-#' @param architecture A list of layer specifications made in Python
-#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`,
-#'   `activation`, `dropout` and `batchnorm` (giving those too is an error).
+#' @param architecture A list of layer specifications ([layers]), e.g.
+#'   `list(dense(32), dropout(0.2), dense(16))` or, for an image,
+#'   `list(conv2d(16, 3), maxpool(2), flatten(), dense(32))`, instead of
+#'   `hidden`, `activation`, `dropout` and `batchnorm` (giving those too is an
+#'   error).
 #' @param dropout Dropout rate after each hidden layer (0 = none).
 #' @param batchnorm Batch normalisation after each hidden layer.
 #' @param penalty The penalty (glmnet's lambda) on the weights. With

@@ -32,6 +32,7 @@ import pandas as pd
 from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
 from .rcodec import frame_from_r, frame_to_r, r_label, shift_folds, vector_from_r
+from .rlayers import architecture_from_r, layer_from_call, layer_to_r
 from .rnotation import r_notation
 
 INTEGER_OPTIONS = integer_option_names()
@@ -64,6 +65,8 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
             value = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         elif key == "models" and isinstance(value, dict):
             value = {str(k): options_from_r(v) for k, v in value.items()}
+        elif key == "architecture":
+            value = architecture_from_r(value)
         out[key] = value
     return out
 
@@ -288,6 +291,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
+    "layer": Endpoint(layer_from_call, (str, _same, _same), layer_to_r),
 }
 
 
