@@ -93,7 +93,7 @@ class DNNFit(Result):
             X, ok, index = self._train_X, np.ones(len(self._train_X), bool), self._train_index
         else:
             X, ok = self.spec.design(newdata, unseen=unseen)
-            index = newdata.index
+            index = newdata.index if isinstance(newdata, pd.DataFrame) else pd.RangeIndex(len(ok))
         return forward(self.params, self.topology, X), ok, index
 
     def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
