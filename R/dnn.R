@@ -17,6 +17,12 @@
 #'   `scale()`, `cbind(y1, y2) ~ .`, backquoted names.
 #' @param data A data frame. Columns may be numeric, integer, logical,
 #'   character, factor, ordered factor or Date; `NA` marks missing values.
+#'   For images or sequences, a named list of columns and one array
+#'   (observations first: `x[i, , ]` is image `i`), e.g.
+#'   `list(label = y, image = x)` with `x` an `n` x 28 x 28 array, or a data
+#'   frame with a matrix column; the formula names the array as a term of its
+#'   own (`label ~ image + age`), the architecture's convolutional part reads
+#'   it and other columns join after flattening.
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"` or `"poisson"`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, counts are not assumed).
@@ -75,7 +81,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
   own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
   options <- c(.given(environment(), own), list(...))
   text <- .formula_text(formula)
-  frame <- .encode_frame(data)
+  frame <- .encode_data(data)
   py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)
   .new_fit(py, call = call, data = data, formula = formula)
 }
@@ -150,7 +156,8 @@ NULL
 #' Predictions from a fitted network
 #'
 #' @param object A `dlstat_fit` from [dnn()].
-#' @param newdata A data frame; `NULL` predicts the training rows.
+#' @param newdata A data frame (or, for a model of arrays, a named list with
+#'   the array, as in [dnn()]); `NULL` predicts the training rows.
 #' @param type `"response"` (the mean: numbers, or class probabilities for a
 #'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
 #'   with the response's levels) or `"prob"` (a data frame with one column of
@@ -171,9 +178,9 @@ predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "lin
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
-  frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
+  frame <- if (is.null(newdata)) NULL else .encode_data(newdata, "newdata")
   spec <- .rcall("predict", py, frame, type, unseen, call = call)
-  .decode_result(spec, names = if (is.null(newdata)) NULL else .row_labels(newdata))
+  .decode_result(spec, names = if (is.null(newdata)) NULL else .data_labels(newdata))
 }
 
 #' @export

@@ -291,6 +291,8 @@ def describe(layer: Layer) -> str:
         return "batchnorm()"
     if isinstance(layer, Conv):
         return f"{layer.kind}({layer.filters}, {layer.kernel_size}, {layer.activation})"
+    if isinstance(layer, Reshape) and layer.joined:
+        return f"reshape({layer.shape}, joined={layer.joined})"
     if isinstance(layer, (Reshape, Pool)):
         return f"{layer.kind}({layer.shape if isinstance(layer, Reshape) else layer.pool_size})"
     if isinstance(layer, (Flatten, GlobalAvgPool)):
