@@ -125,6 +125,8 @@ def test_an_image_alone_classifies_and_predict_checks_shapes():
         fit.predict(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(DataError, match="lacks the array 'image'"):
         fit.predict({"img": image[:5]})
+    with pytest.raises(DataError, match="augment.. adds columns to a data frame"):
+        fit.augment(data)
 
 
 def test_same_seed_same_numbers_and_missing_array_values_predict_na():
@@ -219,3 +221,32 @@ def test_hostile_mappings_are_refused_naming_the_problem(change, words):
 def test_test_data_as_a_mapping_is_refused_clearly():
     with pytest.raises(OptionError, match="test= with array inputs"):
         dl.dnn("y ~ image", mixed_data(20), architecture=CNN, test=mixed_data(5), verbose=0)
+
+
+def test_r_sends_arrays_as_bytes_in_its_own_order_and_fits_them():
+    """The Python half of the array transport (``R/convert.R`` is the other): R's
+    column-major bytes plus ``dim`` read back with R's indexing, NA as NaN."""
+    from dlstat.fronts import rbridge
+    from dlstat.fronts.rcodec import NA_INTEGER, array_from_r, array_to_r, column_to_r
+
+    values = np.arange(24, dtype=np.int32)
+    values[5] = NA_INTEGER
+    spec = {"type": "array", "storage": "integer", "dim": [2, 3, 4],
+            "data": bytearray(values.tobytes())}
+    array = array_from_r(spec)
+    want = np.arange(24.0).reshape((2, 3, 4), order="F")
+    want[1, 2, 0] = np.nan  # R's x[2, 3, 1] is its 6th value
+    np.testing.assert_array_equal(array, want)
+    back = array_from_r(array_to_r(array))
+    np.testing.assert_array_equal(back, want)
+    with pytest.raises(DataError, match="holds 24 values for dim"):
+        array_from_r({**spec, "dim": [5, 5]})
+    data = mixed_data(40)
+    mapping = {"__dlstat__": "mapping", "names": ["y", "image", "age"],
+               "values": [column_to_r(data["y"]), array_to_r(data["image"]),
+                          column_to_r(data["age"])]}
+    opts = {"architecture": CNN, "epochs": 2, "seed": 1, "verbose": 0}
+    res = rbridge.rcall("fit", "y ~ image + age", mapping, opts)
+    assert res["ok"], res
+    direct = dl.dnn("y ~ image + age", {k: data[k] for k in ("y", "image", "age")}, **opts)
+    pd.testing.assert_series_equal(res["value"].predict(data), direct.predict(data))

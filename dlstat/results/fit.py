@@ -276,6 +276,10 @@ class DNNFit(Result):
         if data is None:
             raise DataError("augment() needs the data (a fit keeps only its design matrix); "
                             "pass the data frame, e.g. fit.augment(data).")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"augment() adds columns to a data frame; got "
+                            f"{type(data).__name__}. For data with arrays use "
+                            "fit.predict(data), which returns one value per observation.")
         out = data.copy()
         fitted = self.predict(data)
         if self.family.is_classification:
