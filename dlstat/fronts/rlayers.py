@@ -65,7 +65,7 @@ def architecture_from_r(value: Any) -> Any:
 
 def _constructor(name: Any) -> Any:
     """The public layer constructor ``dlstat.architecture.<name>`` (annotated to return one)."""
-    layer_types = {t.__name__ for t in architecture.LAYER_TYPES}
+    layer_types = {t.__name__ for t in architecture.LAYER_TYPES} | {"Layer"}
     function = getattr(architecture, name, None) if isinstance(name, str) and \
         name.isidentifier() and not name.startswith("_") else None
     returns = getattr(function, "__annotations__", {}).get("return")
