@@ -197,6 +197,18 @@ def test_arrays_only_stand_as_terms_of_their_own(formula, words):
         dl.dnn(formula, data, architecture=CNN, epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("formula,tabular", [
+    ("y ~ image", "y ~ 1"), ("y ~ image + age", "y ~ age"), ("y ~ age + image", "y ~ age"),
+    ("y ~ age + image + sex", "y ~ age + sex"), ("y ~ image - 1", "y ~ - 1"),
+    ("y ~ 0 + image + age", "y ~ 0 + age"), ("y ~ `image` + log(age)", "y ~ log(age)"),
+    ("y ~ .", "y ~ ."),
+])
+def test_the_array_term_leaves_the_tabular_formula(formula, tabular):
+    from dlstat.formula.arrays import split_formula
+
+    assert split_formula(formula, {"image": np.zeros((2, 3, 3))}) == (tabular, "image")
+
+
 def test_the_tabular_formula_stays_vetted():
     with pytest.raises(FormulaError, match="not a column"):
         dl.dnn("y ~ image + __import__", mixed_data(20), architecture=CNN, epochs=1,

@@ -121,7 +121,8 @@ def _check_array_term(tokens: list[Token], i: int, tilde: int, formula: str,
     before = tokens[i - 1] if i > 0 else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
     alone = i > tilde and before is not None and before.kind == "OP" and \
-        before.text in ("~", "+") and (after is None or (after.kind == "OP" and after.text == "+"))
+        before.text in ("~", "+") and (after is None or (after.kind == "OP" and
+                                                         after.text in ("+", "-")))
     if alone:
         return
     where = "the response" if i < tilde else "inside a transform, interaction, power or '-'"
