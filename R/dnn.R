@@ -17,12 +17,8 @@
 #'   `scale()`, `cbind(y1, y2) ~ .`, backquoted names.
 #' @param data A data frame. Columns may be numeric, integer, logical,
 #'   character, factor, ordered factor or Date; `NA` marks missing values.
-#'   For images or sequences, a named list of columns and one array
-#'   (observations first: `x[i, , ]` is image `i`), e.g.
-#'   `list(label = y, image = x)` with `x` an `n` x 28 x 28 array, or a data
-#'   frame with a matrix column; the formula names the array as a term of its
-#'   own (`label ~ image + age`), the architecture's convolutional part reads
-#'   it and other columns join after flattening.
+#'   `dnn()` also takes a named list holding an image or sequence array (see
+#'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"` or `"poisson"`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, counts are not assumed).
@@ -60,6 +56,16 @@
 #' @param seed A whole number; the same seed and data give the same network.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
 #' @param ... Further options of the Python `dlstat.dnn()`.
+#' @section Arrays:
+#' For images or sequences, `data` is a named list of columns and one array
+#' (observations first: `x[i, , ]` is image `i`), e.g. `list(label = y, image
+#' = x)` with `x` an `n` x 28 x 28 array, or a data frame with a matrix
+#' column. The formula names the array as a term of its own (`label ~ image +
+#' age`; never inside a transform or an interaction); the architecture's
+#' convolutional part reads it and the other columns join after `flatten()` or
+#' `global_avgpool()`. Arrays cross to Python as raw bytes plus `dim`;
+#' [predict()][predict.dlstat_fit] takes the same kind of list and checks the
+#' array's shape.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
 #'   numbers describing the fit, and `py`, the Python model.

@@ -28,7 +28,7 @@
 #' Names shared with other packages: `reshape()` is also [stats::reshape()];
 #' called with a data frame first, dlstat's `reshape()` calls
 #' `stats::reshape()`, so code reshaping data frames keeps working after
-#' `library(dlstat)`. `flatten()` is also in purrr and jsonlite and
+#' `library(dlstat)`. `flatten()` is also in purrr, rlang and jsonlite and
 #' `bidirectional()` in keras: whichever package is attached last wins; write
 #' `dlstat::flatten()` when both are attached.
 #'
