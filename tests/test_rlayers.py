@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dlstat as dl
 import pytest
 
+import dlstat as dl
 from dlstat.errors import OptionTypeError
 from dlstat.fronts import rbridge
 from dlstat.fronts.rbridge import options_from_r

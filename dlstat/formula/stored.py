@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import FormulaError, ModelFileError
 import numpy as np
 
+from ..errors import FormulaError, ModelFileError
 from .arrays import MAX_ARRAY_RANK, ArraySpec, split_formula
 from .design import DesignSpec
 from .parse import LHS_TRANSFORMS, parse_formula, vet_rendered_rhs

@@ -31,8 +31,16 @@ import pandas as pd
 
 from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
-from .rcodec import (array_to_r, column_to_r, data_from_r, frame_from_r, frame_to_r, r_label,
-                     shift_folds, vector_from_r)
+from .rcodec import (
+    array_to_r,
+    column_to_r,
+    data_from_r,
+    frame_from_r,
+    frame_to_r,
+    r_label,
+    shift_folds,
+    vector_from_r,
+)
 from .rlayers import architecture_from_r, layer_from_call, layer_to_r
 from .rnotation import r_notation
 
