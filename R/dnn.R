@@ -17,6 +17,8 @@
 #'   `scale()`, `cbind(y1, y2) ~ .`, backquoted names.
 #' @param data A data frame. Columns may be numeric, integer, logical,
 #'   character, factor, ordered factor or Date; `NA` marks missing values.
+#'   `dnn()` also takes a named list holding an image or sequence array (see
+#'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"` or `"poisson"`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, counts are not assumed).
@@ -24,9 +26,11 @@
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
 #'   `"tanh"`, `"elu"`, `"selu"`, `"gelu"`, `"swish"`, `"softplus"`, `"linear"`.
-#' @param architecture A list of layer specifications made in Python
-#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`,
-#'   `activation`, `dropout` and `batchnorm` (giving those too is an error).
+#' @param architecture A list of layer specifications ([layers]), e.g.
+#'   `list(dense(32), dropout(0.2), dense(16))` or, for an image,
+#'   `list(conv2d(16, 3), maxpool(2), flatten(), dense(32))`, instead of
+#'   `hidden`, `activation`, `dropout` and `batchnorm` (giving those too is an
+#'   error).
 #' @param dropout Dropout rate after each hidden layer (0 = none).
 #' @param batchnorm Batch normalisation after each hidden layer.
 #' @param penalty The penalty (glmnet's lambda) on the weights. With
@@ -71,6 +75,16 @@
 #'   and [fitted()] are padded with `NA` for the rows left out) or `na.fail`,
 #'   a function or its name; instead of `na_action`.
 #' @param ... Further options of the Python `dlstat.dnn()`.
+#' @section Arrays:
+#' For images or sequences, `data` is a named list of columns and one array
+#' (observations first: `x[i, , ]` is image `i`), e.g. `list(label = y, image
+#' = x)` with `x` an `n` x 28 x 28 array, or a data frame with a matrix
+#' column. The formula names the array as a term of its own (`label ~ image +
+#' age`; never inside a transform or an interaction); the architecture's
+#' convolutional part reads it and the other columns join after `flatten()` or
+#' `global_avgpool()`. Arrays cross to Python as raw bytes plus `dim`;
+#' [predict()][predict.dlstat_fit] takes the same kind of list and checks the
+#' array's shape.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
 #'   numbers describing the fit, and `py`, the Python model.
@@ -96,7 +110,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
                     options, call, .prior_options(environment(), data, parent.frame()))
   text <- .formula_text(formula)
-  frame <- .encode_frame(rows$data)
+  frame <- .encode_data(rows$data)
   py <- .rcall("fit", text, frame, .options_dict(rows$options), convert = FALSE, call = call)
   fit <- .new_fit(py, call = call, data = rows$data, formula = formula)
   fit$na_exclude <- rows$exclude
@@ -173,7 +187,8 @@ NULL
 #' Predictions from a fitted network
 #'
 #' @param object A `dlstat_fit` from [dnn()].
-#' @param newdata A data frame; `NULL` predicts the training rows.
+#' @param newdata A data frame (or, for a model of arrays, a named list with
+#'   the array, as in [dnn()]); `NULL` predicts the training rows.
 #' @param type `"response"` (the mean: numbers, or class probabilities for a
 #'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
 #'   with the response's levels) or `"prob"` (a data frame with one column of
@@ -204,8 +219,8 @@ predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "lin
   py <- .py(object)
   type <- match.arg(type)
   interval <- match.arg(interval)
-  frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
-  names <- if (is.null(newdata)) NULL else .row_labels(newdata)
+  frame <- if (is.null(newdata)) NULL else .encode_data(newdata, "newdata")
+  names <- if (is.null(newdata)) NULL else .data_labels(newdata)
   if (isTRUE(se.fit) || interval != "none") {
     res <- .rcall("predict_se", py, frame, type, unseen, interval, level, call = call)
     return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,

@@ -38,6 +38,7 @@ class Block:
     notes: list[str] = field(default_factory=list)
     all_X: np.ndarray | None = None  # training + validation rows (for baselines such as GLMs)
     all_Y: np.ndarray | None = None
+    val_index: pd.Index | None = None  # labels of the validation rows in val_X
     # Prior weights (times binomial trials) and offsets (user's link scale) of those rows.
     weights: np.ndarray | None = None
     offset: np.ndarray | None = None
@@ -190,6 +191,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         unseen = opts.unseen if held is opts.validation else "na"
         block.val_X, y_val, ok = block.evaluate(held, unseen=unseen, what="validation",
                                                 na_action=opts.na_action, notes=block.notes)
+        block.val_index = held.index[ok]
         block.val_Y = fam.encode_target(y_val)
         block.val_weights, block.val_offset = block.row_priors(held, ok)
         if held is not opts.validation:  # baselines fit a split-off fraction too

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .blocks import Network, make_block, train_blocks
+from .blocks import Block, Network, make_block, train_blocks
 from ..results.bootstrap import Replicates, replicate_seed, resample_counts
 from .priors import attach_priors
 from ..results.fit import DNNFit
@@ -21,8 +22,11 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     ----------
     formula : str
         An R-style formula, e.g. ``"mpg ~ wt + hp + factor(cyl)"`` or ``"Species ~ ."``.
-    data : pandas.DataFrame
-        The data; never modified.
+    data : pandas.DataFrame or mapping
+        The data; never modified.  A mapping (``dict``) of names to columns, data frames and
+        one array input (images ``[n, h, w(, c)]``, sequences ``[n, T(, p)]``) fits e.g.
+        ``"label ~ image + age"``: the array goes through the architecture's convolutional
+        part, the tabular columns join after flattening (:mod:`dlstat.fitting.arrays`).
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
@@ -36,10 +40,20 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     -------
     DNNFit
     """
+    if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
+        from .arrays import dnn_on_arrays
+
+        return dnn_on_arrays(formula, data, options,
+                             call=lambda opts: call_text("dnn", formula, opts))
     opts = FitOptions.from_kwargs(**options)
     call = call_text("dnn", formula, opts)
     formula, data, opts = attach_priors(formula, data, opts)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
+    return fit_block(block, opts, call, formula)
+
+
+def fit_block(block: Block, opts: FitOptions, call: str, formula: str) -> DNNFit:
+    """Train the block's network (and its ``bootstrap=B`` replicates) in one engine call."""
     networks, counts = bootstrap_networks(0, opts, len(block.X))
     fit, *others = train_blocks([block], networks, opts, call=call, formula=formula)
     if others:

@@ -120,7 +120,7 @@ class DNNFit(Result):
             offset = self.priors.offset
         else:
             X, ok = self.spec.design(newdata, unseen=unseen)
-            index = newdata.index
+            index = newdata.index if isinstance(newdata, pd.DataFrame) else pd.RangeIndex(len(ok))
             offset = self.spec.offset(newdata, ok)
         return self.link_of(X, offset), ok, index
 
@@ -349,6 +349,10 @@ class DNNFit(Result):
         if data is None:
             raise DataError("augment() needs the data (a fit keeps only its design matrix); "
                             "pass the data frame, e.g. fit.augment(data).")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"augment() adds columns to a data frame; got "
+                            f"{type(data).__name__}. For data with arrays use "
+                            "fit.predict(data), which returns one value per observation.")
         out = data.copy()
         fitted = self.predict(data)
         if self.family.is_classification:
