@@ -465,3 +465,28 @@ def test_graph_cache_key_hashes_every_engine_module():
     assert {p.name for p in Path(cache.__file__).parent.glob("*.py")} <= names
     assert {"activations.py", "layers.py", "optimizers.py", "training.py", "graph.py",
             "architecture.py"} <= names
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_repeated_rows_equal_duplicated_data(optimizer):
+    """A bootstrap resample's row k times in each epoch (``train_repeats``) is the same training
+    as k physical copies of the row: the same steps per epoch, not a weight k."""
+    from dlstat.architecture import Dense
+    from dlstat.engine import StackJob, Topology, train_stack
+
+    rng = np.random.default_rng(3)
+    n = 40
+    X = rng.normal(size=(n, 2))
+    Y = X[:, :1] - X[:, 1:] + 0.2 * rng.normal(size=(n, 1))
+    counts = rng.multinomial(n, np.full(n, 1 / n))
+    common = dict(topology=Topology(2, (Dense(4, "tanh"),), 1), family="gaussian",
+                  output_bias=np.zeros(1), optimizer=optimizer, epochs=6, batch_size=8,
+                  penalty=np.zeros(1), mixture=np.zeros(1), learning_rate=np.array([0.01]),
+                  seeds=np.array([5]))
+    repeated = train_stack(StackJob(X=X, Y=Y, train_weights=(counts > 0)[None] * 1.0,
+                                    train_repeats=counts[None], **common))
+    copies = np.repeat(np.arange(n), counts)
+    duplicated = train_stack(StackJob(X=X[copies], Y=Y[copies],
+                                      train_weights=np.ones((1, len(copies))), **common))
+    for k in repeated.params:
+        np.testing.assert_allclose(repeated.params[k], duplicated.params[k], atol=1e-6)

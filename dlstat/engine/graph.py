@@ -56,7 +56,7 @@ def train_first_order(job: StackJob) -> StackResult:
     tf = tf_module()
     params0 = init_params(job.topology, job.seeds, job.output_bias)
     names = sorted(params0)
-    idx, w = _padded_rows(job.train_weights, job.batch_size)
+    idx, w = _padded_rows(job.train_weights, job.batch_size, job.train_repeats)
     if job.val_weights is not None:
         vidx, vw = _padded_rows(job.val_weights, None)
     else:
@@ -97,9 +97,13 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
     )
 
 
-def _padded_rows(weights: np.ndarray, batch_size: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-network row indices and weights, padded to one length (a multiple of the batch)."""
+def _padded_rows(weights: np.ndarray, batch_size: int | None,
+                 repeats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-network row indices (a row listed as often as ``repeats`` says) and weights, padded
+    to one length (a multiple of the batch)."""
     rows = [np.flatnonzero(wm > 0) for wm in weights]
+    if repeats is not None:
+        rows = [np.repeat(r, repeats[m, r].astype(np.int64)) for m, r in enumerate(rows)]
     longest = max(1, max(len(r) for r in rows))
     length = longest if batch_size is None else math.ceil(longest / batch_size) * batch_size
     idx = np.zeros((len(rows), length), np.int32)

@@ -46,6 +46,10 @@ class StackJob:
     epochs: int = 100
     batch_size: int | None = 32
     val_weights: np.ndarray | None = None
+    # [M, n] whole counts: row i appears train_repeats[m, i] times in each epoch of network m
+    # (a bootstrap resample), so a replicate takes as many steps per epoch as the full fit.
+    # None: each training row once.  Full-batch L-BFGS reads them as weights.
+    train_repeats: np.ndarray | None = None
     patience: int | None = None
     max_norm: float | None = None
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
@@ -57,6 +61,12 @@ class StackJob:
         """The offset of every row and output, zeros when there is none."""
         return np.zeros(self.Y.shape) if self.offset is None else self.offset
 
+    def repeated_weights(self) -> np.ndarray:
+        """Each row's total weight in each network's loss: its weight times its repeats."""
+        if self.train_repeats is None:
+            return self.train_weights
+        return self.train_weights * self.train_repeats
+
     @property
     def size(self) -> int:
         return int(self.train_weights.shape[0])
@@ -64,7 +74,9 @@ class StackJob:
     def expected_seconds(self) -> float:
         """A rough bound on the run time (six flops per parameter, row and epoch at about
         two GFLOP/s): whether a progress bar could ever appear.  Never changes a number."""
-        rows = float(np.count_nonzero(self.train_weights))
+        listed = self.train_weights > 0
+        rows = float(listed.sum() if self.train_repeats is None
+                     else self.train_repeats[listed].sum())
         return 6.0 * rows * self.topology.n_parameters() * self.epochs / _FLOPS
 
 

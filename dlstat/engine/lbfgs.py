@@ -62,7 +62,7 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     X = tf.constant(job.X[None], tf.float64)
     Y = tf.constant(job.Y[None], tf.float64)
     offset = tf.constant(job.offsets()[None], tf.float64)
-    w = tf.constant(job.train_weights, tf.float64)
+    w = tf.constant(job.repeated_weights(), tf.float64)
     vw = tf.constant(job.val_weights if job.val_weights is not None
                      else np.zeros_like(job.train_weights), tf.float64)
     lam = tf.constant(job.penalty, tf.float64)[:, None, None]

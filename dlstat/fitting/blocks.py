@@ -236,16 +236,20 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     train_w = np.zeros((M, offset))
     has_val = any(len(v) for v in val_rows)
     val_w = np.zeros((M, offset)) if has_val else None
+    repeats = None if all(n.counts is None for n in networks) else np.ones((M, offset), np.int64)
     for m, net in enumerate(networks):
-        counts = 1.0 if net.counts is None else net.counts
-        train_w[m, train_rows[net.block]] = blocks[net.block].weights * counts
+        weights = blocks[net.block].weights
+        if net.counts is not None:  # a resample: rows repeated in each epoch, not reweighted
+            weights = weights * (net.counts > 0)
+            repeats[m, train_rows[net.block]] = net.counts
+        train_w[m, train_rows[net.block]] = weights
         if val_w is not None:
             val_w[m, val_rows[net.block]] = blocks[net.block].val_weights
     intercept = blocks[0].design.spec.intercept
     topology = Topology(width, opts.layers, k, output_bias=intercept)
     job = StackJob(
         topology=topology, family=blocks[0].family.name, X=all_X, Y=all_Y,
-        train_weights=train_w, val_weights=val_w,
+        train_weights=train_w, val_weights=val_w, train_repeats=repeats,
         penalty=np.array([n.penalty / blocks[n.block].family.penalty_scale for n in networks]),
         mixture=np.array([n.mixture for n in networks], float),
         learning_rate=np.full(M, opts.lr), seeds=np.array([n.seed for n in networks]),

@@ -8,11 +8,9 @@ validation rows (a fraction split off before resampling, or the user's frame), s
 stopping watches the same rows as the full fit; each replicate's out-of-bag rows (count 0)
 are its held-out rows for :func:`dlstat.results.effects.importance`.
 
-The resample is a row weight, so with a mini-batch optimizer an epoch of replicate b visits
-each of its distinct rows once (about 63% of the rows, the duplicates weighted by their count):
-a replicate takes fewer steps per epoch than the full fit.  Train to convergence (enough
-epochs, early stopping, or ``optimizer="lbfgs"``) so that the replicates and the full fit are
-the same estimator.
+A row drawn k times appears k times in each epoch of its replicate (the engine's row
+repeats, not a weight k), so a replicate takes as many mini-batch steps per epoch as the full
+fit and the two are the same estimator at any number of epochs.
 
 Intervals are percentile intervals of the B replicate estimates; ``std.error`` is their
 standard deviation, ``statistic`` = estimate / std.error with a normal p-value (as cito).
