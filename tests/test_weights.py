@@ -402,16 +402,17 @@ def test_anova_with_weights_matches_r_and_refuses_different_weights(r):
         dl.anova(dl.dnn("am ~ wt", mt, **GLM), big)
 
 
-def test_loaded_counts_model_predicts_and_knows_no_likelihood(tmp_path):
+def test_loaded_counts_model_keeps_its_likelihood(tmp_path):
+    """The model file saves a GLM's log-likelihood (computed with its trials), so the loaded
+    counts model reports R's number rather than a 0/1-response formula's."""
     esoph = dl.datasets.load("esoph")
     fit = dl.dnn("cbind(ncases, ncontrols) ~ agegp", esoph, family="binomial", **GLM)
     fit.save(str(tmp_path / "counts.dlstat"))
     again = dl.load(str(tmp_path / "counts.dlstat"))
     assert again.family.counts
     np.testing.assert_allclose(again.predict(esoph), fit.fitted())
-    assert np.isnan(again.glance()["logLik"].iloc[0])
-    with pytest.raises(DataError, match="training data"):
-        again.loglik()
+    assert again.loglik() == pytest.approx(fit.loglik(), rel=1e-12)
+    assert again.glance()["AIC"].iloc[0] == pytest.approx(fit.aic(), rel=1e-12)
 
 
 def test_zero_weights_are_noted_in_the_summary():
