@@ -371,6 +371,27 @@ class WindowKind(LayerKind):
         _, in2d, window = self.geometry(p.layer, p.in_shape)
         return patches(xp, xp.reshape(x, (-1, *in2d)), window, in2d, fill), in2d
 
+    def numpy_forward(self, p, P, h):
+        # The windows of a whole data set would not fit in memory (60,000 Fashion-MNIST images
+        # after a 32-filter layer: 10 GB); rows are independent at inference, so go in chunks.
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        per_row = int(np.prod(p.out_shape[:-1])) * window.size[0] * window.size[1] * \
+            p.in_shape[-1]
+        chunk = max(1, _NUMPY_WINDOW_VALUES // per_row)
+        if len(h) <= chunk:
+            return self.numpy_rows(p, P, h)
+        return np.concatenate([self.numpy_rows(p, P, h[start:start + chunk])
+                               for start in range(0, len(h), chunk)])
+
+    def numpy_rows(self, p: Placed, P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+        """The NumPy forward of a chunk of rows."""
+        raise NotImplementedError
+
+    def tf_images(self, tf: Any, p: Placed, h: Any) -> Any:
+        """``h`` ``[M (or 1), rows, *in_shape]`` as images ``[M * rows, h, w, c]`` (1-D: h = 1)."""
+        _, in2d, _ = self.geometry(p.layer, p.in_shape)
+        return tf.reshape(h, tf.concat([[-1], in2d], 0))
+
 
 class ConvKind(WindowKind):
     """Convolution with the kernel ``[k(h), (kw,) c_in, filters]`` (Keras's layout): in the
@@ -397,24 +418,38 @@ class ConvKind(WindowKind):
                          "glorot", penalised=True))
 
     def tf_forward(self, tf, p, P, h, ctx):
-        _, in2d, window = self.geometry(p.layer, p.in_shape)
-        lead = tf.shape(h)[:2]
         kernel = P[p.key("kernel")]
+        # A single network (a fit, not a stack) convolves natively: 1.3 times faster per
+        # training step than vectorized_map with a stack of one (benchmarks/bench_cnn.py).
+        z = tf.cond(tf.equal(tf.shape(kernel)[0], 1), lambda: self._tf_solo(tf, p, kernel, h),
+                    lambda: self._tf_stacked(tf, p, kernel, h))
+        z = tf.reshape(z, tf.concat([tf.shape(z)[:1], tf.shape(h)[1:2], p.out_shape], 0))
+        return activate_tf(tf, z + P[p.key("bias")], p.layer.activation)
+
+    def _tf_solo(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
+        """The convolution of one network: ``[1, rows, oh, ow, filters]``."""
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        kernel2d = tf.reshape(kernel, [*window.size, p.in_shape[-1], p.layer.filters])
+        z = tf.nn.convolution(self.tf_images(tf, p, h), kernel2d, strides=window.strides,
+                              padding=window.padding.upper(), dilations=window.dilation)
+        return z[None]
+
+    def _tf_stacked(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
+        """One native convolution per network of the stack, vectorised: ``[M, rows, ...]``."""
+        _, in2d, window = self.geometry(p.layer, p.in_shape)
         kernel = tf.reshape(kernel, [-1, *window.size, p.in_shape[-1], p.layer.filters])
-        x = tf.reshape(h, tf.concat([lead, in2d], 0))
+        x = tf.reshape(h, tf.concat([tf.shape(h)[:2], in2d], 0))
         x = tf.broadcast_to(x, tf.concat([tf.shape(kernel)[:1], tf.shape(x)[1:]], 0))
 
         def one_network(args):
             return tf.nn.convolution(args[0], args[1], strides=window.strides,
                                      padding=window.padding.upper(), dilations=window.dilation)
 
-        # One native convolution per network, vectorised over the stack: on CPU 2.3 times
-        # faster than im2col as a batched matmul (M=6, 28x28x8 -> 16 filters, with gradient).
-        z = tf.vectorized_map(one_network, (x, kernel))
-        z = tf.reshape(z, tf.concat([tf.shape(z)[:2], p.out_shape], 0)) + P[p.key("bias")]
-        return activate_tf(tf, z, p.layer.activation)
+        # On CPU 2.3 times faster than im2col as a batched matmul (M=6, 28x28x8 -> 16 filters,
+        # with gradient; benchmarks/bench_conv_stack.py).
+        return tf.vectorized_map(one_network, (x, kernel))
 
-    def numpy_forward(self, p, P, h):
+    def numpy_rows(self, p, P, h):
         cols, _ = self.windows(np, p, h, 0.0)
         kernel = P[p.key("kernel")]
         z = cols.reshape(-1, kernel[..., 0].size) @ kernel.reshape(-1, p.layer.filters)
@@ -447,21 +482,22 @@ class PoolKind(WindowKind):
         return Window.of(rank, layer.pool_size, layer.strides, padding=layer.padding)
 
     def tf_forward(self, tf, p, P, h, ctx):
-        lead = tf.shape(h)[:2]
-        return tf.reshape(self._pool(tf, p, h, tf.reduce_max, tf.reduce_sum),
-                          tf.concat([lead, p.out_shape], 0))
-
-    def numpy_forward(self, p, P, h):
-        return self._pool(np, p, h, np.max, np.sum).reshape(len(h), *p.out_shape)
-
-    def _pool(self, xp: Any, p: Placed, h: Any, take_max: Any, take_sum: Any) -> Any:
-        if self.name == "maxpool":
-            windows, _ = self.windows(xp, p, h, -np.inf)
-            return take_max(windows, 3)
-        windows, in2d = self.windows(xp, p, h, 0.0)
+        # Pooling has no parameters, so the stack folds into the rows: TensorFlow's pooling
+        # ops (as Keras's, padding never counts in a mean) for any stack size.
         _, _, window = self.geometry(p.layer, p.in_shape)
-        counts = window_counts(window, in2d)
-        return take_sum(windows, 3) / (counts if xp is np else counts.astype(np.float32))
+        pool = tf.nn.max_pool2d if self.name == "maxpool" else tf.nn.avg_pool2d
+        z = pool(self.tf_images(tf, p, h), window.size, window.strides, window.padding.upper())
+        return tf.reshape(z, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+
+    def numpy_rows(self, p, P, h):
+        if self.name == "maxpool":
+            windows, _ = self.windows(np, p, h, -np.inf)
+            pooled = windows.max(3)
+        else:
+            windows, in2d = self.windows(np, p, h, 0.0)
+            _, _, window = self.geometry(p.layer, p.in_shape)
+            pooled = windows.sum(3) / window_counts(window, in2d)
+        return pooled.reshape(len(h), *p.out_shape)
 
     def keras(self, keras, p, P):
         rank, _, window = self.geometry(p.layer, p.in_shape)
@@ -494,6 +530,8 @@ class GlobalAvgPoolKind(LayerKind):
             keras.layers.GlobalAveragePooling2D
         return layer_type(name=p.keras_name()), None
 
+
+_NUMPY_WINDOW_VALUES = 1 << 22  # values of windows a NumPy convolution or pooling holds at once
 
 LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
