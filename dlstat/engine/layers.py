@@ -429,7 +429,8 @@ class ConvKind(WindowKind):
     def _tf_solo(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
         """The convolution of one network: ``[1, rows, oh, ow, filters]``."""
         _, _, window = self.geometry(p.layer, p.in_shape)
-        kernel2d = tf.reshape(kernel, [*window.size, p.in_shape[-1], p.layer.filters])
+        # kernel[0]: a stack of one (the branch also traces when M is known to be larger)
+        kernel2d = tf.reshape(kernel[0], [*window.size, p.in_shape[-1], p.layer.filters])
         z = tf.nn.convolution(self.tf_images(tf, p, h), kernel2d, strides=window.strides,
                               padding=window.padding.upper(), dilations=window.dilation)
         return z[None]
