@@ -70,26 +70,41 @@ def load_data(n: int, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 class EpochClock:
-    """Wall time of every epoch of dlstat's training run, from the engine's epoch callback."""
+    """Wall and CPU time of every epoch of dlstat's training run (the engine's epoch callback).
+
+    CPU seconds (of every thread of this process) depend less on what else the machine runs.
+    """
 
     def __init__(self) -> None:
-        self.stamps: list[float] = []
+        self.stamps: list[tuple[float, float]] = []
 
-    def __call__(self, epoch: int, loss: np.ndarray, val_loss: np.ndarray) -> None:
-        self.stamps.append(time.perf_counter())
-        print(f"  dlstat epoch {epoch}: {self.stamps[-1] - self.stamps[-2]:6.1f} s, "
-              f"loss {float(loss[0]):.4f}", flush=True)
+    def start(self) -> None:
+        self.stamps = [(time.perf_counter(), time.process_time())]
+
+    def __call__(self, epoch: int, loss: Any = None, val_loss: Any = None) -> None:
+        self.stamps.append((time.perf_counter(), time.process_time()))
+        wall, cpu = self.epochs()[-1], self.cpu_epochs()[-1]
+        print(f"  epoch {epoch}: {wall:6.1f} s ({cpu:6.1f} CPU s)", flush=True)
 
     def wrap(self, train_stack: Any) -> Any:
         def timed_train_stack(job: Any) -> Any:
             job.on_epoch = self
-            self.stamps = [time.perf_counter()]
+            self.start()
             return train_stack(job)
 
         return timed_train_stack
 
     def epochs(self) -> list[float]:
-        return list(np.diff(self.stamps))
+        return [b[0] - a[0] for a, b in zip(self.stamps, self.stamps[1:])]
+
+    def cpu_epochs(self) -> list[float]:
+        return [b[1] - a[1] for a, b in zip(self.stamps, self.stamps[1:])]
+
+    def summary(self) -> dict[str, Any]:
+        wall, cpu = self.epochs(), self.cpu_epochs()
+        return {"epoch_s": wall, "epoch_cpu_s": cpu, "mean_epoch_s": statistics.mean(wall),
+                "steady_epoch_s": statistics.median(wall[1:] or wall),
+                "steady_epoch_cpu_s": statistics.median(cpu[1:] or cpu)}
 
 
 def bench_dlstat(data: tuple, epochs: int, batch_size: int) -> dict[str, Any]:
@@ -108,27 +123,9 @@ def bench_dlstat(data: tuple, epochs: int, batch_size: int) -> dict[str, Any]:
     finally:
         blocks.train_stack = original
     predict_s, accuracy = common.timed(lambda: clf.score(Xt, yt))
-    per_epoch = clock.epochs()
     return {"fit_s": fit_s, "predict_s": predict_s, "total_s": fit_s + predict_s,
-            "phases": phases.report(fit_s), "epoch_s": per_epoch,
-            "mean_epoch_s": statistics.mean(per_epoch),
-            "steady_epoch_s": statistics.median(per_epoch[1:] or per_epoch),
-            "test_accuracy": float(accuracy), "n_parameters": clf.model_.topology.n_parameters()}
-
-
-class KerasEpochClock:
-    """Wall time of every Keras epoch (a callback)."""
-
-    def __init__(self, keras: Any) -> None:
-        self.epochs: list[float] = []
-        self.callback = keras.callbacks.LambdaCallback(
-            on_epoch_begin=lambda epoch, logs: setattr(self, "_start", time.perf_counter()),
-            on_epoch_end=lambda epoch, logs: self.record(epoch, logs))
-
-    def record(self, epoch: int, logs: dict) -> None:
-        self.epochs.append(time.perf_counter() - self._start)
-        print(f"  keras epoch {epoch + 1}: {self.epochs[-1]:6.1f} s, loss {logs['loss']:.4f}",
-              flush=True)
+            "phases": phases.report(fit_s), **clock.summary(), "test_accuracy": float(accuracy),
+            "n_parameters": clf.model_.topology.n_parameters()}
 
 
 def standardised(X: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,22 +151,23 @@ def bench_keras(data: tuple, epochs: int, batch_size: int) -> dict[str, Any]:
     model.compile(keras.optimizers.Adam(LEARNING_RATE),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    clock = KerasEpochClock(keras)
+    clock = EpochClock()
+    callback = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: clock.start(),
+                                              on_epoch_end=lambda epoch, logs: clock(epoch + 1))
     fit_s, _ = common.timed(lambda: model.fit(Xs, y, batch_size=batch_size, epochs=epochs,
-                                              shuffle=True, verbose=0,
-                                              callbacks=[clock.callback]))
+                                              shuffle=True, verbose=0, callbacks=[callback]))
     predict_s, scores = common.timed(lambda: model.evaluate(Xts, yt, verbose=0))
     return {"fit_s": fit_s, "predict_s": predict_s, "total_s": fit_s + predict_s,
-            "epoch_s": clock.epochs, "mean_epoch_s": statistics.mean(clock.epochs),
-            "steady_epoch_s": statistics.median(clock.epochs[1:] or clock.epochs),
-            "test_accuracy": float(scores[1]), "n_parameters": int(model.count_params())}
+            **clock.summary(), "test_accuracy": float(scores[1]),
+            "n_parameters": int(model.count_params())}
 
 
 def report_line(name: str, r: Optional[dict[str, Any]]) -> str:
     if r is None:
         return f"{name:8s} not run"
     return (f"{name:8s} test accuracy {r['test_accuracy']:.4f}   per epoch: mean "
-            f"{r['mean_epoch_s']:6.1f} s, steady {r['steady_epoch_s']:6.1f} s   fit "
+            f"{r['mean_epoch_s']:6.1f} s, steady {r['steady_epoch_s']:6.1f} s "
+            f"({r['steady_epoch_cpu_s']:.1f} CPU s)   fit "
             f"{r['fit_s']:6.1f} s   + test prediction {r['predict_s']:5.1f} s   = "
             f"{r['total_s']:6.1f} s")
 
@@ -216,16 +214,21 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     print(f"Fashion-MNIST: {args.n} training, {args.n_test} test images; {args.epochs} epochs, "
           f"batch {args.batch_size}, Adam {LEARNING_RATE:g}\n")
     data = load_data(args.n, args.n_test)
+    print("dlstat:", flush=True)
     dlstat_result = bench_dlstat(data, args.epochs, args.batch_size)
     print(report_line("dlstat", dlstat_result), flush=True)
+    print("Keras:", flush=True)
     keras_result = None if args.no_keras else bench_keras(data, args.epochs, args.batch_size)
     print(report_line("keras", keras_result))
-    ratio = fit_ratio = None
+    ratio = cpu_ratio = fit_ratio = None
     if keras_result is not None:
         ratio = common.ratio(dlstat_result["steady_epoch_s"], keras_result["steady_epoch_s"])
+        cpu_ratio = common.ratio(dlstat_result["steady_epoch_cpu_s"],
+                                 keras_result["steady_epoch_cpu_s"])
         fit_ratio = common.ratio(dlstat_result["fit_s"], keras_result["fit_s"])
-        print(f"time dlstat / Keras (above 1: dlstat is slower): steady epoch {ratio:.2f}, "
-              f"whole fit {fit_ratio:.2f} (the first epoch includes tracing, for both)")
+        print(f"time dlstat / Keras (above 1: dlstat is slower): steady epoch {ratio:.2f} "
+              f"(CPU {cpu_ratio:.2f}), whole fit {fit_ratio:.2f} (the first epoch includes "
+              "tracing, for both)")
     print(f"dlstat phases: {common.format_phases(dlstat_result['phases'])}")
     met = dlstat_result["test_accuracy"] >= TARGET_ACCURACY and \
         dlstat_result["total_s"] <= TARGET_SECONDS
@@ -239,6 +242,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
         "machine": {**info, "matmul_gflops": gflops},
         "dlstat": dlstat_result, "keras": keras_result,
         "steady_epoch_ratio_dlstat_over_keras": ratio,
+        "steady_epoch_cpu_ratio_dlstat_over_keras": cpu_ratio,
         "fit_ratio_dlstat_over_keras": fit_ratio, "target_met": met,
     }
     report["machine"]["load_average_start"] = load_start
