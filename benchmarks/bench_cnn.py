@@ -159,7 +159,7 @@ def bench_keras(data: tuple, epochs: int, batch_size: int) -> dict[str, Any]:
     predict_s, scores = common.timed(lambda: model.evaluate(Xts, yt, verbose=0))
     return {"fit_s": fit_s, "predict_s": predict_s, "total_s": fit_s + predict_s,
             **clock.summary(), "test_accuracy": float(scores[1]),
-            "n_parameters": int(model.count_params())}
+            "n_parameters": sum(int(np.prod(w.shape)) for w in model.trainable_weights)}
 
 
 def report_line(name: str, r: Optional[dict[str, Any]]) -> str:
