@@ -307,22 +307,23 @@ def test_a_single_network_convolves_as_it_does_in_a_stack(in_shape, layers):
         np.testing.assert_allclose(stacked[m], expected, rtol=1e-4, atol=1e-4)
 
 
-def test_numpy_convolution_and_pooling_go_through_rows_in_chunks(monkeypatch):
-    """The NumPy forward holds a bounded number of window values at once, with equal numbers."""
+def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
+    """Prediction holds a bounded number of values per layer at once (a CNN over 60,000 images
+    would not fit in memory), with the same numbers as in one piece."""
     from dlstat.engine import layers
 
-    hidden = (A.reshape((12, 12, 2)), A.conv2d(4, 3), A.maxpool(2), A.avgpool(2, strides=1),
-              A.flatten(), A.dense(3))
+    hidden = (A.reshape((12, 12, 2)), A.conv2d(4, 3), A.batchnorm(), A.maxpool(2),
+              A.avgpool(2, strides=1), A.flatten(), A.dense(3))
     topology = Topology(288, hidden, 2)
     params = init_params(topology, np.array([3]), np.zeros(2))
     X = np.random.default_rng(2).normal(size=(50, 288))
     whole = forward(params, topology, X)
     chunks = []
-    for kind in (layers.ConvKind, layers.PoolKind):
-        monkeypatch.setattr(kind, "numpy_rows", lambda self, p, P, h, rows=kind.numpy_rows:
-                            chunks.append((p.kind.name, len(h))) or rows(self, p, P, h))
-    monkeypatch.setattr(layers, "_NUMPY_WINDOW_VALUES", 10 * 10 * 9 * 2 * 7)  # 7 conv rows
+    for kind in (layers.ConvKind, layers.BatchNormKind, layers.DenseKind):
+        monkeypatch.setattr(kind, "numpy_forward", lambda self, p, P, h, f=kind.numpy_forward:
+                            chunks.append((p.kind.name, len(h))) or f(self, p, P, h))
+    # The convolution's windows are the largest: 10 * 10 positions * 9 * 2 values per row.
+    monkeypatch.setattr(layers, "_NUMPY_CHUNK_VALUES", 10 * 10 * 9 * 2 * 7)
     np.testing.assert_allclose(forward(params, topology, X), whole, rtol=1e-12, atol=1e-12)
-    conv_chunks = [rows for name, rows in chunks if name == "conv"]
-    assert conv_chunks == [7] * 7 + [1]
-    assert {name for name, _ in chunks} == {"conv", "maxpool", "avgpool"}
+    assert [rows for name, rows in chunks if name == "conv"] == [7] * 7 + [1]
+    assert [rows for name, rows in chunks if name == "bn"] == [7] * 7 + [1]

@@ -168,6 +168,10 @@ class LayerKind:
         """The float64 inference forward of one network: ``h`` is ``[rows, *in_shape]``."""
         return h
 
+    def numpy_row_values(self, p: Placed) -> int:
+        """How many values per row the NumPy forward holds at once (the output's, by default)."""
+        return p.width()
+
     def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
         """The equivalent Keras layer and its weights (None: it has none)."""
         raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
@@ -371,21 +375,10 @@ class WindowKind(LayerKind):
         _, in2d, window = self.geometry(p.layer, p.in_shape)
         return patches(xp, xp.reshape(x, (-1, *in2d)), window, in2d, fill), in2d
 
-    def numpy_forward(self, p, P, h):
-        # The windows of a whole data set would not fit in memory (60,000 Fashion-MNIST images
-        # after a 32-filter layer: 10 GB); rows are independent at inference, so go in chunks.
+    def numpy_row_values(self, p: Placed) -> int:
+        """The windows of a row (``windows()``) outnumber its outputs."""
         _, _, window = self.geometry(p.layer, p.in_shape)
-        per_row = int(np.prod(p.out_shape[:-1])) * window.size[0] * window.size[1] * \
-            p.in_shape[-1]
-        chunk = max(1, _NUMPY_WINDOW_VALUES // per_row)
-        if len(h) <= chunk:
-            return self.numpy_rows(p, P, h)
-        return np.concatenate([self.numpy_rows(p, P, h[start:start + chunk])
-                               for start in range(0, len(h), chunk)])
-
-    def numpy_rows(self, p: Placed, P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
-        """The NumPy forward of a chunk of rows."""
-        raise NotImplementedError
+        return int(np.prod(p.out_shape[:-1])) * window.size[0] * window.size[1] * p.in_shape[-1]
 
     def tf_images(self, tf: Any, p: Placed, h: Any) -> Any:
         """``h`` ``[M (or 1), rows, *in_shape]`` as images ``[M * rows, h, w, c]`` (1-D: h = 1)."""
@@ -450,7 +443,7 @@ class ConvKind(WindowKind):
         # with gradient; benchmarks/bench_conv_stack.py).
         return tf.vectorized_map(one_network, (x, kernel))
 
-    def numpy_rows(self, p, P, h):
+    def numpy_forward(self, p, P, h):
         cols, _ = self.windows(np, p, h, 0.0)
         kernel = P[p.key("kernel")]
         z = cols.reshape(-1, kernel[..., 0].size) @ kernel.reshape(-1, p.layer.filters)
@@ -490,7 +483,7 @@ class PoolKind(WindowKind):
         z = pool(self.tf_images(tf, p, h), window.size, window.strides, window.padding.upper())
         return tf.reshape(z, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
 
-    def numpy_rows(self, p, P, h):
+    def numpy_forward(self, p, P, h):
         if self.name == "maxpool":
             windows, _ = self.windows(np, p, h, -np.inf)
             pooled = windows.max(3)
@@ -532,7 +525,7 @@ class GlobalAvgPoolKind(LayerKind):
         return layer_type(name=p.keras_name()), None
 
 
-_NUMPY_WINDOW_VALUES = 1 << 22  # values of windows a NumPy convolution or pooling holds at once
+_NUMPY_CHUNK_VALUES = 1 << 22  # values per layer the NumPy forward holds at once (32 MB)
 
 LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
@@ -575,7 +568,20 @@ def tf_forward(tf: Any, placed: list[Placed], P: Mapping[str, Any], h: Any,
 
 
 def numpy_forward(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
-    """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis)."""
+    """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis).
+
+    Rows are independent at inference, so they go through in chunks: the float64 activations
+    of a CNN over a whole data set would not fit in memory (60,000 Fashion-MNIST images after a
+    32-filter convolution: 10 GB, and the windows of the next one more).
+    """
+    rows = max(1, _NUMPY_CHUNK_VALUES // max(p.kind.numpy_row_values(p) for p in placed))
+    if len(h) <= rows:
+        return _numpy_rows(placed, P, h)
+    return np.concatenate([_numpy_rows(placed, P, h[start:start + rows])
+                           for start in range(0, len(h), rows)])
+
+
+def _numpy_rows(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
     for p in placed:
         h = p.kind.numpy_forward(p, P, h)
     return h
