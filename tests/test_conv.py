@@ -12,7 +12,7 @@ import pytest
 
 import dlstat as dl
 from dlstat import architecture as A
-from dlstat.engine import Topology, init_params
+from dlstat.engine import Topology, forward, init_params
 from dlstat.engine.layers import plan
 from dlstat.errors import DataError, OptionError
 
@@ -264,3 +264,66 @@ def test_cv_dnn_trains_every_fold_of_a_cnn_in_one_call():
     assert len(cv.metrics) == 3 and len(cv.fits) == 3
     assert all(fit.topology.layers[1] == dl.conv2d(2, 2) for fit in cv.fits)
     assert np.isfinite(np.asarray(cv.predictions, dtype=float)).all()
+
+
+# A single network convolves with a plain tf.nn.convolution, a stack with vectorized_map;
+# pooling folds the stack into the rows.  Both must give a network the same numbers.
+FAST_PATH_CASES = [
+    ((9, 8, 2), (A.conv2d(3, 3, padding="same"), A.maxpool(2, padding="same"),
+                 A.conv2d(2, (2, 3), strides=(2, 1)), A.avgpool(2, strides=1))),
+    ((10, 10, 1), (A.conv2d(2, 3, dilation=2), A.avgpool(3, padding="same"),
+                   A.conv2d(2, 2, activation="tanh"))),
+    ((13, 3), (A.conv1d(4, 3, strides=2, padding="same"), A.maxpool(2),
+               A.conv1d(2, 2, dilation=2), A.avgpool(2, padding="same"))),
+]
+
+
+@pytest.mark.parametrize("in_shape,layers", FAST_PATH_CASES, ids=["2d", "2d-dilated", "1d"])
+def test_a_single_network_convolves_as_it_does_in_a_stack(in_shape, layers):
+    from dlstat.engine.graph import tf_module
+    from dlstat.engine.layers import StackContext, tf_forward
+
+    tf = tf_module()
+    topology = Topology(int(np.prod(in_shape)), (A.reshape(in_shape), *layers, A.flatten()), 2)
+    placed = plan(topology)
+    rng = np.random.default_rng(5)
+    params = {k: rng.normal(scale=0.6, size=v.shape)
+              for k, v in init_params(topology, np.arange(3), np.zeros(2)).items()}
+    X = rng.normal(size=(1, 17, topology.n_inputs))
+
+    @tf.function
+    def run(P, h):
+        return tf_forward(tf, placed, P, h, StackContext(False))
+
+    def as_tf(P):
+        return {k: tf.constant(v, tf.float32) for k, v in P.items()}
+
+    stacked = run(as_tf(params), tf.constant(X, tf.float32)).numpy()
+    assert stacked.shape == (3, 17, 2)
+    for m in range(3):
+        alone = run(as_tf({k: v[m:m + 1] for k, v in params.items()}), tf.constant(X, tf.float32))
+        np.testing.assert_allclose(alone.numpy()[0], stacked[m], rtol=1e-5, atol=1e-5)
+        expected = forward({k: v[m:m + 1] for k, v in params.items()}, topology, X[0])
+        np.testing.assert_allclose(stacked[m], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
+    """Prediction holds a bounded number of values per layer at once (a CNN over 60,000 images
+    would not fit in memory), with the same numbers as in one piece."""
+    from dlstat.engine import layers
+
+    hidden = (A.reshape((12, 12, 2)), A.conv2d(4, 3), A.batchnorm(), A.maxpool(2),
+              A.avgpool(2, strides=1), A.flatten(), A.dense(3))
+    topology = Topology(288, hidden, 2)
+    params = init_params(topology, np.array([3]), np.zeros(2))
+    X = np.random.default_rng(2).normal(size=(50, 288))
+    whole = forward(params, topology, X)
+    chunks = []
+    for kind in (layers.ConvKind, layers.BatchNormKind, layers.DenseKind):
+        monkeypatch.setattr(kind, "numpy_forward", lambda self, p, P, h, f=kind.numpy_forward:
+                            chunks.append((p.kind.name, len(h))) or f(self, p, P, h))
+    # The convolution's windows are the largest: 10 * 10 positions * 9 * 2 values per row.
+    monkeypatch.setattr(layers, "_NUMPY_CHUNK_VALUES", 10 * 10 * 9 * 2 * 7)
+    np.testing.assert_allclose(forward(params, topology, X), whole, rtol=1e-12, atol=1e-12)
+    assert [rows for name, rows in chunks if name == "conv"] == [7] * 7 + [1]
+    assert [rows for name, rows in chunks if name == "bn"] == [7] * 7 + [1]

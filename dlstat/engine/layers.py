@@ -177,6 +177,10 @@ class LayerKind:
         """The float64 inference forward of one network: ``h`` is ``[rows, *in_shape]``."""
         return h
 
+    def numpy_row_values(self, p: Placed) -> int:
+        """How many values per row the NumPy forward holds at once (the output's, by default)."""
+        return p.width()
+
     def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
         """The equivalent Keras layer and its weights (None: it has none)."""
         raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
@@ -394,6 +398,16 @@ class WindowKind(LayerKind):
         _, in2d, window = self.geometry(p.layer, p.in_shape)
         return patches(xp, xp.reshape(x, (-1, *in2d)), window, in2d, fill), in2d
 
+    def numpy_row_values(self, p: Placed) -> int:
+        """The windows of a row (``windows()``) outnumber its outputs."""
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        return int(np.prod(p.out_shape[:-1])) * window.size[0] * window.size[1] * p.in_shape[-1]
+
+    def tf_images(self, tf: Any, p: Placed, h: Any) -> Any:
+        """``h`` ``[M (or 1), rows, *in_shape]`` as images ``[M * rows, h, w, c]`` (1-D: h = 1)."""
+        _, in2d, _ = self.geometry(p.layer, p.in_shape)
+        return tf.reshape(h, tf.concat([[-1], in2d], 0))
+
 
 class ConvKind(WindowKind):
     """Convolution with the kernel ``[k(h), (kw,) c_in, filters]`` (Keras's layout): in the
@@ -420,22 +434,38 @@ class ConvKind(WindowKind):
                          "glorot", penalised=True))
 
     def tf_forward(self, tf, p, P, h, ctx):
-        _, in2d, window = self.geometry(p.layer, p.in_shape)
-        lead = tf.shape(h)[:2]
         kernel = P[p.key("kernel")]
+        # A single network (a fit, not a stack) convolves natively: a training step of the
+        # 32- and 64-filter CNN of benchmarks/bench_cnn.py (batch 128) took 260 ms instead of
+        # 340 ms through vectorized_map with a stack of one (best of 5, 2 loaded cores).
+        z = tf.cond(tf.equal(tf.shape(kernel)[0], 1), lambda: self._tf_solo(tf, p, kernel, h),
+                    lambda: self._tf_stacked(tf, p, kernel, h))
+        z = tf.reshape(z, tf.concat([tf.shape(z)[:1], tf.shape(h)[1:2], p.out_shape], 0))
+        return activate_tf(tf, z + P[p.key("bias")], p.layer.activation)
+
+    def _tf_solo(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
+        """The convolution of one network: ``[1, rows, oh, ow, filters]``."""
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        # kernel[0]: a stack of one (the branch also traces when M is known to be larger)
+        kernel2d = tf.reshape(kernel[0], [*window.size, p.in_shape[-1], p.layer.filters])
+        z = tf.nn.convolution(self.tf_images(tf, p, h), kernel2d, strides=window.strides,
+                              padding=window.padding.upper(), dilations=window.dilation)
+        return z[None]
+
+    def _tf_stacked(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
+        """One native convolution per network of the stack, vectorised: ``[M, rows, ...]``."""
+        _, in2d, window = self.geometry(p.layer, p.in_shape)
         kernel = tf.reshape(kernel, [-1, *window.size, p.in_shape[-1], p.layer.filters])
-        x = tf.reshape(h, tf.concat([lead, in2d], 0))
+        x = tf.reshape(h, tf.concat([tf.shape(h)[:2], in2d], 0))
         x = tf.broadcast_to(x, tf.concat([tf.shape(kernel)[:1], tf.shape(x)[1:]], 0))
 
         def one_network(args):
             return tf.nn.convolution(args[0], args[1], strides=window.strides,
                                      padding=window.padding.upper(), dilations=window.dilation)
 
-        # One native convolution per network, vectorised over the stack: on CPU 2.3 times
-        # faster than im2col as a batched matmul (M=6, 28x28x8 -> 16 filters, with gradient).
-        z = tf.vectorized_map(one_network, (x, kernel))
-        z = tf.reshape(z, tf.concat([tf.shape(z)[:2], p.out_shape], 0)) + P[p.key("bias")]
-        return activate_tf(tf, z, p.layer.activation)
+        # On CPU 2.3 times faster than im2col as a batched matmul (M=6, 28x28x8 -> 16 filters,
+        # with gradient; benchmarks/bench_conv_stack.py).
+        return tf.vectorized_map(one_network, (x, kernel))
 
     def numpy_forward(self, p, P, h):
         cols, _ = self.windows(np, p, h, 0.0)
@@ -470,21 +500,22 @@ class PoolKind(WindowKind):
         return Window.of(rank, layer.pool_size, layer.strides, padding=layer.padding)
 
     def tf_forward(self, tf, p, P, h, ctx):
-        lead = tf.shape(h)[:2]
-        return tf.reshape(self._pool(tf, p, h, tf.reduce_max, tf.reduce_sum),
-                          tf.concat([lead, p.out_shape], 0))
+        # Pooling has no parameters, so the stack folds into the rows: TensorFlow's pooling
+        # ops (as Keras's, padding never counts in a mean) for any stack size.
+        _, _, window = self.geometry(p.layer, p.in_shape)
+        pool = tf.nn.max_pool2d if self.name == "maxpool" else tf.nn.avg_pool2d
+        z = pool(self.tf_images(tf, p, h), window.size, window.strides, window.padding.upper())
+        return tf.reshape(z, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
 
     def numpy_forward(self, p, P, h):
-        return self._pool(np, p, h, np.max, np.sum).reshape(len(h), *p.out_shape)
-
-    def _pool(self, xp: Any, p: Placed, h: Any, take_max: Any, take_sum: Any) -> Any:
         if self.name == "maxpool":
-            windows, _ = self.windows(xp, p, h, -np.inf)
-            return take_max(windows, 3)
-        windows, in2d = self.windows(xp, p, h, 0.0)
-        _, _, window = self.geometry(p.layer, p.in_shape)
-        counts = window_counts(window, in2d)
-        return take_sum(windows, 3) / (counts if xp is np else counts.astype(np.float32))
+            windows, _ = self.windows(np, p, h, -np.inf)
+            pooled = windows.max(3)
+        else:
+            windows, in2d = self.windows(np, p, h, 0.0)
+            _, _, window = self.geometry(p.layer, p.in_shape)
+            pooled = windows.sum(3) / window_counts(window, in2d)
+        return pooled.reshape(len(h), *p.out_shape)
 
     def keras(self, keras, p, P):
         rank, _, window = self.geometry(p.layer, p.in_shape)
@@ -535,6 +566,7 @@ class JoinKind(LayerKind):
     def keras(self, keras, p, P):
         return keras.layers.Concatenate(name=p.keras_name()), None
 
+_NUMPY_CHUNK_VALUES = 1 << 22  # values per layer the NumPy forward holds at once (32 MB)
 
 LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
@@ -590,7 +622,20 @@ def tf_forward(tf: Any, placed: list[Placed], P: Mapping[str, Any], h: Any,
 
 
 def numpy_forward(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
-    """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis)."""
+    """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis).
+
+    Rows are independent at inference, so they go through in chunks: the float64 activations
+    of a CNN over a whole data set would not fit in memory (60,000 Fashion-MNIST images after a
+    32-filter convolution: 10 GB, and the windows of the next one more).
+    """
+    rows = max(1, _NUMPY_CHUNK_VALUES // max(p.kind.numpy_row_values(p) for p in placed))
+    if len(h) <= rows:
+        return _numpy_rows(placed, P, h)
+    return np.concatenate([_numpy_rows(placed, P, h[start:start + rows])
+                           for start in range(0, len(h), rows)])
+
+
+def _numpy_rows(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
     side = None
     for p in placed:
         h, side = p.kind.carry(np, p, h, side)

@@ -3,8 +3,8 @@
 A 1-D input ``[rows, T, c]`` is handled as a 2-D one ``[rows, 1, T, c]``.  Padding is computed
 here as TensorFlow and Keras compute "same" (the extra row or column goes after), and the
 windows are strided slices of the padded input stacked on a new axis.  The NumPy forward
-(prediction) convolves as windows times kernel (im2col); pooling takes these windows in NumPy
-and in the training graph alike.
+(prediction) convolves as windows times kernel (im2col) and pools over these windows; the
+training graph uses TensorFlow's convolution and pooling ops.
 """
 
 from __future__ import annotations
