@@ -540,3 +540,9 @@ def numpy_forward(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarr
     for p in placed:
         h = p.kind.numpy_forward(p, P, h)
     return h
+
+
+# The recurrent and embedding kinds live in their own module (they subclass LayerKind above).
+from .recurrent import SEQUENCE_KINDS  # noqa: E402
+
+LAYER_TABLE.update(SEQUENCE_KINDS)
