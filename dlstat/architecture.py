@@ -270,11 +270,18 @@ def _recurrent(kind: str, units: Any, activation_name: Any, recurrent_name: Any,
                      return_sequences, kind)
 
 
-def reads_codes(layers: tuple[Layer, ...]) -> bool:
-    """Whether the network's inputs are integer codes (its first layer is an embedding), which
-    are therefore not standardised."""
+def code_input(layers: tuple[Layer, ...]) -> Embedding | None:
+    """The embedding that reads the network's inputs as integer codes (so they are not
+    standardised), or None; an embedding anywhere else is refused."""
     first = next((layer for layer in layers if not isinstance(layer, Reshape)), None)
-    return isinstance(first, Embedding)
+    later = [layer for layer in layers if isinstance(layer, Embedding) and layer is not first]
+    if later:
+        raise OptionError(
+            f"embedding() reads integer codes, so it must be the first layer; got it after "
+            f"{describe(first)}. Put embedding(...) first: architecture=[dl.embedding(20, 8), "
+            "dl.lstm(16)]."
+        )
+    return first if isinstance(first, Embedding) else None
 
 
 def _conv(kind: str, rank: int, filters: Any, kernel_size: Any, strides: Any, padding: Any,

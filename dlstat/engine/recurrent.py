@@ -218,7 +218,7 @@ def check_codes(X: np.ndarray, input_dim: int, what: str) -> np.ndarray:
         value = X[bad].flat[0]
         raise DataError(
             f"{what} hold {int(bad.sum())} value(s) that are not codes of the embedding "
-            f"(whole numbers 0 .. {input_dim - 1}), e.g. {value!r}. Recode the sequences "
+            f"(whole numbers 0 .. {input_dim - 1}), e.g. {float(value):g}. Recode the sequences "
             f"(e.g. A C G T as 0 1 2 3), or give embedding(input_dim=...) room for every code."
         )
     return X.astype(np.int64)

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..architecture import code_input
 from ..engine import StackJob, Topology, forward, select, train_stack
+from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
@@ -103,8 +105,11 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
         n_dropped, notes = found.n_dropped, list(found.notes)
+    codes = code_input(opts.layers)
     design = build_design(formula, train, na_action=opts.na_action,
-                          center_inputs=bool(opts.layers) or None)
+                          center_inputs=bool(opts.layers) or None, standardise=codes is None)
+    if codes is not None:
+        check_codes(design.X, codes.input_dim, "the training data")
     design.n_dropped += n_dropped
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
                               intercept=design.spec.intercept)
@@ -121,6 +126,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         block.val_X, y_val, _ = block.evaluate(held, unseen=unseen, what="validation",
                                                na_action=opts.na_action, notes=block.notes)
         block.val_Y = fam.encode_target(y_val)
+        if codes is not None:
+            check_codes(block.val_X, codes.input_dim, "the validation data")
         if held is not opts.validation:  # baselines fit a split-off fraction too
             block.all_X = np.vstack([block.X, block.val_X])
             block.all_Y = np.vstack([block.Y, block.val_Y])
