@@ -57,7 +57,7 @@ def main(M: int) -> None:
 
             def step(h):
                 with tf.GradientTape() as tape:
-                    out = cells.tf_sequence(tf, layer, steps, W, U, b, h)
+                    out = cells.tf_sequence(tf, layer, (steps, P), W, U, b, h)
                     loss = tf.reduce_sum(tf.square(out))
                 return tape.gradient(loss, [W, U, b])
 

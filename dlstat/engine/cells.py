@@ -104,11 +104,15 @@ def numpy_sequence(layer: Any, W: np.ndarray, U: np.ndarray, bias: np.ndarray, h
     return np.stack(outputs, axis=1)
 
 
-def tf_sequence(tf: Any, layer: Any, steps: int, W: Any, U: Any, bias: Any, h: Any,
-                reverse: bool = False) -> Any:
+def tf_sequence(tf: Any, layer: Any, in_shape: tuple[int, int], W: Any, U: Any, bias: Any,
+                h: Any, reverse: bool = False) -> Any:
     """The states ``[T, M, rows, units]`` (time first) of a stack over ``h``
     ``[M or 1, rows, T, p]``: one batched input projection, then a loop over time."""
     cell, ops = CELLS[layer.kind], Ops.tensorflow(tf)
+    (steps, features), width = in_shape, cell.gates * layer.units
+    # static sizes (the traced signature leaves every axis open): the loop's state keeps them
+    W, U = tf.reshape(W, [-1, features, width]), tf.reshape(U, [-1, layer.units, width])
+    bias = tf.reshape(bias, [-1, cell.bias_rows, width])
     lead = tf.shape(h)[:2]
     flat = tf.reshape(h, tf.stack([lead[0], lead[1] * steps, -1]))
     x = tf.matmul(flat, W) + cell.input_bias(bias)  # [M, rows * T, G]; M = 1 broadcasts

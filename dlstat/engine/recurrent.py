@@ -69,7 +69,7 @@ class RecurrentKind(LayerKind):
                reverse: bool = False) -> Any:
         """Outputs ``[M, rows, (T,) units]``; a reversed run's states are put back in time
         order (as Keras's backward layer in a bidirectional one)."""
-        states = tf_sequence(tf, layer, in_shape[0], *weights, h, reverse)
+        states = tf_sequence(tf, layer, in_shape, *weights, h, reverse)
         if not layer.return_sequences:
             return states[-1]
         return tf.transpose(tf.reverse(states, [0]) if reverse else states, [1, 2, 0, 3])
