@@ -66,6 +66,9 @@ RECURRENT_CASES = [
                                    A.bidirectional(A.rnn(2), "ave")), 1),
     ("embedding-lstm", 7, (A.embedding(5, 3), A.lstm(4)), 2),
     ("embedding-gap", 7, (A.embedding(6, 2), A.global_avgpool()), 2),
+    # longer than cells.UNROLL_STEPS: scanned over time instead of unrolled
+    ("gru-lstm-scanned", 40, (A.reshape((40, 1)), A.bidirectional(A.gru(2, return_sequences=True)),
+                              A.lstm(2)), 1),
 ]
 
 

@@ -129,11 +129,23 @@ def tf_sequence(tf: Any, layer: Any, in_shape: tuple[int, int], W: Any, U: Any, 
     return over_time(tf, advance, x, (zeros,) * cell.n_states, steps)[0]
 
 
+UNROLL_STEPS = 32  # sequences up to this long are unrolled at trace time, longer ones scanned
+
+
 def over_time(tf: Any, advance: Callable[[State, Any], State], x: Any, state: State,
               steps: int) -> State:
-    """Every state over time, stacked on a leading axis, by ``tf.scan`` inside the traced
-    training function.  Measured (benchmarks/bench_recurrent_loop.py, LSTM of 16 units,
-    M=3, 32 rows, forward + gradient, loaded 2 cores): T=24 scan 21.7 ms, while_loop with a
-    TensorArray 41.4 ms, a loop unrolled at trace time 32.2 ms; T=96 83.6 / 124.4 / 232.2 ms
-    (and the unrolled graph took 8.4 s to trace)."""
-    return tf.scan(advance, x, initializer=state)
+    """Every state over time, stacked on a leading axis.
+
+    Measured inside the training function (2-layer LSTM 16-8, batch 32, Adam, loaded 2 cores;
+    ``benchmarks/bench_recurrent_loop.py`` and ``bench_recurrent_keras.py``): at T=24 a loop
+    unrolled at trace time took 3.9 s per epoch of 2000 rows, ``tf.scan`` 6.6 s and a
+    ``tf.while_loop`` over a TensorArray 5.8 s; at T=96 (500 rows) unrolled and scan ran
+    equally fast (5.5 and 5.6 s per epoch) but unrolling took 4 minutes to trace against one
+    for the scan.  So short sequences are unrolled and long ones scanned."""
+    if steps > UNROLL_STEPS:
+        return tf.scan(advance, x, initializer=state)
+    states = []
+    for t in range(steps):
+        state = advance(state, x[t])
+        states.append(state)
+    return tuple(tf.stack(parts) for parts in zip(*states))
