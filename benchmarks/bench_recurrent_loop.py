@@ -56,7 +56,7 @@ def main(M: int) -> None:
         for name, loop in (("scan", scan), ("while_loop", while_loop), ("unrolled", unrolled)):
             cells.over_time = loop
 
-            def step(h):
+            def step(h, W=W, U=U, b=b, steps=steps):
                 with tf.GradientTape() as tape:
                     out = cells.tf_sequence(tf, layer, (steps, P), W, U, b, h)
                     loss = tf.reduce_sum(tf.square(out))
