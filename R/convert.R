@@ -23,6 +23,54 @@
        nrow = nrow(data), columns = columns, rownames = rownames)
 }
 
+# Data that may hold arrays: a data frame with matrix or array columns, or a named list of
+# columns, arrays and data frames -> a mapping spec (names and values; Python reads it as a dict).
+# A data frame of plain columns stays a frame spec.
+.encode_data <- function(data, what = "data") {
+  if (is.data.frame(data) && !any(vapply(data, is.array, NA))) return(.encode_frame(data, what))
+  if (!is.list(data) || is.null(names(data)) || any(!nzchar(names(data))) || anyNA(names(data))) {
+    .abort("%s must be a data frame, or a named list of columns and arrays (e.g. list(label = y, image = x)); got %s.",
+           what, if (is.list(data)) "a list with unnamed elements" else paste0("an object of class ", paste(class(data), collapse = "/")))
+  }
+  values <- lapply(seq_along(data), function(j) {
+    x <- data[[j]]
+    if (is.data.frame(x)) .encode_frame(x, what = names(data)[[j]])
+    else if (is.array(x) && length(dim(x)) >= 2L) .encode_array(x, names(data)[[j]], what)
+    else .encode_column(x, names(data)[[j]], what)
+  })
+  list(`__dlstat__` = "mapping", names = as.list(enc2utf8(names(data))), values = values)
+}
+
+# An array (observations first, as x[i, , ] is observation i) as raw bytes in R's (column-major)
+# order plus its dim; integers and logicals as 32-bit integers, numbers as doubles; NA survives.
+.encode_array <- function(x, name, what = "data") {
+  if (!is.numeric(x) && !is.logical(x)) {
+    .abort("array %s of %s has type %s; an array input must hold numbers. Convert it with storage.mode(x) <- \"double\".",
+           .show(name), what, typeof(x))
+  }
+  if (is.logical(x)) storage.mode(x) <- "integer"
+  list(type = "array", storage = typeof(x), data = writeBin(as.vector(x), raw()),
+       dim = as.list(as.integer(dim(x))))
+}
+
+.decode_array <- function(spec) {
+  data <- spec$data
+  values <- if (identical(spec$storage, "double")) {
+    .nan_to_na(readBin(data, "double", n = length(data) %/% 8L, size = 8L))
+  } else {
+    readBin(data, "integer", n = length(data) %/% 4L, size = 4L)
+  }
+  array(values, dim = as.integer(unlist(spec$dim)))
+}
+
+# Row labels of data sent with .encode_data(): a data frame's, else 1..n.
+.data_labels <- function(data) {
+  if (is.data.frame(data)) return(.row_labels(data))
+  first <- data[[1L]]
+  n <- if (is.data.frame(first)) nrow(first) else if (is.array(first)) dim(first)[[1L]] else length(first)
+  as.character(seq_len(n))
+}
+
 .encode_column <- function(x, name, what = "data") {
   if (is.matrix(x) || is.data.frame(x) || (is.list(x) && !is.object(x))) {
     .abort("column %s of %s is a %s; dlstat needs plain columns (numeric, integer, logical, character, factor, Date). Split it into separate columns.",
@@ -171,6 +219,9 @@
       value <- .encode_column(value, "foldid", "foldid")
     } else if (name == "penalties" && is.numeric(value)) {
       value <- as.list(as.numeric(value))
+    } else if (name == "architecture" && is.list(value)) {
+      value <- if (inherits(value, "dlstat_layer")) list(unclass(value))
+               else lapply(value, function(v) if (inherits(v, "dlstat_layer")) unclass(v) else v)
     } else if (name == "models" && is.list(value)) {
       if (is.null(names(value)) || any(!nzchar(names(value)))) {
         .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")

@@ -17,6 +17,12 @@
 #'   `scale()`, `cbind(y1, y2) ~ .`, backquoted names.
 #' @param data A data frame. Columns may be numeric, integer, logical,
 #'   character, factor, ordered factor or Date; `NA` marks missing values.
+#'   For images or sequences, a named list of columns and one array
+#'   (observations first: `x[i, , ]` is image `i`), e.g.
+#'   `list(label = y, image = x)` with `x` an `n` x 28 x 28 array, or a data
+#'   frame with a matrix column; the formula names the array as a term of its
+#'   own (`label ~ image + age`), the architecture's convolutional part reads
+#'   it and other columns join after flattening.
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"` or `"poisson"`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, counts are not assumed).
@@ -24,9 +30,11 @@
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
 #'   `"tanh"`, `"elu"`, `"selu"`, `"gelu"`, `"swish"`, `"softplus"`, `"linear"`.
-#' @param architecture A list of layer specifications made in Python
-#'   (`dlstat.dense()`, `dlstat.dropout()`, ...), instead of `hidden`,
-#'   `activation`, `dropout` and `batchnorm` (giving those too is an error).
+#' @param architecture A list of layer specifications ([layers]), e.g.
+#'   `list(dense(32), dropout(0.2), dense(16))` or, for an image,
+#'   `list(conv2d(16, 3), maxpool(2), flatten(), dense(32))`, instead of
+#'   `hidden`, `activation`, `dropout` and `batchnorm` (giving those too is an
+#'   error).
 #' @param dropout Dropout rate after each hidden layer (0 = none).
 #' @param batchnorm Batch normalisation after each hidden layer.
 #' @param penalty The penalty (glmnet's lambda) on the weights. With
@@ -73,7 +81,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
   own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
   options <- c(.given(environment(), own), list(...))
   text <- .formula_text(formula)
-  frame <- .encode_frame(data)
+  frame <- .encode_data(data)
   py <- .rcall("fit", text, frame, .options_dict(options), convert = FALSE, call = call)
   .new_fit(py, call = call, data = data, formula = formula)
 }
@@ -148,7 +156,8 @@ NULL
 #' Predictions from a fitted network
 #'
 #' @param object A `dlstat_fit` from [dnn()].
-#' @param newdata A data frame; `NULL` predicts the training rows.
+#' @param newdata A data frame (or, for a model of arrays, a named list with
+#'   the array, as in [dnn()]); `NULL` predicts the training rows.
 #' @param type `"response"` (the mean: numbers, or class probabilities for a
 #'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
 #'   with the response's levels) or `"prob"` (a data frame with one column of
@@ -169,9 +178,9 @@ predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "lin
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
-  frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
+  frame <- if (is.null(newdata)) NULL else .encode_data(newdata, "newdata")
   spec <- .rcall("predict", py, frame, type, unseen, call = call)
-  .decode_result(spec, names = if (is.null(newdata)) NULL else .row_labels(newdata))
+  .decode_result(spec, names = if (is.null(newdata)) NULL else .data_labels(newdata))
 }
 
 #' @export

@@ -51,10 +51,15 @@ class Activation:
 
 @dataclass(frozen=True)
 class Reshape:
-    """Read each row's values as an array of ``shape`` (C order), e.g. pixels as an image."""
+    """Read each row's values as an array of ``shape`` (C order), e.g. pixels as an image.
+
+    With ``joined > 0`` the last ``joined`` values of a row are tabular inputs (age, sex …):
+    they bypass the array part and are joined to it after the layer that makes it flat.
+    """
 
     shape: tuple[int, ...]
     kind: str = "reshape"
+    joined: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(self.shape))  # JSON gives lists
@@ -182,9 +187,14 @@ def activation(name: str) -> Activation:
     return Activation(_activation(name))
 
 
-def reshape(shape: Any) -> Reshape:
-    """A reshape spec: each row's values read as an array of ``shape``, e.g. ``(28, 28, 1)``."""
-    return Reshape(_sizes(shape, "reshape", "shape", None))
+def reshape(shape: Any, joined: int = 0) -> Reshape:
+    """A reshape spec: each row's values read as an array of ``shape``, e.g. ``(28, 28, 1)``;
+    the last ``joined`` values of a row (tabular inputs) are joined after flattening."""
+    if isinstance(joined, bool) or not isinstance(joined, (int, float)) or joined < 0 or \
+            joined != int(joined):
+        raise OptionError(f"reshape needs joined as a whole number >= 0 (the tabular inputs "
+                          f"after the array); got joined={joined!r}.")
+    return Reshape(_sizes(shape, "reshape", "shape", None), joined=int(joined))
 
 
 def conv2d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
@@ -392,6 +402,8 @@ def describe(layer: Layer) -> str:
         return "batchnorm()"
     if isinstance(layer, Conv):
         return f"{layer.kind}({layer.filters}, {layer.kernel_size}, {layer.activation})"
+    if isinstance(layer, Reshape) and layer.joined:
+        return f"reshape({layer.shape}, joined={layer.joined})"
     if isinstance(layer, (Reshape, Pool)):
         return f"{layer.kind}({layer.shape if isinstance(layer, Reshape) else layer.pool_size})"
     if isinstance(layer, (Flatten, GlobalAvgPool)):

@@ -46,6 +46,11 @@ CONV_CASES = [
                              A.conv1d(2, 2, strides=2, activation="linear"),
                              A.avgpool(2, padding="same"), A.flatten(), A.dense(2)), 2),
     ("global-avgpool-1d", 10, (A.reshape((5, 2)), A.global_avgpool()), 2),
+    # an image plus 3 tabular inputs that join after flattening (mixed inputs)
+    ("conv2d-joined-tabular", 39, (A.reshape((6, 6, 1), joined=3), A.conv2d(2, 3),
+                                   A.maxpool(2), A.flatten(), A.dense(4)), 2),
+    ("gap-joined-tabular", 22, (A.reshape((10, 2), joined=2), A.conv1d(3, 2),
+                                A.global_avgpool(), A.batchnorm()), 1),
 ]
 
 # Recurrent layers and embeddings (issue 10): every cell, all states or the last, both
@@ -120,12 +125,17 @@ def keras_forward(topology, params, X):
         spec=SimpleNamespace(scale=np.ones(topology.n_inputs), center=np.zeros(topology.n_inputs)),
         family=SimpleNamespace(name="link-scale", link="identity"))
     model = to_keras(fit)
-    return model(X.astype(np.float32), training=False).numpy(), model
+    X = X.astype(np.float32)
+    if len(model.inputs) == 2:  # an array input and tabular inputs joined after flattening
+        split = model.inputs[0].shape[-1]
+        return model([X[:, :split], X[:, split:]], training=False).numpy(), model
+    return model(X, training=False).numpy(), model
 
 
 def test_every_layer_kind_and_activation_is_covered():
     kinds = {layer.kind for _, layers, _ in CASES for layer in layers} | {"output"}
     kinds |= {layer.kind for _, _, layers, _ in CONV_CASES + RECURRENT_CASES for layer in layers}
+    kinds |= {p.layer.kind for _, n, layers, k in CONV_CASES for p in plan(Topology(n, layers, k))}
     kinds |= {layer.layer.kind for _, _, layers, _ in RECURRENT_CASES for layer in layers
               if isinstance(layer, A.Bidirectional)}
     assert kinds == set(LAYER_TABLE)

@@ -84,6 +84,15 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Join:
+    """Where the tabular inputs a ``reshape(..., joined=width)`` split off rejoin: right after
+    the layer that makes the array flat; placed by :func:`plan`, never listed by users."""
+
+    width: int
+    kind: str = "join"
+
+
+@dataclass(frozen=True)
 class ParamDef:
     """One parameter of one layer; ``shape`` is per network (the stack axis is prepended)."""
 
@@ -171,6 +180,11 @@ class LayerKind:
     def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
         """The equivalent Keras layer and its weights (None: it has none)."""
         raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
+
+    def carry(self, xp: Any, p: Placed, h: Any, side: Any) -> tuple[Any, Any]:
+        """Before the forward: the rows ``h`` and the tabular inputs ``side`` carried beside
+        the array part (split off by a reshape, joined back by :class:`JoinKind`)."""
+        return h, side
 
 
 class DenseKind(LayerKind):
@@ -311,13 +325,22 @@ class ReshapeKind(LayerKind):
     name = "reshape"
 
     def out_shape(self, layer: Reshape, in_shape: Shape) -> Shape:
-        if int(np.prod(layer.shape)) != int(np.prod(in_shape)):
+        needed = int(np.prod(layer.shape)) + layer.joined
+        if needed != int(np.prod(in_shape)) or (layer.joined and len(in_shape) != 1):
+            joined = f" plus {layer.joined} joined" if layer.joined else ""
             raise OptionError(
-                f"reshape({list(layer.shape)}) needs {int(np.prod(layer.shape))} values per "
-                f"row; it receives shape {list(in_shape)} ({int(np.prod(in_shape))} values). "
-                "Give a shape whose sizes multiply to the number of input columns."
+                f"reshape({list(layer.shape)}) needs {int(np.prod(layer.shape))}{joined} "
+                f"values per row; it receives shape {list(in_shape)} "
+                f"({int(np.prod(in_shape))} values). Give a shape whose sizes multiply to the "
+                "number of input columns."
             )
         return layer.shape
+
+    def carry(self, xp, p, h, side):
+        if not p.layer.joined:
+            return h, side
+        split = p.in_shape[0] - p.layer.joined
+        return h[..., :split], h[..., split:]
 
     def tf_forward(self, tf, p, P, h, ctx):
         return tf.reshape(h, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
@@ -495,12 +518,30 @@ class GlobalAvgPoolKind(LayerKind):
         return layer_type(name=p.keras_name()), None
 
 
+class JoinKind(LayerKind):
+    """The tabular inputs joined after the array part: ``[flat array values, tabular]``."""
+
+    name = "join"
+
+    def out_shape(self, layer: Join, in_shape: Shape) -> Shape:
+        return (in_shape[0] + layer.width,)
+
+    def carry(self, xp, p, h, side):
+        if xp is np:
+            return np.concatenate([h, side], -1), None
+        side = xp.broadcast_to(side, xp.concat([xp.shape(h)[:-1], xp.shape(side)[-1:]], 0))
+        return xp.concat([h, side], -1), None
+
+    def keras(self, keras, p, P):
+        return keras.layers.Concatenate(name=p.keras_name()), None
+
+
 LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
     Activation.kind: ActivationLayerKind(), Output.kind: OutputKind(),
     Reshape.kind: ReshapeKind(), Flatten.kind: FlattenKind(), "conv1d": ConvKind(),
     "conv2d": ConvKind(), "maxpool": PoolKind("maxpool"), "avgpool": PoolKind("avgpool"),
-    GlobalAvgPool.kind: GlobalAvgPoolKind(),
+    GlobalAvgPool.kind: GlobalAvgPoolKind(), Join.kind: JoinKind(),
 }
 
 
@@ -511,7 +552,7 @@ def param_key(prefix: str, part: str) -> str:
 
 def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
     """Every layer of ``topology`` placed with its shapes and parameters, output last."""
-    placed, shape = [], (topology.n_inputs,)
+    placed, shape, pending = [], (topology.n_inputs,), 0
     output = Output(topology.n_outputs, topology.output_bias, output_activation)
     for index, layer in [*enumerate(topology.layers), (None, output)]:
         kind = LAYER_TABLE[layer.kind]
@@ -519,7 +560,18 @@ def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
         params = kind.params(partial(param_key, kind.prefix(index)), layer, shape, out)
         placed.append(Placed(index, layer, kind, shape, out, params))
         shape = out
+        pending += getattr(layer, "joined", 0)
+        if pending and len(shape) == 1:  # the array part is flat: the tabular inputs rejoin
+            join = Join(pending)
+            placed.append(Placed(index, join, LAYER_TABLE[join.kind], shape,
+                                 LAYER_TABLE[join.kind].out_shape(join, shape), ()))
+            shape, pending = placed[-1].out_shape, 0
     return placed
+
+
+def joined_inputs(topology: Topology) -> int:
+    """How many trailing inputs bypass the array part (0: every input enters the first layer)."""
+    return sum(p.layer.width for p in plan(topology) if isinstance(p.layer, Join))
 
 
 def param_defs(topology: Topology) -> dict[str, ParamDef]:
@@ -530,14 +582,18 @@ def param_defs(topology: Topology) -> dict[str, ParamDef]:
 def tf_forward(tf: Any, placed: list[Placed], P: Mapping[str, Any], h: Any,
                ctx: StackContext) -> Any:
     """Link-scale outputs ``[M, B, k]`` of a stack for inputs ``h`` ``[M or 1, B, ...]``."""
+    side = None
     for p in placed:
+        h, side = p.kind.carry(tf, p, h, side)
         h = p.kind.tf_forward(tf, p, P, h, ctx)
     return h
 
 
 def numpy_forward(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
     """Link-scale outputs ``[n, k]`` of one network (``P`` without the stack axis)."""
+    side = None
     for p in placed:
+        h, side = p.kind.carry(np, p, h, side)
         h = p.kind.numpy_forward(p, P, h)
     return h
 

@@ -37,6 +37,7 @@ class Block:
     notes: list[str] = field(default_factory=list)
     all_X: np.ndarray | None = None  # training + validation rows (for baselines such as GLMs)
     all_Y: np.ndarray | None = None
+    val_index: pd.Index | None = None  # labels of the validation rows in val_X
 
     def fitting_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The rows a baseline (GLM, null model) fits: the training rows and a validation
@@ -123,8 +124,9 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
         # follows unseen=.
         unseen = opts.unseen if held is opts.validation else "na"
-        block.val_X, y_val, _ = block.evaluate(held, unseen=unseen, what="validation",
-                                               na_action=opts.na_action, notes=block.notes)
+        block.val_X, y_val, scored = block.evaluate(held, unseen=unseen, what="validation",
+                                                    na_action=opts.na_action, notes=block.notes)
+        block.val_index = held.index[scored]
         block.val_Y = fam.encode_target(y_val)
         if codes is not None:
             check_codes(block.val_X, codes.input_dim, "the validation data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -18,8 +19,11 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     ----------
     formula : str
         An R-style formula, e.g. ``"mpg ~ wt + hp + factor(cyl)"`` or ``"Species ~ ."``.
-    data : pandas.DataFrame
-        The data; never modified.
+    data : pandas.DataFrame or mapping
+        The data; never modified.  A mapping (``dict``) of names to columns, data frames and
+        one array input (images ``[n, h, w(, c)]``, sequences ``[n, T(, p)]``) fits e.g.
+        ``"label ~ image + age"``: the array goes through the architecture's convolutional
+        part, the tabular columns join after flattening (:mod:`dlstat.fitting.arrays`).
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
@@ -29,6 +33,11 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     -------
     DNNFit
     """
+    if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
+        from .arrays import dnn_on_arrays
+
+        return dnn_on_arrays(formula, data, options,
+                             call=lambda opts: call_text("dnn", formula, opts))
     opts = FitOptions.from_kwargs(**options)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)
     network = Network(0, opts.penalty, opts.mixture, opts.seed_value)

@@ -14,6 +14,9 @@ import math
 from typing import Any
 
 from ..errors import FormulaError, ModelFileError
+import numpy as np
+
+from .arrays import MAX_ARRAY_RANK, ArraySpec, split_formula
 from .design import DesignSpec
 from .parse import LHS_TRANSFORMS, parse_formula, vet_rendered_rhs
 
@@ -25,10 +28,13 @@ _SCALARS = (str, int, float, bool)
 STATEFUL = ("poly", "bs", "scale", "center")  # the transforms that learn state from data
 
 
-def design_from_file(d: Any) -> DesignSpec:
-    """The :class:`DesignSpec` stored in a model file, or :class:`ModelFileError`."""
+def design_from_file(d: Any) -> DesignSpec | ArraySpec:
+    """The :class:`DesignSpec` (or :class:`ArraySpec`, for an array input) stored in a model
+    file, or :class:`ModelFileError`."""
     if not isinstance(d, dict):
         _refuse("the design is not a JSON object")
+    if "array" in d:
+        return _array_design(d)
     formula, rhs = _text(d, "formula"), _text(d, "rhs")
     response = _names(d, "response_columns", MAX_COLUMNS)
     variables = _names(d, "variables", MAX_COLUMNS)
@@ -49,6 +55,35 @@ def design_from_file(d: Any) -> DesignSpec:
     if not all(v > 0 for v in d["scale"]):
         _refuse("'scale' holds a value that is not positive")
     return DesignSpec.from_json(d)
+
+
+def _array_design(d: dict) -> ArraySpec:
+    """An array input's spec: its tabular design vetted as any, the array's name, shape and
+    scaling checked, and the full formula must split into exactly that tabular formula."""
+    info = d["array"]
+    if not isinstance(info, dict) or set(info) != {"name", "shape", "center", "scale"}:
+        _refuse("'array' is not an object with name, shape, center and scale")
+    name, shape = info["name"], info["shape"]
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS:
+        _refuse("the array's name is not a name")
+    if not isinstance(shape, list) or not 1 <= len(shape) <= MAX_ARRAY_RANK - 1 or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_COLUMNS
+            for s in shape) or math.prod(shape) > MAX_COLUMNS:
+        _refuse(f"the array's shape {str(shape)[:60]} is not 1 to {MAX_ARRAY_RANK - 1} sizes")
+    if not (_finite(info["center"]) and _finite(info["scale"]) and info["scale"] > 0):
+        _refuse("the array's center and scale are not finite numbers (scale > 0)")
+    formula, tabular_formula = _text(d, "formula"), _text(d, "tabular_formula")
+    tabular = design_from_file({**{k: v for k, v in d.items()
+                                   if k not in ("array", "tabular_formula")},
+                                "formula": tabular_formula})
+    try:
+        split = split_formula(formula, {name: np.empty((0, *shape))})
+    except FormulaError as exc:
+        _refuse(f"its formula is not one dlstat would accept ({exc})")
+    if split != (tabular.formula, name):
+        _refuse(f"formula {formula!r} does not match its tabular part {tabular_formula!r}")
+    return ArraySpec(formula, name, tuple(shape), float(info["center"]),
+                     float(info["scale"]), tabular)
 
 
 def _check_formula(formula: str, rhs: str, response: list[str], transform: str | None,

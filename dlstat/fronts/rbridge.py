@@ -31,7 +31,9 @@ import pandas as pd
 
 from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
-from .rcodec import frame_from_r, frame_to_r, r_label, shift_folds, vector_from_r
+from .rcodec import (array_to_r, column_to_r, data_from_r, frame_from_r, frame_to_r, r_label,
+                     shift_folds, vector_from_r)
+from .rlayers import architecture_from_r, layer_from_call, layer_to_r
 from .rnotation import r_notation
 
 INTEGER_OPTIONS = integer_option_names()
@@ -64,6 +66,8 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
             value = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
         elif key == "models" and isinstance(value, dict):
             value = {str(k): options_from_r(v) for k, v in value.items()}
+        elif key == "architecture":
+            value = architecture_from_r(value)
         out[key] = value
     return out
 
@@ -95,8 +99,29 @@ def _frame(what: str) -> Callable[[Any], pd.DataFrame]:
     return convert
 
 
-def _optional_frame(what: str) -> Callable[[Any], pd.DataFrame | None]:
-    required = _frame(what)
+def _data(what: str) -> Callable[[Any], Any]:
+    """A converter: a frame spec → a DataFrame, a mapping spec (arrays) → a dict."""
+
+    def convert(data: Any) -> Any:
+        if isinstance(data, dict) and data.get("__dlstat__") in ("frame", "mapping"):
+            return data_from_r(data)
+        raise OptionTypeError(f"{what} must be a data frame or a named list; got "
+                              f"{type(data).__name__}.")
+
+    return convert
+
+
+def _roundtrip_data(data: Any) -> dict[str, Any]:
+    """Data as Python read it, sent back (arrays as array specs): the transport's own test."""
+    if isinstance(data, pd.DataFrame):
+        return frame_to_r(data)
+    return {"__dlstat__": "mapping", "names": list(data),
+            "values": [frame_to_r(v) if isinstance(v, pd.DataFrame) else array_to_r(v)
+                       if isinstance(v, np.ndarray) and v.ndim > 1 else column_to_r(v)
+                       for v in data.values()]}
+
+
+def _optional(required: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda data: None if data is None else required(data)
 
 
@@ -262,7 +287,7 @@ def _load(path: str) -> Any:
     return _dl().load(path)
 
 
-def _predict(model: Any, newdata: pd.DataFrame | None, type: str = "response",
+def _predict(model: Any, newdata: Any, type: str = "response",
              unseen: str | None = None) -> Any:
     return model.predict(newdata, type=type, unseen=unseen)
 
@@ -270,13 +295,13 @@ def _predict(model: Any, newdata: pd.DataFrame | None, type: str = "response",
 _FORMULA_CALL = (str, _frame("data"), options_from_r)
 
 ENDPOINTS: dict[str, Endpoint] = {
-    "fit": Endpoint(_fit, _FORMULA_CALL),
+    "fit": Endpoint(_fit, (str, _data("data"), options_from_r)),
     "cv": Endpoint(_cv, _FORMULA_CALL),
     "path": Endpoint(_path, _FORMULA_CALL),
     "compare": Endpoint(_compare, _FORMULA_CALL),
     "partition": Endpoint(_partition, (_frame("data"), options_from_r)),
     "describe": Endpoint(describe, (_same,)),
-    "predict": Endpoint(_predict, (_same, _optional_frame("newdata"), str, _same), frame_to_r),
+    "predict": Endpoint(_predict, (_same, _optional(_data("newdata")), str, _same), frame_to_r),
     "summary": Endpoint(summary, (_same, _same)),
     "tidy": Endpoint(lambda result: result.tidy(), (_same,), frame_to_r),
     "glance": Endpoint(lambda result: result.glance(), (_same,), frame_to_r),
@@ -288,6 +313,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
+    "layer": Endpoint(layer_from_call, (str, _same, _same), layer_to_r),
+    "roundtrip_data": Endpoint(_same, (_data("data"),), _roundtrip_data),
 }
 
 

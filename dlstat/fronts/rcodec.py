@@ -132,6 +132,42 @@ def vector_from_r(col: dict[str, Any] | None) -> np.ndarray | None:
         "character", "factor") else None)
 
 
+def array_from_r(spec: dict[str, Any]) -> np.ndarray:
+    """An array spec from R (raw bytes in R's column-major order plus ``dim``) → a NumPy
+    array indexed as in R, observations first; integer NA → NaN (the array becomes float)."""
+    dim = tuple(int(d) for d in (spec.get("dim") or []))
+    dtype = np.float64 if spec.get("storage") == "double" else np.int32
+    data = spec.get("data", b"")
+    flat = np.frombuffer(data, dtype=dtype)
+    if not dim or int(np.prod(dim)) != flat.size:
+        raise DataError(f"an array from R holds {flat.size} values for dim {list(dim)}; send "
+                        "arrays with the dlstat R package.")
+    if dtype is np.int32 and (flat == NA_INTEGER).any():
+        flat = np.where(flat == NA_INTEGER, np.nan, flat)
+    elif dtype is np.float64:
+        flat = _doubles(data)
+    return flat.reshape(dim, order="F")  # R's indexing; rows are gathered (copied) later
+
+
+def data_from_r(spec: dict[str, Any]) -> pd.DataFrame | dict[str, Any]:
+    """``data`` from R: a frame spec → a DataFrame; a mapping spec (a named list, or a data
+    frame with matrix columns) → a dict of columns, arrays and DataFrames."""
+    if spec.get("__dlstat__") != "mapping":
+        return frame_from_r(spec)
+    names, values = _strings(spec.get("names")), list(spec.get("values") or [])
+    if len(names) != len(values):
+        raise DataError(f"data from R has {len(names)} names for {len(values)} values.")
+    out: dict[str, Any] = {}
+    for name, value in zip(names, values):
+        if value.get("__dlstat__") == "frame":
+            out[name] = frame_from_r(value)
+        elif value.get("type") == "array":
+            out[name] = array_from_r(value)
+        else:
+            out[name] = column_from_r(value)
+    return out
+
+
 # --------------------------------------------------------------------------- pandas → R
 
 
@@ -201,6 +237,17 @@ def frame_to_r(frame: pd.DataFrame | pd.Series) -> dict[str, Any]:
             "series": series}
 
 
+def array_to_r(array: np.ndarray) -> dict[str, Any]:
+    """A NumPy array → an array spec R decodes (``.decode_array``): NaN → NA."""
+    values = np.asarray(array)
+    storage = "integer" if values.dtype.kind in "biu" and (
+        values.size == 0 or (values.min() > NA_INTEGER and values.max() <= INT32_MAX)) \
+        else "double"
+    typed = values.astype(np.int32 if storage == "integer" else np.float64)
+    return {"type": "array", "storage": storage, "dim": [int(d) for d in values.shape],
+            "data": bytearray(typed.tobytes(order="F"))}
+
+
 def _bytes(values: np.ndarray) -> bytearray:
     # bytearray converts to an R raw vector (bytes does not, in older reticulate).
     return bytearray(np.ascontiguousarray(values).tobytes())
@@ -230,5 +277,6 @@ def _strings(values: Any) -> list[str]:
     return [str(v) for v in values]
 
 
-__all__ = ["NA_INTEGER", "R_FOLD_BASE", "column_from_r", "column_to_r", "frame_from_r",
-           "frame_to_r", "r_codec_file", "r_label", "shift_folds", "vector_from_r"]
+__all__ = ["NA_INTEGER", "R_FOLD_BASE", "array_from_r", "array_to_r", "column_from_r",
+           "column_to_r", "data_from_r", "frame_from_r", "frame_to_r", "r_codec_file", "r_label",
+           "shift_folds", "vector_from_r"]

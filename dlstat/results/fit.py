@@ -93,7 +93,7 @@ class DNNFit(Result):
             X, ok, index = self._train_X, np.ones(len(self._train_X), bool), self._train_index
         else:
             X, ok = self.spec.design(newdata, unseen=unseen)
-            index = newdata.index
+            index = newdata.index if isinstance(newdata, pd.DataFrame) else pd.RangeIndex(len(ok))
         return forward(self.params, self.topology, X), ok, index
 
     def _predict_with_se(self, newdata: pd.DataFrame | None, type: str, unseen: str | None,
@@ -276,6 +276,10 @@ class DNNFit(Result):
         if data is None:
             raise DataError("augment() needs the data (a fit keeps only its design matrix); "
                             "pass the data frame, e.g. fit.augment(data).")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"augment() adds columns to a data frame; got "
+                            f"{type(data).__name__}. For data with arrays use "
+                            "fit.predict(data), which returns one value per observation.")
         out = data.copy()
         fitted = self.predict(data)
         if self.family.is_classification:

@@ -28,6 +28,7 @@ from ..engine.network import Params, Topology
 from ..errors import DlstatError, ModelFileError
 from ..families import Family
 from ..formula import DesignSpec
+from ..formula.arrays import ArraySpec
 from ..formula.stored import design_from_file
 from ..options import FitOptions
 from .record import FitRecord
@@ -275,10 +276,12 @@ def _weights(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
 def _probe(spec: DesignSpec, where: str) -> None:
     """Replay the (vetted) design on one made-up row: its columns must be the stored ones."""
     row = {v: [spec.levels[v][0] if spec.levels.get(v) else 1.0] for v in spec.variables}
+    data = {**row, spec.name: np.zeros((1, *spec.shape))} if isinstance(spec, ArraySpec) else \
+        pd.DataFrame(row)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            spec.design(pd.DataFrame(row), unseen="na", what="the model file's probe row")
+            spec.design(data, unseen="na", what="the model file's probe row")
     except Exception as exc:  # any failure to replay a vetted spec means it is inconsistent
         raise ModelFileError(f"the design stored in {where!r} is inconsistent: "
                              f"{type(exc).__name__}: {exc}") from None

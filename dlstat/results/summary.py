@@ -50,7 +50,9 @@ def architecture_table(fit) -> pd.DataFrame:
     placed = fit.topology.placed()
     rows = [("input", fit.topology.n_inputs, "", 0)]
     for layer in placed[:-1]:
-        rows.append((describe(layer.layer), layer.width(), getattr(layer.layer, "activation", ""),
+        label = f"join({layer.layer.width} tabular)" if layer.layer.kind == "join" else \
+            describe(layer.layer)  # where tabular inputs join an array input
+        rows.append((label, layer.width(), getattr(layer.layer, "activation", ""),
                      layer.n_parameters()))
     output = placed[-1]
     rows.append((f"output ({fit.family.link})", output.width(), "", output.n_parameters()))
