@@ -378,3 +378,15 @@ def test_series_windows_split_in_time_order_without_leakage():
 def test_series_windows_refuses_what_it_cannot_cut(series, steps, test, error):
     with pytest.raises(error):
         dl.datasets.series_windows(series, steps, test)
+
+
+def test_dnn_on_a_mapping_reads_a_code_array_unstandardised_and_checks_it():
+    codes, y = codes_data(50)
+    options = dict(architecture=[dl.embedding(4, 2), dl.lstm(3)], epochs=2, seed=3, verbose=0)
+    fit = dl.dnn("y ~ seq", {"y": y, "seq": codes}, **options)
+    assert fit.spec.array_center == 0.0 and fit.spec.array_scale == 1.0
+    assert np.isfinite(fit.predict({"seq": codes[:5]}, type="response")).all()
+    with pytest.raises(DataError, match="training data.*not codes"):
+        dl.dnn("y ~ seq", {"y": y, "seq": codes + 1}, **options)
+    with pytest.raises(DataError, match="not codes"):
+        fit.predict({"seq": codes[:5] + 1})
