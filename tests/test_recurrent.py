@@ -137,21 +137,20 @@ def test_a_stack_of_three_recurrent_networks_equals_each_trained_alone():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 6 * 2))
     Y = (X[:, :4].sum(1, keepdims=True) > 0).astype(float)
-    rows = [rng.permutation(50)[:size] for size in (20, 35, 45)]
+    masks = np.zeros((3, 50))  # each network trains on its own rows, validates on the rest
+    for m, size in enumerate((20, 35, 45)):
+        masks[m, rng.permutation(50)[:size]] = 1.0
     layers = (A.reshape((6, 2)), A.bidirectional(A.gru(3, return_sequences=True)),
               A.batchnorm(), A.dropout(0.2), A.lstm(4), A.dense(3, "tanh"))
-    settings = dict(penalty=[0.0, 0.01, 0.1], mixture=[0.0, 0.5, 1.0],
-                    learning_rate=[0.01, 0.005, 0.02], seeds=[1, 2, 3])
+    per_network = {"penalty": np.array([0.0, 0.01, 0.1]), "mixture": np.array([0.0, 0.5, 1.0]),
+                   "learning_rate": np.array([0.01, 0.005, 0.02]), "seeds": np.array([1, 2, 3])}
 
     def train(networks: list[int]):
-        weights = np.zeros((len(networks), 50))
-        for i, m in enumerate(networks):
-            weights[i, rows[m]] = 1.0
-        chosen = {name: np.array(values)[networks] for name, values in settings.items()}
         return train_stack(StackJob(
             topology=Topology(12, layers, 1), family="binomial", X=X, Y=Y,
-            train_weights=weights, val_weights=1.0 - weights, output_bias=np.zeros(1),
-            optimizer="adam", epochs=4, batch_size=8, max_norm=3.0, **chosen))
+            train_weights=masks[networks], val_weights=1.0 - masks[networks],
+            output_bias=np.zeros(1), optimizer="adam", epochs=4, batch_size=8, max_norm=3.0,
+            **{name: values[networks] for name, values in per_network.items()}))
 
     stack = train([0, 1, 2])
     for m in range(3):

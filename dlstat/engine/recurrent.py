@@ -165,12 +165,10 @@ class EmbeddingKind(LayerKind):
     name = "embedding"
 
     def out_shape(self, layer: Embedding, in_shape: Shape) -> Shape:
-        if len(in_shape) != 1:
-            raise OptionError(
-                f"the embedding layer reads a sequence of integer codes [T] per row; it "
-                f"receives shape {list(in_shape)}. Pass codes as an array [n, T]."
-            )
-        return (in_shape[0], layer.output_dim)
+        if len(in_shape) == 1:
+            return (in_shape[0], layer.output_dim)
+        raise OptionError(f"the embedding layer reads a sequence of integer codes [T] per row; "
+                          f"it receives shape {list(in_shape)}. Pass codes as an array [n, T].")
 
     def params(self, key, layer, in_shape, out_shape):
         return (ParamDef(key("embeddings"), (layer.input_dim, layer.output_dim),
