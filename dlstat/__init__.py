@@ -12,14 +12,19 @@ from .architecture import (
     activation,
     avgpool,
     batchnorm,
+    bidirectional,
     conv1d,
     conv2d,
     dense,
     dropout,
+    embedding,
     flatten,
     global_avgpool,
+    gru,
+    lstm,
     maxpool,
     reshape,
+    rnn,
 )
 from .errors import (
     DataError,
@@ -82,4 +87,5 @@ __all__ = [
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
+    "bidirectional", "embedding", "gru", "lstm", "rnn",
 ]

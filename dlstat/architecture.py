@@ -112,10 +112,54 @@ class GlobalAvgPool:
     kind: str = "global_avgpool"
 
 
+@dataclass(frozen=True)
+class Recurrent:
+    """A simple (``kind="rnn"``), LSTM (``"lstm"``) or GRU (``"gru"``) layer of ``units`` units
+    over a sequence ``[T, p]``: the last state ``[units]``, or every state ``[T, units]`` with
+    ``return_sequences``.  Activations default to Keras's (tanh, and sigmoid for the gates)."""
+
+    units: int
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+    return_sequences: bool = False
+    kind: str = "lstm"
+
+
+@dataclass(frozen=True)
+class Bidirectional:
+    """A recurrent ``layer`` read forwards and backwards, the two outputs joined by ``merge``
+    (``"concat"``, ``"sum"``, ``"mul"`` or ``"ave"``, as Keras's ``merge_mode``)."""
+
+    layer: Recurrent
+    merge: str = "concat"
+    kind: str = "bidirectional"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.layer, dict):  # from a model file
+            object.__setattr__(self, "layer", Recurrent(**self.layer))
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """A vector of ``output_dim`` values for each integer code ``0 .. input_dim - 1`` of a
+    sequence ``[T]`` (DNA bases, amino acids, words): the input is read as codes, not values."""
+
+    input_dim: int
+    output_dim: int
+    kind: str = "embedding"
+
+
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten,  # noqa: UP007
-              GlobalAvgPool]
-LAYER_TYPES = (Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten, GlobalAvgPool)
+              GlobalAvgPool, Recurrent, Bidirectional, Embedding]
+LAYER_TYPES = (Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten, GlobalAvgPool,
+               Recurrent, Bidirectional, Embedding)
 PADDINGS = ("valid", "same")
+MERGES = ("concat", "sum", "mul", "ave")
+# Bounds on what a layer spec may ask for (a spec may come from a web form or a model file):
+# a recurrent layer's work grows with units squared, an embedding's memory with its codes.
+MAX_RECURRENT_UNITS = 4_096
+MAX_EMBEDDING_CODES = 1_000_000
+MAX_EMBEDDING_DIM = 4_096
 
 
 def dense(units: int, activation: str = "relu") -> Dense:
@@ -183,6 +227,71 @@ def flatten() -> Flatten:
 def global_avgpool() -> GlobalAvgPool:
     """A global average-pooling spec: one mean per channel."""
     return GlobalAvgPool()
+
+
+def rnn(units: int, activation: str = "tanh", return_sequences: bool = False) -> Recurrent:
+    """A simple recurrent layer spec, ``h_t = activation(x_t W + h_{t-1} U + b)``."""
+    return _recurrent("rnn", units, activation, "sigmoid", return_sequences)
+
+
+def lstm(units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
+         return_sequences: bool = False) -> Recurrent:
+    """An LSTM layer spec (input, forget and output gates; Keras's gate order i, f, c, o)."""
+    return _recurrent("lstm", units, activation, recurrent_activation, return_sequences)
+
+
+def gru(units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
+        return_sequences: bool = False) -> Recurrent:
+    """A GRU layer spec (update and reset gates; Keras's default ``reset_after=True``)."""
+    return _recurrent("gru", units, activation, recurrent_activation, return_sequences)
+
+
+def bidirectional(layer: Recurrent, merge: str = "concat") -> Bidirectional:
+    """A bidirectional wrapper spec around ``rnn()``, ``lstm()`` or ``gru()``."""
+    if not isinstance(layer, Recurrent):
+        raise OptionTypeError(f"bidirectional() wraps a recurrent layer spec (rnn(), lstm() or "
+                              f"gru()); got {layer!r}. Example: bidirectional(lstm(16)).")
+    if merge not in MERGES:
+        raise OptionError(f"bidirectional needs merge one of {list(MERGES)}; got "
+                          f"merge={merge!r}.")
+    return Bidirectional(layer, str(merge))
+
+
+def embedding(input_dim: int, output_dim: int) -> Embedding:
+    """An embedding spec: codes ``0 .. input_dim - 1`` (e.g. 4 for DNA) to vectors of
+    ``output_dim`` values."""
+    for name, value, top in (("input_dim", input_dim, MAX_EMBEDDING_CODES),
+                             ("output_dim", output_dim, MAX_EMBEDDING_DIM)):
+        if _units(value) > top:
+            raise OptionError(f"embedding needs {name} <= {top:,}; got {name}={value!r}. "
+                              "Recode rare codes into one, or use a smaller embedding.")
+    return Embedding(int(input_dim), int(output_dim))
+
+
+def _recurrent(kind: str, units: Any, activation_name: Any, recurrent_name: Any,
+               return_sequences: Any) -> Recurrent:
+    if _units(units) > MAX_RECURRENT_UNITS:
+        raise OptionError(f"{kind} needs units <= {MAX_RECURRENT_UNITS:,} (the work per step "
+                          f"grows with units squared); got units={units!r}.")
+    if not isinstance(return_sequences, bool):
+        raise OptionTypeError(f"{kind} needs return_sequences True or False; got "
+                              f"{return_sequences!r}.")
+    return Recurrent(int(units), _activation(activation_name), _activation(recurrent_name),
+                     return_sequences, kind)
+
+
+def code_input(layers: tuple[Layer, ...]) -> Embedding | None:
+    """The embedding that reads the network's inputs as integer codes (so they are not
+    standardised), or None; an embedding anywhere else is refused."""
+    first = next((layer for layer in layers if not isinstance(layer, Reshape)), None)
+    later = [layer for layer in layers if isinstance(layer, Embedding) and layer is not first]
+    if later:
+        raise OptionError(
+            f"embedding() reads integer codes, so it must be the first layer; got it after "
+            f"{describe(first)}. Put embedding(...) first: architecture=[dl.embedding(20, 8), "
+            "dl.lstm(16)]."
+        )
+    return first if isinstance(first, Embedding) else None
 
 
 def _conv(kind: str, rank: int, filters: Any, kernel_size: Any, strides: Any, padding: Any,
@@ -278,7 +387,9 @@ def to_json(layers: tuple[Layer, ...]) -> list[dict[str, Any]]:
 def from_json(items: list[dict[str, Any]]) -> tuple[Layer, ...]:
     kinds = {"dense": Dense, "dropout": Dropout, "batchnorm": BatchNorm, "activation": Activation,
              "reshape": Reshape, "conv1d": Conv, "conv2d": Conv, "maxpool": Pool,
-             "avgpool": Pool, "flatten": Flatten, "global_avgpool": GlobalAvgPool}
+             "avgpool": Pool, "flatten": Flatten, "global_avgpool": GlobalAvgPool,
+             "rnn": Recurrent, "lstm": Recurrent, "gru": Recurrent,
+             "bidirectional": Bidirectional, "embedding": Embedding}
     return tuple(kinds[d["kind"]](**d) for d in items)
 
 
@@ -297,6 +408,12 @@ def describe(layer: Layer) -> str:
         return f"{layer.kind}({layer.shape if isinstance(layer, Reshape) else layer.pool_size})"
     if isinstance(layer, (Flatten, GlobalAvgPool)):
         return f"{layer.kind}()"
+    if isinstance(layer, Recurrent):
+        return f"{layer.kind}({layer.units}{', sequences' if layer.return_sequences else ''})"
+    if isinstance(layer, Bidirectional):
+        return f"bidirectional({describe(layer.layer)}, {layer.merge})"
+    if isinstance(layer, Embedding):
+        return f"embedding({layer.input_dim}, {layer.output_dim})"
     return f"activation({layer.name})"
 
 

@@ -30,7 +30,9 @@ import os
 import struct
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,6 +202,7 @@ trees = _loader("trees", "trees")
 swiss = _loader("swiss", "swiss")
 plant_growth = _loader("PlantGrowth", "plant_growth")
 infert = _loader("infert", "infert")
+sunspot_year = _loader("sunspot.year", "sunspot_year")
 
 
 # --------------------------------------------------------------------------- Fashion-MNIST
@@ -324,8 +327,82 @@ def fashion_mnist(
     return (images.reshape(len(images), -1) if flatten else images), labels
 
 
+# --------------------------------------------------------------------------- sequences
+
+
+@dataclass(frozen=True)
+class SeriesWindows:
+    """A series cut into windows ``X [n, steps, 1]`` and next-step targets ``y [n]``, split in
+    time order: every training target comes before every test target.  ``t_train`` and
+    ``t_test`` are the targets' times (the series' index, or positions)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    t_train: np.ndarray
+    t_test: np.ndarray
+
+
+def series_windows(series: Any, steps: int, test: float = 0.2) -> SeriesWindows:
+    """Windows of ``steps`` consecutive values and the value after each, for forecasting.
+
+    Parameters
+    ----------
+    series : 1-D array-like or pandas.Series
+        Equally spaced values in time order, without missing values.
+    steps : int
+        The window length ``T``: each target is predicted from the ``T`` values before it.
+    test : float, default 0.2
+        The fraction of targets, the latest ones, held out as the test part.  A test window's
+        inputs may reach back into the training period (those values are known by then); no
+        training window sees a test target.
+
+    Returns
+    -------
+    SeriesWindows
+        ``X_train [n, steps, 1]``, ``y_train [n]``, ``X_test``, ``y_test`` and the targets'
+        times; the arrays go straight to ``dl.DNNRegressor(architecture=[dl.lstm(8)])``.
+
+    >>> w = series_windows(sunspot_year().set_index("year")["sunspots"], steps=10)
+    >>> w.X_train.shape, w.t_test[0]
+    ((223, 10, 1), 1933)
+    """
+    times = np.asarray(series.index) if isinstance(series, pd.Series) else None
+    values = np.asarray(series, dtype=np.float64) if _is_numeric(series) else None
+    if values is None or values.ndim != 1 or not np.isfinite(values).all():
+        raise DataError("series_windows() needs a 1-D series of finite numbers in time order; "
+                        f"got {_shown(series)}. Fill or drop missing values first.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise OptionError(f"series_windows() needs steps a whole number >= 1; got {steps!r}.")
+    if isinstance(test, bool) or not isinstance(test, (int, float)) or not 0 <= test < 1:
+        raise OptionError(f"series_windows() needs test a fraction in [0, 1); got {test!r}.")
+    n = len(values) - steps
+    n_test = int(round(test * n))
+    if n - n_test < 1:
+        raise DataError(f"series_windows() got {len(values)} values: with steps={steps} and "
+                        f"test={test} no training window is left. Use fewer steps.")
+    X = np.lib.stride_tricks.sliding_window_view(values, steps)[:n, :, None].copy()
+    y, t = values[steps:], (times if times is not None else np.arange(len(values)))[steps:]
+    cut = n - n_test
+    return SeriesWindows(X[:cut], y[:cut], X[cut:], y[cut:], t[:cut], t[cut:])
+
+
+def _is_numeric(series: Any) -> bool:
+    try:
+        return np.asarray(series).dtype.kind in "biuf"
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown(series: Any) -> str:
+    array = np.asarray(series, dtype=object)
+    return f"{type(series).__name__} of shape {list(array.shape)}"
+
+
 __all__ = [
     "FASHION_MNIST_CLASSES", "airquality", "available", "describe", "esoph", "faithful",
     "fashion_mnist", "infert", "insect_sprays", "iris", "load", "mtcars", "plant_growth",
     "swiss", "tooth_growth", "trees", "warpbreaks",
+    "SeriesWindows", "series_windows", "sunspot_year",
 ]

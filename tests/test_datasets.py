@@ -17,6 +17,7 @@ SHAPES = {
     "mtcars": (32, 11), "iris": (150, 5), "ToothGrowth": (60, 3), "airquality": (153, 6),
     "warpbreaks": (54, 3), "esoph": (88, 5), "InsectSprays": (72, 2), "faithful": (272, 2),
     "trees": (31, 3), "swiss": (47, 6), "PlantGrowth": (30, 2), "infert": (248, 8),
+    "sunspot.year": (289, 2),
 }
 LEVELS = {
     ("iris", "Species"): ["setosa", "versicolor", "virginica"],
@@ -36,6 +37,7 @@ CONVENIENCE = {
     "esoph": datasets.esoph, "InsectSprays": datasets.insect_sprays,
     "faithful": datasets.faithful, "trees": datasets.trees, "swiss": datasets.swiss,
     "PlantGrowth": datasets.plant_growth, "infert": datasets.infert,
+    "sunspot.year": datasets.sunspot_year,
 }
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
 needs_fmnist = pytest.mark.skipif(

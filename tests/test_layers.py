@@ -53,6 +53,29 @@ CONV_CASES = [
                                 A.global_avgpool(), A.batchnorm()), 1),
 ]
 
+# Recurrent layers and embeddings (issue 10): every cell, all states or the last, both
+# directions with each merge, batch normalisation and dropout after them, codes first.
+RECURRENT_CASES = [
+    ("rnn-sequences-bn", 18, (A.reshape((6, 3)), A.rnn(4, return_sequences=True),
+                              A.batchnorm(0.8, 1e-2), A.dropout(0.2), A.rnn(3, "relu")), 2),
+    ("lstm-stack", 18, (A.reshape((6, 3)), A.lstm(5, return_sequences=True),
+                        A.lstm(3, "elu", "tanh"), A.dense(2)), 2),
+    ("gru-sequences-flatten", 12, (A.reshape((4, 3)), A.gru(3, return_sequences=True),
+                                   A.flatten()), 1),
+    ("gru-gates", 12, (A.reshape((6, 2)), A.gru(4, "selu", "sigmoid")), 3),
+    ("bidirectional-concat-sum", 15, (A.reshape((5, 3)),
+                                      A.bidirectional(A.lstm(3, return_sequences=True)),
+                                      A.bidirectional(A.gru(2), merge="sum")), 2),
+    ("bidirectional-mul-ave", 10, (A.reshape((5, 2)),
+                                   A.bidirectional(A.rnn(3, return_sequences=True), "mul"),
+                                   A.bidirectional(A.rnn(2), "ave")), 1),
+    ("embedding-lstm", 7, (A.embedding(5, 3), A.lstm(4)), 2),
+    ("embedding-gap", 7, (A.embedding(6, 2), A.global_avgpool()), 2),
+    # longer than cells.UNROLL_STEPS: scanned over time instead of unrolled
+    ("gru-lstm-scanned", 40, (A.reshape((40, 1)), A.bidirectional(A.gru(2, return_sequences=True)),
+                              A.lstm(2)), 1),
+]
+
 
 def random_params(topology: Topology, seed: int) -> dict[str, np.ndarray]:
     """Random weights for one network; batch-norm moving statistics far from (0, 1)."""
@@ -111,8 +134,10 @@ def keras_forward(topology, params, X):
 
 def test_every_layer_kind_and_activation_is_covered():
     kinds = {layer.kind for _, layers, _ in CASES for layer in layers} | {"output"}
-    kinds |= {layer.kind for _, _, layers, _ in CONV_CASES for layer in layers}
+    kinds |= {layer.kind for _, _, layers, _ in CONV_CASES + RECURRENT_CASES for layer in layers}
     kinds |= {p.layer.kind for _, n, layers, k in CONV_CASES for p in plan(Topology(n, layers, k))}
+    kinds |= {layer.layer.kind for _, _, layers, _ in RECURRENT_CASES for layer in layers
+              if isinstance(layer, A.Bidirectional)}
     assert kinds == set(LAYER_TABLE)
     used = {getattr(layer, "activation", getattr(layer, "name", None))
             for _, layers, _ in CASES for layer in layers}
@@ -120,13 +145,23 @@ def test_every_layer_kind_and_activation_is_covered():
     assert tuple(ACTIVATION_TABLE) == A.ACTIVATIONS  # the specs and the table list the same
 
 
-ALL_CASES = [(name, N_INPUTS, layers, k) for name, layers, k in CASES] + CONV_CASES
+ALL_CASES = [(name, N_INPUTS, layers, k) for name, layers, k in CASES] + CONV_CASES + \
+    RECURRENT_CASES
+
+
+def random_inputs(topology: Topology, rows: int) -> np.ndarray:
+    """Random values, or random codes when the network starts with an embedding."""
+    rng = np.random.default_rng(1)
+    first = topology.layers[0] if topology.layers else None
+    if isinstance(first, A.Embedding):
+        return rng.integers(0, first.input_dim, size=(rows, topology.n_inputs)).astype(float)
+    return rng.normal(scale=1.5, size=(rows, topology.n_inputs))
 
 
 @pytest.mark.parametrize("name,n_inputs,layers,k", ALL_CASES, ids=[c[0] for c in ALL_CASES])
 def test_numpy_graph_and_keras_forwards_agree(tf, keras, name, n_inputs, layers, k):
     topology = Topology(n_inputs, layers, k)
-    X = np.random.default_rng(1).normal(scale=1.5, size=(64, n_inputs))
+    X = random_inputs(topology, 64)
     for seed in (3, 4):
         params = random_params(topology, seed)
         expected = forward(params, topology, X)

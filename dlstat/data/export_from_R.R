@@ -20,7 +20,9 @@ tables <- list(
   trees        = list(index = NULL,       hint = "gaussian (log(Volume) ~ log(Girth) + log(Height))"),
   swiss        = list(index = "province", hint = "gaussian (Fertility ~ .)"),
   PlantGrowth  = list(index = NULL,       hint = "gaussian one-way layout (weight ~ group)"),
-  infert       = list(index = NULL,       hint = "binomial (case: 0/1)")
+  infert       = list(index = NULL,       hint = "binomial (case: 0/1)"),
+  sunspot.year = list(index = NULL,       hint = "forecasting (next year's sunspots from the last T: dl.datasets.series_windows)",
+                      series = c("year", "sunspots"))
 )
 
 exact <- function(x) {
@@ -43,6 +45,9 @@ meta <- list()
 for (name in names(tables)) {
   df <- get(name, envir = as.environment("package:datasets"))
   spec <- tables[[name]]
+  if (!is.null(spec$series)) {  # a yearly time series: its time and its values as columns
+    df <- setNames(data.frame(as.integer(time(df)), as.numeric(df)), spec$series)
+  }
   out <- df
   columns <- list()
   for (col in names(df)) {

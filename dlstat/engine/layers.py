@@ -641,3 +641,9 @@ def _numpy_rows(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray
         h, side = p.kind.carry(np, p, h, side)
         h = p.kind.numpy_forward(p, P, h)
     return h
+
+
+# The recurrent and embedding kinds live in their own module (they subclass LayerKind above).
+from .recurrent import SEQUENCE_KINDS  # noqa: E402
+
+LAYER_TABLE.update(SEQUENCE_KINDS)

@@ -28,8 +28,8 @@ def init_params(topology: Topology, seeds: np.ndarray, output_bias: np.ndarray) 
     params: Params = {}
     stream = 0
     for d in param_defs(topology).values():
-        if d.init == "glorot":
-            params[d.name] = _glorot(d, seeds, stream)
+        if d.init in _RANDOM_INIT:
+            params[d.name] = _RANDOM_INIT[d.init](d, seeds, stream)
             stream += 1
         elif d.init == "output_bias":
             params[d.name] = _output_bias(d, len(seeds), output_bias)
@@ -53,6 +53,41 @@ def _glorot(d: ParamDef, seeds: np.ndarray, stream: int) -> np.ndarray:
     return values
 
 
+def _orthogonal(d: ParamDef, seeds: np.ndarray, stream: int) -> np.ndarray:
+    """Orthogonal (Keras's default for recurrent kernels): the Q of a Gaussian matrix's QR,
+    signs fixed by R's diagonal, transposed when wider than tall."""
+    rows, cols = int(np.prod(d.shape[:-1])), d.shape[-1]
+    values = np.empty((len(seeds), *d.shape))
+    for m, seed in enumerate(seeds):
+        gaussian = np.random.default_rng([int(seed), stream]).normal(
+            size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(gaussian)
+        q = q * np.sign(np.diag(r))
+        values[m] = (q.T if rows < cols else q).reshape(d.shape)
+    return values
+
+
+def _small_uniform(d: ParamDef, seeds: np.ndarray, stream: int) -> np.ndarray:
+    """Uniform on (-0.05, 0.05), Keras's start for an embedding."""
+    values = np.empty((len(seeds), *d.shape))
+    for m, seed in enumerate(seeds):
+        values[m] = np.random.default_rng([int(seed), stream]).uniform(-0.05, 0.05, d.shape)
+    return values
+
+
+def _forget_bias(M: int, shape: tuple[int, ...]) -> np.ndarray:
+    """An LSTM's bias: zeros but ones for the forget gate (Keras's ``unit_forget_bias``)."""
+    bias = np.zeros((M, *shape))
+    units = shape[-1] // 4
+    bias[..., units : 2 * units] = 1.0
+    return bias
+
+
+_RANDOM_INIT: dict[str, Callable[[ParamDef, np.ndarray, int], np.ndarray]] = {
+    "glorot": _glorot, "orthogonal": _orthogonal, "embedding_uniform": _small_uniform,
+}
+
+
 def _output_bias(d: ParamDef, M: int, output_bias: np.ndarray) -> np.ndarray:
     bias = np.zeros((M, *d.shape))
     if d.trainable:  # a fixed (absent) output bias stays at zero
@@ -64,6 +99,7 @@ def _output_bias(d: ParamDef, M: int, output_bias: np.ndarray) -> np.ndarray:
 _CONSTANT_INIT: dict[str, Callable[[int, tuple[int, ...]], np.ndarray]] = {
     "zeros": lambda M, shape: np.zeros((M, *shape)),
     "ones": lambda M, shape: np.ones((M, *shape)),
+    "forget_bias": _forget_bias,
 }
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..architecture import Dense, Layer, Reshape, reshape
+from ..architecture import Dense, Layer, Reshape, code_input, reshape
+from ..engine.recurrent import check_codes
 from ..errors import DataError, OptionError, warn
 from ..formula.arrays import ArrayData, ArraySpec, split_formula
 from ..options import FitOptions
@@ -49,9 +50,12 @@ def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: An
     if held is not None:
         opts.validation = _complete_arrays(held, name, opts.na_action, "validation")
     block = make_block(tabular_formula, frame, opts, validation_seed=opts.seed_value)
+    codes = code_input(opts.layers)
     spec = ArraySpec.learn(formula, name, parts.arrays[name], _positions(block.index),
-                           block.design.spec)
+                           block.design.spec, standardise=codes is None)
     _attach(block, spec, parts.arrays[name], held.arrays.get(name) if held else None)
+    if codes is not None:
+        check_codes(block.X[:, :spec.width], codes.input_dim, "the training data")
     opts.layers = _with_reshape(opts.layers, spec, block.design.spec.tabular.n_columns)
     return fit_block(block, opts, call(opts), formula)
 

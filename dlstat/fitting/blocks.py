@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..architecture import code_input
 from ..engine import StackJob, Topology, forward, select, train_stack
+from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
 from ..results.fit import DNNFit, FitRecord
@@ -167,8 +169,12 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         train, held = data.iloc[train_rows], data.iloc[held_rows]
         n_dropped, notes = found.n_dropped, list(found.notes)
     given = None if opts.weights is None else prior_weights(train, opts.weights)
+    codes = code_input(opts.layers)
     design = build_design(formula, train, na_action=opts.na_action,
-                          center_inputs=bool(opts.layers) or None, weights=given)
+                          center_inputs=bool(opts.layers) or None, weights=given,
+                          standardise=codes is None)
+    if codes is not None:
+        check_codes(design.X, codes.input_dim, "the training data")
     design.n_dropped += n_dropped
     prior = prior_weights(train.iloc[design.positions], opts.weights)
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
@@ -194,6 +200,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         block.val_index = held.index[ok]
         block.val_Y = fam.encode_target(y_val)
         block.val_weights, block.val_offset = block.row_priors(held, ok)
+        if codes is not None:
+            check_codes(block.val_X, codes.input_dim, "the validation data")
         if held is not opts.validation:  # baselines fit a split-off fraction too
             block.all_X = np.vstack([block.X, block.val_X])
             block.all_Y = np.vstack([block.Y, block.val_Y])

@@ -174,9 +174,12 @@ class ArraySpec:
 
     @classmethod
     def learn(cls, formula: str, name: str, array: np.ndarray, rows: np.ndarray,
-              tabular: DesignSpec) -> ArraySpec:
-        """The spec of a fit: the array's mean and sd over its training ``rows``."""
+              tabular: DesignSpec, standardise: bool = True) -> ArraySpec:
+        """The spec of a fit: the array's mean and sd over its training ``rows`` (0 and 1
+        without ``standardise``: integer codes for an embedding)."""
         values = array[rows].astype(np.float64)
+        if not standardise:
+            return cls(formula, name, tuple(int(s) for s in array.shape[1:]), 0.0, 1.0, tabular)
         scale = float(values.std()) if values.size else 1.0
         return cls(formula, name, tuple(int(s) for s in array.shape[1:]),
                    float(values.mean()) if values.size else 0.0, scale if scale > 0 else 1.0,

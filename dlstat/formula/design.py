@@ -198,6 +198,7 @@ def build_design(
     na_action: str = "omit",
     center_inputs: bool | None = True,
     weights: np.ndarray | None = None,
+    standardise: bool = True,
 ) -> Design:
     """Vet ``formula``, build and standardise its design on ``data`` (never modified).
 
@@ -205,7 +206,8 @@ def build_design(
     the same design.  Inputs are centred unless ``center_inputs`` is ``None`` and the formula
     has no intercept (a GLM through the origin must not gain an intercept by centring).
     With prior ``weights`` (one per row of ``data``) the centre and scale are weighted, so a
-    row of weight 2 standardises as two rows would, and a row of weight 0 not at all."""
+    row of weight 2 standardises as two rows would, and a row of weight 0 not at all.
+    ``standardise=False`` keeps the columns as they are (integer codes for an embedding)."""
     parsed, used, levels = _parse_on(formula, data)
     frame = _typed_frame(data, used, levels, unseen="error", what="data")
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
@@ -231,6 +233,8 @@ def build_design(
     for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
     sd = np.where(constant, 1.0, sd)
+    if not standardise:
+        mean, sd = np.zeros(X.shape[1]), np.ones(X.shape[1])
     spec = DesignSpec(
         formula=formula,
         rhs=parsed.rhs,

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..architecture import Conv, Layer, Pool, reshape
+from ..architecture import Bidirectional, Conv, Layer, Pool, Recurrent, reshape
 from ..errors import DataError, OptionError
 
-_SPATIAL_FIRST = (Conv, Pool)  # the layers an array input can start with
+# The layers an array input can start with; integer codes [n, T] for an embedding are a matrix.
+_SPATIAL_FIRST = (Conv, Pool, Recurrent, Bidirectional)
 
 
 def array_of(X: Any) -> np.ndarray | None:
@@ -32,9 +33,10 @@ def row_shape(array: np.ndarray, architecture: list[Layer] | None, owner: str) -
     if not isinstance(first, _SPATIAL_FIRST):
         raise OptionError(
             f"{owner}.fit() received an array of shape {list(array.shape)} (images or "
-            "sequences); such input needs an architecture that starts with a convolution or "
-            "pooling layer, e.g. architecture=[dl.conv2d(16, 3), dl.maxpool(2), dl.flatten(), "
-            "dl.dense(32)]. For tabular data pass a 2-D array [n, p]."
+            "sequences); such input needs an architecture that starts with a convolution, "
+            "pooling or recurrent layer, e.g. architecture=[dl.conv2d(16, 3), dl.maxpool(2), "
+            "dl.flatten(), dl.dense(32)] or [dl.lstm(16), dl.dense(8)]. For tabular data pass "
+            "a 2-D array [n, p]."
         )
     shape = tuple(int(s) for s in array.shape[1:])
     if first.kind == "conv2d" and len(shape) == 2:

@@ -45,7 +45,10 @@ _LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
            "reshape": architecture.reshape, "conv1d": architecture.conv1d,
            "conv2d": architecture.conv2d, "maxpool": architecture.maxpool,
            "avgpool": architecture.avgpool, "flatten": architecture.flatten,
-           "global_avgpool": architecture.global_avgpool}
+           "global_avgpool": architecture.global_avgpool, "lstm": architecture.lstm,
+           "gru": architecture.gru, "embedding": architecture.embedding,
+           "rnn": lambda recurrent_activation, **args: architecture.rnn(**args),  # no gates
+           "bidirectional": lambda layer, merge: architecture.bidirectional(_layer(layer), merge)}
 
 
 @dataclass
