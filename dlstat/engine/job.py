@@ -47,6 +47,7 @@ class StackJob:
     patience: int | None = None
     max_norm: float | None = None
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
+    initial: Params | None = None  # starting values shared by every network (a pretrained base)
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
