@@ -51,6 +51,16 @@
 #'   `"error"` or `"na"`.
 #' @param seed A whole number; the same seed and data give the same network.
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
+#' @param base A network to start from (transfer learning): a `dlstat_fit`
+#'   or the path of a model file written by [save_dnn()]. Its layers up to
+#'   `upto` come first, with their weights and input standardisation; the
+#'   new hidden layers and output layer follow.
+#' @param upto How much of `base` is kept: `NULL` (every hidden layer), a
+#'   layer kind such as `"flatten"` (up to the last such layer), a number of
+#'   its layers, or `"output"` (the whole network, to fine-tune it).
+#' @param freeze `TRUE` keeps the kept layers of `base` fixed (feature
+#'   extraction), `FALSE` trains them too (fine-tuning, usually with a small
+#'   `learning_rate`), a number freezes that many first layers.
 #' @param ... Further options of the Python `dlstat.dnn()`.
 #' @return An object of class `dlstat_fit`: a list with the `call`, the
 #'   `formula`, the `family`, `history` (a data frame of the loss by epoch),
@@ -68,7 +78,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                verbose = 1, ...) {
+                verbose = 1, base = NULL, upto = NULL, freeze = TRUE, ...) {
   call <- match.call()
   own <- setdiff(names(formals(sys.function())), c("formula", "data", "..."))
   options <- c(.given(environment(), own), list(...))

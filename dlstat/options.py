@@ -503,8 +503,9 @@ class FitOptions:
             given = [f"{n}={getattr(self, n)!r}" for n in ("upto", "freeze")
                      if getattr(self, n) != option(n).default]
             if given:
-                raise OptionError(f"{', '.join(given)} choose what to keep of a base network; "
-                                  "pass base=<a fitted network> too, or leave them out.")
+                raise OptionError(f"{', '.join(given)} given without a base network: upto and "
+                                  "freeze choose what to keep of one; pass base=<a fitted "
+                                  "network> too, or leave them out.")
             return
         from .transfer import read_base
 
