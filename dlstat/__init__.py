@@ -57,6 +57,7 @@ _LAZY = {
     "group_kfold": ("validation.folds", "group_kfold"),
     "repeated_kfold": ("validation.folds", "repeated_kfold"),
     "foldid_folds": ("validation.folds", "foldid_folds"),
+    "base_features": ("transfer", "base_features"),
 }
 
 
@@ -82,4 +83,5 @@ __all__ = [
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
+    "base_features",
 ]

@@ -127,7 +127,7 @@ def read_base(base: Any, upto: Any = None, freeze: Any = True) -> Base:
                  tuple(fit.spec.columns), fit.topology.n_outputs if upto == OUTPUT else None)
 
 
-def features(base: Any, X: Any, upto: Any = None) -> np.ndarray:
+def base_features(base: Any, X: Any, upto: Any = None) -> np.ndarray:
     """The outputs of ``base``'s layers up to ``upto`` for rows ``X`` (NumPy, no TensorFlow):
     the features a frozen base hands to a new head, one row per row of ``X``.
 
@@ -141,7 +141,7 @@ def features(base: Any, X: Any, upto: Any = None) -> np.ndarray:
     if hasattr(X, "columns") and not keras_model:
         rows, complete = source.spec.design(X)
         if not complete.all():
-            raise DataError(f"features() needs complete rows; {int((~complete).sum())} row(s) "
+            raise DataError(f"base_features() needs complete rows; {int((~complete).sum())} row(s) "
                             "of X have missing values. Drop or fill them first.")
     else:
         rows = (np.asarray(X, dtype=np.float64).reshape(len(X), -1) - center) / scale
