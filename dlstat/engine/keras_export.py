@@ -24,6 +24,7 @@ def to_keras(fit):
     weights: list[list | None] = [None]
     for placed in plan(topo, output_activation=_INVERSE_LINK[fam.link]):
         layer, w = placed.kind.keras(keras, placed, one)
+        layer.trainable = not placed.frozen  # a transferred fit's frozen layers stay frozen
         layers.append(layer)
         weights.append(w)
     if fam.name == "gaussian":
