@@ -17,6 +17,7 @@ import dlstat as dl
 
 CONV = [dl.conv2d(16, 3), dl.maxpool(2), dl.conv2d(32, 3), dl.maxpool(2), dl.flatten()]
 OLD, NEW = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
+DRAWS = 3  # independent draws of the labelled images per size
 
 
 def classes(images, labels, wanted):
@@ -30,6 +31,19 @@ def few(X, y, n_per_class, seed):
     rows = np.concatenate([rng.choice(np.flatnonzero(y == c), n_per_class, replace=False)
                            for c in np.unique(y)])
     return X[rows], y[rows]
+
+
+def compare(base, labelled, X_test, y_test, epochs):
+    """Test accuracy of the transferred head and of the same network from scratch."""
+    settings = dict(epochs=epochs, batch_size=32, seed=2, verbose=0)
+    start = time.perf_counter()
+    transfer = dl.DNNClassifier(base=base, upto="flatten", hidden=(32,), **settings)
+    transfer.fit(*labelled)
+    seconds_t = time.perf_counter() - start
+    start = time.perf_counter()
+    scratch = dl.DNNClassifier(architecture=[*CONV, dl.dense(32)], **settings).fit(*labelled)
+    return dict(transfer=transfer.score(X_test, y_test), scratch=scratch.score(X_test, y_test),
+                seconds_transfer=seconds_t, seconds_scratch=time.perf_counter() - start)
 
 
 def main() -> None:
@@ -52,28 +66,19 @@ def main() -> None:
     X_old_test, y_old_test = classes(test_images, test_labels, OLD)
     base_accuracy = base.score(X_old_test, y_old_test)
     print(f"base CNN on classes 0-4: {n_base} images, {base_epochs} epochs, "
-          f"{base_seconds:.0f} s, test accuracy {base_accuracy:.3f}")
+          f"{base_seconds:.0f} s, test accuracy {base_accuracy:.3f}", flush=True)
 
     rows = []
     for n in sizes:
-        X_few, y_few = few(X_new, y_new, n, seed=n)
-        settings = dict(epochs=few_epochs, batch_size=32, seed=2, verbose=0)
-        start = time.perf_counter()
-        transfer = dl.DNNClassifier(base=base, upto="flatten", hidden=(32,), **settings)
-        transfer.fit(X_few, y_few)
-        seconds_t = time.perf_counter() - start
-        start = time.perf_counter()
-        scratch = dl.DNNClassifier(architecture=[*CONV, dl.dense(32)], **settings)
-        scratch.fit(X_few, y_few)
-        seconds_s = time.perf_counter() - start
-        row = dict(n_per_class=n, transfer=transfer.score(X_test, y_test),
-                   scratch=scratch.score(X_test, y_test), seconds_transfer=seconds_t,
-                   seconds_scratch=seconds_s)
-        rows.append(row)
-        print(f"{n:4d} labelled images per class: transfer {row['transfer']:.3f} "
-              f"({seconds_t:.0f} s), from scratch {row['scratch']:.3f} ({seconds_s:.0f} s)")
+        for draw in range(DRAWS):
+            rows.append(compare(base, few(X_new, y_new, n, seed=[n, draw]), X_test, y_test,
+                                few_epochs) | {"n_per_class": n, "draw": draw})
+        scores = [(r["transfer"], r["scratch"]) for r in rows if r["n_per_class"] == n]
+        (mean_t, mean_s), (sd_t, sd_s) = np.mean(scores, 0), np.std(scores, 0, ddof=1)
+        print(f"{n:4d} labelled images per class ({DRAWS} draws): transfer {mean_t:.3f} "
+              f"(sd {sd_t:.3f}), from scratch {mean_s:.3f} (sd {sd_s:.3f})", flush=True)
     common.write_json({
-        "config": dict(n_base=n_base, base_epochs=base_epochs, few_epochs=few_epochs,
+        "config": dict(n_base=n_base, base_epochs=base_epochs, few_epochs=few_epochs, draws=DRAWS,
                        architecture="conv2d(16,3) maxpool conv2d(32,3) maxpool flatten "
                                     "dense(64|32)", test_images=int(len(y_test))),
         "base": dict(seconds=base_seconds, test_accuracy_classes_0_4=base_accuracy),

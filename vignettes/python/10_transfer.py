@@ -38,7 +38,7 @@ FIGURES = tempfile.mkdtemp(prefix="dlstat-vignette-")  # figures go here, never 
 N_TRAIN = int(os.environ.get("DLSTAT_VIGNETTE_N", 60_000))
 FULL = N_TRAIN >= 60_000
 BASE_EPOCHS, FEW_EPOCHS = (5, 40) if FULL else (2, 20)
-SIZES = (10, 50, 100) if FULL else (10, 50)
+SIZES = (10, 50, 100) if FULL else (10, 30)
 print(f"using {N_TRAIN} training images" + ("" if FULL else " (a subset)"))
 
 images, labels = dl.datasets.fashion_mnist("train", n=N_TRAIN)
@@ -144,7 +144,7 @@ for n in SIZES:
                  "from scratch": scratch.fit(X_n, y_n).score(X_test, y_test)})
 table = pd.DataFrame(rows).set_index("labels per class")
 print(table.round(3))
-assert table["transfer"].iloc[0] > table["from scratch"].iloc[0]  # fewest labels: transfer wins
+assert (table > 0.5).all().all()  # both far above chance (0.2) even with 10 labels per class
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 table.plot(ax=ax, marker="o")
@@ -157,7 +157,13 @@ fig.savefig(os.path.join(FIGURES, "transfer_few_labels.png"), dpi=100)
 print("figure:", os.path.join(FIGURES, "transfer_few_labels.png"))
 
 # %% [markdown]
-# The frozen convolutional part was learned on other classes, yet it gives the new head far
-# better features than a network can learn from a handful of images; as labels grow, training
-# from scratch catches up.  The transferred fits save and load like any other
-# (`head.model_.save(path)`): the base's kept weights are part of the fit.
+# How much the base helps depends on how well it was trained and how close the tasks are.  In
+# one run of `benchmarks/bench_transfer.py` (a base CNN trained on 10,000 images of classes 0–4
+# for 3 epochs; every 5–9 test image) the transferred head was ahead of training from scratch
+# with 50 and 100 labels per class (0.925 vs 0.910, 0.928 vs 0.921) but not with 10 (0.816 vs
+# 0.830): classes 5–9 (footwear, a bag, a shirt) are easy to tell apart even for a network
+# that learns its own filters from 50 images, and the base's filters were learned on tops and
+# trousers.  On the quick subset this vignette uses in the tests the base sees only about
+# 1,000 images and the comparison can go either way.  The transferred fit trains only its
+# head (no gradient flows into the convolutions), so it is also the faster of the two; it saves and
+# loads like any other fit (`head.model_.save(path)`), the base's kept weights included.
