@@ -113,7 +113,9 @@ def read_base(base: Any, upto: Any = None, freeze: Any = True) -> Base:
 
         layers, weights, n_inputs, shape = read_keras(source[1], _keras_cut(upto))
         name = f"the Keras model {getattr(source[1], 'name', '')!r}"
-        return _made(layers, n_inputs, weights, _frozen(freeze, len(layers)), name,
+        lead = int(len(shape) > 1)  # the reshape read_keras puts first counts as no layer
+        count = _frozen(freeze, len(layers) - lead)
+        return _made(layers, n_inputs, weights, count + lead if count else 0, name,
                      (np.zeros(n_inputs), np.ones(n_inputs)), None, None)
     fit = source
     hidden = list(fit.topology.layers)

@@ -242,6 +242,10 @@ def test_a_keras_base_gives_keras_features_and_frozen_keras_weights(keras, keras
     np.testing.assert_array_equal(new.model_.params["dense5/kernel"][0],
                                   keras_model.get_layer("d").get_weights()[0])
     assert any("the Keras model" in note for note in new.model_.record.notes)
+    from dlstat.transfer import read_base
+
+    assert read_base(keras_model, freeze=1).frozen == (0, 1)  # its reshape and the Conv2D
+    assert read_base(keras_model, upto="maxpool").layers[-1].kind == "maxpool"
 
 
 def test_unsupported_keras_layers_are_refused_by_class_name(keras):
