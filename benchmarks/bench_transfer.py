@@ -3,6 +3,10 @@ convolutional part (frozen) to classes 5-9, against the same architecture traine
 on the same few labelled images (``python benchmarks/bench_transfer.py``; ``--quick`` for a
 smoke test).  Accuracy is on every test image of classes 5-9; one run, all numbers printed and
 written to ``benchmarks/results/transfer.json``.
+
+One run on the shared 2 cores (base: 10,000 images, 3 epochs, 337 s, 0.879 on the 0-4 test
+images; heads 40 epochs; mean of 3 draws): 10 labels per class, transfer 0.819 (sd 0.032) vs
+scratch 0.822 (0.012); 50: 0.920 (0.005) vs 0.911 (0.002); 100: 0.928 (0.004) vs 0.924 (0.003).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import numpy as np
 
 from .architecture import Layer, Reshape, describe
 from .errors import DataError, OptionError, OptionTypeError
-from .engine.layers import Topology, numpy_forward, plan
+from .engine.layers import Topology, numpy_forward, plan, plan_hidden
 
 OUTPUT = "output"  # upto= keeping the base's output layer too
 
@@ -150,8 +150,8 @@ def base_features(base: Any, X: Any, upto: Any = None) -> np.ndarray:
     if rows.shape[1] != kept.n_inputs:
         raise DataError(f"the base reads rows of {kept.n_inputs} values; X has "
                         f"{rows.shape[1]} per row. Pass rows shaped as the base's inputs.")
-    topology = Topology(kept.n_inputs, kept.layers, kept.n_outputs or 1)
-    placed = plan(topology)[: None if upto == OUTPUT else -1]
+    placed = plan(Topology(kept.n_inputs, kept.layers, kept.n_outputs)) if upto == OUTPUT \
+        else plan_hidden(kept.n_inputs, kept.layers)
     return numpy_forward(placed, kept.weights, rows)
 
 

@@ -33,7 +33,7 @@ def data():
     frame = pd.DataFrame(rng.normal(size=(160, 3)), columns=["x1", "x2", "x3"])
     frame["y"] = np.sin(frame.x1) + frame.x2 * frame.x3 + rng.normal(scale=0.1, size=160)
     frame["z"] = np.cos(frame.x1) - frame.x2 + rng.normal(scale=0.1, size=160)
-    frame["c"] = np.where(frame.x1 + frame.x3 > 0, "hi", "lo")
+    frame["c"] = np.where(frame.x1 + frame.x3 + rng.normal(size=160) > 0, "hi", "lo")
     return frame
 
 
@@ -246,6 +246,10 @@ def test_a_keras_base_gives_keras_features_and_frozen_keras_weights(keras, keras
 
     assert read_base(keras_model, freeze=1).frozen == (0, 1)  # its reshape and the Conv2D
     assert read_base(keras_model, upto="maxpool").layers[-1].kind == "maxpool"
+    pooled = dl.base_features(keras_model, X, upto="maxpool")  # images of features
+    at_pool = keras.Model(keras_model.inputs, keras_model.layers[2].output)
+    np.testing.assert_allclose(pooled, at_pool.predict(X[..., None].astype("float32"),
+                                                       verbose=0), atol=1e-5)
 
 
 def test_unsupported_keras_layers_are_refused_by_class_name(keras):

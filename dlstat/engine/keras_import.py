@@ -16,7 +16,7 @@ import numpy as np
 from .. import architecture as arch
 from ..errors import OptionError
 from .activations import ACTIVATION_TABLE
-from .layers import Topology, plan
+from .layers import plan_hidden
 
 _ACTIVATIONS = {kind.keras: name for name, kind in ACTIVATION_TABLE.items()} | {"silu": "swish"}
 _PARTS = {"dense": ("kernel", "bias"), "conv1d": ("kernel", "bias"),
@@ -35,7 +35,7 @@ def read_keras(model: Any, cut: Callable[[list[Any]], int]
     lead = [arch.reshape(row_shape)] if len(row_shape) > 1 else []
     layers = (*lead, *specs[:n_kept])
     n_inputs = int(np.prod(row_shape))
-    placed = plan(Topology(n_inputs, layers, 1))[len(lead):-1]
+    placed = plan_hidden(n_inputs, layers)[len(lead):]
     weights: dict[str, np.ndarray] = {}
     for p, layer in zip(placed, chain):
         weights.update(_weights(p, layer))

@@ -527,6 +527,12 @@ def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
     return placed
 
 
+def plan_hidden(n_inputs: int, layers: tuple[Layer, ...]) -> list[Placed]:
+    """The hidden ``layers`` placed from ``n_inputs`` values per row, without an output layer,
+    so they may end in an image (a network cut after its last pooling layer)."""
+    return plan(Topology(n_inputs, (*layers, Flatten()), 1))[: len(layers)]
+
+
 def param_defs(topology: Topology) -> dict[str, ParamDef]:
     """Every parameter of ``topology`` by key."""
     return {d.name: d for p in plan(topology) for d in p.params}
