@@ -236,6 +236,10 @@
     value <- options[[name]]
     if (is.data.frame(value)) {
       value <- .encode_frame(value, what = name)
+    } else if (inherits(value, "dlstat_fit")) {
+      value <- .py(value)  # a base network: Python reads the fitted model itself
+    } else if (name == "base" && is.character(value) && length(value) == 1L && !is.na(value)) {
+      value <- path.expand(value)  # a model file written by save_dnn()
     } else if (name == "hidden") {
       if (is.numeric(value) && anyNA(value)) .abort("hidden has NA widths; give whole numbers, e.g. hidden = c(32, 16), or c() for a GLM.")
       value <- if (is.numeric(value)) as.list(as.numeric(value)) else value

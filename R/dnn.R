@@ -74,6 +74,16 @@
 #'   `na.omit`, `na.exclude` (as `na.omit`, but [residuals()][dlstat_generics]
 #'   and [fitted()] are padded with `NA` for the rows left out) or `na.fail`,
 #'   a function or its name; instead of `na_action`.
+#' @param base A network to start from (transfer learning): a `dlstat_fit`
+#'   or the path of a model file written by [save_dnn()]. Its layers up to
+#'   `upto` come first, with their weights and input standardisation; the
+#'   new hidden layers and output layer follow.
+#' @param upto How much of `base` is kept: `NULL` (every hidden layer), a
+#'   layer kind such as `"flatten"` (up to the last such layer), a number of
+#'   its layers, or `"output"` (the whole network, to fine-tune it).
+#' @param freeze `TRUE` keeps the kept layers of `base` fixed (feature
+#'   extraction), `FALSE` trains them too (fine-tuning, usually with a small
+#'   `learning_rate`), a number freezes that many first layers.
 #' @param ... Further options of the Python `dlstat.dnn()`.
 #' @section Arrays:
 #' For images or sequences, `data` is a named list of columns and one array
@@ -101,8 +111,8 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                bootstrap = NULL, verbose = 1, weights = NULL, offset = NULL, subset,
-                na.action = NULL, ...) {
+                bootstrap = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
+                weights = NULL, offset = NULL, subset, na.action = NULL, ...) {
   call <- match.call()
   own <- setdiff(names(formals(sys.function())),
                  c("formula", "data", "...", "weights", "offset", .glm_arguments))

@@ -62,6 +62,7 @@ _LAZY = {
     "group_kfold": ("validation.folds", "group_kfold"),
     "repeated_kfold": ("validation.folds", "repeated_kfold"),
     "foldid_folds": ("validation.folds", "foldid_folds"),
+    "base_features": ("transfer", "base_features"),
 }
 
 
@@ -88,4 +89,5 @@ __all__ = [
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
     "bidirectional", "embedding", "gru", "lstm", "rnn",
+    "base_features",
 ]

@@ -48,6 +48,8 @@ WIDTHS, LAYERS = "tuple of layer widths", "list of layer specs"
 FRAME_OR_FRACTION, FRAME = "data frame or fraction", "data frame"
 COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "option dicts"
 COLUMN_OR_VECTOR = "column name or numeric vector"
+BASE, UPTO = "fitted network, model file or Keras model", "layer kind or count"
+FREEZE = "True, False or a layer count"
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("sparsity", CHOICE, None, "'inputs': the L1 part as a group penalty on each "
            "input's weights, so whole inputs leave the network", frozenset({PATH}),
            allowed=SPARSITY, none_means="weight by weight"),
+    Option("base", BASE, None, "a network to start from (transfer learning): its layers up "
+           "to upto come first, with their weights and input standardisation",
+           _fit(without=(CLI,)), none_means="trained from scratch"),
+    Option("upto", UPTO, None, "how much of base is kept: a layer kind (the last such "
+           "layer), a count of its layers, or 'output' (the whole network)",
+           _fit(without=(CLI,)), none_means="every hidden layer of base"),
+    Option("freeze", FREEZE, True, "base's layers kept fixed: True (all), False (fine-tune "
+           "all) or the number of first layers", _fit(without=(CLI,))),
     Option("validation", NUMBER, 0.2, "fraction of the rows for the validation part",
            frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
     Option("test", NUMBER, 0.2, "fraction of the rows for the test part",
@@ -391,11 +401,30 @@ def _check_models(opt: Option, value: Any) -> None:
                               f"{{'small': {{'hidden': (8,)}}}}; got {type(value).__name__}.")
 
 
+def _check_base(opt: Option, value: Any) -> None:
+    if isinstance(value, (bool, numbers.Number, list, tuple, dict, pd.DataFrame)):
+        raise OptionTypeError(f"base must be a fitted dlstat network, a dlstat model file or a "
+                              f"Keras model; got {type(value).__name__}.")
+
+
+def _check_upto(opt: Option, value: Any) -> None:
+    if not isinstance(value, str):
+        _check_whole(Option("upto", WHOLE, None, opt.doc, opt.functions, low=-MAX_WIDTH,
+                            high=MAX_WIDTH), value)
+
+
+def _check_freeze(opt: Option, value: Any) -> None:
+    if not isinstance(value, bool):
+        _check_whole(Option("freeze", WHOLE, True, opt.doc, opt.functions, low=0,
+                            high=MAX_WIDTH), value)
+
+
 _CHECKERS: dict[str, Callable[[Option, Any], None]] = {
     NUMBER: _check_number, WHOLE: _check_whole, CHOICE: _check_choice, FLAG: _check_flag,
     WIDTHS: _check_widths, LAYERS: _check_layers, FRAME_OR_FRACTION: _check_frame_or_fraction,
     FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
     MODELS: _check_models, COLUMN_OR_VECTOR: _check_column_or_vector,
+    MODELS: _check_models, BASE: _check_base, UPTO: _check_upto, FREEZE: _check_freeze,
 }
 _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces
 
@@ -430,7 +459,11 @@ class FitOptions:
     verbose: int = 1
     weights: Any = None
     offset: Any = None
+    base: Any = None
+    upto: Any = None
+    freeze: Any = True
     layers: tuple[Layer, ...] = field(default=(), repr=False)
+    transfer = None  # the kept part of ``base`` (a transfer.Base), set by check(); not a field
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> FitOptions:
@@ -473,6 +506,7 @@ class FitOptions:
             self._refuse_shorthand_with_architecture()
         self.layers = resolve(self.hidden, self.activation, self.dropout, self.batchnorm,
                               self.architecture)
+        self._read_base()
         if self.early_stopping is not None and self.validation is None:
             raise OptionError(
                 f"early_stopping={self.early_stopping} needs validation data to watch; pass "
@@ -497,8 +531,29 @@ class FitOptions:
                 "batchnorm."
             )
 
+    def _read_base(self) -> None:
+        """Put the kept layers of ``base`` first; ``upto`` and ``freeze`` need a base."""
+        if self.base is None:
+            given = [f"{n}={getattr(self, n)!r}" for n in ("upto", "freeze")
+                     if getattr(self, n) != option(n).default]
+            if given:
+                raise OptionError(f"{', '.join(given)} given without a base network: upto and "
+                                  "freeze choose what to keep of one; pass base=<a fitted "
+                                  "network> too, or leave them out.")
+            return
+        from .transfer import read_base
+
+        self.transfer = read_base(self.base, self.upto, self.freeze)
+        if self.transfer.n_outputs is not None and self.layers:
+            raise OptionError(
+                "upto='output' keeps the base's whole network, so no new layers can follow it; "
+                f"pass hidden=() (got {len(self.layers)} new layer(s)).")
+        self.layers = self.transfer.layers + self.layers
+
     def _check_lbfgs(self) -> None:
-        refused = [type(x).__name__.lower() for x in self.layers
+        # A frozen base runs as at inference (no dropout noise, fixed batch statistics).
+        n_frozen = self.transfer.n_frozen if self.transfer is not None else 0
+        refused = [type(x).__name__.lower() for x in self.layers[n_frozen:]
                    if x.kind in ("dropout", "batchnorm")]
         refused += [name for name in ("max_norm", "early_stopping")
                     if getattr(self, name) is not None]
@@ -527,6 +582,9 @@ class FitOptions:
                 parts.append(f"{f.name}=<data frame {value.shape[0]}×{value.shape[1]}>")
             elif f.name in ("weights", "offset") and not isinstance(value, (str, type(None))):
                 parts.append(f"{f.name}=<{len(value)} values>")
+            elif f.name == "base" and value is not None:
+                parts.append(f"base={value!r}" if isinstance(value, str) else
+                             f"base=<{type(value).__name__}>")
             elif value != getattr(defaults, f.name) if not isinstance(value, list) else True:
                 parts.append(f"{f.name}={value!r}")
         return ", ".join(parts)

@@ -28,7 +28,7 @@ TIMEOUT = 300  # seconds per script; a fresh interpreter imports TensorFlow (~8 
 def test_vignettes_present():
     names = [s.name for s in SCRIPTS]
     numbers = [n[:2] for n in names]
-    assert {"01", "02", "03", "04", "05", "06", "07", "08", "09"} <= set(numbers), names
+    assert {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10"} <= set(numbers), names
     assert len(set(numbers)) == len(numbers), names  # one vignette per number
 
 

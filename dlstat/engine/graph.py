@@ -54,7 +54,7 @@ def tf_module():
 def train_first_order(job: StackJob) -> StackResult:
     """Train ``job`` with a first-order optimizer (everything but L-BFGS)."""
     tf = tf_module()
-    params0 = init_params(job.topology, job.seeds, job.output_bias)
+    params0 = init_params(job.topology, job.seeds, job.output_bias, job.initial)
     names = sorted(params0)
     idx, w = _padded_rows(job.train_weights, job.batch_size, job.train_repeats)
     if job.val_weights is not None:
@@ -128,7 +128,7 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     """
     reports = job.on_epoch is not None
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
-           job.max_norm is not None, job.group_inputs, names)
+           job.max_norm is not None, job.group_inputs, names, job.topology.frozen)
     if (key, reports) not in _CACHE:
         from .cache import cached_function
 
@@ -146,7 +146,8 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
 
     defs = param_defs(job.topology)
     first_kernel = job.topology.input_kernel()
-    updates = tuple(UpdateSettings(job.optimizer, defs[n].penalised,
+    # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
+    updates = tuple(UpdateSettings(job.optimizer, defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
                                    job.max_norm is not None) for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),

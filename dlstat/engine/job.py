@@ -54,6 +54,7 @@ class StackJob:
     max_norm: float | None = None
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
     offset: np.ndarray | None = None
+    initial: Params | None = None  # starting values shared by every network (a pretrained base)
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 

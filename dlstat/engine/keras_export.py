@@ -28,6 +28,8 @@ def to_keras(fit):
     pairs = [(keras.layers.Rescaling(1.0 / spec.scale, offset=-spec.center / spec.scale,
                                      name="standardise"), None)]  # (the Sequential's)
     pairs += [p.kind.keras(keras, p, one) for p in placed]
+    for (layer, _), p in zip(pairs[1:], placed):
+        layer.trainable = not p.frozen  # a transferred fit's frozen layers stay frozen
     if fam.name == "gaussian":
         pairs.append((keras.layers.Rescaling(fam.y_scale, offset=fam.y_center,
                                              name="response"), None))

@@ -17,7 +17,7 @@ store, so they never change; :meth:`Placed.key` is the only place they are spell
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -50,6 +50,7 @@ class Topology:
     layers: tuple[Layer, ...]
     n_outputs: int
     output_bias: bool = True
+    frozen: tuple[int, ...] = ()  # hidden layers kept as they start (transfer learning)
 
     def placed(self) -> list[Placed]:
         """Every layer placed with its shapes and parameters, output last (see :func:`plan`)."""
@@ -113,6 +114,7 @@ class Placed:
     in_shape: Shape
     out_shape: Shape
     params: tuple[ParamDef, ...]
+    frozen: bool = False  # never updated; a frozen batch normalisation runs as at inference
 
     def key(self, part: str) -> str:
         """The parameter key of ``part`` (e.g. ``kernel``) of this layer."""
@@ -278,7 +280,7 @@ class BatchNormKind(LayerKind):
     def tf_forward(self, tf, p, P, h, ctx):
         momentum = p.layer.momentum
         mm, mv = P[p.key("moving_mean")], P[p.key("moving_var")]
-        if ctx.training:
+        if ctx.training and not p.frozen:
             wgt = ctx.row_weights[(..., *(None,) * len(p.in_shape))]
             # rows, and for images or sequences every position too
             axes = list(range(1, len(p.in_shape) + 1)) if len(p.in_shape) > 1 else 1
@@ -590,7 +592,10 @@ def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
         kind = LAYER_TABLE[layer.kind]
         out = kind.out_shape(layer, shape)
         params = kind.params(partial(param_key, kind.prefix(index)), layer, shape, out)
-        placed.append(Placed(index, layer, kind, shape, out, params))
+        frozen = index in topology.frozen
+        if frozen:
+            params = tuple(replace(d, trainable=False) for d in params)
+        placed.append(Placed(index, layer, kind, shape, out, params, frozen))
         shape = out
         pending += getattr(layer, "joined", 0)
         if pending and len(shape) == 1:  # the array part is flat: the tabular inputs rejoin
@@ -604,6 +609,10 @@ def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
 def joined_inputs(topology: Topology) -> int:
     """How many trailing inputs bypass the array part (0: every input enters the first layer)."""
     return sum(p.layer.width for p in plan(topology) if isinstance(p.layer, Join))
+def plan_hidden(n_inputs: int, layers: tuple[Layer, ...]) -> list[Placed]:
+    """The hidden ``layers`` placed from ``n_inputs`` values per row, without an output layer,
+    so they may end in an image (a network cut after its last pooling layer)."""
+    return plan(Topology(n_inputs, (*layers, Flatten()), 1))[: len(layers)]
 
 
 def param_defs(topology: Topology) -> dict[str, ParamDef]:

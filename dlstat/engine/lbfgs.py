@@ -105,7 +105,7 @@ def train_lbfgs(job: StackJob) -> StackResult:
     """Minimise each network's mean deviance / 2 + penalty to convergence (``epochs`` = max
     iterations)."""
     tf = tf_module()
-    params0 = init_params(job.topology, job.seeds, job.output_bias)
+    params0 = init_params(job.topology, job.seeds, job.output_bias, job.initial)
     layout = Layout.of(job, params0)
     losses, unpack = _objective(tf, job, layout, params0)
 

@@ -19,11 +19,15 @@ from .layers import ParamDef, Topology, numpy_forward, param_defs, plan
 Params = dict[str, np.ndarray]
 
 
-def init_params(topology: Topology, seeds: np.ndarray, output_bias: np.ndarray) -> Params:
+def init_params(topology: Topology, seeds: np.ndarray, output_bias: np.ndarray,
+                initial: Params | None = None) -> Params:
     """Initial parameters for ``len(seeds)`` networks; ``output_bias`` is [M, k] or [k].
 
     Each randomly initialised parameter draws from its own stream ``[seed, j]`` (``j`` counts
     the random parameters before it), so adding a layer never shifts another's start.
+    ``initial`` (keys without the stack axis, e.g. a pretrained base's weights) replaces the
+    start of the parameters it names in every network; the streams are counted as without it,
+    so a transferred head starts where the same head trained from scratch starts.
     """
     params: Params = {}
     stream = 0
@@ -37,6 +41,9 @@ def init_params(topology: Topology, seeds: np.ndarray, output_bias: np.ndarray) 
             params[d.name] = _CONSTANT_INIT[d.init](len(seeds), d.shape)
     if not topology.layers:
         params[topology.input_kernel()][:] = 0.0  # a GLM starts at the null model
+    for name, values in (initial or {}).items():
+        params[name] = np.broadcast_to(np.asarray(values, np.float64),
+                                       params[name].shape).copy()
     return params
 
 

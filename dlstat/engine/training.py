@@ -134,7 +134,9 @@ def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking
         eta += tf.gather(offsets, ib)  # the offset enters the output layer's linear predictor
         data_loss, sw = weighted_mean(row_loss(cfg.family, eta, tf.gather(Y, ib)), wb)
         total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
-    grads = tape.gradient(total, P)
+    # Gradients of trained parameters only: none flows into frozen (transferred) layers.
+    trained = [i for i, on in enumerate(cfg.trainable) if on]
+    grads = dict(zip(trained, tape.gradient(total, [P[i] for i in trained])))
     finite = tf.math.is_finite(data_loss)
     apply = track.active & finite & (sw > 0)
     track = track._replace(diverged=track.diverged | (track.active & ~finite),

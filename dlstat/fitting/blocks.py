@@ -175,6 +175,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
                           standardise=codes is None)
     if codes is not None:
         check_codes(design.X, codes.input_dim, "the training data")
+    if opts.transfer is not None:  # the inputs as the base network read them
+        design = opts.transfer.adopt(design)
     design.n_dropped += n_dropped
     prior = prior_weights(train.iloc[design.positions], opts.weights)
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
@@ -254,7 +256,9 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         if val_w is not None:
             val_w[m, val_rows[net.block]] = blocks[net.block].val_weights
     intercept = blocks[0].design.spec.intercept
-    topology = Topology(width, opts.layers, k, output_bias=intercept)
+    topology = Topology(width, opts.layers, k, output_bias=intercept, frozen=_frozen(opts))
+    if opts.transfer is not None:
+        opts.transfer.check_outputs(k)
     job = StackJob(
         topology=topology, family=blocks[0].family.name, X=all_X, Y=all_Y,
         train_weights=train_w, val_weights=val_w, train_repeats=repeats,
@@ -265,6 +269,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
         offset=all_O if any(b.offset is not None for b in blocks) else None,
+        initial=None if opts.transfer is None else opts.transfer.weights,
     )
     result = _train_with_progress(job, opts.verbose)
     if result.diverged.any():
@@ -300,7 +305,7 @@ def _train_with_progress(job: StackJob, verbose: int):
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
-                        output_bias=block.design.spec.intercept)
+                        output_bias=block.design.spec.intercept, frozen=_frozen(opts))
     first = topology.input_kernel()
     params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
@@ -308,10 +313,11 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     if result.val_loss is not None:
         history["val_loss"] = result.val_loss[:, m]
     history = history.dropna(subset=["loss"]).reset_index(drop=True)
+    transfer = [] if opts.transfer is None else [opts.transfer.note()]
     record = FitRecord(0, block.design.n_dropped,
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
-                       block.notes + result.notes)
+                       block.notes + transfer + result.notes)
     trials = block.family.trials(block.design.response) if block.family.counts else None
     fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
@@ -360,6 +366,11 @@ def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:
             "for finite estimates).")
     warn(text)
     fit.record.notes.append(text)
+
+
+def _frozen(opts: FitOptions) -> tuple[int, ...]:
+    """The hidden layers a transferred network keeps fixed (none without a base)."""
+    return () if opts.transfer is None else opts.transfer.frozen
 
 
 def _pad(X: np.ndarray, width: int) -> np.ndarray:

@@ -47,6 +47,23 @@ def row_shape(array: np.ndarray, architecture: list[Layer] | None, owner: str) -
     return shape
 
 
+def base_row_shape(array: np.ndarray, base: Any, upto: Any, owner: str) -> tuple[int, ...]:
+    """The per-row shape a base network reads, checked against ``array``'s rows."""
+    from ..transfer import read_base
+
+    kept = read_base(base, upto, freeze=False)
+    shape = kept.row_shape
+    given = tuple(int(s) for s in array.shape[1:])
+    if shape is None or given not in (shape, shape[:-1] if shape[-1] == 1 else shape):
+        wanted = f"rows of {kept.n_inputs} values" if shape is None else \
+            f"arrays [n, {', '.join(map(str, shape))}]"
+        raise DataError(
+            f"{owner}.fit() received an array of shape {list(array.shape)}, but its base "
+            f"({kept.source}) reads {wanted}. Pass data shaped as the base's inputs."
+        )
+    return shape
+
+
 def as_rows(array: np.ndarray, shape: tuple[int, ...], owner: str) -> np.ndarray:
     """The array's rows as vectors of values (C order), checked against the fitted shape."""
     given = tuple(array.shape[1:])

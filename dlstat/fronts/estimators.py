@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import DataError, OptionError
 from ..options import CLASSIFIER, REGRESSOR, option, options_for
-from .arrays import array_of, as_rows, row_shape, with_reshape
+from .arrays import array_of, as_rows, base_row_shape, row_shape, with_reshape
 
 # The options passed through to dnn(); tests/test_options.py holds the explicit signatures
 # below (scikit-learn reads them) to the options table.
@@ -41,7 +41,8 @@ _PARAMS_DOC = """
         A formula such as ``"mpg ~ wt + factor(cyl)"``: ``fit(df)`` and ``predict(df)`` take
         data frames and ``y`` is ignored.
     hidden, activation, architecture, dropout, batchnorm, penalty, mixture, max_norm,
-    optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose
+    optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose,
+    base, upto, freeze
         As in :func:`dlstat.dnn`, with the same defaults.  ``seed=None`` is a fixed seed, so
         fitting twice gives the same network.
 """
@@ -53,7 +54,8 @@ class _DNNBase(BaseEstimator):
     def __init__(self, formula=None, *, hidden=(32, 16), activation="relu", architecture=None,
                  dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0, max_norm=None,
                  optimizer="adam", learning_rate=None, batch_size=32, epochs=None,
-                 validation=None, early_stopping=None, seed=None, verbose=1):
+                 validation=None, early_stopping=None, seed=None, verbose=1, base=None,
+                 upto=None, freeze=True):
         self.formula = formula
         self.hidden = hidden
         self.activation = activation
@@ -71,6 +73,9 @@ class _DNNBase(BaseEstimator):
         self.early_stopping = early_stopping
         self.seed = seed
         self.verbose = verbose
+        self.base = base
+        self.upto = upto
+        self.freeze = freeze
 
     # -- tags ---------------------------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -94,7 +99,8 @@ class _DNNBase(BaseEstimator):
         options = self._options()
         if sample_weight is not None:  # dnn()'s prior weights, checked there
             options["weights"] = _sample_weights(sample_weight, len(data))
-        if input_shape is not None:  # image or sequence rows: the network reads them back
+        if input_shape is not None and self.base is None:
+            # Image or sequence rows: the network reads them back (a base's layers already do).
             options["architecture"] = with_reshape(self.architecture, input_shape)
         model = dnn(formula, data, family=family, **options)
         self.model_ = model
@@ -133,7 +139,11 @@ class _DNNBase(BaseEstimator):
         (None for a matrix)."""
         array = array_of(X)
         owner = type(self).__name__
-        self.input_shape_ = None if array is None else row_shape(array, self.architecture, owner)
+        if array is not None and self.base is not None:
+            self.input_shape_ = base_row_shape(array, self.base, self.upto, owner)
+        else:
+            self.input_shape_ = None if array is None else row_shape(array, self.architecture,
+                                                                     owner)
         return X if array is None else array.reshape(len(array), -1)
 
     def _prediction_rows(self, X: Any) -> Any:
@@ -212,13 +222,15 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
                  architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
                  max_norm=None, optimizer="adam", learning_rate=None, batch_size=32,
-                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=1):
+                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=1,
+                 base=None, upto=None, freeze=True):
         super().__init__(
             formula, hidden=hidden, activation=activation, architecture=architecture,
             dropout=dropout, batchnorm=batchnorm, penalty=penalty, mixture=mixture,
             max_norm=max_norm, optimizer=optimizer, learning_rate=learning_rate,
             batch_size=batch_size, epochs=epochs, validation=validation,
-            early_stopping=early_stopping, seed=seed, verbose=verbose)
+            early_stopping=early_stopping, seed=seed, verbose=verbose, base=base, upto=upto,
+            freeze=freeze)
         self.family = family
 
     def __sklearn_tags__(self):

@@ -68,7 +68,7 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
             value = frame_from_r(value)
         elif key == "hidden":
             value = _hidden(value)
-        elif key in INTEGER_OPTIONS:
+        elif key in INTEGER_OPTIONS or key in ("upto", "freeze"):  # R's numbers are doubles
             value = _whole(value)
         elif key == "foldid" and isinstance(value, dict):
             value = shift_folds(vector_from_r(value), to_r=False)

@@ -40,6 +40,7 @@ MAX_SPEC_BYTES = 64 * 2**20
 MAX_WEIGHT_BYTES = 8 * 2**30
 MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming more lies
 MAX_UNITS = 1_000_000
+_NOT_STORED = ("layers", "architecture", "validation", "test", "base", "upto", "freeze")
 _LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
            "batchnorm": architecture.batchnorm, "activation": architecture.activation,
            "reshape": architecture.reshape, "conv1d": architecture.conv1d,
@@ -77,8 +78,9 @@ class ModelParts:
 
 def write(parts: ModelParts, path: str | Path) -> None:
     """Write ``parts`` to ``path`` (any name; ``.dlstat`` is a good suffix)."""
-    opts = {k: v for k, v in asdict(parts.options).items()
-            if k not in ("layers", "architecture", "validation", "test")}
+    # The base of a transferred fit is not stored: its kept weights are the fit's own.
+    opts = {f.name: getattr(parts.options, f.name) for f in fields(parts.options)
+            if f.name not in _NOT_STORED}
     spec = {
         "format": FORMAT,
         "version": VERSION,
@@ -88,7 +90,8 @@ def write(parts: ModelParts, path: str | Path) -> None:
         "topology": {"n_inputs": parts.topology.n_inputs,
                      "n_outputs": parts.topology.n_outputs,
                      "output_bias": parts.topology.output_bias,
-                     "layers": architecture.to_json(parts.topology.layers)},
+                     "layers": architecture.to_json(parts.topology.layers),
+                     "frozen": list(parts.topology.frozen)},
         "options": opts,
         "record": asdict(parts.record),
         "history": parts.history.to_dict(orient="list"),
@@ -237,7 +240,12 @@ def _topology(d: dict[str, Any], design: DesignSpec, family: Family) -> Topology
             f"the network takes {d['n_inputs']!r} inputs and gives {d['n_outputs']!r} outputs, "
             f"but the design has {design.n_columns} columns and the family "
             f"{family.n_outputs} outputs")
-    return Topology(design.n_columns, layers, family.n_outputs, design.intercept)
+    frozen = d.get("frozen", [])  # absent in files written before transfer learning
+    if not isinstance(frozen, list) or frozen != list(range(len(frozen))) or \
+            len(frozen) > len(layers):
+        raise ValueError(f"the frozen layers {str(frozen)[:80]} are not the first layers")
+    return Topology(design.n_columns, layers, family.n_outputs, design.intercept,
+                    tuple(frozen))
 
 
 def _layer(item: Any) -> architecture.Layer:
@@ -252,8 +260,7 @@ def _layer(item: Any) -> architecture.Layer:
 
 
 def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
-    known = {f.name for f in fields(FitOptions)} - {"layers", "architecture", "validation",
-                                                     "test"}
+    known = {f.name for f in fields(FitOptions)} - set(_NOT_STORED)
     if not isinstance(d, dict) or not set(d) <= known:
         raise ValueError(f"unknown options {sorted(set(d) - known)[:10]}")
     options = FitOptions(**d)
