@@ -177,9 +177,11 @@ def test_a_stack_of_transfer_networks_equals_each_trained_alone(cnn):
         np.testing.assert_array_equal(stack.params[key], np.broadcast_to(value, (3, *value.shape)))
     for m in range(3):
         alone = train([m])
-        for key, value in stack.params.items():  # float32 batched kernels: ~1e-6
-            np.testing.assert_allclose(value[m], alone.params[key][0], atol=1e-5, err_msg=key)
-        np.testing.assert_allclose(stack.loss[:, m], alone.loss[:, 0], atol=1e-5)
+        # A network alone convolves with tf.nn.convolution, a stack through vectorized_map:
+        # float32 sums in another order (~1e-6 per forward), grown by 4 epochs to ~3e-5.
+        for key, value in stack.params.items():
+            np.testing.assert_allclose(value[m], alone.params[key][0], atol=1e-4, err_msg=key)
+        np.testing.assert_allclose(stack.loss[:, m], alone.loss[:, 0], atol=1e-4)
 
 
 def test_cv_of_a_new_head_is_one_engine_call(base, data, monkeypatch):
