@@ -67,3 +67,23 @@ def small_regression(n: int = 120, seed: int = 1, noise: float = 0.5) -> pd.Data
 @pytest.fixture(scope="session")
 def regression_data() -> pd.DataFrame:
     return small_regression()
+
+
+def edit_model_spec(path, out, edit) -> str:
+    """A copy of the model file ``path`` at ``out`` whose JSON spec ``edit(spec)`` changed in
+    place (how a colleague's edited or hostile model file is made in the tests)."""
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    spec = json.loads(np.load(io.BytesIO(members["__dlstat_spec__.npy"])).tobytes())
+    edit(spec)
+    buf = io.BytesIO()
+    np.save(buf, np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
+    members["__dlstat_spec__.npy"] = buf.getvalue()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+    return str(out)

@@ -4,7 +4,6 @@ errors; against statsmodels and R's glm / model.matrix / residuals.glm through r
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from conftest import edit_model_spec
 
 import dlstat as dl
 from dlstat.errors import DataError, FormulaError, ModelFileError, OptionError
@@ -208,23 +208,6 @@ def test_a_loaded_glm_keeps_its_standard_errors(glms, name, tmp_path):
         loaded.residuals()
 
 
-def _rewrite_inference(path, out, edit):
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(path) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    spec = json.loads(np.load(io.BytesIO(members["__dlstat_spec__.npy"])).tobytes())
-    edit(spec)
-    buf = io.BytesIO()
-    np.save(buf, np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
-    members["__dlstat_spec__.npy"] = buf.getvalue()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, blob in members.items():
-            z.writestr(n, blob)
-    return str(out)
-
-
 def _set(key, value):
     def edit(spec):
         spec["inference"][key] = value
@@ -245,7 +228,7 @@ def test_a_tampered_saved_covariance_is_refused(glms, tmp_path, edit):
     fit, _, _ = glms["binomial"]
     path = tmp_path / "glm.dlstat"
     fit.save(str(path))
-    bad = _rewrite_inference(path, tmp_path / "bad.dlstat", edit)
+    bad = edit_model_spec(path, tmp_path / "bad.dlstat", edit)
     with pytest.raises(ModelFileError):
         dl.load(bad)
 
@@ -254,7 +237,7 @@ def test_a_model_file_without_saved_covariance_still_says_why(glms, tmp_path):
     fit, _, _ = glms["poisson"]
     path = tmp_path / "glm.dlstat"
     fit.save(str(path))
-    old = _rewrite_inference(path, tmp_path / "old.dlstat", lambda spec: spec.pop("inference"))
+    old = edit_model_spec(path, tmp_path / "old.dlstat", lambda spec: spec.pop("inference"))
     loaded = dl.load(old)
     for call in (loaded.vcov, loaded.confint, loaded.loglik):
         with pytest.raises(DataError, match="loaded from a file and holds no training data"):

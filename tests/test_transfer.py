@@ -3,13 +3,10 @@ model (``base=``, ``upto=``, ``freeze=``), frozen layers inside the one traced t
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import edit_model_spec
 
 import dlstat as dl
 from dlstat import architecture as A
@@ -316,19 +313,6 @@ def test_lbfgs_accepts_a_frozen_batchnorm_but_not_a_trained_one(base, data):
                optimizer="lbfgs", verbose=0)
 
 
-def _edited(path, out, edit) -> None:
-    with zipfile.ZipFile(path) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    spec = json.loads(np.load(io.BytesIO(members["__dlstat_spec__.npy"])).tobytes())
-    edit(spec)
-    buf = io.BytesIO()
-    np.save(buf, np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
-    members["__dlstat_spec__.npy"] = buf.getvalue()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, blob in members.items():
-            z.writestr(name, blob)
-
-
 CODE = "__import__('os').system('touch /tmp/dlstat_transfer_pwned')"
 
 
@@ -344,7 +328,7 @@ def test_a_hostile_base_file_is_refused_before_anything_runs(base, data, tmp_pat
     good = tmp_path / "good.dlstat"
     base.save(good)
     bad = tmp_path / "bad.dlstat"
-    _edited(good, bad, edit)
+    edit_model_spec(good, bad, edit)
     with pytest.raises(ModelFileError):
         dl.dnn("z ~ x1 + x2 + x3", data, base=str(bad), verbose=0)
     import os
