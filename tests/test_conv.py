@@ -310,7 +310,7 @@ def test_a_single_network_convolves_as_it_does_in_a_stack(in_shape, layers):
 def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
     """Prediction holds a bounded number of values per layer at once (a CNN over 60,000 images
     would not fit in memory), with the same numbers as in one piece."""
-    from dlstat.engine import layers
+    from dlstat.engine import convolution, layers
 
     hidden = (A.reshape((12, 12, 2)), A.conv2d(4, 3), A.batchnorm(), A.maxpool(2),
               A.avgpool(2, strides=1), A.flatten(), A.dense(3))
@@ -319,7 +319,7 @@ def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
     X = np.random.default_rng(2).normal(size=(50, 288))
     whole = forward(params, topology, X)
     chunks = []
-    for kind in (layers.ConvKind, layers.BatchNormKind, layers.DenseKind):
+    for kind in (convolution.ConvKind, layers.BatchNormKind, layers.DenseKind):
         monkeypatch.setattr(kind, "numpy_forward", lambda self, p, P, h, f=kind.numpy_forward:
                             chunks.append((p.kind.name, len(h))) or f(self, p, P, h))
     # The convolution's windows are the largest: 10 * 10 positions * 9 * 2 values per row.
