@@ -327,3 +327,27 @@ def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
     np.testing.assert_allclose(forward(params, topology, X), whole, rtol=1e-12, atol=1e-12)
     assert [rows for name, rows in chunks if name == "conv"] == [7] * 7 + [1]
     assert [rows for name, rows in chunks if name == "bn"] == [7] * 7 + [1]
+
+
+def test_measuring_a_large_cnn_uses_the_graph_with_the_numpy_numbers(monkeypatch):
+    """Past MEASURE_IN_GRAPH_VALUES a fit's deviance and metrics come from the compiled forward
+    (float32), which gives the NumPy forward's numbers to float32 precision."""
+    from dlstat.engine import measuring_forward, network
+    from dlstat.engine.graph import forward_in_graph
+
+    hidden = (A.reshape((10, 10, 1)), A.conv2d(4, 3), A.batchnorm(), A.maxpool(2),
+              A.flatten(), A.dense(5, "tanh"))
+    topology = Topology(100, hidden, 3)
+    params = init_params(topology, np.array([4]), np.zeros(3))
+    X = np.random.default_rng(5).normal(size=(2100, 100))
+    exact = forward(params, topology, X)
+    np.testing.assert_allclose(forward_in_graph(params, topology, X), exact, atol=2e-5)
+    calls = []
+    monkeypatch.setattr(network, "MEASURE_IN_GRAPH_VALUES", 1000)
+    monkeypatch.setattr("dlstat.engine.graph.forward_in_graph",
+                        lambda *a: calls.append(1) or forward_in_graph(*a))
+    np.testing.assert_allclose(measuring_forward(params, topology, X), exact, atol=2e-5)
+    assert calls == [1]
+    monkeypatch.setattr(network, "MEASURE_IN_GRAPH_VALUES", 10 ** 12)
+    np.testing.assert_array_equal(measuring_forward(params, topology, X), exact)
+    assert calls == [1]

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .job import StackJob, StackResult
-from .layers import param_defs, plan
-from .network import init_params
+from .layers import StackContext, param_defs, plan, tf_forward
+from .network import Params, init_params
 from .optimizers import UpdateSettings
 
 _CACHE: dict[Any, Any] = {}
@@ -167,3 +167,20 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
         tf.TensorSpec(scalar, dtype),
     ]
     return tf.function(make_run(cfg), input_signature=signature)
+
+
+def forward_in_graph(params: Params, topology, X: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Link-scale outputs ``[n, k]`` of the first network in ``params`` by the compiled
+    TensorFlow forward in float32 (inference mode), ``batch`` rows at a time."""
+    tf = tf_module()
+    placed = plan(topology)
+    P = {k: tf.constant(v[:1], tf.float32) for k, v in params.items()}
+    width = int(np.shape(X)[1])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
+    def run(h):
+        return tf_forward(tf, placed, P, h[None], StackContext(False))[0]
+
+    parts = [run(tf.constant(X[i:i + batch], tf.float32)).numpy()
+             for i in range(0, len(X), batch)]
+    return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, topology.n_outputs))

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import code_input
-from ..engine import StackJob, Topology, forward, select, train_stack
+from ..engine import StackJob, Topology, measuring_forward, select, train_stack
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
-from ..results.fit import DNNFit, FitRecord
-from ..results.record import RowPriors
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
+from ..results.fit import DNNFit, FitRecord
+from ..results.record import RowPriors
 from .priors import prior_weights
 
 
@@ -90,7 +90,7 @@ class Block:
 
     def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
-        eta = forward(params, topology, X)
+        eta = measuring_forward(params, topology, X)
         return eta if offset is None else eta + self.family.encode_offset(offset)
 
     @property
