@@ -51,14 +51,16 @@ def bench_stack(dl: Any, df: Any, epochs: int, B: int) -> tuple[dict[str, Any], 
 
 
 def bench_loop(dl: Any, df: Any, epochs: int, B: int) -> dict[str, Any]:
-    """B ``dnn`` fits on case-resampled frames (the same resamples as the stack)."""
-    from dlstat.results.bootstrap import resample_counts
+    """B ``dnn`` fits on case-resampled frames (the same resamples and initialisation seeds as
+    the stack's replicates)."""
+    from dlstat.results.bootstrap import replicate_seed, resample_counts
 
     times, slopes = [], []
     for b in range(1, B + 1):
         rows = np.repeat(np.arange(len(df)), resample_counts(SEED, b, len(df)).astype(int))
         sample = df.iloc[rows].reset_index(drop=True)
-        seconds, fit = common.timed(lambda s=sample: dl.dnn("y ~ .", s, **options(epochs)))
+        settings = {**options(epochs), "seed": replicate_seed(SEED, b)}
+        seconds, fit = common.timed(lambda s=sample: dl.dnn("y ~ .", s, **settings))
         times.append(seconds)
         slopes.append(fit.effects().tidy()["estimate"].iloc[0])
     return {"tool": f"loop of {B} dlstat dnn", "seconds": float(sum(times)),
