@@ -110,3 +110,15 @@ def _with_reshape(layers: tuple[Layer, ...], spec: ArraySpec, n_tabular: int) ->
 
 
 __all__ = ["dnn_on_arrays"]
+
+
+def refuse_array_data(data: Any, function: str) -> None:
+    """Array inputs (a mapping of names to arrays) reach ``dnn()`` and the estimators so far;
+    elsewhere say so, rather than that data must be a data frame."""
+    if _is_mapping(data):
+        raise DataError(
+            f"{function}() takes a data frame; data maps names to arrays, which dnn() and the "
+            "estimators take so far. Cross-validate an array model with scikit-learn, e.g. "
+            "cross_val_score(dl.DNNClassifier(architecture=[...]), X, y), or pass a data frame "
+            "with one column per value."
+        )

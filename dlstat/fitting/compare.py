@@ -14,6 +14,7 @@ from ..results.comparison import Comparison
 from ..results.fit import DNNFit
 from .baselines import glm_means, null_means
 from .cv import FoldPlan, fold_blocks, held_out, plan_folds
+from .arrays import refuse_array_data
 from .priors import attach_priors
 
 
@@ -28,6 +29,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     default: one network named ``"dnn"`` with ``**options``.  ``weights`` and ``offset``
     (dnn()'s) apply to every model, the null model and the GLM included.
     """
+    refuse_array_data(data, "compare")
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
     base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)

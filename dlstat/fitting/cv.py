@@ -15,6 +15,7 @@ import pandas as pd
 
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
+from .arrays import refuse_array_data
 from .priors import attach_priors
 from ..errors import DataError, warn
 from ..families import Family, make_family
@@ -124,6 +125,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
     predictions aligned to ``data`` and the fold assignment.
     """
+    refuse_array_data(data, "cv_dnn")
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
     opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)

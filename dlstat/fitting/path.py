@@ -23,6 +23,7 @@ from ..options import PATH, FitOptions, check_arguments, refuse_bootstrap
 from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
+from .arrays import refuse_array_data
 from .priors import attach_priors
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
@@ -62,6 +63,7 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     """
     if "penalty" in options:
         raise OptionError("dnn_path() takes penalties= (a grid), not penalty=.")
+    refuse_array_data(data, "dnn_path")
     check_arguments(PATH, penalties=penalties, n_penalties=n_penalties,
                     penalty_min_ratio=penalty_min_ratio, mixture=mixture, folds=folds,
                     foldid=foldid, sparsity=sparsity)
