@@ -281,3 +281,17 @@ def test_saving_a_bootstrapped_fit_is_refused_unless_dropped(glm_boot, mtcars, t
     loaded = dl.load(str(path))
     assert loaded.bootstrap is None and loaded.options.bootstrap is None
     np.testing.assert_allclose(loaded.predict(mtcars), glm_boot.predict(mtcars))
+
+
+def test_r_predict_interval_of_a_bootstrapped_network_is_the_percentile_interval(net_boot):
+    """R's predict(fit, newdata, interval = "confidence") reaches Python through predict_se:
+    for a bootstrapped network it is the same percentile interval, with no se.fit."""
+    from dlstat.fronts.rcodec import frame_from_r
+    from dlstat.fronts.rgenerics import predict_with_se
+
+    data, fit = net_boot
+    sent = predict_with_se(fit, data.head(5), "response", None, "confidence", 0.9)
+    got = frame_from_r(sent["frame"])
+    want = fit.predict(data.head(5), interval="confidence", level=0.9)
+    np.testing.assert_allclose(got[["fit", "lwr", "upr"]].to_numpy(), want.to_numpy())
+    assert np.isnan(sent["residual_scale"])

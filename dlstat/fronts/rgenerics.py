@@ -72,6 +72,10 @@ def predict_with_se(model: Any, newdata: pd.DataFrame | None, type: str = "respo
     ``type``'s scale as ``predict.glm`` gives it, and the residual scale (√dispersion)."""
     from ..results import inference
 
+    if model.bootstrap is not None and model.topology.layers and interval != "none":
+        # A bootstrapped network's interval is the replicates' percentiles; it has no se.fit.
+        frame = model.predict(newdata, type=type, unseen=unseen, interval=interval, level=level)
+        return {"frame": frame_to_r(frame), "residual_scale": float("nan")}
     frame = model.predict(newdata, type=type, unseen=unseen, interval=interval, level=level,
                           se_fit=True)
     if type == "response":

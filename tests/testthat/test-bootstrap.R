@@ -63,3 +63,16 @@ test_that("bad bootstrap values and mistaken calls are refused with dlstat's mes
               verbose = 0)
   expect_error(save_dnn(boot, tempfile()), "drop_bootstrap", class = "dlstat_error")
 })
+
+test_that("predict(interval = \"confidence\") of a bootstrapped network gives its percentile interval", {
+  skip_if_no_python()
+  set.seed(1)
+  d <- data.frame(x1 = rnorm(80), x2 = rnorm(80))
+  d$y <- sin(d$x1) + rnorm(80, sd = 0.3)
+  fit <- dnn(y ~ x1 + x2, d, hidden = c(4), epochs = 5, bootstrap = 3, seed = 2, verbose = 0)
+  p <- predict(fit, d[1:3, ], interval = "confidence", level = 0.9)
+  expect_true(is.matrix(p))
+  expect_identical(colnames(p), c("fit", "lwr", "upr"))
+  expect_true(all(p[, "lwr"] <= p[, "upr"]))
+  expect_equal(unname(p[, "fit"]), unname(predict(fit, d[1:3, ])), tolerance = 1e-12)
+})
