@@ -168,7 +168,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
         n_dropped, notes = found.n_dropped, list(found.notes)
-    given = None if opts.weights is None else prior_weights(train, opts.weights)
+    row_weights = prior_weights(train, opts.weights)  # ones without weights
+    given = None if opts.weights is None else row_weights
     codes = code_input(opts.layers)
     design = build_design(formula, train, na_action=opts.na_action,
                           center_inputs=bool(opts.layers) or None, weights=given,
@@ -178,7 +179,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     if opts.transfer is not None:  # the inputs as the base network read them
         design = opts.transfer.adopt(design)
     design.n_dropped += n_dropped
-    prior = prior_weights(train.iloc[design.positions], opts.weights)
+    prior = row_weights[design.positions]
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
                               intercept=design.spec.intercept, weights=prior)
     notes += design.notes
