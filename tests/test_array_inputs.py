@@ -264,8 +264,8 @@ def test_r_sends_arrays_as_bytes_in_its_own_order_and_fits_them():
     pd.testing.assert_series_equal(res["value"].predict(data), direct.predict(data))
 
 
-@pytest.mark.parametrize("function", ["cv_dnn", "compare", "dnn_path"])
-def test_validation_functions_say_arrays_reach_dnn_and_the_estimators_only(function):
+@pytest.mark.parametrize("function", ["compare", "dnn_path"])
+def test_compare_and_path_say_arrays_reach_dnn_cv_dnn_and_the_estimators_only(function):
     rng = np.random.default_rng(0)
     data = {"y": rng.normal(size=20), "image": rng.normal(size=(20, 4, 4))}
     with pytest.raises(DataError, match=f"{function}\\(\\) takes a data frame; data maps names "

@@ -10,6 +10,7 @@ dense-first network reads the array's values as plain columns (a matrix term, as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..engine.recurrent import check_codes
 from ..errors import DataError, OptionError, warn
 from ..formula.arrays import ArrayData, ArraySpec, split_formula
 from ..options import FitOptions
-from .blocks import Block, make_block
+from .blocks import Block, Scored, make_block
 from .priors import attach_priors
 
 # Per-row rank the first layer reads: conv2d [h, w, c]; conv1d and recurrent layers [T, p].
@@ -29,35 +30,112 @@ _RANK = {"conv2d": 3, "conv1d": 2, "rnn": 2, "lstm": 2, "gru": 2, "bidirectional
 
 def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: Any) -> Any:
     """Fit ``formula`` on a mapping of columns and (at most one) array input."""
-    parts = ArrayData.of(data, "data")
-    tabular_formula, name = split_formula(formula, parts.arrays)
     validation = options.get("validation")
     if isinstance(options.get("test"), Mapping) and not isinstance(options["test"],
                                                                       pd.DataFrame):
         raise OptionError("test= with array inputs is not supported; predict() the test "
                           "arrays with the fitted model and score them.")
     held = ArrayData.of(validation, "validation") if _is_mapping(validation) else None
-    if name is None:  # no array in the model: the columns are an ordinary data frame
+    opts = FitOptions.from_kwargs(**{**options, **({"validation": None} if held else {})})
+    tabular_formula, frame, opts, source = array_inputs(formula, data, opts)
+    if source is None:  # no array in the model: the columns are an ordinary data frame
         from .dnn import dnn
 
-        return dnn(formula, parts.frame, **{**options, **(
+        return dnn(formula, frame, **{**options, **(
             {"validation": held.frame} if held else {})})
-    opts = FitOptions.from_kwargs(**{**options, **({"validation": None} if held else {})})
     from .dnn import fit_block
 
+    if held is not None:
+        opts.validation = _complete_arrays(held, source.name, opts.na_action, "validation")
+    block = make_block(tabular_formula, frame, opts, validation_seed=opts.seed_value)
+    block = source.attach(block, held.arrays.get(source.name) if held else None)
+    opts.layers = source.layers(opts.layers, [block])
+    return fit_block(block, opts, call(opts), formula)
+
+
+def array_inputs(formula: str, data: Any, opts: FitOptions
+                 ) -> tuple[str, pd.DataFrame, FitOptions, ArrayInput | None]:
+    """The tabular formula, the complete rows' frame (labelled by position in the arrays),
+    the options with prior weights/offset as columns, and the array input (``None`` when
+    ``data`` is a data frame or the formula uses no array)."""
+    if not _is_mapping(data):
+        return (*attach_priors(formula, data, opts), None)
+    parts = ArrayData.of(data, "data")
+    tabular_formula, name = split_formula(formula, parts.arrays)
+    if name is None:
+        return formula, parts.frame, opts, None
     tabular_formula, parts.frame, opts = attach_priors(tabular_formula, parts.frame, opts)
     frame = _complete_arrays(parts, name, opts.na_action, "data")
-    if held is not None:
-        opts.validation = _complete_arrays(held, name, opts.na_action, "validation")
-    block = make_block(tabular_formula, frame, opts, validation_seed=opts.seed_value)
-    codes = code_input(opts.layers)
-    spec = ArraySpec.learn(formula, name, parts.arrays[name], _positions(block.index),
-                           block.design.spec, standardise=codes is None)
-    _attach(block, spec, parts.arrays[name], held.arrays.get(name) if held else None)
-    if codes is not None:
-        check_codes(block.X[:, :spec.width], codes.input_dim, "the training data")
-    opts.layers = _with_reshape(opts.layers, spec, block.design.spec.tabular.n_columns)
-    return fit_block(block, opts, call(opts), formula)
+    return tabular_formula, frame, opts, ArrayInput(formula, name, parts.arrays[name],
+                                                    frame.index, code_input(opts.layers))
+
+
+@dataclass
+class ArrayInput:
+    """The array input of a mapping: what puts its rows in front of each block's design."""
+
+    formula: str  # the whole formula (with the array term)
+    name: str
+    array: np.ndarray
+    rows: pd.Index  # positions of the complete observations (the frame's labels)
+    codes: Any  # the embedding reading integer codes, or None
+
+    def attach(self, block: Block, val_array: np.ndarray | None = None) -> ArrayBlock:
+        """``block`` with the array's rows in front of its design, standardised with the mean
+        and sd of the block's own training rows."""
+        spec = ArraySpec.learn(self.formula, self.name, self.array, _positions(block.index),
+                               block.design.spec, standardise=self.codes is None)
+        _attach(block, spec, self.array, val_array)
+        if self.codes is not None:
+            check_codes(block.X[:, :spec.width], self.codes.input_dim, "the training data")
+        return ArrayBlock(**{f.name: getattr(block, f.name) for f in fields(Block)},
+                          array=self.array)
+
+    def layers(self, layers: tuple[Layer, ...], blocks: list[Block]) -> tuple[Layer, ...]:
+        """The network's layers for ``blocks``, which must share one tabular width (the
+        join after the convolutional part has one size in a stack)."""
+        widths = sorted({b.design.spec.tabular.n_columns for b in blocks})
+        if len(widths) > 1:
+            raise DataError(
+                f"the folds' tabular designs have different widths {widths} (a factor level "
+                "is absent from some training folds), so their networks cannot share the join "
+                "after the convolutional part. Merge rare levels, or stratify the folds on "
+                "that factor (stratify=).")
+        return _with_reshape(layers, blocks[0].design.spec, widths[0])
+
+    def observations(self, foldid: Any) -> Any:
+        """A fold id per complete observation from one per observation of the mapping."""
+        if foldid is None:
+            return None
+        given = np.asarray(foldid)
+        n = len(self.array)
+        if given.shape != (n,):
+            raise DataError(f"foldid must give one fold per observation of data ({n}); got "
+                            f"shape {given.shape}.")
+        return given[_positions(self.rows)]
+
+    def align(self, values: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+        """Per-observation ``values`` of the complete rows, on all observations (NA for the
+        rest)."""
+        return values.reindex(pd.RangeIndex(len(self.array)))
+
+
+@dataclass
+class ArrayBlock(Block):
+    """A block whose design rows start with an array input's values (held-out rows are
+    scored from the frame of their tabular columns, labelled by position in the array)."""
+
+    array: np.ndarray | None = None
+
+    def scored(self, data: pd.DataFrame, unseen: str = "na",
+               what: str = "held-out fold") -> Scored:
+        spec = self.design.spec
+        tabular = Block(**{f.name: getattr(self, f.name) for f in fields(Block)})
+        tabular.design = replace(self.design, spec=spec.tabular)
+        rows = tabular.scored(data, unseen, what)
+        values = spec.array_rows(self.array[_positions(data.index[rows.ok])], what)
+        rows.X = np.hstack([values, rows.X])
+        return rows
 
 
 def _is_mapping(value: Any) -> bool:
@@ -109,16 +187,17 @@ def _with_reshape(layers: tuple[Layer, ...], spec: ArraySpec, n_tabular: int) ->
     return (reshape(shape, joined=n_tabular), *layers)
 
 
-__all__ = ["dnn_on_arrays"]
+__all__ = ["ArrayBlock", "ArrayInput", "array_inputs", "dnn_on_arrays"]
 
 
 def refuse_array_data(data: Any, function: str) -> None:
-    """Array inputs (a mapping of names to arrays) reach ``dnn()`` and the estimators so far;
-    elsewhere say so, rather than that data must be a data frame."""
+    """Array inputs (a mapping of names to arrays) reach ``dnn()``, ``cv_dnn()`` and the
+    estimators so far; elsewhere say so, rather than that data must be a data frame."""
     if _is_mapping(data):
         raise DataError(
-            f"{function}() takes a data frame; data maps names to arrays, which dnn() and the "
-            "estimators take so far. Cross-validate an array model with scikit-learn, e.g. "
-            "cross_val_score(dl.DNNClassifier(architecture=[...]), X, y), or pass a data frame "
-            "with one column per value."
+            f"{function}() takes a data frame; data maps names to arrays, which dnn(), "
+            "cv_dnn() and the estimators take so far. Cross-validate an array model with "
+            "cv_dnn(formula, data, architecture=[...]) or scikit-learn's "
+            "cross_val_score(dl.DNNClassifier(architecture=[...]), X, y), or pass a data "
+            "frame with one column per value."
         )

@@ -15,8 +15,7 @@ import pandas as pd
 
 from .dnn import call_text
 from .blocks import Block, Network, make_block, train_blocks
-from .arrays import refuse_array_data
-from .priors import attach_priors
+from .arrays import ArrayInput, array_inputs
 from ..errors import DataError, warn
 from ..families import Family, make_family
 from ..results.cv import CVResult
@@ -77,8 +76,9 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
 
 
 def fold_blocks(formula: str, data: pd.DataFrame, plan: FoldPlan, opts: FitOptions,
-                progress: Any = None) -> list[Block]:
-    """One block per (repeat, fold), each designed on its training rows only."""
+                progress: Any = None, source: ArrayInput | None = None) -> list[Block]:
+    """One block per (repeat, fold), each designed on its training rows only (``source``: an
+    array input whose rows go in front of each block's design)."""
     blocks = []
     for r, k in plan.splits:
         train = data.iloc[plan.rows[plan.fold_ids[r] != k]]
@@ -87,6 +87,8 @@ def fold_blocks(formula: str, data: pd.DataFrame, plan: FoldPlan, opts: FitOptio
             block = make_block(formula, train, opts, family=plan.family.name,
                                levels=plan.family.levels,
                                validation_seed=opts.seed_value + 1000 * r + k)
+        if source is not None:
+            block = source.attach(block)
         absent = _absent_classes(block, plan.family)
         if absent:
             block.notes.append(f"fold {k + 1}: class(es) {absent} absent from training rows.")
@@ -121,23 +123,29 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     """k-fold cross-validation of ``dnn(formula, data, **options)``; all folds train at once.
 
     ``weights`` and ``offset`` are dnn()'s: each fold trains and is scored with them.
+    ``data`` may map names to arrays as for dnn() (``{"label": y, "image": X, "age": age}``):
+    the folds split the observations of every array, and ``foldid`` gives one fold per
+    observation.
 
     Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
     predictions aligned to ``data`` and the fold assignment.
     """
-    refuse_array_data(data, "cv_dnn")
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
     opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
     refuse_bootstrap(opts, "cv_dnn")
     call = call_text("cv_dnn", formula, opts,
                      extra="foldid=<given>" if foldid is not None else f"folds={folds}")
-    formula, data, opts = attach_priors(formula, data, opts)
+    formula, data, opts, source = array_inputs(formula, data, opts)
+    if source is not None:
+        foldid = source.observations(foldid)
     plan = plan_folds(formula, data, opts, folds, repeats, stratify, groups, foldid, seed)
     bar = progress_bar(opts.verbose, len(plan.splits), "fold designs")
-    blocks = fold_blocks(formula, data, plan, opts, bar)
+    blocks = fold_blocks(formula, data, plan, opts, bar, source)
     if bar is not None:
         bar.close()
+    if source is not None:
+        opts.layers = source.layers(opts.layers, blocks)
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
@@ -152,6 +160,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     fold_ids = pd.Series(pd.array([pd.NA] * len(data), dtype="Int64"), index=data.index,
                          name="fold")
     fold_ids.iloc[plan.rows] = plan.fold_ids[0]
+    if source is not None:
+        pred_frame, fold_ids = source.align(pred_frame), source.align(fold_ids)
     return CVResult(call, plan.family, pd.DataFrame(rows), pred_frame, fold_ids, fits, notes)
 
 
