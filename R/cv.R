@@ -5,6 +5,11 @@
 #' its training rows only, and the held-out fold is never seen in training or
 #' stopping.
 #'
+#' `data` may be a named list holding an image or sequence array, as for
+#' [dnn()] (e.g. `list(label = y, image = x)`): the folds split the
+#' observations (the first dimension of the array; `foldid` gives one fold
+#' per observation) and all folds' networks still train as one stack.
+#'
 #' @inheritParams dnn
 #' @param folds Number of folds.
 #' @param repeats Repeated k-fold: independent fold assignments.
@@ -37,9 +42,9 @@ cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, grou
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
                     options, call, .prior_options(environment(), data, parent.frame()))
   data <- rows$data
-  res <- .rcall("cv", .formula_text(formula), .encode_frame(data), .options_dict(rows$options),
+  res <- .rcall("cv", .formula_text(formula), .encode_data(data), .options_dict(rows$options),
                 call = call)
-  labels <- .row_labels(data)
+  labels <- .data_labels(data)
   fold_ids <- .decode_result(res$fold_ids, names = labels)
   structure(list(
     call = call, python_call = res$call, family = res$family,

@@ -39,3 +39,40 @@ fashion_mnist <- function(kind = "train", n = NULL, flatten = FALSE, as_frame = 
        else aperm(array(pixels, dim = c(28L, 28L, count)), c(3L, 2L, 1L))
   list(x = x, y = labels)
 }
+
+#' Forecasting windows of a time series
+#'
+#' Cuts a series into windows of `steps` consecutive values and the value
+#' after each (the target), split in time order: the latest `test` fraction of
+#' the targets is the test part, and no training window sees a test target (a
+#' test window's inputs may reach back into the training years; those values
+#' are known by then). The same function as Python's
+#' `dlstat.datasets.series_windows()`.
+#'
+#' @param series A numeric vector or time series (`ts`) in time order, without
+#'   missing values, e.g. `sunspot.year`.
+#' @param steps The window length: each target is predicted from the `steps`
+#'   values before it.
+#' @param test The fraction of the targets, the latest ones, held out.
+#' @return A list with `X_train` and `X_test` (arrays `n` x `steps` x 1, for
+#'   [dnn()] with an [lstm()] or a [conv1d()] first), the targets `y_train`
+#'   and `y_test`, and the targets' times `t_train` and `t_test` (the
+#'   `time()` of a `ts`, else positions).
+#' @examplesIf dlstat_available()
+#' w <- series_windows(sunspot.year, steps = 10)
+#' dim(w$X_train)
+#' range(w$t_test)
+#' @export
+series_windows <- function(series, steps, test = 0.2) {
+  call <- sys.call()
+  if (!is.numeric(series) || !is.null(dim(series)) && NCOL(series) > 1L) {
+    .abort("series must be a numeric vector or a univariate time series; got %s.",
+           paste(class(series), collapse = "/"), call = call)
+  }
+  times <- if (stats::is.ts(series)) as.numeric(stats::time(series)) else seq_along(series)
+  res <- .rcall("series_windows", .encode_column(as.double(series), "series"),
+                .encode_column(times, "times"), steps, test, call = call)
+  list(X_train = .decode_array(res$X_train), y_train = .decode_column(res$y_train),
+       X_test = .decode_array(res$X_test), y_test = .decode_column(res$y_test),
+       t_train = .decode_column(res$t_train), t_test = .decode_column(res$t_test))
+}

@@ -260,6 +260,17 @@ def _fashion_mnist(kind: str = "train", n: Any = None, path: str | None = None) 
             "levels": [str(c) for c in labels.categories]}
 
 
+def _series_windows(values: Any, times: Any, steps: Any, test: float = 0.2) -> dict[str, Any]:
+    """``series_windows()``: windows as array specs, targets and their times as columns."""
+    from ..datasets import series_windows
+
+    series = pd.Series(vector_from_r(values), index=vector_from_r(times))
+    w = series_windows(series, _whole(steps), float(test))
+    return {"X_train": array_to_r(w.X_train), "y_train": column_to_r(w.y_train),
+            "X_test": array_to_r(w.X_test), "y_test": column_to_r(w.y_test),
+            "t_train": column_to_r(w.t_train), "t_test": column_to_r(w.t_test)}
+
+
 def _dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     """Column dtypes (as strings), category levels and NA counts of a frame sent from R."""
     out = {}
@@ -321,7 +332,7 @@ _FORMULA_CALL = (str, _frame("data"), options_from_r)
 
 ENDPOINTS: dict[str, Endpoint] = {
     "fit": Endpoint(_fit, (str, _data("data"), options_from_r)),
-    "cv": Endpoint(_cv, _FORMULA_CALL),
+    "cv": Endpoint(_cv, (str, _data("data"), options_from_r)),
     "path": Endpoint(_path, _FORMULA_CALL),
     "compare": Endpoint(_compare, _FORMULA_CALL),
     "partition": Endpoint(_partition, (_frame("data"), options_from_r)),
@@ -336,6 +347,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "save": Endpoint(_save, (_same, str, _same)),
     "load": Endpoint(_load, (str,)),
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
+    "series_windows": Endpoint(_series_windows, (_same, _same, _same, _same)),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
     "vcov": Endpoint(rgenerics.vcov, (_same,)),

@@ -162,3 +162,61 @@ test_that("a small CNN on Fashion-MNIST from R gives Python's numbers", {
     sep = "\n"), local = TRUE)
   expect_equal(as.vector(t(as.matrix(r_prob))), unlist(py$prob), tolerance = 1e-12)
 })
+
+test_that("cv_dnn() cross-validates a CNN on a list of arrays with Python's numbers", {
+  skip_if_no_python()
+  set.seed(5)
+  n <- 60L
+  x <- array(rnorm(n * 36L), c(n, 6L, 6L))
+  age <- rnorm(n)
+  y <- apply(x[, 3:4, 3:4], 1, mean) + age
+  x[7L, 2L, 2L] <- NA  # an incomplete image: left out, NA fold and prediction
+  arch <- list(conv2d(2, 3), global_avgpool())
+  expect_warning(
+    cv <- cv_dnn(y ~ image + age, data = list(y = y, image = x, age = age), folds = 3,
+                 architecture = arch, epochs = 3, seed = 1, verbose = 0),
+    "missing values in .image.")
+  expect_s3_class(cv, "dlstat_cv")
+  expect_equal(cv$metrics$fold, 1:3)
+  expect_equal(sum(cv$metrics$n_test), n - 1L)
+  expect_named(cv$predictions, as.character(seq_len(n)))
+  expect_true(is.na(cv$predictions[[7L]]) && is.na(cv$fold_ids[[7L]]))
+  expect_equal(sort(unique(unname(cv$fold_ids[-7L]))), 1:3)
+  # the same data in Python (R's column-major array read back with R's indexing)
+  main <- reticulate::import_main()
+  main$r_x <- as.vector(aperm(x, 3:1))
+  main$r_y <- y
+  main$r_age <- age
+  py <- reticulate::py_run_string(paste(
+    "import numpy as np, warnings, dlstat as dl",
+    "x = np.array(r_x).reshape(60, 6, 6)",
+    "with warnings.catch_warnings():",
+    "    warnings.simplefilter('ignore')",
+    "    cv = dl.cv_dnn('y ~ image + age', {'y': np.array(r_y), 'image': x, 'age': np.array(r_age)},",
+    "                   folds=3, architecture=[dl.conv2d(2, 3), dl.global_avgpool()], epochs=3,",
+    "                   seed=1, verbose=0)",
+    "rmse = cv.metrics['rmse'].tolist()",
+    sep = "\n"), local = TRUE)
+  expect_equal(cv$metrics$rmse, unlist(py$rmse), tolerance = 1e-12)
+  foldid <- rep(1:3, length.out = n)
+  given <- cv_dnn(y ~ image, data = list(y = y, image = x), foldid = foldid,
+                  architecture = arch, epochs = 1, seed = 1, verbose = 0) |>
+    suppressWarnings()
+  expect_equal(unname(given$fold_ids[-7L]), foldid[-7L])
+  expect_error(cv_dnn(y ~ image, data = list(y = y, image = x), foldid = 1:5,
+                      architecture = arch, epochs = 1, verbose = 0) |> suppressWarnings(),
+               "one fold per observation of data \\(60\\)", class = "dlstat_error")
+  expect_error(cv_dnn(y ~ image, data = list(y = y[-1], image = x), architecture = arch,
+                      verbose = 0), "same length", class = "dlstat_error")
+})
+
+test_that("series_windows() gives Python's windows of sunspot.year", {
+  skip_if_no_python()
+  w <- series_windows(sunspot.year, steps = 10)
+  expect_identical(dim(w$X_train), c(223L, 10L, 1L))
+  expect_identical(w$t_test[[1]], 1933)
+  expect_identical(w$X_train[1, , 1], as.numeric(sunspot.year[1:10]))
+  expect_identical(w$y_train[[1]], as.numeric(sunspot.year[11]))
+  expect_identical(length(w$y_test), length(sunspot.year) - 10L - 223L)
+  expect_error(series_windows(letters, steps = 2), "numeric vector", class = "dlstat_error")
+})
