@@ -73,3 +73,22 @@ def test_vignette_runs(script: Path, tmp_path: Path):
     assert proc.stdout.strip(), f"{script.name} printed nothing"
     assert list(workdir.iterdir()) == [], "a vignette must not write into its working directory"
     print(f"{script.name}: {seconds:.1f} s")
+
+
+# The R vignettes (vignettes/*.Rmd, built and run by R CMD check in scripts/r-check.sh) that
+# mirror Python vignettes: each Python topic has its R counterpart.
+R_COUNTERPARTS = {"06": ["fashion-mnist.Rmd"], "07": ["inference.Rmd"],
+                  "08": ["convolution.Rmd", "cnn-fashion-mnist.Rmd"], "09": ["recurrent.Rmd"],
+                  "10": ["transfer.Rmd"]}
+
+
+@pytest.mark.parametrize("number,names", R_COUNTERPARTS.items(), ids=list(R_COUNTERPARTS))
+def test_r_vignettes_mirror_the_python_ones(number, names):
+    assert any(s.name.startswith(number) for s in SCRIPTS)
+    for name in names:
+        text = (REPO / "vignettes" / name).read_text(encoding="utf-8")
+        title = re.search(r'^title: "(.*)"$', text, flags=re.M).group(1)
+        assert f"%\\VignetteIndexEntry{{{title}}}" in text, name
+        assert "VignetteEngine{knitr::rmarkdown}" in text, name
+        assert number < "08" or "stopifnot(" in text, f"{name} checks its claims"
+        assert "library(dlstat)" in text, name
