@@ -118,13 +118,21 @@ test_that("data that cannot cross is refused naming the problem", {
                "array input", class = "dlstat_error")
 })
 
-test_that("an image plus covariates fits from R: a list or a data frame with a matrix column", {
-  skip_if_no_python()
-  set.seed(2)
-  n <- 80L
+# n 6 x 6 images and an age; the response is the images' centre brightness plus age.
+image_data <- function(n, seed) {
+  set.seed(seed)
   x <- array(rnorm(n * 36L), c(n, 6L, 6L))
   age <- rnorm(n)
-  y <- apply(x[, 3:4, 3:4], 1, mean) + age
+  list(y = apply(x[, 3:4, 3:4], 1, mean) + age, image = x, age = age)
+}
+
+test_that("an image plus covariates fits from R: a list or a data frame with a matrix column", {
+  skip_if_no_python()
+  n <- 80L
+  d <- image_data(n, 2)
+  x <- d$image
+  age <- d$age
+  y <- d$y
   arch <- list(conv2d(2, 3), maxpool(2), flatten(), dense(4))
   fit <- dnn(y ~ image + age, data = list(y = y, image = x, age = age), architecture = arch,
              epochs = 3, seed = 1, verbose = 0)
@@ -165,11 +173,11 @@ test_that("a small CNN on Fashion-MNIST from R gives Python's numbers", {
 
 test_that("cv_dnn() cross-validates a CNN on a list of arrays with Python's numbers", {
   skip_if_no_python()
-  set.seed(5)
   n <- 60L
-  x <- array(rnorm(n * 36L), c(n, 6L, 6L))
-  age <- rnorm(n)
-  y <- apply(x[, 3:4, 3:4], 1, mean) + age
+  d <- image_data(n, 5)
+  x <- d$image
+  age <- d$age
+  y <- d$y
   x[7L, 2L, 2L] <- NA  # an incomplete image: left out, NA fold and prediction
   arch <- list(conv2d(2, 3), global_avgpool())
   expect_warning(
