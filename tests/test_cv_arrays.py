@@ -56,7 +56,7 @@ def test_cv_of_a_cnn_equals_each_fold_trained_alone(fashion, cv_fashion):
                     == truth).mean()
         assert row["accuracy"] == pytest.approx(accuracy, abs=1e-9)
         assert cv.fits[k].spec.array_center == pytest.approx(alone.spec.array_center)
-    assert cv.metrics["accuracy"].mean() > 0.2  # chance is 0.1; two epochs of a tiny net
+    assert cv.metrics["accuracy"].mean() > 0.15  # chance is 0.1; two epochs of a 2-filter net
 
 
 def test_the_same_seed_gives_the_same_cv_numbers(fashion, cv_fashion):
