@@ -214,19 +214,24 @@ def build_design(
     if n_dropped:  # a copy of the frame only when rows were dropped
         frame = frame.iloc[rows]
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
-    levels = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
-    frame = _typed_frame(frame, used, levels, unseen="error", what="data")
+    learned = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
+    if learned != levels:  # retyped only then: a second copy of a large frame costs memory
+        frame = _typed_frame(frame, used, learned, unseen="error", what="data")
+    levels = learned
     distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
-    check_against_data(parsed.transforms, distinct, len(frame), formula)
+    n = len(frame)
+    check_against_data(parsed.transforms, distinct, n, formula)
+    offset = _training_offset(parsed, frame)
+    response = response_frame(frame, parsed.response_columns, parsed.response_transform)
     mm, state = _model_matrix(parsed, frame)
+    del frame  # the typed frame is not needed beyond formulaic's matrix
     columns = [c for c in mm.columns if c != "Intercept"]
     intercept = "Intercept" in mm.columns
-    X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
+    X = np.asarray(mm[columns], dtype=np.float64).reshape(n, len(columns))
     del mm  # formulaic's frame: X holds the design from here on
     if not X.flags.writeable:
         X = X.copy()
     _check_finite_design(X, columns, formula)
-    offset = _training_offset(parsed, frame)
     center = center_inputs if center_inputs is not None else intercept
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
     if w is not None and not (w > 0).any():
@@ -258,7 +263,6 @@ def build_design(
         scale=sd,
         offsets=parsed.offsets,
     )
-    response = response_frame(frame, parsed.response_columns, parsed.response_transform)
     return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
 
 
