@@ -135,7 +135,7 @@ def step_states(P, t, apply, lr, penalty, mixture, solo: bool = False) -> dict[i
     on the single-network path (``solo``) they are scalars and need no broadcast."""
     states = {}
     for rank in sorted({len(p.shape) for p in P}):
-        def cast(v):
+        def cast(v, rank=rank):
             return v if solo else per_net(v, rank)
 
         t_r = cast(t)
