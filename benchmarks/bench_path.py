@@ -198,11 +198,12 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     gc.collect()
     c = bench_dnn_loop(dl, df, fold_ids, grid, epochs, args.dlstat_sample)
 
-    # FLOPs of (a): every network's training rows x epochs (useful), and what the stack runs
-    # (every network padded to the longest training set, in whole batches).
+    # FLOPs of (a): every network's training rows x epochs (useful), and what the two stacks
+    # run (full-data networks; fold networks padded to the longest fold, in whole batches).
     n_fold_train = [int((fold_ids != k).sum()) for k in range(FOLDS)]
     useful_rows = n_pen * (n + sum(n_fold_train)) * epochs
-    executed_rows = a["networks"] * common.padded_rows(n, BATCH) * epochs
+    executed_rows = n_pen * (common.padded_rows(n, BATCH)
+                             + FOLDS * common.padded_rows(max(n_fold_train), BATCH)) * epochs
     train_s = a["phases"]["engine"]
     a["flops_useful"] = common.mlp_train_flops(useful_rows, hidden=HIDDEN)
     a["flops_executed"] = common.mlp_train_flops(executed_rows, hidden=HIDDEN)
@@ -233,7 +234,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
             print(f"  (not instrumented: {', '.join(r['uninstrumented'])})")
     print(f"(a) training FLOPs: {a['flops_useful'] / 1e9:.0f} GFLOP on real rows "
           f"({n_pen}x{n} + {n_pen * FOLDS}x~{int(np.mean(n_fold_train))} rows x {epochs} epochs), "
-          f"{a['flops_executed'] / 1e9:.0f} GFLOP run incl. padding to {common.padded_rows(n, BATCH)} rows")
+          f"{a['flops_executed'] / 1e9:.0f} GFLOP run incl. padding to whole batches")
     print(f"(a) training time (engine, tracing excluded) {train_s:.2f} s: "
           f"{common.fmt(a['gflops_useful'], '.1f')} GFLOP/s on real rows, "
           f"{common.fmt(a['gflops_executed'], '.1f')} GFLOP/s incl. padding; whole call "

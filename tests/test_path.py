@@ -96,19 +96,22 @@ def test_min_ratio_when_p_exceeds_n():
     assert lam[-1] / lam[0] == pytest.approx(1e-2)
 
 
-def test_all_networks_train_in_one_engine_call(monkeypatch):
+def test_full_data_and_fold_networks_train_in_two_engine_calls(monkeypatch):
+    """One stack per kind, so the fold networks are not padded to the full data's rows."""
     import dlstat.fitting.blocks as blocks
 
-    sizes = []
+    sizes, longest = [], []
     real = blocks.train_stack
 
     def counting(job):
         sizes.append(job.size)
+        longest.append(int((job.train_weights > 0).sum(axis=1).max()))
         return real(job)
 
     monkeypatch.setattr(blocks, "train_stack", counting)
     dl.dnn_path("mpg ~ wt + hp", MTCARS, n_penalties=4, folds=3, **GLM)
-    assert sizes == [4 * (3 + 1)]
+    assert sizes == [4, 4 * 3]
+    assert longest[0] == len(MTCARS) and longest[1] < len(MTCARS)
 
 
 def test_validation_split_instead_of_folds():

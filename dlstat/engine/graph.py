@@ -128,7 +128,8 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     """
     reports = job.on_epoch is not None
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
-           job.max_norm is not None, job.group_inputs, names, job.topology.frozen)
+           job.max_norm is not None, job.group_inputs, names, job.topology.frozen, solo_path(job),
+           job.offset is not None)
     if (key, reports) not in _CACHE:
         from .cache import cached_function
 
@@ -139,6 +140,13 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     return _CACHE[key, reports]
 
 
+def solo_path(job: StackJob) -> bool:
+    """Whether ``job`` trains on the single-network path: exactly one network (a Python value
+    of the job, so part of the cache key; a chunk of a stack is never of size one) and layers
+    whose forward runs without the stack axis."""
+    return job.size == 1 and all(p.kind.solo for p in plan(job.topology))
+
+
 def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
     """Trace the training run of this job's static configuration."""
     tf = tf_module()
@@ -146,12 +154,13 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
 
     defs = param_defs(job.topology)
     first_kernel = job.topology.input_kernel()
+    solo = solo_path(job)
     # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
     updates = tuple(UpdateSettings(job.optimizer, defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
-                                   job.max_norm is not None) for n in names)
+                                   job.max_norm is not None, 0 if solo else 1) for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
-                    updates, job.family, report_epoch)
+                    updates, job.family, report_epoch, solo, job.offset is not None)
     # Every dimension is left open so one trace serves all data sizes, stack sizes and widths;
     # each parameter keeps its rank.
     dtype = tf.float32

@@ -133,7 +133,8 @@ class StackContext:
 
     ``random_bits(counter, shape)`` gives per-network uint32 hashes (dropout masks);
     ``row_weights`` [M, B] weight batch statistics; ``moving`` collects the new values of
-    non-trained parameters (batch-norm moving statistics) during training.
+    non-trained parameters (batch-norm moving statistics) during training.  ``lead`` is the
+    row axis: 1 in a stack, 0 on the trainer's single-network path (no stack axis at all).
     """
 
     training: bool
@@ -141,6 +142,7 @@ class StackContext:
     counter: Any = None
     row_weights: Any = None
     moving: dict[str, Any] = field(default_factory=dict)
+    lead: int = 1
 
 
 class LayerKind:
@@ -152,6 +154,7 @@ class LayerKind:
     """
 
     name = ""
+    solo = False  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
 
     def prefix(self, index: int | None) -> str:
         """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""
@@ -193,6 +196,7 @@ class DenseKind(LayerKind):
     """Fully connected: ``activation(h @ kernel + bias)``; the kernel is penalised."""
 
     name = "dense"
+    solo = True
 
     def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
         if len(in_shape) != 1:
@@ -247,12 +251,13 @@ class DropoutKind(LayerKind):
     """Inverted dropout: zero a fraction ``rate`` while training, identity at inference."""
 
     name = "dropout"
+    solo = True
 
     def tf_forward(self, tf, p, P, h, ctx):
         rate = p.layer.rate
         if not ctx.training or rate <= 0:
             return h
-        bits = ctx.random_bits(ctx.counter * 64 + p.index, tf.shape(h, tf.int64)[1:])
+        bits = ctx.random_bits(ctx.counter * 64 + p.index, tf.shape(h, tf.int64)[ctx.lead:])
         keep = tf.cast(tf.bitwise.bitwise_and(bits, 0xFFFFFF), h.dtype) / 16777216.0
         return tf.where(keep >= rate, h / (1.0 - rate), tf.zeros_like(h))
 
@@ -265,6 +270,7 @@ class BatchNormKind(LayerKind):
     inference, updated by the trainer and never penalised."""
 
     name = "bn"
+    solo = True
     _PARTS = ("gamma", "beta", "moving_mean", "moving_var")
 
     def params(self, key, layer, in_shape, out_shape):
@@ -279,8 +285,9 @@ class BatchNormKind(LayerKind):
         if ctx.training and not p.frozen:
             wgt = ctx.row_weights[(..., *(None,) * len(p.in_shape))]
             # rows, and for images or sequences every position too
-            axes = list(range(1, len(p.in_shape) + 1)) if len(p.in_shape) > 1 else 1
-            sw = tf.reduce_sum(wgt, 1, keepdims=True)
+            lead = ctx.lead
+            axes = list(range(lead, len(p.in_shape) + lead)) if len(p.in_shape) > 1 else lead
+            sw = tf.reduce_sum(wgt, lead, keepdims=True)
             positions = int(np.prod(p.in_shape[:-1]))
             sw = tf.maximum(sw * positions if positions > 1 else sw, 1e-12)
             mean = tf.reduce_sum(wgt * h, axes, keepdims=True) / sw
@@ -309,6 +316,7 @@ class ActivationLayerKind(LayerKind):
     """An activation on its own (after a batch-normalised linear layer)."""
 
     name = "act"
+    solo = True
 
     def tf_forward(self, tf, p, P, h, ctx):
         return activate_tf(tf, h, p.layer.name)

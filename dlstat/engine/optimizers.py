@@ -32,6 +32,7 @@ class UpdateSettings(NamedTuple):
     penalised: bool
     group_rows: bool  # group lasso on each input's outgoing weights (the input kernel)
     use_max_norm: bool
+    lead: int = 1  # the first per-network axis: 1 in a stack, 0 on the single-network path
 
 
 def _sgd(tf, g, s1, s2, st):
@@ -85,7 +86,8 @@ def apply_update(tf, how: UpdateSettings, p, g, s1_old, s2_old, st: StepState, m
         new = _penalise(tf, how, new, p, rate, st)
         if how.use_max_norm:
             # per unit or filter: over its inputs (and a kernel's window), as Keras's max_norm
-            axes = list(range(1, len(new.shape) - 1)) if len(new.shape) > 3 else 1
+            lead = how.lead
+            axes = list(range(lead, len(new.shape) - 1)) if len(new.shape) - lead > 2 else lead
             norms = tf.sqrt(tf.reduce_sum(tf.square(new), axes, keepdims=True))
             new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
     return tf.where(st.mask, new, p), tf.where(st.mask, s1, s1_old), tf.where(st.mask, s2, s2_old)
@@ -97,8 +99,9 @@ def _penalise(tf, how: UpdateSettings, new, p, rate, st: StepState):
         new = new - st.lr * st.penalty * (1 - st.mixture) * p
     threshold = rate * st.penalty * st.mixture
     if how.group_rows:
-        norms = tf.sqrt(tf.reduce_sum(tf.square(new), 2, keepdims=True))
-        row_threshold = tf.reduce_mean(threshold * tf.ones_like(new), 2, keepdims=True)
+        norms = tf.sqrt(tf.reduce_sum(tf.square(new), how.lead + 1, keepdims=True))
+        row_threshold = tf.reduce_mean(threshold * tf.ones_like(new), how.lead + 1,
+                                       keepdims=True)
         return new * tf.maximum(1.0 - row_threshold / tf.maximum(norms, 1e-12), 0.0)
     return tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
 

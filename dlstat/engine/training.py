@@ -4,6 +4,16 @@
 run (epochs, shuffles, mini-batch steps, early stopping and best-weight restore, per network)
 inside one ``tf.function``.  Helpers hold only static Python control flow and are marked
 ``do_not_convert``: AutoGraph need not convert them (faster tracing).
+
+A job of exactly one network (``RunConfig.solo``, decided at trace time from the job, never
+from a runtime shape) runs without the stack axis: plain ``MatMul`` instead of batched matmuls
+(whose gradients at an unknown batch shape add broadcast reductions), scalar per-network
+values, and the rows permuted once per epoch so a step slices its batch instead of gathering
+it.  Its numbers equal the same network's in any stack to float32 rounding (not bit for bit:
+the kernels differ); any stack of two or more networks runs the stacked path only.  (TensorFlow's
+fused ``ResourceApplyAdam``-style kernels were tried here: they need variables, and reading and
+updating those per step cost more than the element-wise rules they replace, 35 vs 29 ms of CPU
+per epoch on the benchmark's fit.)
 """
 
 from __future__ import annotations
@@ -32,6 +42,17 @@ class RunConfig:
     updates: tuple[UpdateSettings, ...]
     family: str
     report_epoch: Any = None  # a Python callable(epoch, loss[M], val_loss[M]), or None
+    solo: bool = False  # one network, no stack axis (see the module's docstring)
+    offset: bool = True  # whether the job has an offset (without one, no gather adds zeros)
+
+    @property
+    def lead(self) -> int:
+        """The row axis of a batch: 1 in a stack, 0 on the single-network path."""
+        return 0 if self.solo else 1
+
+    def per_net(self, v, rank: int):
+        """A per-network value broadcast against a parameter of rank ``rank``."""
+        return v if self.solo else per_net(v, rank)
 
 
 class Tracking(NamedTuple):
@@ -78,8 +99,8 @@ def row_loss(family: str, eta, y):
 
 @plain
 def weighted_mean(values, weights):
-    sw = tf.reduce_sum(weights, 1)
-    return tf.reduce_sum(values * weights, 1) / tf.maximum(sw, 1e-12), sw
+    sw = tf.reduce_sum(weights, -1)
+    return tf.reduce_sum(values * weights, -1) / tf.maximum(sw, 1e-12), sw
 
 
 @plain
@@ -94,7 +115,7 @@ def l2_term(cfg: RunConfig, P, penalty, mixture):
     for p, how in zip(P, cfg.updates):
         if how.penalised and l2_penalty_applies(how.optimizer):
             total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(
-                tf.square(p), list(range(1, len(p.shape))))
+                tf.square(p), list(range(cfg.lead, len(p.shape))))
     return total
 
 
@@ -109,30 +130,39 @@ def epoch_order(seeds, e, idx, w):
 
 
 @plain
-def step_states(P, t, apply, lr, penalty, mixture) -> dict[int, StepState]:
-    """The step's per-network values, broadcast once per parameter rank (not per parameter)."""
+def step_states(P, t, apply, lr, penalty, mixture, solo: bool = False) -> dict[int, StepState]:
+    """The step's per-network values, broadcast once per parameter rank (not per parameter);
+    on the single-network path (``solo``) they are scalars and need no broadcast."""
     states = {}
     for rank in sorted({len(p.shape) for p in P}):
-        t_r = per_net(t, rank)
-        states[rank] = StepState(per_net(lr, rank), 1 - 0.9**t_r, 1 - 0.999**t_r,
-                                 per_net(penalty, rank), per_net(mixture, rank),
-                                 per_net(apply, rank))
+        def cast(v, rank=rank):
+            return v if solo else per_net(v, rank)
+
+        t_r = cast(t)
+        states[rank] = StepState(cast(lr), 1 - 0.9**t_r, 1 - 0.999**t_r, cast(penalty),
+                                 cast(mixture), cast(apply))
     return states
 
 
 @plain
-def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking):
-    """One mini-batch step of every active network; also its loss and weight sums."""
-    X, Y, offsets, penalty, mixture, lr, seeds, max_norm = data
+def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, t, track: Tracking):
+    """One mini-batch step of every active network; also its loss and weight sums.
+
+    ``batch`` holds the step's rows of X, Y and the offsets (when the job has one)."""
+    X, _, _, penalty, mixture, lr, seeds, max_norm = data
+    Xb, Yb, *Ob = batch
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
     counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
-    ctx = StackContext(True, lambda c, shape: random_bits(seeds, c, shape), counter, wb)
+    bits = ((lambda c, shape: random_bits(seeds, c, shape)[0]) if cfg.solo
+            else (lambda c, shape: random_bits(seeds, c, shape)))
+    ctx = StackContext(True, bits, counter, wb, lead=cfg.lead)
     with tf.GradientTape() as tape:
         tape.watch(P)
-        eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), tf.gather(X, ib), ctx)
-        eta += tf.gather(offsets, ib)  # the offset enters the output layer's linear predictor
-        data_loss, sw = weighted_mean(row_loss(cfg.family, eta, tf.gather(Y, ib)), wb)
+        eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xb, ctx)
+        if Ob:
+            eta += Ob[0]  # the offset enters the output layer's linear predictor
+        data_loss, sw = weighted_mean(row_loss(cfg.family, eta, Yb), wb)
         total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
     # Gradients of trained parameters only: none flows into frozen (transferred) layers.
     trained = [i for i, on in enumerate(cfg.trainable) if on]
@@ -142,7 +172,7 @@ def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking
     track = track._replace(diverged=track.diverged | (track.active & ~finite),
                            active=track.active & finite)
     t = t + tf.cast(apply, X.dtype)
-    states = step_states(P, t, apply, lr, penalty, mixture)
+    states = step_states(P, t, apply, lr, penalty, mixture, cfg.solo)
     updated = []
     for i, name in enumerate(cfg.names):
         st = states[len(P[i].shape)]
@@ -160,8 +190,11 @@ def train_step(cfg: RunConfig, data, e, s, ib, wb, P, S1, S2, t, track: Tracking
 @plain
 def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, patience):
     """Record the epoch, keep each network's best weights, stop networks out of patience."""
-    Xv, Yv, vw, has_val, Ov = val
-    eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv, StackContext(False)) + Ov
+    (Xv, Yv, *Ov), vw, has_val = val
+    eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv,
+                       StackContext(False, lead=cfg.lead))
+    if Ov:
+        eta_v += Ov[0]
     val_loss, _ = weighted_mean(row_loss(cfg.family, eta_v, Yv), vw)
     nan = tf.constant(np.nan, Xv.dtype)
     val_loss = tf.where(track.active & has_val, val_loss, nan)
@@ -169,12 +202,54 @@ def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, pa
     track = track._replace(best_val=tf.where(improved, val_loss, track.best_val),
                            best_epoch=tf.where(improved, e + 1, track.best_epoch),
                            wait=tf.where(improved, 0, track.wait + 1))
-    best_P = [tf.where(per_net(improved, len(p.shape)), p, b) for p, b in zip(P, best_P)]
+    best_P = [tf.where(cfg.per_net(improved, len(p.shape)), p, b) for p, b in zip(P, best_P)]
     stopped = tf.logical_and(patience > 0, has_val & (track.wait >= patience))
     track = track._replace(active=track.active & ~stopped)
     if cfg.report_epoch is not None:
-        tf.numpy_function(cfg.report_epoch, [e + 1, train_loss, val_loss], [], stateful=True)
+        losses = [train_loss[None], val_loss[None]] if cfg.solo else [train_loss, val_loss]
+        tf.numpy_function(cfg.report_epoch, [e + 1, *losses], [], stateful=True)
     return best_P, track, val_loss
+
+
+@plain
+def rows_of(cfg: RunConfig, X, Y, offsets, rows) -> tuple:
+    """X, Y and (when the job has one) the offsets at ``rows``."""
+    return tuple(tf.gather(a, rows) for a in ((X, Y, offsets) if cfg.offset else (X, Y)))
+
+
+@plain
+def solo_view(cfg: RunConfig, params, penalty, mixture, lr, idx, w, vidx, vw):
+    """On the single-network path, every per-network value without its stack axis."""
+    if not cfg.solo:
+        return list(params), penalty, mixture, lr, idx, w, vidx, vw
+    return [p[0] for p in params], penalty[0], mixture[0], lr[0], idx, w, vidx[0], vw[0]
+
+
+def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
+    """The mini-batch steps of epoch ``e`` over the rows in the order ``idx_e``; the state
+    after them and the epoch's loss and weight sums."""
+    X, Y, offsets = data[:3]
+    P, S1, S2, t, track = state
+    if cfg.solo:
+        # one permutation of the rows per epoch; each step slices its batch
+        w_e = w_e[0]
+        rows_e = rows_of(cfg, X, Y, offsets, idx_e[0])
+    else:
+        rows_e = ()
+    loss_sum = tf.zeros_like(t)
+    weight_sum = tf.zeros_like(t)
+    for s in tf.range(steps):
+        if cfg.solo:
+            step_rows = tuple(r[s * batch:(s + 1) * batch] for r in rows_e)
+            wb = w_e[s * batch:(s + 1) * batch]
+        else:
+            step_rows = rows_of(cfg, X, Y, offsets, idx_e[:, s * batch:(s + 1) * batch])
+            wb = w_e[:, s * batch:(s + 1) * batch]
+        P, S1, S2, t, track, batch_loss, batch_weight = train_step(
+            cfg, data, e, s, step_rows, wb, P, S1, S2, t, track)
+        loss_sum += batch_loss
+        weight_sum += batch_weight
+    return P, S1, S2, t, track, loss_sum, weight_sum
 
 
 def make_run(cfg: RunConfig):
@@ -183,31 +258,27 @@ def make_run(cfg: RunConfig):
     def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
             batch, max_norm):
         M = tf.shape(idx)[0]
+        per = [] if cfg.solo else [M]  # the shape of a per-network value
         steps = tf.shape(idx)[1] // batch
-        P = list(params)
+        P, penalty, mixture, lr, idx, w, vidx, vw = solo_view(cfg, params, penalty, mixture, lr,
+                                                               idx, w, vidx, vw)
         S1 = [tf.zeros_like(p) for p in P]
         S2 = [tf.zeros_like(p) for p in P]
-        t = tf.zeros([M], X.dtype)
-        track = Tracking(tf.ones([M], tf.bool), tf.zeros([M], tf.bool), tf.zeros([M], tf.int32),
-                         tf.zeros([M], tf.int32), tf.fill([M], tf.constant(np.inf, X.dtype)),
-                         tf.zeros([M], tf.int32))
+        t = tf.zeros(per, X.dtype)
+        track = Tracking(tf.ones(per, tf.bool), tf.zeros(per, tf.bool), tf.zeros(per, tf.int32),
+                         tf.zeros(per, tf.int32), tf.fill(per, tf.constant(np.inf, X.dtype)),
+                         tf.zeros(per, tf.int32))
         best_P = list(P)
         data = (X, Y, offsets, penalty, mixture, lr, seeds, max_norm)
-        val = (tf.gather(X, vidx), tf.gather(Y, vidx), vw, tf.reduce_sum(vw, 1) > 0,
-               tf.gather(offsets, vidx))
-        hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
-        vhist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
+        val = (rows_of(cfg, X, Y, offsets, vidx), vw, tf.reduce_sum(vw, -1) > 0)
+        element = [] if cfg.solo else None
+        hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True, element_shape=element)
+        vhist = tf.TensorArray(X.dtype, size=0, dynamic_size=True, element_shape=element)
         e = tf.constant(0)
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
-            loss_sum = tf.zeros([M], X.dtype)
-            weight_sum = tf.zeros([M], X.dtype)
-            for s in tf.range(steps):
-                P, S1, S2, t, track, batch_loss, batch_weight = train_step(
-                    cfg, data, e, s, idx_e[:, s * batch:(s + 1) * batch],
-                    w_e[:, s * batch:(s + 1) * batch], P, S1, S2, t, track)
-                loss_sum += batch_loss
-                weight_sum += batch_weight
+            P, S1, S2, t, track, loss_sum, weight_sum = run_epoch(
+                cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, t, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))
             track = track._replace(epochs_run=tf.where(ran, e + 1, track.epochs_run))
             train_loss = tf.where(ran, loss_sum / tf.maximum(weight_sum, 1e-12),
@@ -217,9 +288,20 @@ def make_run(cfg: RunConfig):
                                                 patience)
             vhist = vhist.write(e, val_loss)
             e += 1
-        use_best = val[3] & (track.best_epoch > 0) & (patience > 0)
-        final = [tf.where(per_net(use_best, len(p.shape)), b, p) for p, b in zip(P, best_P)]
-        return final, hist.stack(), vhist.stack(), track.epochs_run, track.best_epoch, \
-            track.diverged
+        use_best = val[2] & (track.best_epoch > 0) & (patience > 0)
+        final = [tf.where(cfg.per_net(use_best, len(p.shape)), b, p)
+                 for p, b in zip(P, best_P)]
+        out = (final, hist.stack(), vhist.stack(), track.epochs_run, track.best_epoch,
+               track.diverged)
+        return stacked(cfg, *out)
 
     return run
+
+
+@plain
+def stacked(cfg: RunConfig, final, hist, vhist, epochs_run, best_epoch, diverged):
+    """The run's results with their stack axis (restored on the single-network path)."""
+    if not cfg.solo:
+        return final, hist, vhist, epochs_run, best_epoch, diverged
+    return ([p[None] for p in final], hist[:, None], vhist[:, None], epochs_run[None],
+            best_epoch[None], diverged[None])

@@ -242,7 +242,9 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
                            else b.family.encode_offset(link_offset))
             rows.append(np.arange(offset, offset + len(X)))
             offset += len(X)
-    all_X, all_Y, all_O = np.vstack(parts_X), np.vstack(parts_Y), np.vstack(parts_O)
+    # one part (a fit without validation rows) is used as it is: no copy of a large design
+    all_X, all_Y, all_O = (p[0] if len(p) == 1 else np.vstack(p)
+                           for p in (parts_X, parts_Y, parts_O))
     M = len(networks)
     train_w = np.zeros((M, offset))
     has_val = any(len(v) for v in val_rows)

@@ -86,13 +86,18 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     full = make_block(formula, data, opts, validation_seed=opts.seed_value)
     grid = _grid(penalties, n_penalties, penalty_min_ratio, full, mixture, grouped)
     plan, blocks = _scoring_blocks(formula, data, opts, folds, foldid, holdout)
-    all_blocks = [full] + blocks
-    networks = [Network(b, float(lam), mixture, opts.seed_value)
-                for lam in grid for b in range(len(all_blocks))]
-    fits = train_blocks(all_blocks, networks, opts, call=call, formula=formula,
-                        group_inputs=grouped)
-    per = len(all_blocks)
-    full_fits = [fits[i * per] for i in range(len(grid))]
+    # Two stacks: the fold networks are not padded to the full data's rows (a fifth of their
+    # steps would be padding); a network's numbers do not depend on its stack.
+    full_fits = train_blocks([full], [Network(0, float(lam), mixture, opts.seed_value)
+                                      for lam in grid],
+                             opts, call=call, formula=formula, group_inputs=grouped)
+    fold_fits = train_blocks(blocks, [Network(b, float(lam), mixture, opts.seed_value)
+                                      for lam in grid for b in range(len(blocks))],
+                             opts, call=call, formula=formula, group_inputs=grouped) \
+        if blocks else []
+    per = 1 + len(blocks)
+    fits = [fit for i in range(len(grid))
+            for fit in [full_fits[i], *fold_fits[i * len(blocks):(i + 1) * len(blocks)]]]
     for fit, lam in zip(full_fits, grid):
         fit.options = replace(opts, penalty=float(lam), verbose=0)
         fit.call = call_text("dnn", formula, fit.options)

@@ -211,30 +211,44 @@ def build_design(
     parsed, used, levels = _parse_on(formula, data)
     frame = _typed_frame(data, used, levels, unseen="error", what="data")
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
-    frame = frame.iloc[rows]
+    if n_dropped:  # a copy of the frame only when rows were dropped
+        frame = frame.iloc[rows]
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
-    levels = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
-    frame = _typed_frame(frame, used, levels, unseen="error", what="data")
+    learned = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
+    if learned != levels:  # retyped only then: a second copy of a large frame costs memory
+        frame = _typed_frame(frame, used, learned, unseen="error", what="data")
+    levels = learned
     distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
-    check_against_data(parsed.transforms, distinct, len(frame), formula)
-    mm, state = _model_matrix(parsed, frame)
-    columns = [c for c in mm.columns if c != "Intercept"]
-    X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
-    _check_finite_design(X, columns, formula)
+    n = len(frame)
+    check_against_data(parsed.transforms, distinct, n, formula)
     offset = _training_offset(parsed, frame)
-    center = center_inputs if center_inputs is not None else "Intercept" in mm.columns
+    response = response_frame(frame, parsed.response_columns, parsed.response_transform)
+    mm, state = _model_matrix(parsed, frame)
+    del frame  # the typed frame is not needed beyond formulaic's matrix
+    columns = [c for c in mm.columns if c != "Intercept"]
+    intercept = "Intercept" in mm.columns
+    X = np.asarray(mm[columns], dtype=np.float64).reshape(n, len(columns))
+    del mm  # formulaic's frame: X holds the design from here on
+    if not X.flags.writeable:
+        X = X.copy()
+    _check_finite_design(X, columns, formula)
+    center = center_inputs if center_inputs is not None else intercept
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
     if w is not None and not (w > 0).any():
         raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
                         "some complete rows a positive weight.")
     mean = _mean(X, w) if center else np.zeros(X.shape[1])
-    sd = np.sqrt(_mean((X - mean) ** 2, w)) if X.shape[0] else np.ones(X.shape[1])
+    if standardise:
+        X -= mean  # in place: a million-row design is standardised without temporary copies
+    sd = np.sqrt(_mean_square(X if standardise else X - mean, w)) if X.shape[0] \
+        else np.ones(X.shape[1])
     constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
     for name in [c for c, k in zip(columns, constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
     sd = np.where(constant, 1.0, sd)
     if not standardise:
         mean, sd = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    X /= sd
     spec = DesignSpec(
         formula=formula,
         rhs=parsed.rhs,
@@ -244,14 +258,12 @@ def build_design(
         levels=levels,
         transform_state=_state_to_json(state),
         columns=columns,
-        intercept="Intercept" in mm.columns,
+        intercept=intercept,
         center=mean,
         scale=sd,
         offsets=parsed.offsets,
     )
-    response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    return Design(spec, (X - mean) / sd, response, data.index[rows], n_dropped, notes, rows,
-                  offset)
+    return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
 
 
 def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -259,6 +271,13 @@ def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     if weights is None or not X.shape[1]:
         return X.mean(axis=0)
     return weights @ X / weights.sum()
+
+
+def _mean_square(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Column means of ``X ** 2`` (weighted when ``weights`` are given), without forming it."""
+    if weights is None:
+        return np.einsum("ij,ij->j", X, X) / max(len(X), 1)
+    return np.einsum("i,ij,ij->j", weights, X, X) / weights.sum()
 
 
 def offset_values(offsets: list[str], frame: pd.DataFrame) -> np.ndarray:
