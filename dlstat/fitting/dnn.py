@@ -26,7 +26,7 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
         The data; never modified.  A mapping (``dict``) of names to columns, data frames and
         one array input (images ``[n, h, w(, c)]``, sequences ``[n, T(, p)]``) fits e.g.
         ``"label ~ image + age"``: the array goes through the architecture's convolutional
-        part, the tabular columns join after flattening (:mod:`dlstat.fitting.arrays`).
+        part, the tabular columns join after flattening (``dlstat.fitting.arrays``).
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
         max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
@@ -34,7 +34,7 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
         a column name or one number per row), offset (a column name or one number per row;
         also ``offset(expr)`` terms in the formula) (see the README).
         ``bootstrap=B`` trains B case-resampled networks in the same stack as the full-data
-        fit (see :mod:`dlstat.results.bootstrap`).
+        fit (see ``dlstat.results.bootstrap``).
 
     Returns
     -------

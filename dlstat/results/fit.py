@@ -384,7 +384,7 @@ class DNNFit(Result):
         and per non-reference factor level (per class for a multinomial fit), with broom's
         columns and ``sd`` (the spread of the rows' effects); the inference columns come from
         the bootstrap (``dnn(..., bootstrap=B)``: percentile intervals), NaN without it.
-        See :mod:`dlstat.results.effects`."""
+        See ``dlstat.results.effects``."""
         from .effects import effects
 
         return effects(self, level)
@@ -401,7 +401,7 @@ class DNNFit(Result):
                            level: float = 0.95):
         """Partial dependence (``kind="pdp"``), individual curves (``"ice"``) or accumulated
         local effects (``"ale"``) of a design column or factor, with bootstrap percentile
-        bands; ``.plot()`` draws it.  See :mod:`dlstat.results.dependence`."""
+        bands; ``.plot()`` draws it.  See ``dlstat.results.dependence``."""
         from .dependence import partial_dependence
 
         return partial_dependence(self, term, kind, grid, level)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the documentation: the Python site (Sphinx, warnings as errors, tutorials executed) into
+# docs/_build/html and the R package's pkgdown site into docs/_build/html/r (linked from it),
+# then check both in headless Chromium (tests/test_docs_site.py; screenshots in
+# docs/_build/screenshots).  Run scripts/setup.sh first.
+#
+#   bash scripts/docs.sh                          # build both sites and run the browser test
+#   DLSTAT_DOCS_SKIP_R=1 bash scripts/docs.sh     # the Python site only
+#   DLSTAT_PYTHON=/path/to/python bash scripts/docs.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+python=${DLSTAT_PYTHON:-$root/.venv/bin/python}
+export DLSTAT_PYTHON=$python RETICULATE_PYTHON=$python
+export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}
+export MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=2 DLSTAT_VIGNETTE_N=${DLSTAT_VIGNETTE_N:-2000}
+out=docs/_build/html
+start=$(date +%s)
+
+echo "== Sphinx (-W, nitpicky): $out"
+"$python" -m sphinx -W --keep-going -n -q -b html docs "$out"
+echo "== Python site took $(( $(date +%s) - start )) s"
+
+if [ -z "${DLSTAT_DOCS_SKIP_R:-}" ]; then
+  r_start=$(date +%s)
+  echo "== pkgdown: $out/r"
+  Rscript -e 'pkgdown::build_site(".", override = list(destination = "docs/_build/html/r"),
+                                  preview = FALSE, new_process = FALSE, install = FALSE)'
+  echo "== R site took $(( $(date +%s) - r_start )) s"
+fi
+
+echo "== browser check (headless Chromium)"
+DLSTAT_DOCS_BUILT=1 "$python" -m pytest -q tests/test_docs_site.py
+echo "== docs took $(( $(date +%s) - start )) s"
