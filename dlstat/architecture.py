@@ -625,7 +625,7 @@ def bidirectional(layer: Recurrent, merge: str = "concat") -> Bidirectional:
 
 
 def embedding(input_dim: int, output_dim: int) -> Embedding:
-    """An embedding spec: integer codes ``0 .. input_dim - 1`` (e.g. 4 for DNA) to vectors.
+    """An embedding spec: integer codes (0 to ``input_dim`` - 1; 4 of them for DNA) to vectors.
 
     Parameters
     ----------

@@ -24,8 +24,16 @@ echo "== Python site took $(( $(date +%s) - start )) s"
 if [ -z "${DLSTAT_DOCS_SKIP_R:-}" ]; then
   r_start=$(date +%s)
   echo "== pkgdown: $out/r"
-  Rscript -e 'pkgdown::build_site(".", override = list(destination = "docs/_build/html/r"),
-                                  preview = FALSE, new_process = FALSE, install = FALSE)'
+  # Installed into a private library, so that code on the pages linking dlstat resolves
+  # locally (downlit would ask CRAN about a package it cannot find; the build is offline).
+  # devel = TRUE: examples and vignettes run in this process over pkgload::load_all(); they
+  # reach Python through DLSTAT_PYTHON.
+  rlib=$(mktemp -d "${TMPDIR:-/tmp}/dlstat-rlib.XXXXXX")
+  trap 'rm -rf "$rlib"' EXIT
+  R CMD INSTALL --no-test-load -l "$rlib" . >"$rlib/install.log" 2>&1 || {
+    cat "$rlib/install.log" >&2; exit 1; }
+  R_LIBS="$rlib${R_LIBS:+:$R_LIBS}" Rscript -e 'pkgdown::build_site(".", preview = FALSE,
+    new_process = FALSE, install = FALSE, devel = TRUE)'
   echo "== R site took $(( $(date +%s) - r_start )) s"
 fi
 
