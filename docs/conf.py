@@ -18,6 +18,8 @@ import dlstat  # noqa: E402
 # the short recurrent run), as tests/test_vignettes.py does; the kernels inherit it.
 os.environ.setdefault("DLSTAT_VIGNETTE_N", "2000")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The kernels draw inline (PNG outputs on the page), whatever MPLBACKEND the shell had.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("DLSTAT_GRAPH_CACHE", "0")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
@@ -53,7 +55,6 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"dlstat {version}"
 html_theme_options = {
     "navbar_end": ["navbar-icon-links"],
-    "external_links": [{"name": "R reference", "url": "r/index.html"}],
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
