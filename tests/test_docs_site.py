@@ -5,7 +5,8 @@
 ``chromium-driver``) opens the home page, a tutorial and an API page: every image on them must
 have loaded, the screenshots (kept in ``docs/_build/screenshots``) must not be blank, and the
 tutorial's figures must be real, non-blank PNGs.  Every ``src``/``href`` to a local file in the
-whole site must exist, and every ``#anchor`` into a Sphinx page must exist there.
+whole site must exist, every ``#anchor`` into a Sphinx page must exist there, and every
+stylesheet must be local (a page styled from a CDN is unstyled offline).
 
 Without a built site the module is skipped, except under CI (``CI=true``), where a missing site
 is a failure: CI builds it first.
@@ -52,8 +53,12 @@ class _Links(HTMLParser):
         self.links: list[str] = []
         self.ids: set[str] = set()
         self.images: list[str] = []
+        self.stylesheets: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "link" and attributes.get("rel") == "stylesheet" and attributes.get("href"):
+            self.stylesheets.append(attributes["href"] or "")
         for name, value in attrs:
             if name in ("src", "href") and value:
                 self.links.append(value)
@@ -99,7 +104,10 @@ def test_every_local_link_and_resource_exists():
                   and "/r/" not in f"/{target.relative_to(SITE)}"
                   and unquote(parts.fragment) not in parsed[target].ids):
                 anchors.append(f"{page.relative_to(SITE)} -> {link}")
+    remote = [f"{page.relative_to(SITE)} -> {css}" for page, links in parsed.items()
+              for css in links.stylesheets if not _local(css)]
     assert not missing, f"{len(missing)} missing local files, e.g. {missing[:10]}"
+    assert not remote, f"{len(remote)} stylesheets from the network (unstyled offline): {remote[:5]}"
     assert not anchors, f"{len(anchors)} links to missing anchors, e.g. {anchors[:10]}"
 
 
