@@ -34,6 +34,12 @@ if [ -z "${DLSTAT_DOCS_SKIP_R:-}" ]; then
     cat "$rlib/install.log" >&2; exit 1; }
   R_LIBS="$rlib${R_LIBS:+:$R_LIBS}" Rscript -e 'pkgdown::build_site(".", preview = FALSE,
     new_process = FALSE, install = FALSE, devel = TRUE)'
+  # pkgdown links Font Awesome's icon stylesheets from a CDN (the site must work offline and
+  # shows no icon it needs), and without a logo its reference pages hold an empty
+  # <img src="">: both go (tests/test_docs_site.py checks for them).
+  find "$out/r" -name '*.html' -exec sed -i -E \
+    -e 's#<link rel="stylesheet" href="https://cdnjs\.cloudflare\.com/ajax/libs/font-awesome/[^>]*>##g' \
+    -e 's#<img src="" class="logo" alt="">##g' {} +
   echo "== R site took $(( $(date +%s) - r_start )) s"
 fi
 
