@@ -178,11 +178,6 @@ def dense(units: int, activation: str = "relu") -> Dense:
     Dense
         A frozen, TensorFlow-free description for ``architecture=[...]``.
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -204,11 +199,6 @@ def dropout(rate: float) -> Dropout:
     -------
     Dropout
         The layer spec (dropout is off at prediction).
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------
@@ -233,11 +223,6 @@ def batchnorm(momentum: float = 0.9, epsilon: float = 1e-3) -> BatchNorm:
     -------
     BatchNorm
         The layer spec.
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------
@@ -267,11 +252,6 @@ def activation(name: str) -> Activation:
     Activation
         The layer spec.
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -296,11 +276,6 @@ def reshape(shape: Any, joined: int = 0) -> Reshape:
     -------
     Reshape
         The layer spec.
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------
@@ -340,11 +315,6 @@ def conv2d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "val
     Conv
         The layer spec.
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -379,11 +349,6 @@ def conv1d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "val
     Conv
         The layer spec.
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -410,11 +375,6 @@ def maxpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> 
     Pool
         The layer spec.
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -440,11 +400,6 @@ def avgpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> 
     -------
     Pool
         The layer spec.
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------
@@ -506,11 +461,6 @@ def rnn(units: int, activation: str = "tanh", return_sequences: bool = False) ->
     Recurrent
         The layer spec (input ``[T, p]`` per row).
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -540,11 +490,6 @@ def lstm(units: int, activation: str = "tanh", recurrent_activation: str = "sigm
     Recurrent
         The layer spec (input ``[T, p]`` per row).
 
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
-
     Examples
     --------
     >>> import dlstat as dl
@@ -573,11 +518,6 @@ def gru(units: int, activation: str = "tanh", recurrent_activation: str = "sigmo
     -------
     Recurrent
         The layer spec (input ``[T, p]`` per row).
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------
@@ -638,11 +578,6 @@ def embedding(input_dim: int, output_dim: int) -> Embedding:
     -------
     Embedding
         The layer spec; it comes first, on inputs ``[n, T]`` of codes.
-
-    Raises
-    ------
-    OptionError
-        A value outside the range named above, with the value received.
 
     Examples
     --------

@@ -43,7 +43,7 @@ class CVResult(Result):
     >>> cv = dl.cv_dnn("mpg ~ wt", dl.datasets.load("mtcars"), folds=4, hidden=(),
     ...                optimizer="lbfgs", verbose=0)
     >>> list(cv.tidy().columns[:4])
-    ['metric', 'mean', 'sd', 'std.error']
+    ['metric', 'mean', 'sd', 'se']
     """
 
     call: str
