@@ -163,17 +163,73 @@ MAX_EMBEDDING_DIM = 4_096
 
 
 def dense(units: int, activation: str = "relu") -> Dense:
-    """A dense layer spec; see :class:`Dense`."""
+    """A fully connected (dense) layer spec: ``units`` units followed by ``activation``.
+
+    Parameters
+    ----------
+    units : int
+        Number of units (1 to 1,000,000).
+    activation : str, default 'relu'
+        One of ``ACTIVATIONS`` (``relu``, ``sigmoid``, ``tanh``, ``elu``, ``selu``, ``gelu``,
+        ``swish``, ``softplus``, ``linear``).
+
+    Returns
+    -------
+    Dense
+        A frozen, TensorFlow-free description for ``architecture=[...]``.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.dense(32)
+    Dense(units=32, activation='relu', kind='dense')
+    """
     return Dense(_units(units), _activation(activation))
 
 
 def dropout(rate: float) -> Dropout:
-    """A dropout layer spec; ``rate`` in [0, 1)."""
+    """A dropout layer spec: a fraction ``rate`` of the previous units is zeroed at each step.
+
+    Parameters
+    ----------
+    rate : float
+        The dropped fraction, in [0, 1).
+
+    Returns
+    -------
+    Dropout
+        The layer spec (dropout is off at prediction).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.dropout(0.2).rate
+    0.2
+    """
     return Dropout(_rate(rate))
 
 
 def batchnorm(momentum: float = 0.9, epsilon: float = 1e-3) -> BatchNorm:
-    """A batch-normalisation layer spec."""
+    """A batch-normalisation layer spec: the previous units normalised over each mini-batch.
+
+    Parameters
+    ----------
+    momentum : float, default 0.9
+        Weight of the old moving averages (used at prediction), in [0, 1).
+    epsilon : float, default 1e-3
+        Added to the variance before the square root; > 0.
+
+    Returns
+    -------
+    BatchNorm
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.batchnorm().momentum
+    0.9
+    """
     if not 0 <= momentum < 1 or epsilon <= 0:
         raise OptionError(
             f"batchnorm needs 0 <= momentum < 1 and epsilon > 0; got momentum={momentum!r}, "
@@ -183,13 +239,50 @@ def batchnorm(momentum: float = 0.9, epsilon: float = 1e-3) -> BatchNorm:
 
 
 def activation(name: str) -> Activation:
-    """An activation layer spec."""
+    """An activation layer spec: a function applied to each unit of the previous layer.
+
+    Parameters
+    ----------
+    name : str
+        One of ``ACTIVATIONS`` (``relu``, ``sigmoid``, ``tanh``, ``elu``, ``selu``, ``gelu``,
+        ``swish``, ``softplus``, ``linear``).
+
+    Returns
+    -------
+    Activation
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.activation("tanh").name
+    'tanh'
+    """
     return Activation(_activation(name))
 
 
 def reshape(shape: Any, joined: int = 0) -> Reshape:
-    """A reshape spec: each row's values read as an array of ``shape``, e.g. ``(28, 28, 1)``;
-    the last ``joined`` values of a row (tabular inputs) are joined after flattening."""
+    """A reshape spec: each row's values read as an array of ``shape``, e.g. ``(28, 28, 1)``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The array shape of a row (without the row axis).
+    joined : int, default 0
+        The last ``joined`` values of a row (tabular inputs) skip the array part and are
+        joined after flattening.
+
+    Returns
+    -------
+    Reshape
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.reshape((28, 28, 1)).shape
+    (28, 28, 1)
+    """
     if isinstance(joined, bool) or not isinstance(joined, (int, float)) or joined < 0 or \
             joined != int(joined):
         raise OptionError(f"reshape needs joined as a whole number >= 0 (the tabular inputs "
@@ -199,55 +292,269 @@ def reshape(shape: Any, joined: int = 0) -> Reshape:
 
 def conv2d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
            dilation: Any = 1, activation: str = "relu") -> Conv:
-    """A 2-D convolution spec (input ``[h, w, channels]``); sizes are a number or a pair."""
+    """A 2-D convolution spec (input ``[h, w, channels]``); sizes are a number or a pair.
+
+    Parameters
+    ----------
+    filters : int
+        Number of filters (output channels).
+    kernel_size : int or tuple of int
+        The window size (a number or a pair).
+    strides : int or tuple of int, default 1
+        The step between windows.
+    padding : {'valid', 'same'}, default 'valid'
+        ``'same'`` pads so the output keeps the input's size (stride 1).
+    dilation : int or tuple of int, default 1
+        Spacing between the window's taps.
+    activation : str, default 'relu'
+        One of ``ACTIVATIONS`` (``relu``, ``sigmoid``, ``tanh``, ``elu``, ``selu``, ``gelu``,
+        ``swish``, ``softplus``, ``linear``).
+
+    Returns
+    -------
+    Conv
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.conv2d(16, 3).kernel_size
+    (3, 3)
+    """
     return _conv("conv2d", 2, filters, kernel_size, strides, padding, dilation, activation)
 
 
 def conv1d(filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
            dilation: Any = 1, activation: str = "relu") -> Conv:
-    """A 1-D convolution spec (input ``[T, channels]``, a sequence)."""
+    """A 1-D convolution spec (input ``[T, channels]``, a sequence).
+
+    Parameters
+    ----------
+    filters : int
+        Number of filters (output channels).
+    kernel_size : int or tuple of int
+        The window size.
+    strides : int or tuple of int, default 1
+        The step between windows.
+    padding : {'valid', 'same'}, default 'valid'
+        ``'same'`` pads so the output keeps the input's size (stride 1).
+    dilation : int or tuple of int, default 1
+        Spacing between the window's taps.
+    activation : str, default 'relu'
+        One of ``ACTIVATIONS`` (``relu``, ``sigmoid``, ``tanh``, ``elu``, ``selu``, ``gelu``,
+        ``swish``, ``softplus``, ``linear``).
+
+    Returns
+    -------
+    Conv
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.conv1d(8, 5).kernel_size
+    (5,)
+    """
     return _conv("conv1d", 1, filters, kernel_size, strides, padding, dilation, activation)
 
 
 def maxpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> Pool:
-    """A max-pooling spec; ``strides`` defaults to ``pool_size`` (windows that do not overlap)."""
+    """A max-pooling spec: the largest value of each window, per channel.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of int, default 2
+        The window size.
+    strides : int or tuple of int, optional
+        The step between windows; by default ``pool_size`` (windows that do not overlap).
+    padding : {'valid', 'same'}, default 'valid'
+        ``'same'`` pads the edges.
+
+    Returns
+    -------
+    Pool
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.maxpool(2).kind
+    'maxpool'
+    """
     return _pool("maxpool", pool_size, strides, padding)
 
 
 def avgpool(pool_size: Any = 2, strides: Any = None, padding: str = "valid") -> Pool:
-    """An average-pooling spec (padding never counts towards a window's mean, as in Keras)."""
+    """An average-pooling spec: each window's mean (padding never counts towards it, as in Keras).
+
+    Parameters
+    ----------
+    pool_size : int or tuple of int, default 2
+        The window size.
+    strides : int or tuple of int, optional
+        The step between windows; by default ``pool_size`` (windows that do not overlap).
+    padding : {'valid', 'same'}, default 'valid'
+        ``'same'`` pads the edges.
+
+    Returns
+    -------
+    Pool
+        The layer spec.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.avgpool(2).kind
+    'avgpool'
+    """
     return _pool("avgpool", pool_size, strides, padding)
 
 
 def flatten() -> Flatten:
-    """A flatten spec: the array of each row as one vector."""
+    """A flatten spec: the array of each row as one vector.
+
+    Returns
+    -------
+    Flatten
+        The layer spec; tabular columns of an array formula join after it.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.flatten().kind
+    'flatten'
+    """
     return Flatten()
 
 
 def global_avgpool() -> GlobalAvgPool:
-    """A global average-pooling spec: one mean per channel."""
+    """A global average-pooling spec: one mean per channel.
+
+    Returns
+    -------
+    GlobalAvgPool
+        The layer spec; tabular columns of an array formula join after it.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.global_avgpool().kind
+    'global_avgpool'
+    """
     return GlobalAvgPool()
 
 
 def rnn(units: int, activation: str = "tanh", return_sequences: bool = False) -> Recurrent:
-    """A simple recurrent layer spec, ``h_t = activation(x_t W + h_{t-1} U + b)``."""
+    """A simple recurrent layer spec: ``h_t = activation(x_t W + h_(t-1) U + b)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of units (the state's size), at most 4,096.
+    activation : str, default 'tanh'
+        The state's activation.
+    return_sequences : bool, default False
+        Give every step's output (for a further recurrent layer) instead of the last one.
+
+    Returns
+    -------
+    Recurrent
+        The layer spec (input ``[T, p]`` per row).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.rnn(8).units
+    8
+    """
     return _recurrent("rnn", units, activation, "sigmoid", return_sequences)
 
 
 def lstm(units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
          return_sequences: bool = False) -> Recurrent:
-    """An LSTM layer spec (input, forget and output gates; Keras's gate order i, f, c, o)."""
+    """An LSTM layer spec (input, forget and output gates; Keras's gate order i, f, c, o).
+
+    Parameters
+    ----------
+    units : int
+        Number of units (the state's size), at most 4,096.
+    activation : str, default 'tanh'
+        The state's activation.
+    recurrent_activation : str, default 'sigmoid'
+        The gates' activation.
+    return_sequences : bool, default False
+        Give every step's output (for a further recurrent layer) instead of the last one.
+
+    Returns
+    -------
+    Recurrent
+        The layer spec (input ``[T, p]`` per row).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.lstm(16).kind
+    'lstm'
+    """
     return _recurrent("lstm", units, activation, recurrent_activation, return_sequences)
 
 
 def gru(units: int, activation: str = "tanh", recurrent_activation: str = "sigmoid",
         return_sequences: bool = False) -> Recurrent:
-    """A GRU layer spec (update and reset gates; Keras's default ``reset_after=True``)."""
+    """A GRU layer spec (update and reset gates; Keras's default ``reset_after=True``).
+
+    Parameters
+    ----------
+    units : int
+        Number of units (the state's size), at most 4,096.
+    activation : str, default 'tanh'
+        The state's activation.
+    recurrent_activation : str, default 'sigmoid'
+        The gates' activation.
+    return_sequences : bool, default False
+        Give every step's output (for a further recurrent layer) instead of the last one.
+
+    Returns
+    -------
+    Recurrent
+        The layer spec (input ``[T, p]`` per row).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.gru(16).kind
+    'gru'
+    """
     return _recurrent("gru", units, activation, recurrent_activation, return_sequences)
 
 
 def bidirectional(layer: Recurrent, merge: str = "concat") -> Bidirectional:
-    """A bidirectional wrapper spec around ``rnn()``, ``lstm()`` or ``gru()``."""
+    """A bidirectional wrapper spec around ``rnn()``, ``lstm()`` or ``gru()``.
+
+    Parameters
+    ----------
+    layer : Recurrent
+        The recurrent layer run forwards and, with its own weights, backwards.
+    merge : {'concat', 'sum', 'mul', 'ave'}, default 'concat'
+        How the two directions' outputs are combined.
+
+    Returns
+    -------
+    Bidirectional
+        The layer spec.
+
+    Raises
+    ------
+    DlstatError
+        ``layer`` that is not a recurrent layer spec (``OptionTypeError``, a ``TypeError``),
+        or an unknown ``merge`` (``OptionError``).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.bidirectional(dl.lstm(8)).merge
+    'concat'
+    """
     if not isinstance(layer, Recurrent):
         raise OptionTypeError(f"bidirectional() wraps a recurrent layer spec (rnn(), lstm() or "
                               f"gru()); got {layer!r}. Example: bidirectional(lstm(16)).")
@@ -258,8 +565,26 @@ def bidirectional(layer: Recurrent, merge: str = "concat") -> Bidirectional:
 
 
 def embedding(input_dim: int, output_dim: int) -> Embedding:
-    """An embedding spec: codes ``0 .. input_dim - 1`` (e.g. 4 for DNA) to vectors of
-    ``output_dim`` values."""
+    """An embedding spec: integer codes (0 to ``input_dim`` - 1; 4 of them for DNA) to vectors.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of codes (at most 1,000,000).
+    output_dim : int
+        Length of each code's vector (at most 4,096).
+
+    Returns
+    -------
+    Embedding
+        The layer spec; it comes first, on inputs ``[n, T]`` of codes.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.embedding(4, 8).output_dim
+    8
+    """
     for name, value, top in (("input_dim", input_dim, MAX_EMBEDDING_CODES),
                              ("output_dim", output_dim, MAX_EMBEDDING_DIM)):
         if _units(value) > top:

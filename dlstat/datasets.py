@@ -278,7 +278,7 @@ def fashion_mnist(
     -------
     (images, labels) or pandas.DataFrame
         `images` is a ``uint8`` array (0-255); `labels` is a :class:`pandas.Categorical` whose
-        categories are :data:`FASHION_MNIST_CLASSES` (code 0 = "T-shirt/top" .. 9 = "Ankle boot").
+        categories are ``dlstat.datasets.FASHION_MNIST_CLASSES`` (code 0 = "T-shirt/top" .. 9 = "Ankle boot").
 
     Raises
     ------

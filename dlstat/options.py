@@ -99,7 +99,7 @@ class Option:
         return text + (f", or None ({self.none_means})" if self.none_means else "")
 
     def check(self, value: Any) -> None:
-        """Raise an :class:`OptionError`/:class:`OptionTypeError` naming the fix if ``value``
+        """Raise an :class:`~dlstat.OptionError` (``OptionTypeError`` for a wrong type) naming the fix if ``value``
         is not acceptable; never mutate it."""
         if value is None:
             if self.none_means:

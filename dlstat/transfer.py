@@ -135,6 +135,34 @@ def base_features(base: Any, X: Any, upto: Any = None) -> np.ndarray:
 
     ``X`` is a data frame for a formula fit (its design is replayed) or an array of rows
     (``[n, p]`` or images ``[n, h, w(, c)]``) for an estimator or a Keras model.
+
+    Parameters
+    ----------
+    base : DNNFit, DNNRegressor, DNNClassifier, str or keras.Model
+        A fitted network, a fitted estimator, a model file or a Keras model.
+    X : pandas.DataFrame or numpy.ndarray
+        The rows.
+    upto : str or int, optional
+        How much of ``base`` is kept: a layer kind (the last such layer), a count of its
+        layers, or ``"output"``; by default every hidden layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row of features per row of ``X``.
+
+    Raises
+    ------
+    DataError
+        Rows with missing values, or rows of another width than the base reads.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> fit = dl.dnn("mpg ~ wt + hp", mtcars, hidden=(4,), epochs=5, verbose=0)
+    >>> dl.base_features(fit, mtcars).shape
+    (32, 4)
     """
     source = _source(base)
     keras_model = isinstance(source, tuple)

@@ -28,6 +28,41 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     ``models`` maps names to option dicts for networks (each merged over ``**options``);
     default: one network named ``"dnn"`` with ``**options``.  ``weights`` and ``offset``
     (dnn()'s) apply to every model, the null model and the GLM included.
+
+    Parameters
+    ----------
+    formula : str
+        An R-style formula, as for :func:`dlstat.dnn`; the GLM uses the same design.
+    data : pandas.DataFrame
+        The data; never modified.
+
+    Returns
+    -------
+    Comparison
+        Held-out metrics of every model on every fold, their means and SEs, and paired
+        differences against the GLM (:meth:`Comparison.differences`).
+
+    Raises
+    ------
+    OptionError
+        An option outside its table range, or ``models`` that is not a dict of option dicts.
+    FormulaError
+        A formula that does not parse or names unknown columns.
+    DataError
+        ``data`` that is not a data frame, or too few rows for the folds.
+
+    See Also
+    --------
+    dlstat.cv_dnn : cross-validation of one network.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> cmp = dl.compare("mpg ~ wt + hp", mtcars, folds=4, hidden=(), optimizer="lbfgs",
+    ...                  verbose=0)
+    >>> sorted(cmp.folds["model"].unique())
+    ['dnn', 'glm', 'null']
     """
     refuse_array_data(data, "compare")
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,

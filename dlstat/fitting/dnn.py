@@ -26,19 +26,51 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
         The data; never modified.  A mapping (``dict``) of names to columns, data frames and
         one array input (images ``[n, h, w(, c)]``, sequences ``[n, T(, p)]``) fits e.g.
         ``"label ~ image + age"``: the array goes through the architecture's convolutional
-        part, the tabular columns join after flattening (:mod:`dlstat.fitting.arrays`).
+        part, the tabular columns join after flattening (``dlstat.fitting.arrays``).
     **options
-        family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
-        max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
-        early_stopping, na_action, unseen, seed, bootstrap, verbose, weights (prior weights:
-        a column name or one number per row), offset (a column name or one number per row;
-        also ``offset(expr)`` terms in the formula) (see the README).
-        ``bootstrap=B`` trains B case-resampled networks in the same stack as the full-data
-        fit (see :mod:`dlstat.results.bootstrap`).
+        The options of the table :data:`dlstat.options.OPTIONS` (listed below, each with its
+        default and what it accepts): the family, the architecture (``hidden``,
+        ``architecture``, ...), the penalty, the optimiser and training, validation and early
+        stopping, missing values, prior ``weights`` and an ``offset``, ``bootstrap=B``
+        (B case-resampled networks trained in the same stack as the full-data fit, see
+        ``dlstat.results.bootstrap``) and transfer learning (``base``, ``upto``,
+        ``freeze``).
 
     Returns
     -------
     DNNFit
+        The fitted network: ``predict()``, ``summary()``, ``tidy()``, ``glance()``,
+        ``augment()``, ``plot()``, ``save()`` and, for a GLM (``hidden=()``), ``coef()``,
+        ``vcov()``, ``confint()``.
+
+    Raises
+    ------
+    FormulaError
+        A formula that does not parse, uses anything but columns, numbers and the allowed
+        transforms, or names unknown columns.
+    OptionError
+        An option outside its table range, or options that contradict each other.
+    DataError
+        Data that cannot be used (no complete rows, a non-numeric column in arithmetic, ...).
+    ResponseError
+        A response that does not fit the family (e.g. negative counts for ``"poisson"``).
+    DivergenceError
+        Training diverged (non-finite loss); the message names a smaller learning rate.
+
+    See Also
+    --------
+    dlstat.cv_dnn, dlstat.dnn_path, dlstat.compare
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> glm = dl.dnn("am ~ wt + hp", data=mtcars, hidden=(), optimizer="lbfgs", verbose=0)
+    >>> glm.coef().round(2).tolist()
+    [18.87, -8.08, 0.04]
+    >>> fit = dl.dnn("mpg ~ wt + hp", mtcars, hidden=(8,), epochs=20, seed=1, verbose=0)
+    >>> fit.predict(mtcars.head(3)).shape
+    (3,)
     """
     if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
         from .arrays import dnn_on_arrays

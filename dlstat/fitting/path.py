@@ -56,10 +56,48 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
              offset: Any = None, **options: Any) -> PathResult:
     """Fit the regularisation path of ``dnn(formula, data, **options)`` over a penalty grid.
 
-    ``folds=0`` scores each penalty on a validation split (``validation``, default 0.2)
-    instead of cross-validation.  ``sparsity="inputs"`` makes the L1 part a group penalty on
-    each input's outgoing weights, so inputs enter the network one by one as the penalty falls.
-    ``weights`` and ``offset`` are dnn()'s, used by every fit of the path.
+    Every penalty of glmnet's grid (descending) trains on all the data and on each fold, all
+    in one stacked engine call; ``penalty_min`` and ``penalty_1se`` are chosen as
+    ``cv.glmnet`` chooses them.  ``folds=0`` scores each penalty on a validation split
+    (``validation``, default 0.2) instead of cross-validation.  ``sparsity="inputs"`` makes
+    the L1 part a group penalty on each input's outgoing weights, so inputs enter the network
+    one by one as the penalty falls.  ``weights`` and ``offset`` are dnn()'s, used by every fit
+    of the path.
+
+    Parameters
+    ----------
+    formula : str
+        An R-style formula, as for :func:`dlstat.dnn`.
+    data : pandas.DataFrame
+        The data; never modified.
+
+    Returns
+    -------
+    PathResult
+        The table per penalty (Df, %Dev, lambda, CV mean and SE), ``penalty_min``,
+        ``penalty_1se``, the weight norms per term, the fits on all the data and
+        :meth:`PathResult.refit`.
+
+    Raises
+    ------
+    OptionError
+        ``penalty=`` (give ``penalties=``), a bad grid, ``folds=0`` with a validation data
+        frame, or ``sparsity="inputs"`` with ``optimizer="lbfgs"``.
+    FormulaError
+        A formula that does not parse or names unknown columns.
+
+    See Also
+    --------
+    dlstat.cv_dnn : cross-validation at one penalty.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> path = dl.dnn_path("mpg ~ wt + hp + qsec", mtcars, hidden=(), optimizer="lbfgs",
+    ...                    mixture=1, n_penalties=5, folds=4, verbose=0)
+    >>> len(path.table), path.penalty_1se >= path.penalty_min
+    (5, True)
     """
     if "penalty" in options:
         raise OptionError("dnn_path() takes penalties= (a grid), not penalty=.")

@@ -22,7 +22,21 @@ TESTS = ("Chisq", "F")
 
 
 class AnovaResult(Result):
-    """The analysis-of-deviance table of nested fits (one row per model, as R prints it)."""
+    """The analysis-of-deviance table of nested fits (one row per model, as R prints it).
+
+    Built by :func:`dlstat.anova`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``Resid. Df``, ``Resid. Dev``, ``Df``, ``Deviance`` and the test's columns.
+    test : {'Chisq', 'F'}
+        The test.
+    formulas : list of str
+        The models' formulas, smallest first.
+    call : str
+        The call as it would be typed.
+    """
 
     def __init__(self, table: pd.DataFrame, test: str, formulas: list[str], call: str) -> None:
         self.table = table
@@ -65,6 +79,34 @@ def anova(*fits, test: str = "Chisq") -> AnovaResult:
     binomial, poisson and multinomial; deviance / df.residual for gaussian).  ``test="F"``
     (gaussian only) gives R's ``test = "F"``: (Deviance / Df) / dispersion on
     (Df, df.residual of the largest model).
+
+    Parameters
+    ----------
+    *fits : DNNFit
+        Two or more nested GLM fits on the same rows, smallest first.
+    test : {'Chisq', 'F'}, default 'Chisq'
+        The likelihood-ratio (chi-squared) test, or the F test for gaussian fits.
+
+    Returns
+    -------
+    AnovaResult
+        The analysis-of-deviance table, one row per model, as R prints it.
+
+    Raises
+    ------
+    OptionError
+        An unknown ``test``, networks with hidden layers or a penalty, fits that are not
+        nested or not on the same rows.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> small = dl.dnn("am ~ wt", mtcars, hidden=(), optimizer="lbfgs", verbose=0)
+    >>> large = dl.dnn("am ~ wt + hp", mtcars, hidden=(), optimizer="lbfgs", verbose=0)
+    >>> table = dl.anova(small, large).table
+    >>> round(float(table["Deviance"].iloc[1]), 2)
+    9.12
     """
     if test not in TESTS:
         raise OptionError(f"test must be one of {list(TESTS)}; got {test!r}.")

@@ -17,7 +17,31 @@ HIGHER_IS_BETTER = ("accuracy", "auc", "r_squared")
 
 @dataclass(repr=False)
 class Comparison(Result):
-    """Held-out metrics of every model on every fold, summarised with paired differences."""
+    """Held-out metrics of every model on every fold, summarised with paired differences.
+
+    Built by :func:`dlstat.compare`; printing it shows :meth:`summary`.
+
+    Attributes
+    ----------
+    call : str
+        The call as it would be typed.
+    family : Family
+        The response family.
+    folds : pandas.DataFrame
+        One row per (model, repeat, fold) with the held-out metrics.
+    notes : list of str
+        Numbered notes of the summary.
+    test : pandas.DataFrame or None
+        The same metrics on a ``test=`` frame, when one was given.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> cmp = dl.compare("mpg ~ wt", dl.datasets.load("mtcars"), folds=4, hidden=(),
+    ...                  optimizer="lbfgs", verbose=0)
+    >>> cmp.winner() in ("null", "glm", "dnn")
+    True
+    """
 
     call: str
     family: Family

@@ -16,7 +16,35 @@ FOLD_COLUMNS = ("repeat", "fold", "n_train", "n_test", "n_unpredicted")
 
 @dataclass(repr=False)
 class CVResult(Result):
-    """Cross-validation of a network: per-fold metrics, mean ± SE, out-of-fold predictions."""
+    """Cross-validation of a network: per-fold metrics, mean ± SE, out-of-fold predictions.
+
+    Built by :func:`dlstat.cv_dnn`; printing it shows :meth:`summary`.
+
+    Attributes
+    ----------
+    call : str
+        The call as it would be typed.
+    family : Family
+        The response family.
+    metrics : pandas.DataFrame
+        One row per (repeat, fold): sizes and the family's held-out metrics.
+    predictions : pandas.Series or pandas.DataFrame
+        Out-of-fold predictions aligned to the data (NA where a row was not predicted).
+    fold_ids : pandas.Series
+        The 0-based fold of each row in the first repeat.
+    fits : list of DNNFit
+        The folds' networks.
+    notes : list of str
+        Numbered notes of the summary.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> cv = dl.cv_dnn("mpg ~ wt", dl.datasets.load("mtcars"), folds=4, hidden=(),
+    ...                optimizer="lbfgs", verbose=0)
+    >>> list(cv.tidy().columns[:4])
+    ['metric', 'mean', 'sd', 'se']
+    """
 
     call: str
     family: Family

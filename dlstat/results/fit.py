@@ -25,7 +25,33 @@ class DNNFit(Result):
     """A fitted neural network: ``predict``, ``summary``, ``tidy``, ``glance``, ``augment``,
     ``plot``, ``keras_model``, ``save``, and the generics of R's ``glm`` objects (``fitted``,
     ``residuals``, ``model_matrix``, ``update``, ``formula``, ``nobs``, ``loglik``; for a GLM
-    also ``coef``, ``vcov``, ``confint``, ``aic``, ``bic``).  Built by :func:`dlstat.dnn`."""
+    also ``coef``, ``vcov``, ``confint``, ``aic``, ``bic``).  Built by :func:`dlstat.dnn`.
+
+    Attributes
+    ----------
+    call : str
+        The call as it would be typed.
+    family : Family
+        The response family (link, deviance, metrics).
+    options : FitOptions
+        The options the network was trained with.
+    history : pandas.DataFrame
+        Loss (and validation loss) by epoch.
+    record : FitRecord
+        Training facts: epochs run, deviance, null deviance, observations.
+    bootstrap : Replicates or None
+        The replicates of ``dnn(..., bootstrap=B)``.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> fit = dl.dnn("mpg ~ wt", dl.datasets.load("mtcars"), hidden=(), optimizer="lbfgs",
+    ...              verbose=0)
+    >>> fit.nobs()
+    32
+    >>> list(fit.glance().columns[:3])
+    ['family', 'nobs', 'n_parameters']
+    """
 
     bootstrap: Replicates | None = None  # set by dnn(..., bootstrap=B)
 
@@ -384,7 +410,7 @@ class DNNFit(Result):
         and per non-reference factor level (per class for a multinomial fit), with broom's
         columns and ``sd`` (the spread of the rows' effects); the inference columns come from
         the bootstrap (``dnn(..., bootstrap=B)``: percentile intervals), NaN without it.
-        See :mod:`dlstat.results.effects`."""
+        See ``dlstat.results.effects``."""
         from .effects import effects
 
         return effects(self, level)
@@ -401,7 +427,7 @@ class DNNFit(Result):
                            level: float = 0.95):
         """Partial dependence (``kind="pdp"``), individual curves (``"ice"``) or accumulated
         local effects (``"ale"``) of a design column or factor, with bootstrap percentile
-        bands; ``.plot()`` draws it.  See :mod:`dlstat.results.dependence`."""
+        bands; ``.plot()`` draws it.  See ``dlstat.results.dependence``."""
         from .dependence import partial_dependence
 
         return partial_dependence(self, term, kind, grid, level)
@@ -458,8 +484,37 @@ class DNNFit(Result):
 
 
 def load(path: str) -> DNNFit:
-    """Read a model written by ``fit.save()`` (in Python or R); a damaged or edited file is
-    refused with :class:`~dlstat.errors.ModelFileError` before anything in it is evaluated."""
+    """Read a model written by ``fit.save()`` (in Python or R's ``save_dnn()``).
+
+    A damaged or edited file is refused before anything in it is evaluated: the file is
+    checked as strictly as a typed formula, and its sizes before anything is allocated.
+
+    Parameters
+    ----------
+    path : str
+        The model file.
+
+    Returns
+    -------
+    DNNFit
+        The fit, ready to ``predict()`` and ``summary()`` (without its training data).
+
+    Raises
+    ------
+    ModelFileError
+        A file that is not a dlstat model, or one that was damaged or edited.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import dlstat as dl
+    >>> mtcars = dl.datasets.load("mtcars")
+    >>> fit = dl.dnn("mpg ~ wt", mtcars, hidden=(), optimizer="lbfgs", verbose=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "mpg.dlstat")
+    >>> fit.save(path)
+    >>> bool((dl.load(path).predict(mtcars) == fit.predict(mtcars)).all())
+    True
+    """
     p = read(path)
     return DNNFit(p.spec, p.family, p.topology, p.params, p.options, p.history, p.record,
                   p.call, saved_inference=p.inference)

@@ -18,7 +18,38 @@ CHOICES = pd.Index(["penalty_min", "penalty_1se"], name="choice")
 
 @dataclass(repr=False)
 class PathResult(Result):
-    """The path: a table per penalty, the chosen penalties, the fits on all data."""
+    """The path: a table per penalty, the chosen penalties, the fits on all data.
+
+    Built by :func:`dlstat.dnn_path`; printing it shows glmnet's columns (Df, %Dev, lambda)
+    with the cross-validated score.
+
+    Attributes
+    ----------
+    call : str
+        The call as it would be typed.
+    family : Family
+        The response family.
+    table : pandas.DataFrame
+        One row per penalty, descending.
+    penalty_min, penalty_1se : float
+        The penalty with the best score, and the largest within one SE of it (cv.glmnet).
+    term_norms : pandas.DataFrame
+        The weight norm of each formula term at each penalty (the coefficient path).
+    fits : list of DNNFit
+        The networks trained on all the data, one per penalty.
+    entry : pandas.DataFrame or None
+        With ``sparsity="inputs"``: the order in which inputs enter.
+    notes : list of str
+        Numbered notes of the summary.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> path = dl.dnn_path("mpg ~ wt + hp", dl.datasets.load("mtcars"), hidden=(),
+    ...                    optimizer="lbfgs", mixture=1, n_penalties=4, folds=4, verbose=0)
+    >>> bool(path.refit("min").options.penalty == path.penalty_min)
+    True
+    """
 
     call: str
     family: Family

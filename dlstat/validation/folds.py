@@ -82,27 +82,133 @@ class Folds:
 
 
 def kfold(n_folds: int = 10, seed: int | None = None) -> Folds:
-    """Plain k-fold."""
+    """Plain k-fold: rows shuffled and dealt into ``n_folds`` folds of near-equal size.
+
+    Parameters
+    ----------
+    n_folds : int, default 10
+        Number of folds (k >= 2).
+    seed : int, optional
+        The shuffle's seed (``None`` is seed 0): the same seed gives the same folds.
+
+    Returns
+    -------
+    Folds
+        The assignment, for ``foldid=`` of the fitting functions (``folds.assign(n)``) or as a
+        scikit-learn splitter (``split``, ``get_n_splits``).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> import numpy as np
+    >>> np.bincount(dl.kfold(4, seed=1).assign(10)[0]).tolist()
+    [3, 3, 2, 2]
+    """
     return Folds(n_folds, seed=seed)
 
 
 def stratified_kfold(n_folds: int, stratify: Any, seed: int | None = None) -> Folds:
-    """k-fold keeping each class's share in every fold."""
+    """k-fold keeping each class's share in every fold.
+
+    Parameters
+    ----------
+    n_folds : int
+        Number of folds (k >= 2).
+    stratify : array-like
+        One class label per row.
+    seed : int, optional
+        The shuffle's seed (``None`` is seed 0): the same seed gives the same folds.
+
+    Returns
+    -------
+    Folds
+        The assignment, for ``foldid=`` of the fitting functions (``folds.assign(n)``) or as a
+        scikit-learn splitter (``split``, ``get_n_splits``).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> folds = dl.stratified_kfold(2, stratify=["a"] * 4 + ["b"] * 4, seed=1)
+    >>> folds.get_n_splits()
+    2
+    """
     return Folds(n_folds, stratify=stratify, seed=seed)
 
 
 def group_kfold(n_folds: int, groups: Any, seed: int | None = None) -> Folds:
-    """k-fold that never splits a group across folds."""
+    """k-fold that never splits a group across folds.
+
+    Parameters
+    ----------
+    n_folds : int
+        Number of folds (k >= 2).
+    groups : array-like
+        One group label per row (e.g. a patient id).
+    seed : int, optional
+        The shuffle's seed (``None`` is seed 0): the same seed gives the same folds.
+
+    Returns
+    -------
+    Folds
+        The assignment, for ``foldid=`` of the fitting functions (``folds.assign(n)``) or as a
+        scikit-learn splitter (``split``, ``get_n_splits``).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> ids = dl.group_kfold(2, groups=[1, 1, 2, 2, 3, 3], seed=1).assign(6)[0]
+    >>> bool(ids[0] == ids[1] and ids[2] == ids[3] and ids[4] == ids[5])
+    True
+    """
     return Folds(n_folds, groups=groups, seed=seed)
 
 
 def repeated_kfold(n_folds: int, repeats: int, seed: int | None = None) -> Folds:
-    """k-fold repeated with independent shuffles."""
+    """k-fold repeated with independent shuffles (``cv_dnn(..., repeats=)`` uses the same).
+
+    Parameters
+    ----------
+    n_folds : int
+        Number of folds (k >= 2).
+    repeats : int
+        Number of independent assignments.
+    seed : int, optional
+        The shuffle's seed (``None`` is seed 0): the same seed gives the same folds.
+
+    Returns
+    -------
+    Folds
+        The assignment, for ``foldid=`` of the fitting functions (``folds.assign(n)``) or as a
+        scikit-learn splitter (``split``, ``get_n_splits``).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.repeated_kfold(3, repeats=2, seed=1).assign(9).shape
+    (2, 9)
+    """
     return Folds(n_folds, repeats=repeats, seed=seed)
 
 
 def foldid_folds(foldid: Any) -> Folds:
-    """User-given fold ids (glmnet's ``foldid``)."""
+    """User-given fold ids (glmnet's ``foldid``): any labels, one per row.
+
+    Parameters
+    ----------
+    foldid : array-like
+        The fold of every row; each distinct label is one fold.
+
+    Returns
+    -------
+    Folds
+        The assignment (labels recoded to 0-based fold ids in sorted order).
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> dl.foldid_folds([1, 2, 1, 2]).assign(4)[0].tolist()
+    [0, 1, 0, 1]
+    """
     return Folds(foldid=foldid)
 
 

@@ -35,6 +35,32 @@ def partition(data: pd.DataFrame, validation: float = 0.2, test: float = 0.2,
 
     ``stratify`` (a column) keeps class proportions in each part; ``groups`` (a column) keeps
     every group within one part.  The same seed gives the same parts.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The rows to split; the parts keep its index.
+
+    Returns
+    -------
+    Partition
+        ``train``, ``validation`` and ``test`` data frames (it also unpacks as a tuple).
+
+    Raises
+    ------
+    DataError
+        Empty ``data``, or a ``stratify``/``groups`` name that is not a column.
+    OptionError
+        Fractions summing to 1 or more, or both ``stratify`` and ``groups``.
+
+    Examples
+    --------
+    >>> import dlstat as dl
+    >>> train, valid, test = dl.partition(dl.datasets.load("iris"), stratify="Species", seed=1)
+    >>> len(train), len(valid), len(test)
+    (90, 30, 30)
+    >>> test["Species"].value_counts().tolist()
+    [10, 10, 10]
     """
     if not isinstance(data, pd.DataFrame) or len(data) == 0:
         raise DataError("partition() needs a non-empty pandas DataFrame.")
