@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages (Fashion-MNIST; R with glmnet, reticulate and testthat for
 # the R package and the glmnet comparisons), a virtual environment in .venv, and dlstat installed
-# into it in editable mode with its CPU TensorFlow, R-bridge and development extras.
+# into it in editable mode with its CPU TensorFlow, R-bridge, Dask and development extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +21,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[cpu,dev,r]"
+.venv/bin/python -m pip install -q -e ".[cpu,dev,r,dask]"
 .venv/bin/python -c "import dlstat, sys; print('dlstat', dlstat.__version__, 'ready in .venv')"

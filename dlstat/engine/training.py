@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .graph import tf_module
+from .job import SIMD_ROWS
 from .layers import Placed, StackContext, tf_forward
 from .optimizers import StepState, UpdateSettings, apply_update, l2_penalty_applies
 
@@ -109,14 +110,39 @@ def epoch_order(seeds, e, idx, w):
 
 
 @plain
+def simd_rows(ib, wb):
+    """A step's rows padded (row 0, weight 0) to a multiple of ``SIMD_ROWS``.
+
+    Element-wise kernels (sigmoid, softplus, exp) compute a tensor's last few elements, past
+    its last full SIMD packet, by scalar code that rounds differently; with whole packets per
+    network no network sits in that tail, so its numbers do not depend on its stack."""
+    extra = (-tf.shape(ib)[1]) % SIMD_ROWS
+    return tf.pad(ib, [[0, 0], [0, extra]]), tf.pad(wb, [[0, 0], [0, extra]])
+
+
+@plain
+def power(beta: float, t):
+    """``beta ** t`` for whole ``t`` [M] < 2**31: a float64 product of ``beta ** 2**i``.
+
+    ``tf.pow`` takes a vectorised path for some positions of a tensor and a scalar one for
+    others, so a network's Adam step would depend on where it sits in its stack; products
+    round the same way everywhere, so a stack split into chunks computes the same numbers."""
+    bits = tf.cast(t, tf.int64)
+    out = tf.ones_like(t, tf.float64)
+    for i in range(31):
+        out = tf.where(tf.bitwise.bitwise_and(bits, 1 << i) > 0, out * beta ** (2**i), out)
+    return tf.cast(out, t.dtype)
+
+
+@plain
 def step_states(P, t, apply, lr, penalty, mixture) -> dict[int, StepState]:
     """The step's per-network values, broadcast once per parameter rank (not per parameter)."""
     states = {}
+    corrections = 1 - power(0.9, t), 1 - power(0.999, t)
     for rank in sorted({len(p.shape) for p in P}):
-        t_r = per_net(t, rank)
-        states[rank] = StepState(per_net(lr, rank), 1 - 0.9**t_r, 1 - 0.999**t_r,
-                                 per_net(penalty, rank), per_net(mixture, rank),
-                                 per_net(apply, rank))
+        states[rank] = StepState(per_net(lr, rank), per_net(corrections[0], rank),
+                                 per_net(corrections[1], rank), per_net(penalty, rank),
+                                 per_net(mixture, rank), per_net(apply, rank))
     return states
 
 
@@ -203,9 +229,10 @@ def make_run(cfg: RunConfig):
             loss_sum = tf.zeros([M], X.dtype)
             weight_sum = tf.zeros([M], X.dtype)
             for s in tf.range(steps):
+                ib, wb = simd_rows(idx_e[:, s * batch:(s + 1) * batch],
+                                   w_e[:, s * batch:(s + 1) * batch])
                 P, S1, S2, t, track, batch_loss, batch_weight = train_step(
-                    cfg, data, e, s, idx_e[:, s * batch:(s + 1) * batch],
-                    w_e[:, s * batch:(s + 1) * batch], P, S1, S2, t, track)
+                    cfg, data, e, s, ib, wb, P, S1, S2, t, track)
                 loss_sum += batch_loss
                 weight_sum += batch_weight
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))

@@ -117,10 +117,12 @@ def _absent_classes(block: Block, family: Family) -> list[Any]:
 def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
            stratify: str | None = None, groups: str | None = None, foldid: Any = None,
            seed: int | None = None, weights: Any = None, offset: Any = None,
-           **options: Any) -> CVResult:
+           client: Any = None, **options: Any) -> CVResult:
     """k-fold cross-validation of ``dnn(formula, data, **options)``; all folds train at once.
 
     ``weights`` and ``offset`` are dnn()'s: each fold trains and is scored with them.
+    ``client`` (a Dask client or scheduler address) trains the folds on a cluster, with the
+    same numbers (:mod:`dlstat.scale`).
 
     Returns a :class:`CVResult` with per-fold metrics, mean/sd/SE per metric, out-of-fold
     predictions aligned to ``data`` and the fold assignment.
@@ -128,7 +130,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     refuse_array_data(data, "cv_dnn")
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
+    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+                                  **options)
     refuse_bootstrap(opts, "cv_dnn")
     call = call_text("cv_dnn", formula, opts,
                      extra="foldid=<given>" if foldid is not None else f"folds={folds}")
