@@ -17,12 +17,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .engine.chunks import assemble, chunk_sizes, chunks_for_memory, split_job, splittable
+from .engine.chunks import (
+    assemble,
+    chunk_sizes,
+    chunks_for_memory,
+    packed,
+    split_job,
+    splittable,
+    unpacked,
+)
 from .engine.job import StackJob, StackResult
 from .errors import DlstatError, OptionError
 from .progress import progress_bar
@@ -65,12 +72,13 @@ def train_on_cluster(job: StackJob, client: Any, verbose: int = 1) -> StackResul
     return _run(job, client, verbose)
 
 
-def run_chunk(job: StackJob, X: np.ndarray, Y: np.ndarray,
+def run_chunk(job: StackJob, parts: dict[str, Any], X: np.ndarray, Y: np.ndarray,
               offset: np.ndarray | None) -> StackResult:
-    """A worker's task: train one chunk on the scattered data."""
+    """A worker's task: train one chunk (see :func:`~dlstat.engine.chunks.packed`) on the
+    scattered data."""
     from .engine import train_stack
 
-    return train_stack(replace(job, X=X, Y=Y, offset=offset))
+    return train_stack(unpacked(job, parts, X, Y, offset))
 
 
 def plan_chunks(job: StackJob, workers: dict[str, dict[str, Any]]) -> list[int]:
@@ -95,17 +103,19 @@ def _run(job: StackJob, client: Any, verbose: int) -> StackResult:
                           "locally by leaving out client=.")
     sizes = plan_chunks(job, workers)
     chunks = split_job(job, sizes)
-    shipped = [replace(c, X=np.empty((0, 0)), Y=np.empty((0, 0)), offset=None) for c in chunks]
+    # A chunk's own arrays travel with its task, so the scheduler can rerun it anywhere.
+    shipped = [packed(c) for c in chunks]
     data = client.scatter([job.X, job.Y] + ([] if job.offset is None else [job.offset]),
                           broadcast=True)
     X, Y, offset = data[0], data[1], (data[2] if len(data) > 2 else None)
-    futures = [client.submit(run_chunk, c, X, Y, offset, pure=False) for c in shipped]
+    futures = [client.submit(run_chunk, c, parts, X, Y, offset, pure=False)
+               for c, parts in shipped]
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[StackResult | None] = [None] * len(futures)
     bar = progress_bar(verbose, len(futures), f"{job.size} networks in {len(futures)} chunks",
                        unit="chunk")
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             results[order[future.key]] = _result_of(future, order[future.key], sizes)
             if bar is not None:
                 bar.update(1)

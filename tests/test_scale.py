@@ -110,8 +110,9 @@ def test_import_dlstat_loads_neither_tensorflow_nor_dask():
 def client():
     distributed = require("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
-    with distributed.Client(cluster) as c:
+                                       dashboard_address=":0", silence_logs=40)
+    # Not the default client: a fit must reach the cluster through client= alone.
+    with distributed.Client(cluster, set_as_default=False) as c:
         yield c
     cluster.close()
 
@@ -159,8 +160,9 @@ def test_a_scheduler_address_is_accepted(client):
     same_fits(local.fits, remote.fits)
 
 
-def test_an_address_without_a_scheduler_names_the_fix():
+def test_an_address_without_a_scheduler_names_the_fix(monkeypatch):
     require("distributed")
+    monkeypatch.setattr("dlstat.scale.CONNECT_TIMEOUT", "2s")
     with pytest.raises(OptionError, match="dask scheduler"):
         dl.cv_dnn("mpg ~ wt", MTCARS, folds=4, client="tcp://127.0.0.1:9", **SMALL)
 
@@ -238,10 +240,10 @@ def test_grid_search_with_joblib_dask_backend_equals_local(client):
 
     X = MTCARS[["wt", "hp", "qsec"]].to_numpy()
     y = MTCARS["mpg"].to_numpy()
-    grid = {"penalty": [0.0, 0.1], "hidden": [(2,), (4,)]}
-    estimator = dl.DNNRegressor(epochs=5, seed=2, verbose=0)
+    grid = {"penalty": [0.0, 0.1]}
+    estimator = dl.DNNRegressor(hidden=(3,), epochs=5, seed=2, verbose=0)
     local = GridSearchCV(estimator, grid, cv=3).fit(X, y)
-    with parallel_backend("dask"):
+    with client.as_current(), parallel_backend("dask"):
         remote = GridSearchCV(estimator, grid, cv=3).fit(X, y)
     for key in ("mean_test_score", "split0_test_score", "split2_test_score"):
         assert np.array_equal(local.cv_results_[key], remote.cv_results_[key])

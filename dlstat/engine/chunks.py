@@ -75,6 +75,32 @@ def row_lengths(job: StackJob) -> tuple[int, int]:
     return max(int(counts.sum(axis=1).max()), given[0]), max(val, given[1])
 
 
+ROW_ARRAYS = ("train_weights", "val_weights", "train_repeats")  # [M, n] each
+
+
+def packed(job: StackJob) -> tuple[StackJob, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """``job`` without its data and ``[M, n]`` row arrays, and those arrays stored once per
+    distinct row (``rows[inverse]`` gives them back exactly): a path's networks share their
+    block's rows, so a chunk travels as a few rows instead of one per network."""
+    parts = {}
+    for name in ROW_ARRAYS:
+        values = getattr(job, name)
+        if values is not None:
+            rows, inverse = np.unique(values, axis=0, return_inverse=True)
+            parts[name] = (rows, inverse.reshape(-1))
+    empty = np.empty((0, 0))
+    bare = replace(job, X=empty, Y=empty, offset=None, train_weights=empty,
+                   **{name: None for name in ROW_ARRAYS[1:]})
+    return bare, parts
+
+
+def unpacked(job: StackJob, parts: dict[str, tuple[np.ndarray, np.ndarray]], X: np.ndarray,
+             Y: np.ndarray, offset: np.ndarray | None) -> StackJob:
+    """The job :func:`packed` took apart, on the data ``X``, ``Y``, ``offset``."""
+    arrays = {name: rows[inverse] for name, (rows, inverse) in parts.items()}
+    return replace(job, X=X, Y=Y, offset=offset, **arrays)
+
+
 def assemble(results: list[StackResult]) -> StackResult:
     """One ``StackResult`` from the chunks' results, in chunk order.
 

@@ -7,7 +7,7 @@ test_that("cv_dnn() through a Dask scheduler address equals the local run", {
   # A scheduler and a worker kept alive for the test, reached by their TCP address only.
   cluster <- distributed$LocalCluster(n_workers = 1L, threads_per_worker = 2L,
                                       processes = FALSE, protocol = "tcp://",
-                                      dashboard_address = NULL, silence_logs = 40L)
+                                      dashboard_address = ":0", silence_logs = 40L)
   on.exit(cluster$close(), add = TRUE)
   address <- cluster$scheduler_address
   expect_match(address, "^tcp://")
