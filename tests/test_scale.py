@@ -249,3 +249,24 @@ def test_grid_search_with_joblib_dask_backend_equals_local(client):
         assert np.array_equal(local.cv_results_[key], remote.cv_results_[key])
     assert local.best_params_ == remote.best_params_
     assert np.array_equal(local.predict(X), remote.predict(X))
+
+
+def test_the_bar_counts_chunks_across_the_cluster(client, monkeypatch):
+    bars = []
+
+    class Bar:
+        def __init__(self, verbose, total, desc, unit):
+            self.total, self.desc, self.unit, self.n, self.closed = total, desc, unit, 0, False
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr("dlstat.scale.progress_bar", lambda *a, **k: bars.append(Bar(*a, **k))
+                        or bars[-1])
+    dl.cv_dnn("mpg ~ wt", MTCARS, folds=5, client=client, **{**SMALL, "verbose": 1})
+    (bar,) = bars
+    assert (bar.total, bar.n, bar.unit, bar.closed) == (2, 2, "chunk", True)
+    assert bar.desc == "5 networks in 2 chunks"
