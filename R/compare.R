@@ -22,10 +22,11 @@
 #' plot(cmp)
 #' @export
 compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, groups = NULL,
-                    foldid = NULL, seed = NULL, weights = NULL, offset = NULL, subset,
-                    na.action = NULL, ...) {
+                    foldid = NULL, seed = NULL, weights = NULL, offset = NULL, client = NULL,
+                    subset, na.action = NULL, ...) {
   call <- match.call()
-  options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed")),
+  options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed",
+                                       "client")),
                list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
                     options, call, .prior_options(environment(), data, parent.frame()))

@@ -34,10 +34,11 @@
 #' plot(cv)
 #' @export
 cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, groups = NULL,
-                   foldid = NULL, seed = NULL, weights = NULL, offset = NULL, subset,
-                   na.action = NULL, ...) {
+                   foldid = NULL, seed = NULL, weights = NULL, offset = NULL, client = NULL,
+                   subset, na.action = NULL, ...) {
   call <- match.call()
-  options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed")),
+  options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed",
+                                       "client")),
                list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
                     options, call, .prior_options(environment(), data, parent.frame()))

@@ -59,6 +59,12 @@
 #'   [effects()][effects.dlstat_fit], [importance()] and
 #'   [partial_dependence()] with bootstrap intervals. The replicates share the
 #'   fit's validation rows; a model file does not keep them.
+#' @param client `NULL` (train here) or the address of a Dask scheduler, e.g.
+#'   `"tcp://10.0.0.5:8786"` (start one with `dask scheduler` and workers with
+#'   `dask worker <address>`): the networks of the call (folds, penalties,
+#'   bootstrap replicates) are split into chunks trained on the cluster's
+#'   workers, with the same numbers as locally. Needs the Python package's
+#'   `dask` extra (`pip install "dlstat[dask]"`).
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
 #' @param weights Prior weights, as [stats::glm()] takes them: a column of
 #'   `data` named unquoted (`weights = trials`) or as a string, or a numeric
@@ -111,7 +117,7 @@ dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
                 early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
-                bootstrap = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
+                bootstrap = NULL, client = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
                 weights = NULL, offset = NULL, subset, na.action = NULL, ...) {
   call <- match.call()
   own <- setdiff(names(formals(sys.function())),

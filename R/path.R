@@ -34,10 +34,10 @@
 #' @export
 dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_min_ratio = NULL,
                      mixture = 0, folds = 5, foldid = NULL, sparsity = NULL, weights = NULL,
-                     offset = NULL, subset, na.action = NULL, ...) {
+                     offset = NULL, client = NULL, subset, na.action = NULL, ...) {
   call <- match.call()
   options <- c(.given(environment(), c("penalties", "n_penalties", "penalty_min_ratio",
-                                       "mixture", "folds", "foldid", "sparsity")),
+                                       "mixture", "folds", "foldid", "sparsity", "client")),
                list(...))
   rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
                     options, call, .prior_options(environment(), data, parent.frame()))

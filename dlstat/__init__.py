@@ -63,6 +63,7 @@ _LAZY = {
     "repeated_kfold": ("validation.folds", "repeated_kfold"),
     "foldid_folds": ("validation.folds", "foldid_folds"),
     "base_features": ("transfer", "base_features"),
+    "dask_client": ("scale", "dask_client"),
 }
 
 
@@ -89,5 +90,5 @@ __all__ = [
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
     "bidirectional", "embedding", "gru", "lstm", "rnn",
-    "base_features",
+    "base_features", "dask_client",
 ]

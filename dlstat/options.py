@@ -49,6 +49,7 @@ FRAME_OR_FRACTION, FRAME = "data frame or fraction", "data frame"
 COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "option dicts"
 COLUMN_OR_VECTOR = "column name or numeric vector"
 BASE, UPTO = "fitted network, model file or Keras model", "layer kind or count"
+CLIENT = "Dask client or scheduler address"
 FREEZE = "True, False or a layer count"
 
 
@@ -177,6 +178,11 @@ OPTIONS: tuple[Option, ...] = (
            "stack as the full-data fit, for effects, importance and intervals",
            frozenset({DNN}), low=2, high=MAX_BOOTSTRAP, none_means="no bootstrap",
            metavar="B"),
+    Option("client", CLIENT, None, "a Dask distributed.Client or a scheduler address "
+           "('tcp://host:8786'): the stack of networks is split into chunks trained on the "
+           "cluster's workers, with the same numbers as locally",
+           frozenset({DNN, CV, COMPARE, PATH}), none_means="train here (or the default of "
+           "dl.dask_client())", metavar="ADDRESS"),
     Option("verbose", WHOLE, 1, "0 = silent, 1 = a progress bar for long work",
            _fit(without=(CLI,)), low=0, high=2),
     Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE}), low=2,
@@ -401,6 +407,19 @@ def _check_models(opt: Option, value: Any) -> None:
                               f"{{'small': {{'hidden': (8,)}}}}; got {type(value).__name__}.")
 
 
+def _check_client(opt: Option, value: Any) -> None:
+    # Duck-typed, so that checking an option never imports distributed.
+    if isinstance(value, str):
+        if "://" not in value and ":" not in value:
+            raise OptionError(f"client must be a scheduler address such as "
+                              f"'tcp://127.0.0.1:8786'; got {value!r}.")
+        return
+    if not all(hasattr(value, name) for name in ("submit", "scatter", "gather")):
+        raise OptionTypeError(f"client must be a dask distributed.Client or a scheduler "
+                              f"address string such as 'tcp://127.0.0.1:8786'; got "
+                              f"{type(value).__name__}.")
+
+
 def _check_base(opt: Option, value: Any) -> None:
     if isinstance(value, (bool, numbers.Number, list, tuple, dict, pd.DataFrame)):
         raise OptionTypeError(f"base must be a fitted dlstat network, a dlstat model file or a "
@@ -425,6 +444,7 @@ _CHECKERS: dict[str, Callable[[Option, Any], None]] = {
     FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
     MODELS: _check_models, COLUMN_OR_VECTOR: _check_column_or_vector,
     MODELS: _check_models, BASE: _check_base, UPTO: _check_upto, FREEZE: _check_freeze,
+    CLIENT: _check_client,
 }
 _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces
 
@@ -456,6 +476,7 @@ class FitOptions:
     unseen: str = "error"
     seed: int | None = None
     bootstrap: int | None = None
+    client: Any = None
     verbose: int = 1
     weights: Any = None
     offset: Any = None
@@ -575,7 +596,7 @@ class FitOptions:
         defaults = FitOptions()
         parts = []
         for f in fields(self):
-            if f.name in ("layers", "verbose"):
+            if f.name in ("layers", "verbose", "client"):  # how it ran, not what was fitted
                 continue
             value = getattr(self, f.name)
             if isinstance(value, pd.DataFrame):

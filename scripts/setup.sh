@@ -2,7 +2,7 @@
 # Idempotent set-up: Debian packages (Fashion-MNIST; R with glmnet, reticulate and testthat for
 # the R package and the glmnet comparisons; pkgdown, Chromium and its driver for the
 # documentation), a virtual environment in .venv, and dlstat installed into it in editable mode
-# (TensorFlow is a regular dependency) with its R-bridge, documentation and development extras.
+# (TensorFlow is a regular dependency) with its R-bridge, Dask, documentation and development extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +22,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,r,docs]"
+.venv/bin/python -m pip install -q -e ".[dev,r,dask,docs]"
 .venv/bin/python -c "import dlstat, sys; print('dlstat', dlstat.__version__, 'ready in .venv')"

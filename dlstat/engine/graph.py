@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .job import StackJob, StackResult
+from .job import SIMD_ROWS, StackJob, StackResult
 from .layers import StackContext, param_defs, plan, tf_forward
 from .network import Params, init_params
 from .optimizers import UpdateSettings
@@ -56,9 +56,10 @@ def train_first_order(job: StackJob) -> StackResult:
     tf = tf_module()
     params0 = init_params(job.topology, job.seeds, job.output_bias, job.initial)
     names = sorted(params0)
-    idx, w = _padded_rows(job.train_weights, job.batch_size, job.train_repeats)
+    least = job.row_lengths or (0, 0)
+    idx, w = _padded_rows(job.train_weights, job.batch_size, job.train_repeats, least[0])
     if job.val_weights is not None:
-        vidx, vw = _padded_rows(job.val_weights, None)
+        vidx, vw = _padded_rows(job.val_weights, None, at_least=least[1])
     else:
         vidx, vw = np.zeros((job.size, 1), np.int32), np.zeros((job.size, 1))
     batch = idx.shape[1] if job.batch_size is None else min(job.batch_size, idx.shape[1])
@@ -98,14 +99,17 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
 
 
 def _padded_rows(weights: np.ndarray, batch_size: int | None,
-                 repeats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 repeats: np.ndarray | None = None,
+                 at_least: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-network row indices (a row listed as often as ``repeats`` says) and weights, padded
-    to one length (a multiple of the batch)."""
+    to one length (a multiple of the batch), at least ``at_least`` rows."""
     rows = [np.flatnonzero(wm > 0) for wm in weights]
     if repeats is not None:
         rows = [np.repeat(r, repeats[m, r].astype(np.int64)) for m, r in enumerate(rows)]
-    longest = max(1, max(len(r) for r in rows))
-    length = longest if batch_size is None else math.ceil(longest / batch_size) * batch_size
+    longest = max(1, at_least, max(len(r) for r in rows))
+    # A full batch (and the validation rows) in whole SIMD packets: see training.simd_rows.
+    length = -(-longest // SIMD_ROWS) * SIMD_ROWS if batch_size is None else \
+        math.ceil(longest / batch_size) * batch_size
     idx = np.zeros((len(rows), length), np.int32)
     w = np.zeros((len(rows), length))
     for m, r in enumerate(rows):

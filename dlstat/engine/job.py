@@ -15,6 +15,7 @@ from .network import Params
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
               "lbfgs")
+SIMD_ROWS = 16  # float32 lanes of the widest SIMD packet (AVX-512): see training.simd_rows
 _FLOPS = 2e9  # a 2-core CPU's rate on this work, rounded down so bars err towards showing
 DEFAULT_LEARNING_RATE = {
     "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adadelta": 1.0,
@@ -55,6 +56,9 @@ class StackJob:
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
     offset: np.ndarray | None = None
     initial: Params | None = None  # starting values shared by every network (a pretrained base)
+    # Rows (training, validation) each network is padded to at least: a chunk of a larger
+    # stack keeps the stack's shapes, so its sums over rows add in the same order.
+    row_lengths: tuple[int, int] | None = None
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .graph import tf_module
+from .job import SIMD_ROWS
 from .layers import Placed, StackContext, tf_forward
 from .optimizers import StepState, UpdateSettings, apply_update, l2_penalty_applies
 
@@ -130,17 +131,42 @@ def epoch_order(seeds, e, idx, w):
 
 
 @plain
+def simd_rows(ib, wb):
+    """A step's rows padded (row 0, weight 0) to a multiple of ``SIMD_ROWS``.
+
+    Element-wise kernels (sigmoid, softplus, exp) compute a tensor's last few elements, past
+    its last full SIMD packet, by scalar code that rounds differently; with whole packets per
+    network no network sits in that tail, so its numbers do not depend on its stack."""
+    extra = (-tf.shape(ib)[1]) % SIMD_ROWS
+    return tf.pad(ib, [[0, 0], [0, extra]]), tf.pad(wb, [[0, 0], [0, extra]])
+
+
+@plain
+def power(beta: float, t):
+    """``beta ** t`` for whole ``t`` [M] < 2**31: a float64 product of ``beta ** 2**i``.
+
+    ``tf.pow`` takes a vectorised path for some positions of a tensor and a scalar one for
+    others, so a network's Adam step would depend on where it sits in its stack; products
+    round the same way everywhere, so a stack split into chunks computes the same numbers."""
+    bits = tf.cast(t, tf.int64)
+    out = tf.ones_like(t, tf.float64)
+    for i in range(31):
+        out = tf.where(tf.bitwise.bitwise_and(bits, 1 << i) > 0, out * beta ** (2**i), out)
+    return tf.cast(out, t.dtype)
+
+
+@plain
 def step_states(P, t, apply, lr, penalty, mixture, solo: bool = False) -> dict[int, StepState]:
     """The step's per-network values, broadcast once per parameter rank (not per parameter);
     on the single-network path (``solo``) they are scalars and need no broadcast."""
     states = {}
+    corrections = 1 - power(0.9, t), 1 - power(0.999, t)
     for rank in sorted({len(p.shape) for p in P}):
         def cast(v, rank=rank):
             return v if solo else per_net(v, rank)
 
-        t_r = cast(t)
-        states[rank] = StepState(cast(lr), 1 - 0.9**t_r, 1 - 0.999**t_r, cast(penalty),
-                                 cast(mixture), cast(apply))
+        states[rank] = StepState(cast(lr), cast(corrections[0]), cast(corrections[1]),
+                                 cast(penalty), cast(mixture), cast(apply))
     return states
 
 
@@ -243,8 +269,9 @@ def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
             step_rows = tuple(r[s * batch:(s + 1) * batch] for r in rows_e)
             wb = w_e[s * batch:(s + 1) * batch]
         else:
-            step_rows = rows_of(cfg, X, Y, offsets, idx_e[:, s * batch:(s + 1) * batch])
-            wb = w_e[:, s * batch:(s + 1) * batch]
+            ib, wb = simd_rows(idx_e[:, s * batch:(s + 1) * batch],
+                               w_e[:, s * batch:(s + 1) * batch])
+            step_rows = rows_of(cfg, X, Y, offsets, ib)
         P, S1, S2, t, track, batch_loss, batch_weight = train_step(
             cfg, data, e, s, step_rows, wb, P, S1, S2, t, track)
         loss_sum += batch_loss

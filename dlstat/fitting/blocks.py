@@ -6,6 +6,7 @@ any blocks in one stacked engine call and returns a ``DNNFit`` per network.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from ..options import FitOptions
 from ..progress import EpochProgress
 from ..results.fit import DNNFit, FitRecord
 from ..results.record import RowPriors
+from ..scale import active_client, train_on_cluster
 from .priors import prior_weights
 
 
@@ -274,7 +276,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         offset=all_O if any(b.offset is not None for b in blocks) else None,
         initial=None if opts.transfer is None else opts.transfer.weights,
     )
-    result = _train_with_progress(job, opts.verbose)
+    result = _train_with_progress(job, opts)
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -283,7 +285,9 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             f"{where} with optimizer={opts.optimizer!r} and learning_rate={opts.lr:g}. Try a "
             f"smaller learning_rate (e.g. {opts.lr / 10:g}), a smaller network, or a penalty."
         )
-    return [_fit_of(blocks[net.block], result, m, opts, call, formula)
+    kept = copy.copy(opts)
+    kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
+    return [_fit_of(blocks[net.block], result, m, kept, call, formula)
             for m, net in enumerate(networks)]
 
 
@@ -293,9 +297,13 @@ def _null_link(block: Block) -> np.ndarray:
     return block.family.null_link(block.Y, block.weights, offset)
 
 
-def _train_with_progress(job: StackJob, verbose: int):
-    """Train ``job``, showing an epoch bar when ``verbose`` asks and the output is a terminal."""
-    progress = EpochProgress.start(verbose, job.epochs, job.size, job.expected_seconds())
+def _train_with_progress(job: StackJob, opts: FitOptions):
+    """Train ``job`` here or, with a Dask client, in chunks on its cluster (the same numbers),
+    showing a bar when ``opts.verbose`` asks and the output is a terminal."""
+    client = active_client(opts.client)
+    if client is not None:
+        return train_on_cluster(job, client, opts.verbose)
+    progress = EpochProgress.start(opts.verbose, job.epochs, job.size, job.expected_seconds())
     if progress is None:
         return train_stack(job)
     job.on_epoch = progress

@@ -22,12 +22,14 @@ from .priors import attach_priors
 def compare(formula: str, data: pd.DataFrame, folds: int = 10,
             models: dict[str, dict[str, Any]] | None = None, stratify: str | None = None,
             groups: str | None = None, foldid: Any = None, seed: int | None = None,
-            weights: Any = None, offset: Any = None, **options: Any) -> Comparison:
+            weights: Any = None, offset: Any = None, client: Any = None,
+            **options: Any) -> Comparison:
     """Fit the null model, the GLM (statsmodels) and networks on the same folds.
 
     ``models`` maps names to option dicts for networks (each merged over ``**options``);
     default: one network named ``"dnn"`` with ``**options``.  ``weights`` and ``offset``
-    (dnn()'s) apply to every model, the null model and the GLM included.
+    (dnn()'s) apply to every model, the null model and the GLM included.  ``client`` (a Dask
+    client or scheduler address) trains the networks on a cluster (:mod:`dlstat.scale`).
 
     Parameters
     ----------
@@ -67,10 +69,11 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     refuse_array_data(data, "compare")
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
+    base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+                                  **options)
     call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
     formula, data, base = attach_priors(formula, data, base)
-    options = {**options, "weights": base.weights}
+    options = {**options, "weights": base.weights, "client": client}
     models = models or {"dnn": {}}
     plan = plan_folds(formula, data, base, folds, 1, stratify, groups, foldid, seed)
     rows: list[dict[str, Any]] = []

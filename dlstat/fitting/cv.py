@@ -119,7 +119,7 @@ def _absent_classes(block: Block, family: Family) -> list[Any]:
 def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
            stratify: str | None = None, groups: str | None = None, foldid: Any = None,
            seed: int | None = None, weights: Any = None, offset: Any = None,
-           **options: Any) -> CVResult:
+           client: Any = None, **options: Any) -> CVResult:
     """k-fold cross-validation of ``dnn(formula, data, **options)``; all folds train at once.
 
     The folds' networks train as one stack in a single engine call; each fold's design
@@ -128,6 +128,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     each fold trains and is scored with them.  ``data`` may map names to arrays as for dnn()
     (``{"label": y, "image": X, "age": age}``): the folds split the observations of every
     array, and ``foldid`` gives one fold per observation.
+    ``client`` (a Dask client or scheduler address) trains the folds on a cluster, with the
+    same numbers (:mod:`dlstat.scale`).
 
     Parameters
     ----------
@@ -170,7 +172,8 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     """
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, **options)
+    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+                                  **options)
     refuse_bootstrap(opts, "cv_dnn")
     call = call_text("cv_dnn", formula, opts,
                      extra="foldid=<given>" if foldid is not None else f"folds={folds}")

@@ -53,7 +53,7 @@ def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
 def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,
              penalty_min_ratio: float | None = None, mixture: float = 0.0, folds: int = 5,
              foldid: Any = None, sparsity: str | None = None, weights: Any = None,
-             offset: Any = None, **options: Any) -> PathResult:
+             offset: Any = None, client: Any = None, **options: Any) -> PathResult:
     """Fit the regularisation path of ``dnn(formula, data, **options)`` over a penalty grid.
 
     Every penalty of glmnet's grid (descending) trains on all the data and on each fold, all
@@ -62,7 +62,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     (``validation``, default 0.2) instead of cross-validation.  ``sparsity="inputs"`` makes
     the L1 part a group penalty on each input's outgoing weights, so inputs enter the network
     one by one as the penalty falls.  ``weights`` and ``offset`` are dnn()'s, used by every fit
-    of the path.
+    of the path.  ``client`` (a Dask client or scheduler address) trains the path's networks
+    in chunks on a cluster, with the same numbers (:mod:`dlstat.scale`).
 
     Parameters
     ----------
@@ -112,7 +113,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     holdout = options.get("validation", 0.2) if folds == 0 else None
     if folds == 0:
         options.pop("validation", None)
-    opts = FitOptions.from_kwargs(mixture=mixture, weights=weights, offset=offset, **options)
+    opts = FitOptions.from_kwargs(mixture=mixture, weights=weights, offset=offset, client=client,
+                                  **options)
     refuse_bootstrap(opts, "dnn_path")
     extra = f"folds={folds}" + (", sparsity='inputs'" if sparsity == "inputs" else "")
     call = call_text("dnn_path", formula, opts, extra=extra)
@@ -137,7 +139,7 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     fits = [fit for i in range(len(grid))
             for fit in [full_fits[i], *fold_fits[i * len(blocks):(i + 1) * len(blocks)]]]
     for fit, lam in zip(full_fits, grid):
-        fit.options = replace(opts, penalty=float(lam), verbose=0)
+        fit.options = replace(opts, penalty=float(lam), verbose=0, client=None)
         fit.call = call_text("dnn", formula, fit.options)
     scores = _scores(data, plan, blocks, fits, per, len(grid))
     table = _table(grid, full_fits, scores, full.family)

@@ -40,7 +40,8 @@ MAX_SPEC_BYTES = 64 * 2**20
 MAX_WEIGHT_BYTES = 8 * 2**30
 MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming more lies
 MAX_UNITS = 1_000_000
-_NOT_STORED = ("layers", "architecture", "validation", "test", "base", "upto", "freeze")
+_NOT_STORED = ("layers", "architecture", "validation", "test", "base", "upto", "freeze",
+               "client")
 _LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
            "batchnorm": architecture.batchnorm, "activation": architecture.activation,
            "reshape": architecture.reshape, "conv1d": architecture.conv1d,
