@@ -181,7 +181,7 @@ def make_run(cfg: RunConfig):
     """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
 
     def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
-            batch, max_norm):
+            batch, max_norm, lr_decay):
         M = tf.shape(idx)[0]
         steps = tf.shape(idx)[1] // batch
         P = list(params)
@@ -192,7 +192,6 @@ def make_run(cfg: RunConfig):
                          tf.zeros([M], tf.int32), tf.fill([M], tf.constant(np.inf, X.dtype)),
                          tf.zeros([M], tf.int32))
         best_P = list(P)
-        data = (X, Y, offsets, penalty, mixture, lr, seeds, max_norm)
         val = (tf.gather(X, vidx), tf.gather(Y, vidx), vw, tf.reduce_sum(vw, 1) > 0,
                tf.gather(offsets, vidx))
         hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True)
@@ -200,6 +199,8 @@ def make_run(cfg: RunConfig):
         e = tf.constant(0)
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
+            data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
+                    max_norm)
             loss_sum = tf.zeros([M], X.dtype)
             weight_sum = tf.zeros([M], X.dtype)
             for s in tf.range(steps):

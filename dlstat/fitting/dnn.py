@@ -29,8 +29,8 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
         part, the tabular columns join after flattening (:mod:`dlstat.fitting.arrays`).
     **options
         family, hidden, activation, architecture, dropout, batchnorm, penalty, mixture,
-        max_norm, optimizer, learning_rate, batch_size, epochs, validation, test,
-        early_stopping, na_action, unseen, seed, bootstrap, verbose, weights (prior weights:
+        max_norm, optimizer, learning_rate, learning_rate_decay (the learning rate's factor
+        per epoch), batch_size, epochs, validation, test, early_stopping, na_action, unseen, seed, bootstrap, verbose, weights (prior weights:
         a column name or one number per row), offset (a column name or one number per row;
         also ``offset(expr)`` terms in the formula) (see the README).
         ``bootstrap=B`` trains B case-resampled networks in the same stack as the full-data
