@@ -3,13 +3,13 @@ trained with ``model.fit`` (same layers, initialisation, optimizer, batch size a
 one run: time per epoch for both, their ratio, and test accuracy for both.
 
 The model is TensorFlow's two-convolution tutorial network with batch normalisation (the
-anchor of 0.934): two 3x3 convolutions (32 and 64 filters), each batch-normalised, ReLU, 2x2
-max pooling and 25% dropout, then a dense layer of 128 ReLU units with 30% dropout and the
-softmax output.  Adam (learning rate 1e-3, multiplied by 0.8 after every epoch:
-``learning_rate_decay``, in Keras a ``LearningRateScheduler``), mini-batches of 128, 15 epochs,
-all 60,000 training images; the 10,000 test images are evaluated once.  (The same net without
-the convolution dropouts, 10 epochs and a decay of 0.75 reached 0.912 in both tools.)  dlstat standardises every pixel column itself, so Keras
-receives the same standardised pixels.
+anchor of 0.934): two 3x3 convolutions (32 and 64 filters), each batch-normalised, ReLU and
+2x2 max pooling, then a dense layer of 128 ReLU units with 30% dropout and the softmax output.
+Adam (learning rate 1e-3, multiplied by 0.75 after every epoch: ``learning_rate_decay``, in
+Keras a ``LearningRateScheduler``), mini-batches of 128, 10 epochs, all 60,000 training images;
+the 10,000 test images are evaluated once.  dlstat standardises every pixel column itself, so
+Keras receives the same standardised pixels.  (25% dropout after each convolution block, 15
+epochs and a decay of 0.8 did worse: 0.9015 for dlstat, results/cnn_15_epochs_conv_dropout.json.)
 
 Usage::
 
@@ -37,9 +37,8 @@ import dlstat as dl  # noqa: E402
 from dlstat.architecture import describe  # noqa: E402
 
 LEARNING_RATE = 1e-3
-DECAY = 0.8  # the learning rate's factor per epoch: 4.4e-5 in the fifteenth
-EPOCHS = 15
-CONV_DROPOUT = 0.25  # after each convolution block
+DECAY = 0.75  # the learning rate's factor per epoch: 7.5e-5 in the tenth
+EPOCHS = 10
 SEED = 1
 BN_MOMENTUM, BN_EPSILON = 0.9, 1e-3  # dl.batchnorm()'s defaults, given to Keras too
 TARGET_ACCURACY, TARGET_SECONDS = 0.92, 600.0
@@ -47,8 +46,7 @@ TARGET_ACCURACY, TARGET_SECONDS = 0.92, 600.0
 
 def architecture() -> list:
     """The dlstat layers of the benchmarked CNN (the output layer comes from the family)."""
-    block = [dl.batchnorm(BN_MOMENTUM, BN_EPSILON), dl.activation("relu"), dl.maxpool(2),
-             dl.dropout(CONV_DROPOUT)]
+    block = [dl.batchnorm(BN_MOMENTUM, BN_EPSILON), dl.activation("relu"), dl.maxpool(2)]
     return [dl.conv2d(32, 3, activation="linear"), *block,
             dl.conv2d(64, 3, activation="linear"), *block,
             dl.flatten(), dl.dense(128), dl.dropout(0.3)]
@@ -60,7 +58,7 @@ def keras_model(keras: Any) -> Any:
 
     def block():
         return [L.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON),
-                L.Activation("relu"), L.MaxPooling2D(2), L.Dropout(CONV_DROPOUT)]
+                L.Activation("relu"), L.MaxPooling2D(2)]
 
     return keras.Sequential([
         keras.Input((28, 28, 1)), L.Conv2D(32, 3), *block(), L.Conv2D(64, 3), *block(),
