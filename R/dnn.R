@@ -42,6 +42,9 @@
 #'   `"adadelta"`, `"rmsprop"`, `"adam"`, `"adamw"` or full-batch `"lbfgs"`.
 #' @param learning_rate Learning rate (`NULL` = the optimizer's default; not
 #'   used by `"lbfgs"`, which warns if given).
+#' @param learning_rate_decay Factor multiplying the learning rate after each
+#'   epoch: epoch e steps at `learning_rate * learning_rate_decay^e` (1 =
+#'   constant; not used by `"lbfgs"`).
 #' @param batch_size Mini-batch size (`NULL` = full batch; not used by
 #'   `"lbfgs"`, which warns if given).
 #' @param epochs Number of epochs (`NULL` = 100; L-BFGS iterations: 1000).
@@ -115,8 +118,8 @@
 dnn <- function(formula, data, family = NULL, hidden = c(32, 16), activation = "relu",
                 architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
-                batch_size = 32, epochs = NULL, validation = NULL, test = NULL,
-                early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
+                learning_rate_decay = 1, batch_size = 32, epochs = NULL, validation = NULL,
+                test = NULL, early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
                 bootstrap = NULL, client = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
                 weights = NULL, offset = NULL, subset, na.action = NULL, ...) {
   call <- match.call()

@@ -155,6 +155,9 @@ OPTIONS: tuple[Option, ...] = (
            allowed=OPTIMIZERS),
     Option("learning_rate", NUMBER, None, "learning rate (not used by 'lbfgs')", _fit(),
            low=0.0, open_low=True, none_means="the optimizer's default", metavar="RATE"),
+    Option("learning_rate_decay", NUMBER, 1.0, "factor multiplying the learning rate after "
+           "each epoch (epoch e steps at learning_rate * decay^e; 1 = constant; not used by "
+           "'lbfgs')", _fit(), low=0.0, high=1.0, open_low=True, metavar="FACTOR"),
     Option("batch_size", WHOLE, 32, "rows per mini-batch (not used by 'lbfgs')", _fit(),
            low=1, high=INT32_MAX, none_means="full batch", metavar="N"),
     Option("epochs", WHOLE, None, "maximum number of epochs (L-BFGS iterations)", _fit(),
@@ -467,6 +470,7 @@ class FitOptions:
     max_norm: float | None = None
     optimizer: str = "adam"
     learning_rate: float | None = None
+    learning_rate_decay: float = 1.0
     batch_size: int | None = 32
     epochs: int | None = None
     validation: Any = None
@@ -584,7 +588,8 @@ class FitOptions:
                 f"combine with dropout, batchnorm, max_norm or early_stopping (given: "
                 f"{refused}). Use optimizer='adam' for those."
             )
-        unused = [f"{name}={getattr(self, name)!r}" for name in ("learning_rate", "batch_size")
+        unused = [f"{name}={getattr(self, name)!r}" for name in ("learning_rate", "learning_rate_decay",
+                                                                "batch_size")
                   if getattr(self, name) not in (option(name).default, None)]
         if unused:
             warn(f"optimizer='lbfgs' uses every row in each step and chooses its own step "

@@ -265,6 +265,7 @@ def test_cv_and_compare_check_their_arguments(no_training):
 @pytest.mark.parametrize("options", [
     dict(optimizer="lbfgs", learning_rate=0.1),
     dict(optimizer="lbfgs", batch_size=8),
+    dict(optimizer="lbfgs", learning_rate_decay=0.5),
 ])
 def test_lbfgs_warns_about_options_it_does_not_use(options, no_training):
     with pytest.warns(dl.DlstatWarning, match="lbfgs.*not used"):

@@ -43,6 +43,7 @@ class StackJob:
     learning_rate: np.ndarray
     seeds: np.ndarray
     output_bias: np.ndarray
+    learning_rate_decay: float = 1.0  # epoch e steps at learning_rate * decay**e
     optimizer: str = "adam"
     epochs: int = 100
     batch_size: int | None = 32

@@ -283,7 +283,7 @@ def make_run(cfg: RunConfig):
     """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
 
     def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
-            batch, max_norm):
+            batch, max_norm, lr_decay):
         M = tf.shape(idx)[0]
         per = [] if cfg.solo else [M]  # the shape of a per-network value
         steps = tf.shape(idx)[1] // batch
@@ -296,7 +296,6 @@ def make_run(cfg: RunConfig):
                          tf.zeros(per, tf.int32), tf.fill(per, tf.constant(np.inf, X.dtype)),
                          tf.zeros(per, tf.int32))
         best_P = list(P)
-        data = (X, Y, offsets, penalty, mixture, lr, seeds, max_norm)
         val = (rows_of(cfg, X, Y, offsets, vidx), vw, tf.reduce_sum(vw, -1) > 0)
         element = [] if cfg.solo else None
         hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True, element_shape=element)
@@ -304,6 +303,8 @@ def make_run(cfg: RunConfig):
         e = tf.constant(0)
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
+            data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
+                    max_norm)
             P, S1, S2, t, track, loss_sum, weight_sum = run_epoch(
                 cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, t, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))

@@ -44,7 +44,7 @@ __all__ = ["FAMILIES", "OPTIMIZERS", "PREDICT_TYPES", "build_parser", "main", "r
 
 # Words a flag takes for None, besides "none".
 _NONE_WORDS = {"batch_size": ("full", "all")}
-_TRAINING = ("optimizer", "learning_rate", "batch_size", "epochs", "validation",
+_TRAINING = ("optimizer", "learning_rate", "learning_rate_decay", "batch_size", "epochs", "validation",
              "early_stopping", "na_action", "seed")  # the rest of the fit flags shape the model
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _TSV_SUFFIXES = (".tsv", ".tsv.gz", ".tsv.bz2", ".tsv.xz", ".tsv.zst", ".tab")

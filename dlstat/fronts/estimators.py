@@ -41,8 +41,8 @@ _PARAMS_DOC = """
         A formula such as ``"mpg ~ wt + factor(cyl)"``: ``fit(df)`` and ``predict(df)`` take
         data frames and ``y`` is ignored.
     hidden, activation, architecture, dropout, batchnorm, penalty, mixture, max_norm,
-    optimizer, learning_rate, batch_size, epochs, validation, early_stopping, seed, verbose,
-    base, upto, freeze
+    optimizer, learning_rate, learning_rate_decay, batch_size, epochs, validation,
+    early_stopping, seed, verbose, base, upto, freeze
         As in :func:`dlstat.dnn`, with the same defaults.  ``seed=None`` is a fixed seed, so
         fitting twice gives the same network.
 """
@@ -53,9 +53,9 @@ class _DNNBase(BaseEstimator):
 
     def __init__(self, formula=None, *, hidden=(32, 16), activation="relu", architecture=None,
                  dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0, max_norm=None,
-                 optimizer="adam", learning_rate=None, batch_size=32, epochs=None,
-                 validation=None, early_stopping=None, seed=None, verbose=1, base=None,
-                 upto=None, freeze=True):
+                 optimizer="adam", learning_rate=None, learning_rate_decay=1.0,
+                 batch_size=32, epochs=None, validation=None, early_stopping=None, seed=None,
+                 verbose=1, base=None, upto=None, freeze=True):
         self.formula = formula
         self.hidden = hidden
         self.activation = activation
@@ -67,6 +67,7 @@ class _DNNBase(BaseEstimator):
         self.max_norm = max_norm
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation = validation
@@ -221,16 +222,16 @@ class DNNRegressor(RegressorMixin, _DNNBase):
 
     def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
                  architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
-                 max_norm=None, optimizer="adam", learning_rate=None, batch_size=32,
-                 epochs=None, validation=None, early_stopping=None, seed=None, verbose=1,
-                 base=None, upto=None, freeze=True):
+                 max_norm=None, optimizer="adam", learning_rate=None, learning_rate_decay=1.0,
+                 batch_size=32, epochs=None, validation=None, early_stopping=None, seed=None,
+                 verbose=1, base=None, upto=None, freeze=True):
         super().__init__(
             formula, hidden=hidden, activation=activation, architecture=architecture,
             dropout=dropout, batchnorm=batchnorm, penalty=penalty, mixture=mixture,
             max_norm=max_norm, optimizer=optimizer, learning_rate=learning_rate,
-            batch_size=batch_size, epochs=epochs, validation=validation,
-            early_stopping=early_stopping, seed=seed, verbose=verbose, base=base, upto=upto,
-            freeze=freeze)
+            learning_rate_decay=learning_rate_decay, batch_size=batch_size, epochs=epochs,
+            validation=validation, early_stopping=early_stopping, seed=seed, verbose=verbose,
+            base=base, upto=upto, freeze=freeze)
         self.family = family
 
     def __sklearn_tags__(self):
