@@ -11,6 +11,9 @@ a network's numbers do not depend on the other networks in its stack and repeat 
 from __future__ import annotations
 
 import math
+import os
+import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,13 +30,11 @@ _EPOCH_LISTENERS: list[Callable[[int, np.ndarray, np.ndarray], None]] = []
 
 def tf_module():
     """Import TensorFlow once, quietly and deterministically."""
-    import os
-
     if not os.environ.get("TF_CPP_MIN_LOG_LEVEL"):  # a level the user set is kept
         # Hides TensorFlow's start-up notices (oneDNN, CPU features, absl); errors still show.
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
-        import tensorflow as tf
+        tf = _import_quietly(os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1"))
     except ImportError as exc:
         from ..errors import DlstatError
 
@@ -48,6 +49,40 @@ def tf_module():
         # Each configuration is traced once by design; TensorFlow's "retracing" advice is noise.
         tf.get_logger().setLevel("ERROR")
         tf_module._configured = True  # type: ignore[attr-defined]
+    return tf
+
+
+# Start-up notices TensorFlow >= 2.21 writes from C++ whatever TF_CPP_MIN_LOG_LEVEL says: absl's
+# preamble, info/warning lines, and the failed CUDA probe of a machine without a GPU.
+_START_UP_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IW]\d{4} |E\d{4} .*cuInit)")
+
+
+def _import_quietly(quiet: bool):
+    """``import tensorflow`` and its device set-up, with its start-up notices dropped from
+    file descriptor 2 when ``quiet`` (every other line written meanwhile is passed on)."""
+    if not quiet or "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe happens here, not at import
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(True)
+                    if not _START_UP_NOISE.match(line)]
+            sys.stderr.write("".join(kept))
     return tf
 
 
