@@ -1,9 +1,9 @@
 """Scale-out on Dask: a stack of networks trained in chunks on a cluster's workers.
 
 ``client=`` (a ``distributed.Client`` or a scheduler address) on ``dnn``, ``cv_dnn``,
-``dnn_path`` and ``compare`` — or a default set with :func:`dask_client` — sends every engine
-call through :func:`train_on_cluster`: the data are scattered to the workers once, the stack is
-split into chunks sized to the workers (:mod:`dlstat.engine.chunks`), each chunk is one task
+``dnn_path`` and ``compare`` — or a default set with :func:`dlstat.dask_client` — sends every
+engine call through ``train_on_cluster()``: the data are scattered to the workers once, the stack is
+split into chunks sized to the workers (``dlstat.engine.chunks``), each chunk is one task
 that runs the same engine, and the gathered results are assembled.  Since a network's numbers
 do not depend on the other networks of its stack, the result equals the local one bit for bit.
 
@@ -59,7 +59,7 @@ def dask_client(client: Any) -> Iterator[Any]:
 
 
 def active_client(given: Any) -> Any:
-    """The client a fit uses: its own ``client=``, else the :func:`dask_client` default."""
+    """The client a fit uses: its own ``client=``, else the :func:`dlstat.dask_client` default."""
     return given if given is not None else _DEFAULT.get()
 
 
