@@ -21,6 +21,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The on-disk graph cache is tested on its own (test_graph_cache.py); elsewhere it would only
 # add save time to a fresh CI machine.
 os.environ.setdefault("DLSTAT_GRAPH_CACHE", "0")
+_LIBRARY_PATH = os.environ.get("LD_LIBRARY_PATH")
+
+
+@pytest.fixture(autouse=True)
+def _library_path_as_before_r():
+    """Tests that start R through rpy2 themselves leave R's LD_LIBRARY_PATH behind; a Python
+    process started later (a Dask worker, a CLI run) would then load the system's libpython."""
+    yield
+    from dlstat.fronts.rpy2_bridge import restore_library_path
+
+    restore_library_path(_LIBRARY_PATH)
 
 
 def require(module: str):

@@ -39,7 +39,7 @@ def test_the_extras():
     extras = PROJECT["optional-dependencies"]
     assert {"r", "dask", "docs", "dev"} <= set(extras)
     assert "rpy2" in _names(extras["r"])
-    assert extras["dask"] == ["dask[distributed]>=2024.1"]
+    assert extras["dask"] == ["dask>=2024.8", "distributed>=2024.8"]
     assert {"sphinx", "pydata-sphinx-theme", "numpydoc", "myst-nb", "ipykernel", "rpy2",
             "selenium"} <= _names(extras["docs"])
 

@@ -66,9 +66,9 @@ def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
 
     monkeypatch.setattr(blocks, "train_stack", recording)
     dl.dnn_path("mpg ~ wt + hp + qsec", MTCARS, n_penalties=3, folds=3, **STOPPING)
-    job, whole = jobs[0], results[0]
-    assert len(set(whole.epochs_run)) > 1  # the networks stop at different epochs
-    chunked = assemble([engine.train_stack(c) for c in split_job(job, [5, 2, 3, 2])])
+    job, whole = jobs[-1], results[-1]  # the fold networks' stack: 3 folds x 3 penalties
+    assert job.size == 9 and len(set(whole.epochs_run)) > 1  # they stop at different epochs
+    chunked = assemble([engine.train_stack(c) for c in split_job(job, [2, 2, 3, 2])])
     for name in whole.params:
         assert np.array_equal(whole.params[name], chunked.params[name])
     for field in ("loss", "val_loss", "epochs_run", "best_epoch", "diverged"):

@@ -135,13 +135,31 @@ _STATE: dict[str, Any] = {}
 
 
 def _ro():
+    import os
+
+    library_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.rinterface as ri
         import rpy2.robjects as ro
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("dlstat's R bridge needs rpy2: pip install 'dlstat[r]' "
                           f"(rpy2>=3.5.17,<3.6) and R itself ({exc}).") from None
+    restore_library_path(library_path)
     return ro, ri
+
+
+def restore_library_path(value: str | None) -> None:
+    """Put back the ``LD_LIBRARY_PATH`` this process had before rpy2 started R.
+
+    rpy2 prepends R's and the system's library directories when it starts R.  R is loaded by
+    then, but a Python started afterwards (a Dask worker, a subprocess) would load the
+    system's libpython instead of its own and fail to import the standard library."""
+    import os
+
+    if value is None:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        os.environ["LD_LIBRARY_PATH"] = value
 
 
 def _codec() -> Any:
