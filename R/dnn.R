@@ -1,7 +1,7 @@
 #' Fit a neural network from a formula
 #'
 #' `dnn()` fits a feed-forward neural network as [stats::glm()] fits a GLM: a
-#' formula and a data frame in, a fitted model with [print()][print.dlstat_fit],
+#' formula and a data frame in, a fitted model with `print()`,
 #' [summary()][summary.dlstat_fit], [predict()][predict.dlstat_fit],
 #' [plot()][plot.dlstat_fit], [tidy()][tidy.dlstat_fit], `glance()`, `augment()`
 #' and, for networks without hidden layers (a GLM), [coef()][coef.dlstat_fit]
