@@ -184,6 +184,26 @@ def test_a_fitted_cnn_saves_loads_and_exports_to_keras(cnn, fashion, tmp_path):
     np.testing.assert_allclose(exported, expected, atol=1e-5)
 
 
+def test_predicting_many_images_uses_the_graph_with_the_numpy_numbers(cnn, fashion,
+                                                                     monkeypatch):
+    """Past GRAPH_FORWARD_VALUES predict() runs the compiled forward (float32, seconds rather
+    than the float64 NumPy forward's minutes on 10,000 images): the same probabilities to
+    float32 precision, and the same numbers on every call."""
+    from dlstat.engine import network
+    from dlstat.engine.graph import forward_in_graph
+
+    _, _, Xt, _ = fashion
+    numpy_probs = cnn.predict_proba(Xt)  # 300 images: below the threshold, NumPy
+    calls = []
+    monkeypatch.setattr(network, "GRAPH_FORWARD_VALUES", 1000)
+    monkeypatch.setattr("dlstat.engine.graph.forward_in_graph",
+                        lambda *a: calls.append(1) or forward_in_graph(*a))
+    graph_probs = cnn.predict_proba(Xt)
+    assert calls == [1]
+    np.testing.assert_allclose(graph_probs, numpy_probs, atol=1e-5)
+    np.testing.assert_array_equal(cnn.predict_proba(Xt), graph_probs)
+
+
 def test_a_cnn_cross_validates_with_cross_val_score(fashion):
     from sklearn.model_selection import cross_val_score
 
@@ -330,9 +350,9 @@ def test_the_numpy_forward_goes_through_rows_in_chunks(monkeypatch):
 
 
 def test_measuring_a_large_cnn_uses_the_graph_with_the_numpy_numbers(monkeypatch):
-    """Past MEASURE_IN_GRAPH_VALUES a fit's deviance and metrics come from the compiled forward
+    """Past GRAPH_FORWARD_VALUES a fit's deviance and metrics come from the compiled forward
     (float32), which gives the NumPy forward's numbers to float32 precision."""
-    from dlstat.engine import measuring_forward, network
+    from dlstat.engine import forward_auto, network
     from dlstat.engine.graph import forward_in_graph
 
     hidden = (A.reshape((10, 10, 1)), A.conv2d(4, 3), A.batchnorm(), A.maxpool(2),
@@ -343,11 +363,11 @@ def test_measuring_a_large_cnn_uses_the_graph_with_the_numpy_numbers(monkeypatch
     exact = forward(params, topology, X)
     np.testing.assert_allclose(forward_in_graph(params, topology, X), exact, atol=2e-5)
     calls = []
-    monkeypatch.setattr(network, "MEASURE_IN_GRAPH_VALUES", 1000)
+    monkeypatch.setattr(network, "GRAPH_FORWARD_VALUES", 1000)
     monkeypatch.setattr("dlstat.engine.graph.forward_in_graph",
                         lambda *a: calls.append(1) or forward_in_graph(*a))
-    np.testing.assert_allclose(measuring_forward(params, topology, X), exact, atol=2e-5)
+    np.testing.assert_allclose(forward_auto(params, topology, X), exact, atol=2e-5)
     assert calls == [1]
-    monkeypatch.setattr(network, "MEASURE_IN_GRAPH_VALUES", 10 ** 12)
-    np.testing.assert_array_equal(measuring_forward(params, topology, X), exact)
+    monkeypatch.setattr(network, "GRAPH_FORWARD_VALUES", 10 ** 12)
+    np.testing.assert_array_equal(forward_auto(params, topology, X), exact)
     assert calls == [1]

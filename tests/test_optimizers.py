@@ -42,20 +42,20 @@ def start() -> np.ndarray:
 def dlstat_steps(tf, optimizer: str, grads, penalty=0.0, mixture=0.0, apply=None):
     """Parameters after each step of dlstat's rule, driven as the trainer drives it."""
     from dlstat.engine.optimizers import UpdateSettings, apply_update
-    from dlstat.engine.training import step_states
+    from dlstat.engine.training import next_decays, step_states
 
     f32 = tf.float32
     p = tf.constant(start(), f32)
     s1, s2 = tf.zeros_like(p), tf.zeros_like(p)
-    t = tf.zeros([SHAPE[0]], f32)
+    decays = tf.ones([2, SHAPE[0]], tf.float64)  # beta ** t at t = 0
     mask = tf.constant(np.ones(SHAPE[0], bool) if apply is None else apply)
     lr = tf.constant(LR, f32)
     lam, alpha = tf.constant([penalty] * SHAPE[0], f32), tf.constant([mixture] * SHAPE[0], f32)
     how = UpdateSettings(optimizer, penalised=penalty > 0, group_rows=False, use_max_norm=False)
     out = []
     for g in grads:
-        t = t + tf.cast(mask, f32)
-        state = step_states([p], t, mask, lr, lam, alpha)[3]
+        decays = next_decays(decays, mask, solo=False)
+        state = step_states([p], decays, mask, lr, lam, alpha)[3]
         p, s1, s2 = apply_update(tf, how, p, tf.constant(g, f32), s1, s2, state, 0.0)
         out.append(p.numpy())
     return out

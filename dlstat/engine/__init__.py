@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .job import DEFAULT_LEARNING_RATE, OPTIMIZERS, StackJob, StackResult
 from .layers import Topology
-from .network import Params, forward, init_params, measuring_forward, select
+from .network import Params, forward, forward_auto, init_params, select
 
 
 def train_stack(job: StackJob) -> StackResult:
@@ -19,4 +19,4 @@ def train_stack(job: StackJob) -> StackResult:
 
 
 __all__ = ["DEFAULT_LEARNING_RATE", "OPTIMIZERS", "Params", "StackJob", "StackResult", "Topology",
-           "forward", "init_params", "measuring_forward", "select", "train_stack"]
+           "forward", "forward_auto", "init_params", "select", "train_stack"]

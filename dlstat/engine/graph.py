@@ -169,7 +169,7 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     reports = job.on_epoch is not None
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
            job.max_norm is not None, job.group_inputs, names, job.topology.frozen, solo_path(job),
-           job.offset is not None)
+           job.offset is not None, has_penalty(job))
     if (key, reports) not in _CACHE:
         from .cache import cached_function
 
@@ -187,6 +187,12 @@ def solo_path(job: StackJob) -> bool:
     return job.size == 1 and all(p.kind.solo for p in plan(job.topology))
 
 
+def has_penalty(job: StackJob) -> bool:
+    """Whether any network of ``job`` is penalised (part of the cache key: an unpenalised
+    job's graph has no penalty terms)."""
+    return bool(np.any(np.asarray(job.penalty) > 0))
+
+
 def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
     """Trace the training run of this job's static configuration."""
     tf = tf_module()
@@ -198,7 +204,8 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
     # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
     updates = tuple(UpdateSettings(job.optimizer, defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
-                                   job.max_norm is not None, 0 if solo else 1) for n in names)
+                                   job.max_norm is not None, 0 if solo else 1, has_penalty(job))
+                    for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
                     updates, job.family, report_epoch, solo, job.offset is not None)
     # Every dimension is left open so one trace serves all data sizes, stack sizes and widths;

@@ -125,21 +125,30 @@ def forward(params: Params, topology: Topology, X: np.ndarray,
 
 
 # Above this many values held by the NumPy forward (rows × the widest layer's values per row),
-# measuring a fit goes through the compiled graph: a CNN on 60,000 images costs as much in
-# float64 NumPy as its training did.
-MEASURE_IN_GRAPH_VALUES = 1 << 28
+# the forward runs in TensorFlow's compiled graph when TensorFlow is installed: a CNN's float64
+# NumPy forward over 10,000 images takes half a minute, the graph's a second or two.  At about
+# 1,500 Fashion-MNIST images for a 32-filter convolution; a dense network's never in practice.
+GRAPH_FORWARD_VALUES = 1 << 25
 
 
-def measuring_forward(params: Params, topology: Topology, X: np.ndarray) -> np.ndarray:
-    """``forward`` for measuring a fit just trained (deviance, metrics, CV scores): the NumPy
-    forward where it is cheap, else TensorFlow's compiled one (float32; loaded anyway)."""
+def forward_auto(params: Params, topology: Topology, X: np.ndarray) -> np.ndarray:
+    """``forward`` for predictions and for measuring a fit: the NumPy forward (float64, no
+    TensorFlow) where it is cheap, else TensorFlow's compiled one (float32; its outputs agree
+    with NumPy's to float32 rounding).  Which one runs depends only on the model and the
+    number of rows, so the same call always gives the same numbers."""
     placed = plan(topology)
     values = len(X) * max(p.kind.numpy_row_values(p) for p in placed)
-    if values <= MEASURE_IN_GRAPH_VALUES:
+    if values <= GRAPH_FORWARD_VALUES or not _tensorflow_installed():
         return forward(params, topology, X)
     from .graph import forward_in_graph
 
     return forward_in_graph(params, topology, X)
 
 
-__all__ = ["Params", "Topology", "forward", "init_params", "measuring_forward", "select"]
+def _tensorflow_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+__all__ = ["Params", "Topology", "forward", "init_params", "forward_auto", "select"]

@@ -33,6 +33,9 @@ class UpdateSettings(NamedTuple):
     group_rows: bool  # group lasso on each input's outgoing weights (the input kernel)
     use_max_norm: bool
     lead: int = 1  # the first per-network axis: 1 in a stack, 0 on the single-network path
+    # Whether any network of the job has a penalty: without one the penalty's terms and its
+    # proximal step are left out of the graph (they would add exact zeros: same numbers).
+    penalty_on: bool = True
 
 
 def _sgd(tf, g, s1, s2, st):
@@ -83,7 +86,8 @@ def apply_update(tf, how: UpdateSettings, p, g, s1_old, s2_old, st: StepState, m
     rate, direction, s1, s2 = UPDATE_RULES[how.optimizer](tf, g, s1_old, s2_old, st)
     new = p - rate * direction
     if how.penalised:
-        new = _penalise(tf, how, new, p, rate, st)
+        if how.penalty_on:
+            new = _penalise(tf, how, new, p, rate, st)
         if how.use_max_norm:
             # per unit or filter: over its inputs (and a kernel's window), as Keras's max_norm
             lead = how.lead

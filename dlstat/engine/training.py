@@ -114,7 +114,7 @@ def per_net(v, rank: int = 3):
 def l2_term(cfg: RunConfig, P, penalty, mixture):
     total = tf.zeros_like(penalty)
     for p, how in zip(P, cfg.updates):
-        if how.penalised and l2_penalty_applies(how.optimizer):
+        if how.penalised and how.penalty_on and l2_penalty_applies(how.optimizer):
             total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(
                 tf.square(p), list(range(cfg.lead, len(p.shape))))
     return total
@@ -141,26 +141,30 @@ def simd_rows(ib, wb):
     return tf.pad(ib, [[0, 0], [0, extra]]), tf.pad(wb, [[0, 0], [0, extra]])
 
 
-@plain
-def power(beta: float, t):
-    """``beta ** t`` for whole ``t`` [M] < 2**31: a float64 product of ``beta ** 2**i``.
-
-    ``tf.pow`` takes a vectorised path for some positions of a tensor and a scalar one for
-    others, so a network's Adam step would depend on where it sits in its stack; products
-    round the same way everywhere, so a stack split into chunks computes the same numbers."""
-    bits = tf.cast(t, tf.int64)
-    out = tf.ones_like(t, tf.float64)
-    for i in range(31):
-        out = tf.where(tf.bitwise.bitwise_and(bits, 1 << i) > 0, out * beta ** (2**i), out)
-    return tf.cast(out, t.dtype)
+ADAM_BETAS = (0.9, 0.999)
 
 
 @plain
-def step_states(P, t, apply, lr, penalty, mixture, solo: bool = False) -> dict[int, StepState]:
+def next_decays(decays, apply, solo: bool):
+    """Adam's ``beta ** t`` (both betas, ``[2, M]`` float64, ``[2]`` on the single-network
+    path) after one more step of the networks that ``apply`` it.
+
+    Carried as a running product, two multiplications per step: multiplication rounds
+    correctly, the same way wherever a network sits in its stack (``tf.pow`` does not: it
+    takes a vectorised path for some positions and a scalar one for others), so a stack split
+    into chunks computes the same numbers; and it costs two ops per step, not the sixty of an
+    exponentiation by squaring."""
+    betas = tf.constant(ADAM_BETAS, tf.float64)
+    return tf.where(apply, decays * (betas if solo else betas[:, None]), decays)
+
+
+@plain
+def step_states(P, decays, apply, lr, penalty, mixture,
+                solo: bool = False) -> dict[int, StepState]:
     """The step's per-network values, broadcast once per parameter rank (not per parameter);
     on the single-network path (``solo``) they are scalars and need no broadcast."""
     states = {}
-    corrections = 1 - power(0.9, t), 1 - power(0.999, t)
+    corrections = tf.unstack(tf.cast(1 - decays, lr.dtype))
     for rank in sorted({len(p.shape) for p in P}):
         def cast(v, rank=rank):
             return v if solo else per_net(v, rank)
@@ -171,7 +175,7 @@ def step_states(P, t, apply, lr, penalty, mixture, solo: bool = False) -> dict[i
 
 
 @plain
-def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, t, track: Tracking):
+def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: Tracking):
     """One mini-batch step of every active network; also its loss and weight sums.
 
     ``batch`` holds the step's rows of X, Y and the offsets (when the job has one)."""
@@ -197,8 +201,8 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, t, track: Track
     apply = track.active & finite & (sw > 0)
     track = track._replace(diverged=track.diverged | (track.active & ~finite),
                            active=track.active & finite)
-    t = t + tf.cast(apply, X.dtype)
-    states = step_states(P, t, apply, lr, penalty, mixture, cfg.solo)
+    decays = next_decays(decays, apply, cfg.solo)
+    states = step_states(P, decays, apply, lr, penalty, mixture, cfg.solo)
     updated = []
     for i, name in enumerate(cfg.names):
         st = states[len(P[i].shape)]
@@ -210,7 +214,8 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, t, track: Track
         else:
             updated.append((P[i], S1[i], S2[i]))
     P, S1, S2 = ([u[j] for u in updated] for j in range(3))
-    return P, S1, S2, t, track, tf.where(apply, data_loss * sw, 0.0), tf.where(apply, sw, 0.0)
+    return (P, S1, S2, decays, track, tf.where(apply, data_loss * sw, 0.0),
+            tf.where(apply, sw, 0.0))
 
 
 @plain
@@ -255,15 +260,15 @@ def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
     """The mini-batch steps of epoch ``e`` over the rows in the order ``idx_e``; the state
     after them and the epoch's loss and weight sums."""
     X, Y, offsets = data[:3]
-    P, S1, S2, t, track = state
+    P, S1, S2, decays, track = state
     if cfg.solo:
         # one permutation of the rows per epoch; each step slices its batch
         w_e = w_e[0]
         rows_e = rows_of(cfg, X, Y, offsets, idx_e[0])
     else:
         rows_e = ()
-    loss_sum = tf.zeros_like(t)
-    weight_sum = tf.zeros_like(t)
+    loss_sum = tf.zeros_like(track.best_val)
+    weight_sum = tf.zeros_like(track.best_val)
     for s in tf.range(steps):
         if cfg.solo:
             step_rows = tuple(r[s * batch:(s + 1) * batch] for r in rows_e)
@@ -272,11 +277,11 @@ def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
             ib, wb = simd_rows(idx_e[:, s * batch:(s + 1) * batch],
                                w_e[:, s * batch:(s + 1) * batch])
             step_rows = rows_of(cfg, X, Y, offsets, ib)
-        P, S1, S2, t, track, batch_loss, batch_weight = train_step(
-            cfg, data, e, s, step_rows, wb, P, S1, S2, t, track)
+        P, S1, S2, decays, track, batch_loss, batch_weight = train_step(
+            cfg, data, e, s, step_rows, wb, P, S1, S2, decays, track)
         loss_sum += batch_loss
         weight_sum += batch_weight
-    return P, S1, S2, t, track, loss_sum, weight_sum
+    return P, S1, S2, decays, track, loss_sum, weight_sum
 
 
 def make_run(cfg: RunConfig):
@@ -291,7 +296,7 @@ def make_run(cfg: RunConfig):
                                                                idx, w, vidx, vw)
         S1 = [tf.zeros_like(p) for p in P]
         S2 = [tf.zeros_like(p) for p in P]
-        t = tf.zeros(per, X.dtype)
+        decays = tf.ones([2] + per, tf.float64)  # Adam's beta ** t, t = 0
         track = Tracking(tf.ones(per, tf.bool), tf.zeros(per, tf.bool), tf.zeros(per, tf.int32),
                          tf.zeros(per, tf.int32), tf.fill(per, tf.constant(np.inf, X.dtype)),
                          tf.zeros(per, tf.int32))
@@ -305,8 +310,8 @@ def make_run(cfg: RunConfig):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
             data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
                     max_norm)
-            P, S1, S2, t, track, loss_sum, weight_sum = run_epoch(
-                cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, t, track))
+            P, S1, S2, decays, track, loss_sum, weight_sum = run_epoch(
+                cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, decays, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))
             track = track._replace(epochs_run=tf.where(ran, e + 1, track.epochs_run))
             train_loss = tf.where(ran, loss_sum / tf.maximum(weight_sum, 1e-12),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import code_input
-from ..engine import StackJob, Topology, measuring_forward, select, train_stack
+from ..engine import StackJob, Topology, forward_auto, select, train_stack
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
@@ -92,7 +92,7 @@ class Block:
 
     def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
-        eta = measuring_forward(params, topology, X)
+        eta = forward_auto(params, topology, X)
         return eta if offset is None else eta + self.family.encode_offset(offset)
 
     @property

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import DataError, FormulaError, UnseenLevelError, warn
 from .limits import check_against_data
 from .parse import BS_EXTEND, OFFSET_COLUMN, ParsedFormula, parse_formula
+from .plain import plain_columns, plain_matrix
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -112,6 +113,11 @@ class DesignSpec:
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
         from formulaic import ModelSpec
 
+        plain = plain_columns(self.rhs, self.variables)
+        if plain is not None and plain[0] == self.columns:
+            X = plain_matrix(frame, self.columns)
+            if X is not None:
+                return X
         spec = ModelSpec(formula=self.rhs, transform_state=_state_from_json(self.transform_state))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -223,14 +229,8 @@ def build_design(
     check_against_data(parsed.transforms, distinct, n, formula)
     offset = _training_offset(parsed, frame)
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    mm, state = _model_matrix(parsed, frame)
-    del frame  # the typed frame is not needed beyond formulaic's matrix
-    columns = [c for c in mm.columns if c != "Intercept"]
-    intercept = "Intercept" in mm.columns
-    X = np.asarray(mm[columns], dtype=np.float64).reshape(n, len(columns))
-    del mm  # formulaic's frame: X holds the design from here on
-    if not X.flags.writeable:
-        X = X.copy()
+    X, columns, intercept, state = _design_matrix(parsed, frame)
+    del frame  # the typed frame is not needed beyond the matrix
     _check_finite_design(X, columns, formula)
     center = center_inputs if center_inputs is not None else intercept
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
@@ -341,6 +341,22 @@ def _complete(frame: pd.DataFrame, used: list[str], na_action: str, formula: str
             "with a missing value in a used column). Fill in or drop the missing values."
         )
     return np.flatnonzero(complete), n_dropped, notes
+
+
+def _design_matrix(parsed: ParsedFormula,
+                   frame: pd.DataFrame) -> tuple[np.ndarray, list[str], bool, dict]:
+    """The design (a new writable float64 matrix), its columns, whether it has an intercept,
+    and formulaic's transform state: directly for plain numeric columns, else by formulaic."""
+    plain = plain_columns(parsed.rhs, parsed.variables)
+    X = None if plain is None else plain_matrix(frame, plain[0])
+    if X is not None:
+        return X, plain[0], plain[1], {}
+    mm, state = _model_matrix(parsed, frame)
+    columns = [c for c in mm.columns if c != "Intercept"]
+    X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
+    if not X.flags.writeable:
+        X = X.copy()
+    return X, columns, "Intercept" in mm.columns, state
 
 
 def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:

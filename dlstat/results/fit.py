@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.network import Params, Topology, forward
+from ..engine.network import Params, Topology, forward_auto
 from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
@@ -134,7 +134,7 @@ class DNNFit(Result):
     def link_of(self, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
         """The network's output (link scale, standardised for gaussian) for design rows ``X``
         with their ``offset`` (user's link scale; ``None``: none)."""
-        eta = forward(self.params, self.topology, X)
+        eta = forward_auto(self.params, self.topology, X)
         return eta if offset is None else eta + self.family.encode_offset(offset)
 
     def _link(self, newdata: pd.DataFrame | None, unseen: str):
