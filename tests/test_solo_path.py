@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlstat.architecture import BatchNorm, Dense, Dropout, conv1d, flatten, reshape
+from dlstat.architecture import (BatchNorm, Dense, Dropout, avgpool, conv1d, conv2d,
+                                 global_avgpool, flatten, maxpool, reshape)
 from dlstat.engine import StackJob, Topology, train_stack
 from dlstat.engine.graph import solo_path
 from dlstat.engine.job import OPTIMIZERS
@@ -51,7 +52,8 @@ def test_the_path_is_taken_for_one_network_of_supported_layers_only():
     assert solo_path(_job(1, (Dense(6, "relu"), BatchNorm(), Dropout(0.2))))
     assert not solo_path(_job(2))  # any stack of two or more: the stacked path
     conv = (reshape((4, 1)), conv1d(2, 2, activation="relu"), flatten())
-    assert not solo_path(_job(1, conv))
+    assert solo_path(_job(1, conv))  # convolution and pooling run without the stack axis too
+    assert not solo_path(_job(2, conv))
 
 
 @pytest.mark.parametrize("optimizer", [o for o in OPTIMIZERS if o != "lbfgs"])
@@ -68,7 +70,13 @@ def test_one_network_equals_itself_in_a_stack(optimizer):
     dict(layers=(Dense(6, "relu"), Dropout(0.5)), optimizer="rmsprop"),
     dict(max_norm=0.5, group_inputs=True),
     dict(offset=np.linspace(-1, 1, N)[:, None]),
-], ids=["batchnorm-dropout", "dropout-rmsprop", "max-norm-group-lasso", "offset"])
+    dict(layers=(reshape((2, 2, 1)), conv2d(3, 2, padding="same", activation="relu"),
+                 BatchNorm(), maxpool(2), flatten(), Dense(4, "tanh")), max_norm=0.8),
+    dict(layers=(reshape((4, 1)), conv1d(3, 2, activation="tanh"), avgpool(2, padding="same"),
+                 Dropout(0.2), global_avgpool())),
+    dict(layers=(reshape((3, 1), joined=1), conv1d(2, 2), flatten(), Dense(3, "relu"))),
+], ids=["batchnorm-dropout", "dropout-rmsprop", "max-norm-group-lasso", "offset", "conv2d",
+        "conv1d-pooling", "conv-joined"])
 def test_layers_and_options_agree_with_the_stack(options):
     stack = train_stack(_job(3, **options))
     for m in range(3):

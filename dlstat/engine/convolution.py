@@ -58,6 +58,7 @@ class ConvKind(WindowKind):
     The kernel is penalised."""
 
     name = "conv"
+    solo = True
 
     def window(self, layer: Conv, rank: int) -> Window:
         if len(layer.kernel_size) != rank:
@@ -78,22 +79,27 @@ class ConvKind(WindowKind):
 
     def tf_forward(self, tf, p, P, h, ctx):
         kernel = P[p.key("kernel")]
-        # A single network (a fit, not a stack) convolves natively: a training step of the
-        # 32- and 64-filter CNN of benchmarks/bench_cnn.py (batch 128) took 260 ms instead of
-        # 340 ms through vectorized_map with a stack of one (best of 5, 2 loaded cores).
-        z = tf.cond(tf.equal(tf.shape(kernel)[0], 1), lambda: self._tf_solo(tf, p, kernel, h),
-                    lambda: self._tf_stacked(tf, p, kernel, h))
-        z = tf.reshape(z, tf.concat([tf.shape(z)[:1], tf.shape(h)[1:2], p.out_shape], 0))
+        if ctx.lead == 0:  # the trainer's single-network path: no stack axis at all
+            z = self._native(tf, p, kernel, h)
+            z = tf.reshape(z, tf.concat([tf.shape(h)[:1], p.out_shape], 0))
+        else:
+            # A stack of one (a forward outside the trainer's single-network path) convolves
+            # natively too: a training step of the 32- and 64-filter CNN of
+            # benchmarks/bench_cnn.py (batch 128) took 260 ms instead of 340 ms through
+            # vectorized_map (best of 5, 2 loaded cores).
+            z = tf.cond(tf.equal(tf.shape(kernel)[0], 1),
+                        lambda: self._native(tf, p, kernel[0], h)[None],
+                        lambda: self._tf_stacked(tf, p, kernel, h))
+            z = tf.reshape(z, tf.concat([tf.shape(z)[:1], tf.shape(h)[1:2], p.out_shape], 0))
         return activate_tf(tf, z + P[p.key("bias")], p.layer.activation)
 
-    def _tf_solo(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
-        """The convolution of one network: ``[1, rows, oh, ow, filters]``."""
+    def _native(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
+        """The convolution of one network (``kernel`` without a stack axis) over the images
+        of ``h``: ``[images, oh, ow, filters]``."""
         _, _, window = self.geometry(p.layer, p.in_shape)
-        # kernel[0]: a stack of one (the branch also traces when M is known to be larger)
-        kernel2d = tf.reshape(kernel[0], [*window.size, p.in_shape[-1], p.layer.filters])
-        z = tf.nn.convolution(self.tf_images(tf, p, h), kernel2d, strides=window.strides,
-                              padding=window.padding.upper(), dilations=window.dilation)
-        return z[None]
+        kernel2d = tf.reshape(kernel, [*window.size, p.in_shape[-1], p.layer.filters])
+        return tf.nn.convolution(self.tf_images(tf, p, h), kernel2d, strides=window.strides,
+                                 padding=window.padding.upper(), dilations=window.dilation)
 
     def _tf_stacked(self, tf: Any, p: Placed, kernel: Any, h: Any) -> Any:
         """One native convolution per network of the stack, vectorised: ``[M, rows, ...]``."""
@@ -130,6 +136,8 @@ class PoolKind(WindowKind):
     """Max or average pooling over windows; an average counts only positions inside the
     input (Keras's "same" padding)."""
 
+    solo = True
+
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -148,7 +156,7 @@ class PoolKind(WindowKind):
         _, _, window = self.geometry(p.layer, p.in_shape)
         pool = tf.nn.max_pool2d if self.name == "maxpool" else tf.nn.avg_pool2d
         z = pool(self.tf_images(tf, p, h), window.size, window.strides, window.padding.upper())
-        return tf.reshape(z, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+        return tf.reshape(z, tf.concat([tf.shape(h)[:ctx.lead + 1], p.out_shape], 0))
 
     def numpy_forward(self, p, P, h):
         if self.name == "maxpool":
@@ -175,13 +183,14 @@ class GlobalAvgPoolKind(LayerKind):
     """The mean of each channel over every position of a sequence or an image."""
 
     name = "gap"
+    solo = True
 
     def out_shape(self, layer: GlobalAvgPool, in_shape: Shape) -> Shape:
         spatial(in_shape, layer.kind)
         return (in_shape[-1],)
 
     def tf_forward(self, tf, p, P, h, ctx):
-        return tf.reduce_mean(h, list(range(2, len(p.in_shape) + 1)))
+        return tf.reduce_mean(h, list(range(ctx.lead + 1, ctx.lead + len(p.in_shape))))
 
     def numpy_forward(self, p, P, h):
         return h.mean(axis=tuple(range(1, len(p.in_shape))))

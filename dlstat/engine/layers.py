@@ -333,6 +333,7 @@ class ReshapeKind(LayerKind):
     """Each row's values read as an array (C order): pixel columns as an image."""
 
     name = "reshape"
+    solo = True
 
     def out_shape(self, layer: Reshape, in_shape: Shape) -> Shape:
         needed = int(np.prod(layer.shape)) + layer.joined
@@ -353,7 +354,7 @@ class ReshapeKind(LayerKind):
         return h[..., :split], h[..., split:]
 
     def tf_forward(self, tf, p, P, h, ctx):
-        return tf.reshape(h, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+        return tf.reshape(h, tf.concat([tf.shape(h)[:ctx.lead + 1], p.out_shape], 0))
 
     def numpy_forward(self, p, P, h):
         return h.reshape(len(h), *p.out_shape)
@@ -366,12 +367,13 @@ class FlattenKind(LayerKind):
     """Each row's array as one vector (C order, as Keras's Flatten)."""
 
     name = "flatten"
+    solo = True
 
     def out_shape(self, layer: Flatten, in_shape: Shape) -> Shape:
         return (int(np.prod(in_shape)),)
 
     def tf_forward(self, tf, p, P, h, ctx):
-        return tf.reshape(h, tf.concat([tf.shape(h)[:2], p.out_shape], 0))
+        return tf.reshape(h, tf.concat([tf.shape(h)[:ctx.lead + 1], p.out_shape], 0))
 
     def numpy_forward(self, p, P, h):
         return h.reshape(len(h), *p.out_shape)
@@ -384,6 +386,7 @@ class JoinKind(LayerKind):
     """The tabular inputs joined after the array part: ``[flat array values, tabular]``."""
 
     name = "join"
+    solo = True
 
     def out_shape(self, layer: Join, in_shape: Shape) -> Shape:
         return (in_shape[0] + layer.width,)
