@@ -38,19 +38,21 @@ import dlstat as dl  # noqa: E402
 from dlstat.architecture import describe  # noqa: E402
 
 LEARNING_RATE = 1e-3
-DECAY = 0.75  # the learning rate's factor per epoch: 7.5e-5 in the tenth
-EPOCHS = 10
+DECAY = 0.85  # the learning rate's factor per epoch: 4.6e-5 in the twentieth
+EPOCHS = 20
 SEED = 1
 BN_MOMENTUM, BN_EPSILON = 0.9, 1e-3  # dl.batchnorm()'s defaults, given to Keras too
 TARGET_ACCURACY, TARGET_SECONDS = 0.92, 600.0
+PADDING = "same"  # 28 -> 14 -> 7: the flattened 7 x 7 x 64 keeps more of the image than "valid"
+DROPOUT = 0.4
 
 
 def architecture() -> list:
     """The dlstat layers of the benchmarked CNN (the output layer comes from the family)."""
     block = [dl.batchnorm(BN_MOMENTUM, BN_EPSILON), dl.activation("relu"), dl.maxpool(2)]
-    return [dl.conv2d(32, 3, activation="linear"), *block,
-            dl.conv2d(64, 3, activation="linear"), *block,
-            dl.flatten(), dl.dense(128), dl.dropout(0.3)]
+    return [dl.conv2d(32, 3, padding=PADDING, activation="linear"), *block,
+            dl.conv2d(64, 3, padding=PADDING, activation="linear"), *block,
+            dl.flatten(), dl.dense(128), dl.dropout(DROPOUT)]
 
 
 def keras_model(keras: Any) -> Any:
@@ -62,8 +64,9 @@ def keras_model(keras: Any) -> Any:
                 L.Activation("relu"), L.MaxPooling2D(2)]
 
     return keras.Sequential([
-        keras.Input((28, 28, 1)), L.Conv2D(32, 3), *block(), L.Conv2D(64, 3), *block(),
-        L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(0.3), L.Dense(10),
+        keras.Input((28, 28, 1)), L.Conv2D(32, 3, padding=PADDING), *block(),
+        L.Conv2D(64, 3, padding=PADDING), *block(),
+        L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(DROPOUT), L.Dense(10),
     ])
 
 
