@@ -726,11 +726,14 @@ def describe(layer: Layer) -> str:
     if isinstance(layer, BatchNorm):
         return "batchnorm()"
     if isinstance(layer, Conv):
-        return f"{layer.kind}({layer.filters}, {layer.kernel_size}, {layer.activation})"
+        return (f"{layer.kind}({layer.filters}, {layer.kernel_size}, {layer.activation}"
+                f"{_window_options(layer, strides=1, dilation=1)})")
     if isinstance(layer, Reshape) and layer.joined:
         return f"reshape({layer.shape}, joined={layer.joined})"
-    if isinstance(layer, (Reshape, Pool)):
-        return f"{layer.kind}({layer.shape if isinstance(layer, Reshape) else layer.pool_size})"
+    if isinstance(layer, Pool):
+        return f"{layer.kind}({layer.pool_size}{_window_options(layer, strides=layer.pool_size)})"
+    if isinstance(layer, Reshape):
+        return f"{layer.kind}({layer.shape})"
     if isinstance(layer, (Flatten, GlobalAvgPool)):
         return f"{layer.kind}()"
     if isinstance(layer, Recurrent):
@@ -740,6 +743,20 @@ def describe(layer: Layer) -> str:
     if isinstance(layer, Embedding):
         return f"embedding({layer.input_dim}, {layer.output_dim})"
     return f"activation({layer.name})"
+
+
+def _window_options(layer: Conv | Pool, **defaults: Any) -> str:
+    """A window layer's strides, dilation and padding where they differ from the defaults,
+    as ``, strides=(2, 2), padding=same``: a printed architecture must say how it slides."""
+    shown = []
+    for name, default in defaults.items():
+        value = getattr(layer, name)
+        if any(v != d for v, d in zip(value, default if isinstance(default, tuple)
+                                      else (default,) * len(value))):
+            shown.append(f"{name}={value}")
+    if layer.padding != "valid":
+        shown.append(f"padding={layer.padding}")
+    return "".join(f", {item}" for item in shown)
 
 
 def _units(units: Any) -> int:
