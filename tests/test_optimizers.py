@@ -41,7 +41,7 @@ def start() -> np.ndarray:
 
 def dlstat_steps(tf, optimizer: str, grads, penalty=0.0, mixture=0.0, apply=None):
     """Parameters after each step of dlstat's rule, driven as the trainer drives it."""
-    from dlstat.engine.optimizers import UpdateSettings, apply_update
+    from dlstat.engine.optimizers import optimizer_step
     from dlstat.engine.training import next_decays, step_states
 
     f32 = tf.float32
@@ -51,12 +51,14 @@ def dlstat_steps(tf, optimizer: str, grads, penalty=0.0, mixture=0.0, apply=None
     mask = tf.constant(np.ones(SHAPE[0], bool) if apply is None else apply)
     lr = tf.constant(LR, f32)
     lam, alpha = tf.constant([penalty] * SHAPE[0], f32), tf.constant([mixture] * SHAPE[0], f32)
-    how = UpdateSettings(optimizer, penalised=penalty > 0, group_rows=False, use_max_norm=False)
+    masks = (tf.ones_like(p), tf.ones_like(p)) if penalty > 0 else ()  # decayed, shrunk
     out = []
     for g in grads:
         decays = next_decays(decays, mask, solo=False)
-        state = step_states([p], decays, mask, lr, lam, alpha)[3]
-        p, s1, s2 = apply_update(tf, how, p, tf.constant(g, f32), s1, s2, state, 0.0)
+        state = step_states([3], decays, mask, lr, lam, alpha)[3]
+        new, n1, n2, _ = optimizer_step(tf, optimizer, p, tf.constant(g, f32), s1, s2, state,
+                                        *masks)
+        p, s1, s2 = (tf.where(state.mask, a, b) for a, b in ((new, p), (n1, s1), (n2, s2)))
         out.append(p.numpy())
     return out
 

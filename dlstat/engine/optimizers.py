@@ -2,7 +2,7 @@
 
 A rule maps a gradient ``g`` and its two state slots to ``(rate, direction, s1, s2)``: the step
 is ``rate * direction``, and ``rate`` (the per-coordinate step size) also scales the proximal
-L1 step in :func:`apply_update`, so exact zeros arise in the optimizer's own metric.  Every
+L1 step in :func:`optimizer_step`, so exact zeros arise in the optimizer's own metric.  Every
 value is per network (broadcast from ``[M]``), so one stack trains networks with different
 learning rates and penalties.  ``tests/test_optimizers.py`` checks each rule against Keras or
 the documented formula.
@@ -81,33 +81,40 @@ UPDATE_RULES: dict[str, Callable[..., tuple[Any, Any, Any, Any]]] = {
 }
 
 
-def apply_update(tf, how: UpdateSettings, p, g, s1_old, s2_old, st: StepState, max_norm):
-    """One optimizer step of parameter ``p`` for every network where ``st.mask`` holds."""
-    rate, direction, s1, s2 = UPDATE_RULES[how.optimizer](tf, g, s1_old, s2_old, st)
+def optimizer_step(tf, optimizer: str, p, g, s1_old, s2_old, st: StepState, decayed=None,
+                   shrunk=None):
+    """One step of ``optimizer`` on parameters ``p`` (the trainer passes every trained
+    parameter of a network as one flat vector), before masking: the new values, the state
+    slots and the per-coordinate rate.
+
+    ``decayed`` and ``shrunk`` are 0/1 masks of the coordinates that AdamW's decoupled decay
+    and the L1 part's proximal step (exact zeros) apply to; ``None`` when no network is
+    penalised.  A coordinate outside a mask gets exactly the unpenalised step."""
+    rate, direction, s1, s2 = UPDATE_RULES[optimizer](tf, g, s1_old, s2_old, st)
     new = p - rate * direction
-    if how.penalised:
-        if how.penalty_on:
-            new = _penalise(tf, how, new, p, rate, st)
-        if how.use_max_norm:
-            # per unit or filter: over its inputs (and a kernel's window), as Keras's max_norm
-            lead = how.lead
-            axes = list(range(lead, len(new.shape) - 1)) if len(new.shape) - lead > 2 else lead
-            norms = tf.sqrt(tf.reduce_sum(tf.square(new), axes, keepdims=True))
-            new = new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
-    return tf.where(st.mask, new, p), tf.where(st.mask, s1, s1_old), tf.where(st.mask, s2, s2_old)
+    if decayed is not None and optimizer == "adamw":
+        new = new - st.lr * st.penalty * (1 - st.mixture) * p * decayed
+    if shrunk is not None:
+        threshold = rate * st.penalty * st.mixture * shrunk
+        new = tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
+    return new, s1, s2, rate
 
 
-def _penalise(tf, how: UpdateSettings, new, p, rate, st: StepState):
-    """AdamW's decoupled decay, then the proximal step for the L1 part (exact zeros)."""
-    if how.optimizer == "adamw":
-        new = new - st.lr * st.penalty * (1 - st.mixture) * p
-    threshold = rate * st.penalty * st.mixture
-    if how.group_rows:
-        norms = tf.sqrt(tf.reduce_sum(tf.square(new), how.lead + 1, keepdims=True))
-        row_threshold = tf.reduce_mean(threshold * tf.ones_like(new), how.lead + 1,
-                                       keepdims=True)
-        return new * tf.maximum(1.0 - row_threshold / tf.maximum(norms, 1e-12), 0.0)
-    return tf.sign(new) * tf.maximum(tf.abs(new) - threshold, 0.0)
+def group_shrink(tf, new, rate, st: StepState, lead: int):
+    """The group lasso's proximal step on each input's outgoing weights (a row of the input
+    kernel), with the row's mean rate: whole inputs drop out."""
+    norms = tf.sqrt(tf.reduce_sum(tf.square(new), lead + 1, keepdims=True))
+    threshold = tf.reduce_mean(rate * st.penalty * st.mixture * tf.ones_like(new), lead + 1,
+                               keepdims=True)
+    return new * tf.maximum(1.0 - threshold / tf.maximum(norms, 1e-12), 0.0)
+
+
+def cap_norms(tf, new, max_norm, lead: int):
+    """Each unit's or filter's incoming weights (over its inputs and a kernel's window, as
+    Keras's ``max_norm``) rescaled to a norm of at most ``max_norm``."""
+    axes = list(range(lead, len(new.shape) - 1)) if len(new.shape) - lead > 2 else lead
+    norms = tf.sqrt(tf.reduce_sum(tf.square(new), axes, keepdims=True))
+    return new * tf.minimum(1.0, max_norm / tf.maximum(norms, 1e-12))
 
 
 def l2_penalty_applies(optimizer: str) -> bool:
