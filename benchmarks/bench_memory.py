@@ -13,9 +13,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,9 +56,7 @@ def measure(n: int, epochs: int, fit: bool) -> dict[str, Any]:
     """Run one child process; its peak RSS in GB (and the frame's size, the fit's seconds)."""
     code = CHILD.format(paths=[str(HERE), str(HERE.parent)], n=n, epochs=epochs, fit=fit)
     env = {**os.environ, "DLSTAT_GRAPH_CACHE": os.environ.get("DLSTAT_GRAPH_CACHE", "1")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = common.child_json(code, env)
     return {"floor_gb": result["floor_kb"] / 1e6, "peak_gb": result["peak_kb"] / 1e6,
             "seconds": result["seconds"], "frame_gb": result["frame_gb"]}
 

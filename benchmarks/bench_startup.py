@@ -15,9 +15,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,9 +45,7 @@ print(json.dumps({{"import_tensorflow_s": t1 - t0, "first_dnn_s": t2 - t1}}))
 def measure(cache_dir: str) -> dict:
     code = CHILD.format(paths=[str(HERE), str(HERE.parent)])
     env = {**os.environ, "DLSTAT_CACHE_DIR": cache_dir, "DLSTAT_GRAPH_CACHE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.child_json(code, env)
 
 
 def main(argv: list[str] | None = None) -> dict:

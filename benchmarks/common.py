@@ -174,6 +174,17 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def child_json(code: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python process (this interpreter) and read the JSON object it
+    prints last: measurements that need a process of their own (peak memory, start-up)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def load_average() -> Optional[list[float]]:
     """The 1, 5 and 15 minute load averages (other processes make timings noisy), or None."""
     try:

@@ -8,8 +8,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlstat.architecture import (BatchNorm, Dense, Dropout, avgpool, conv1d, conv2d,
-                                 global_avgpool, flatten, maxpool, reshape)
+from dlstat.architecture import (
+    BatchNorm,
+    Dense,
+    Dropout,
+    avgpool,
+    conv1d,
+    conv2d,
+    flatten,
+    global_avgpool,
+    maxpool,
+    reshape,
+)
 from dlstat.engine import StackJob, Topology, train_stack
 from dlstat.engine.graph import solo_path
 from dlstat.engine.job import OPTIMIZERS

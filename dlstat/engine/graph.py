@@ -202,12 +202,12 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
     first_kernel = job.topology.input_kernel()
     solo = solo_path(job)
     # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
-    updates = tuple(UpdateSettings(job.optimizer, defs[n].penalised and defs[n].trainable,
+    updates = tuple(UpdateSettings(defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
-                                   job.max_norm is not None, 0 if solo else 1, has_penalty(job))
-                    for n in names)
+                                   job.max_norm is not None) for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
-                    updates, job.family, report_epoch, solo, job.offset is not None)
+                    updates, job.family, report_epoch, solo, job.offset is not None,
+                    job.optimizer, has_penalty(job))
     # Every dimension is left open so one trace serves all data sizes, stack sizes and widths;
     # each parameter keeps its rank.
     dtype = tf.float32

@@ -26,16 +26,11 @@ class StepState(NamedTuple):
 
 
 class UpdateSettings(NamedTuple):
-    """Static (trace-time) choices of an update: what is penalised and how."""
+    """Static (trace-time) facts of one parameter's update: whether it is penalised and how."""
 
-    optimizer: str
     penalised: bool
     group_rows: bool  # group lasso on each input's outgoing weights (the input kernel)
     use_max_norm: bool
-    lead: int = 1  # the first per-network axis: 1 in a stack, 0 on the single-network path
-    # Whether any network of the job has a penalty: without one the penalty's terms and its
-    # proximal step are left out of the graph (they would add exact zeros: same numbers).
-    penalty_on: bool = True
 
 
 def _sgd(tf, g, s1, s2, st):

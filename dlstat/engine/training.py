@@ -26,8 +26,14 @@ import numpy as np
 from .graph import tf_module
 from .job import SIMD_ROWS
 from .layers import Placed, StackContext, tf_forward
-from .optimizers import (StepState, UpdateSettings, cap_norms, group_shrink, l2_penalty_applies,
-                         optimizer_step)
+from .optimizers import (
+    StepState,
+    UpdateSettings,
+    cap_norms,
+    group_shrink,
+    l2_penalty_applies,
+    optimizer_step,
+)
 
 tf = tf_module()
 plain = tf.autograph.experimental.do_not_convert
@@ -46,6 +52,10 @@ class RunConfig:
     report_epoch: Any = None  # a Python callable(epoch, loss[M], val_loss[M]), or None
     solo: bool = False  # one network, no stack axis (see the module's docstring)
     offset: bool = True  # whether the job has an offset (without one, no gather adds zeros)
+    optimizer: str = "adam"
+    # Whether any network of the job has a penalty: without one the penalty's terms and its
+    # proximal steps are left out of the graph (they would add exact zeros: same numbers).
+    penalty_on: bool = True
 
     @property
     def lead(self) -> int:
@@ -66,23 +76,18 @@ class RunConfig:
         """The rank of the flat trained parameters: ``[M, T]``, or ``[T]`` alone."""
         return self.lead + 1
 
-    @property
-    def optimizer(self) -> str:
-        return self.updates[0].optimizer if self.updates else "adam"
-
     def coordinate_masks(self) -> tuple[list[bool], list[bool]] | None:
         """Per trained parameter: whether AdamW's decay and whether the element-wise L1 step
         apply to it; ``None`` when no network of the job is penalised."""
         hows = [self.updates[i] for i in self.trained]
-        if not any(h.penalised and h.penalty_on for h in hows):
+        if not self.penalty_on or not any(h.penalised for h in hows):
             return None
-        return ([h.penalised and h.penalty_on for h in hows],
-                [h.penalised and h.penalty_on and not h.group_rows for h in hows])
+        return [h.penalised for h in hows], [h.penalised and not h.group_rows for h in hows]
 
     @property
     def per_parameter_steps(self) -> bool:
         """Whether a step also needs each parameter's shape (group lasso, max-norm)."""
-        return any((h.group_rows and h.penalty_on) or (h.penalised and h.use_max_norm)
+        return any((h.group_rows and self.penalty_on) or (h.penalised and h.use_max_norm)
                    for h in (self.updates[i] for i in self.trained))
 
 
@@ -144,7 +149,7 @@ def per_net(v, rank: int = 3):
 def l2_term(cfg: RunConfig, P, penalty, mixture):
     total = tf.zeros_like(penalty)
     for p, how in zip(P, cfg.updates):
-        if how.penalised and how.penalty_on and l2_penalty_applies(how.optimizer):
+        if how.penalised and cfg.penalty_on and l2_penalty_applies(cfg.optimizer):
             total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(
                 tf.square(p), list(range(cfg.lead, len(p.shape))))
     return total
@@ -223,7 +228,7 @@ def pieces_of(cfg: RunConfig, flat, like):
 
 
 @plain
-def coordinate_masks(cfg: RunConfig, P):
+def mask_vectors(cfg: RunConfig, P):
     """The 0/1 vectors ``[T]`` of the coordinates AdamW decays and the L1 step shrinks (see
     :meth:`RunConfig.coordinate_masks`), or ``()`` when no network is penalised."""
     which = cfg.coordinate_masks()
@@ -247,10 +252,11 @@ def update_parameters(cfg: RunConfig, P, grads, S1, S2, states, max_norm, masks,
     S1, S2 = tf.where(st.mask, s1, S1), tf.where(st.mask, s2, S2)
     out = list(P)
     if cfg.per_parameter_steps:
-        rates = pieces_of(cfg, rate, trained)
+        group = cfg.penalty_on and any(cfg.updates[i].group_rows for i in cfg.trained)
+        rates = pieces_of(cfg, rate, trained) if group else [None] * len(trained)
         for i, piece, piece_rate in zip(cfg.trained, pieces_of(cfg, new, trained), rates):
             how, st_i = cfg.updates[i], states[len(P[i].shape)]
-            if how.group_rows and how.penalty_on:
+            if how.group_rows and cfg.penalty_on:
                 piece = group_shrink(tf, piece, piece_rate, st_i, cfg.lead)
             if how.penalised and how.use_max_norm:
                 piece = cap_norms(tf, piece, max_norm, cfg.lead)
@@ -376,7 +382,7 @@ def make_run(cfg: RunConfig):
                                                                idx, w, vidx, vw)
         S1 = tf.zeros_like(flat_of(cfg, [P[i] for i in cfg.trained]))  # the optimizer's slots
         S2 = tf.zeros_like(S1)
-        masks = coordinate_masks(cfg, P)
+        masks = mask_vectors(cfg, P)
         decays = tf.ones([2] + per, tf.float64)  # Adam's beta ** t, t = 0
         track = Tracking(tf.ones(per, tf.bool), tf.zeros(per, tf.bool), tf.zeros(per, tf.int32),
                          tf.zeros(per, tf.int32), tf.fill(per, tf.constant(np.inf, X.dtype)),
