@@ -12,8 +12,13 @@
   }
   names <- names(data)
   columns <- vector("list", length(data))
+  # Columns handed over to Python by an earlier call stay alive until R next collects its
+  # garbage: before a large frame, collect, so that two such frames are never held at once.
+  if (exists(".bridge_column", mode = "function") && as.double(nrow(data)) * length(data) > 2^23) {
+    invisible(gc(verbose = FALSE))
+  }
   for (j in seq_along(data)) {
-    columns[[j]] <- .encode_column(data[[j]], names[[j]], what)
+    columns[[j]] <- .hand_over(.encode_column(data[[j]], names[[j]], what))
   }
   rownames <- NULL
   if (.row_names_info(data, type = 1L) > 0L) {
@@ -21,6 +26,13 @@
   }
   list(`__dlstat__` = "frame", names = as.list(enc2utf8(as.character(names))),
        nrow = nrow(data), columns = columns, rownames = rownames)
+}
+
+# An encoded column, handed to Python as soon as it is made when the bridge can take it (the R
+# package defines .bridge_column with reticulate): a wide frame's bytes are then never held by R
+# and by Python at once.  rpy2, which sources this file alone, converts the whole spec instead.
+.hand_over <- function(column) {
+  if (exists(".bridge_column", mode = "function")) .bridge_column(column) else column
 }
 
 # Data that may hold arrays: a data frame with matrix or array columns, or a named list of

@@ -203,6 +203,12 @@ install_dlstat <- function(envname = "r-dlstat", method = c("auto", "virtualenv"
 }
 
 # The bridge module (imported once, without automatic conversion).
+# One encoded column as a Python object (see .hand_over in convert.R).
+.bridge_column <- function(column) {
+  .bridge()
+  reticulate::r_to_py(column)
+}
+
 .bridge <- function() {
   if (!is.null(.state$bridge)) return(.state$bridge)
   .init_python()

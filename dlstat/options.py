@@ -446,7 +446,7 @@ _CHECKERS: dict[str, Callable[[Option, Any], None]] = {
     WIDTHS: _check_widths, LAYERS: _check_layers, FRAME_OR_FRACTION: _check_frame_or_fraction,
     FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
     MODELS: _check_models, COLUMN_OR_VECTOR: _check_column_or_vector,
-    MODELS: _check_models, BASE: _check_base, UPTO: _check_upto, FREEZE: _check_freeze,
+    BASE: _check_base, UPTO: _check_upto, FREEZE: _check_freeze,
     CLIENT: _check_client,
 }
 _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces

@@ -303,6 +303,21 @@ def test_full_batch_training(data):
 # --------------------------------------------------------------------------------------------
 # dropout masks, looked at directly
 # --------------------------------------------------------------------------------------------
+def test_reused_position_hashes_give_the_same_bits_as_fresh_ones():
+    """A training run hashes each dropout layer's positions once, for a full (padded) batch,
+    and a step slices its rows off that table: the bits are those of hashing afresh."""
+    from dlstat.engine.graph import tf_module
+    from dlstat.engine.training import position_hashes, random_bits
+
+    tf = tf_module()
+    seeds = tf.constant([5, 6], tf.int64)
+    table = position_hashes(tf.constant([48, 7, 3], tf.int64))
+    for rows in (48, 33, 1):
+        shape = tf.constant([rows, 7, 3], tf.int64)
+        np.testing.assert_array_equal(random_bits(seeds, tf.constant(9, tf.int64), shape, table),
+                                      random_bits(seeds, tf.constant(9, tf.int64), shape))
+
+
 def _dropout_output(seeds, rate=0.3, counter=5, rows=400, width=25):
     """What the training graph's dropout layer makes of all-ones inputs, per network."""
     from dlstat.architecture import Dropout
@@ -314,7 +329,7 @@ def _dropout_output(seeds, rate=0.3, counter=5, rows=400, width=25):
     tf = tf_module()
     placed = [p for p in plan(Topology(width, (Dropout(rate),), 1)) if p.layer.kind == "dropout"]
     seeds_t = tf.constant(seeds, tf.int64)
-    ctx = StackContext(True, lambda c, shape: random_bits(seeds_t, c, shape),
+    ctx = StackContext(True, lambda c, shape, hashed: random_bits(seeds_t, c, shape, hashed),
                        tf.constant(counter, tf.int64))
     return tf_forward(tf, placed, {}, tf.ones([len(seeds), rows, width]), ctx).numpy()
 

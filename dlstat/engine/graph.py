@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .job import SIMD_ROWS, StackJob, StackResult
+from .job import SIMD_ROWS, TENSOR_ALIGNMENT, StackJob, StackResult, aligned_empty
 from .layers import StackContext, param_defs, plan, tf_forward
 from .network import Params, init_params
 from .optimizers import UpdateSettings
@@ -123,8 +123,8 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
     idx, w, vidx, vw, batch = rows
     dtype = tf.float32
     return fn(
-        tf.constant(job.X, dtype), tf.constant(job.Y, dtype), tf.constant(job.offsets(), dtype),
-        tf.constant(idx), tf.constant(w, dtype), tf.constant(vidx), tf.constant(vw, dtype),
+        float32_tensor(tf, job.X), float32_tensor(tf, job.Y), float32_tensor(tf, job.offsets()),
+        tf.constant(idx), float32_tensor(tf, w), tf.constant(vidx), float32_tensor(tf, vw),
         [tf.constant(params0[k], dtype) for k in names],
         tf.constant(job.penalty, dtype), tf.constant(job.mixture, dtype),
         tf.constant(job.learning_rate, dtype), tf.constant(job.seeds, tf.int64),
@@ -132,6 +132,21 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
         tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
         tf.constant(job.learning_rate_decay, dtype),
     )
+
+
+def float32_tensor(tf, a: np.ndarray):
+    """``a`` as a float32 tensor on memory of its own or, when ``a`` already is an aligned
+    float32 array (``job.engine_rows``), on ``a``'s memory.  ``tf.constant`` would make two
+    copies (a large design would cost three times its size); the engine never writes its
+    inputs, so sharing is safe."""
+    a = np.asarray(a)
+    shareable = (a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable
+                 and a.ctypes.data % TENSOR_ALIGNMENT == 0)
+    if not shareable:
+        out = aligned_empty(a.shape, np.float32)
+        np.copyto(out, a, casting="same_kind")
+        a = out
+    return tf.experimental.dlpack.from_dlpack(a.__dlpack__())
 
 
 def _padded_rows(weights: np.ndarray, batch_size: int | None,

@@ -23,6 +23,34 @@ DEFAULT_LEARNING_RATE = {
 }
 
 
+TENSOR_ALIGNMENT = 64  # bytes: Eigen's alignment, which TensorFlow's CPU kernels assume
+
+
+def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised array whose data start on a ``TENSOR_ALIGNMENT`` boundary, so that a
+    TensorFlow tensor can be made on its memory without a copy."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.empty(size + TENSOR_ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % TENSOR_ALIGNMENT
+    return raw[start:start + size].view(dtype).reshape(shape)
+
+
+def engine_rows(parts: list[np.ndarray], optimizer: str) -> np.ndarray:
+    """The row blocks ``parts`` (e.g. training and validation designs) stacked as the engine
+    reads them: float64 for L-BFGS, which trains in float64; else float32, the first-order
+    trainer's type, in a buffer its tensor can share.  One part of the right kind is used as
+    it is; otherwise each part is cast as it is copied (no float64 copy of the whole)."""
+    dtype = np.float64 if optimizer == "lbfgs" else np.float32
+    if len(parts) == 1 and parts[0].dtype == dtype:
+        return parts[0]
+    out = aligned_empty((sum(len(p) for p in parts), *parts[0].shape[1:]), dtype)
+    start = 0
+    for part in parts:
+        out[start:start + len(part)] = part
+        start += len(part)
+    return out
+
+
 @dataclass
 class StackJob:
     """M networks of one topology to train on the same X, Y with per-network row weights.

@@ -16,6 +16,7 @@ store, so they never change; :meth:`Placed.key` is the only place they are spell
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -131,7 +132,8 @@ class Placed:
 class StackContext:
     """What a stacked TensorFlow forward needs besides parameters and input.
 
-    ``random_bits(counter, shape)`` gives per-network uint32 hashes (dropout masks);
+    ``random_bits(counter, shape, hashed)`` gives per-network uint32 hashes (dropout masks;
+    ``hashed``: the layer's entry of ``positions``, its position hashes made once per run);
     ``row_weights`` [M, B] weight batch statistics; ``moving`` collects the new values of
     non-trained parameters (batch-norm moving statistics) during training.  ``lead`` is the
     row axis: 1 in a stack, 0 on the trainer's single-network path (no stack axis at all).
@@ -143,6 +145,7 @@ class StackContext:
     row_weights: Any = None
     moving: dict[str, Any] = field(default_factory=dict)
     lead: int = 1
+    positions: dict[int, Any] = field(default_factory=dict)
 
 
 class LayerKind:
@@ -257,9 +260,13 @@ class DropoutKind(LayerKind):
         rate = p.layer.rate
         if not ctx.training or rate <= 0:
             return h
-        bits = ctx.random_bits(ctx.counter * 64 + p.index, tf.shape(h, tf.int64)[ctx.lead:])
-        keep = tf.cast(tf.bitwise.bitwise_and(bits, 0xFFFFFF), h.dtype) / 16777216.0
-        return tf.where(keep >= rate, h / (1.0 - rate), tf.zeros_like(h))
+        bits = ctx.random_bits(ctx.counter * 64 + p.index, tf.shape(h, tf.int64)[ctx.lead:],
+                               ctx.positions.get(p.index))
+        # A unit is kept when its 24 random bits, read as a fraction of 2**24, reach the rate
+        # (in float32): the same test on the integers, without casting them.
+        threshold = math.ceil(float(np.float32(rate)) * 16777216.0)
+        kept = tf.bitwise.bitwise_and(bits, 0xFFFFFF) >= threshold
+        return tf.where(kept, h / (1.0 - rate), tf.zeros_like(h))
 
     def keras(self, keras, p, P):
         return keras.layers.Dropout(p.layer.rate, name=p.keras_name()), None

@@ -112,13 +112,34 @@ def hash32(x):
 
 
 @plain
-def random_bits(seeds, counter, shape):
-    """uint32-valued int64 hashes, [M, *shape], a function of (seed, counter, position)."""
+def random_bits(seeds, counter, shape, hashed=None):
+    """uint32-valued int64 hashes, [M, *shape], a function of (seed, counter, position).
+
+    ``hashed`` is ``position_hashes`` of a shape with at least ``shape[0]`` rows: the
+    positions' hashes do not change from step to step, so a step reuses them."""
     base = hash32(tf.bitwise.bitwise_xor(hash32(tf.bitwise.bitwise_and(seeds, _M32)),
                                          tf.bitwise.bitwise_and(counter, _M32)))
-    positions = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int64), shape)
+    if hashed is None:
+        hashed = position_hashes(shape)
+    else:  # row-major positions: the first rows of a taller table are the same numbers
+        hashed = hashed[:shape[0]]
     base = tf.reshape(base, tf.concat([[-1], tf.ones_like(shape)], 0))
-    return hash32(tf.bitwise.bitwise_xor(base, hash32(positions)[None]))
+    return hash32(tf.bitwise.bitwise_xor(base, hashed[None]))
+
+
+@plain
+def position_hashes(shape):
+    """The hash of every position of an array of ``shape`` (row-major order)."""
+    return hash32(tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int64), shape))
+
+
+@plain
+def dropout_positions(cfg: RunConfig, batch) -> dict[int, Any]:
+    """Each dropout layer's position hashes for a full batch (in a stack, padded to whole
+    SIMD packets as ``simd_rows`` pads it), made once per run."""
+    rows = batch if cfg.solo else batch + (-batch) % SIMD_ROWS
+    return {p.index: position_hashes(tf.cast(tf.concat([[rows], p.in_shape], 0), tf.int64))
+            for p in cfg.placed if p.kind.name == "dropout" and p.layer.rate > 0}
 
 
 def row_loss(family: str, eta, y):
@@ -275,14 +296,14 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
     """One mini-batch step of every active network; also its loss and weight sums.
 
     ``batch`` holds the step's rows of X, Y and the offsets (when the job has one)."""
-    X, _, _, penalty, mixture, lr, seeds, max_norm, masks = data
+    X, _, _, penalty, mixture, lr, seeds, max_norm, masks, positions = data
     Xb, Yb, *Ob = batch
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
     counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
-    bits = ((lambda c, shape: random_bits(seeds, c, shape)[0]) if cfg.solo
-            else (lambda c, shape: random_bits(seeds, c, shape)))
-    ctx = StackContext(True, bits, counter, wb, lead=cfg.lead)
+    bits = ((lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)[0]) if cfg.solo
+            else (lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)))
+    ctx = StackContext(True, bits, counter, wb, lead=cfg.lead, positions=positions)
     with tf.GradientTape() as tape:
         tape.watch(P)
         eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xb, ctx)
@@ -392,11 +413,12 @@ def make_run(cfg: RunConfig):
         element = [] if cfg.solo else None
         hist = tf.TensorArray(X.dtype, size=0, dynamic_size=True, element_shape=element)
         vhist = tf.TensorArray(X.dtype, size=0, dynamic_size=True, element_shape=element)
+        positions = dropout_positions(cfg, batch)
         e = tf.constant(0)
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
             data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
-                    max_norm, masks)
+                    max_norm, masks, positions)
             P, S1, S2, decays, track, loss_sum, weight_sum = run_epoch(
                 cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, decays, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))

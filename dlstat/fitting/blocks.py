@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..architecture import code_input
 from ..engine import StackJob, Topology, forward_auto, select, train_stack
+from ..engine.job import engine_rows
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
@@ -245,8 +246,8 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             rows.append(np.arange(offset, offset + len(X)))
             offset += len(X)
     # one part (a fit without validation rows) is used as it is: no copy of a large design
-    all_X, all_Y, all_O = (p[0] if len(p) == 1 else np.vstack(p)
-                           for p in (parts_X, parts_Y, parts_O))
+    all_Y, all_O = (p[0] if len(p) == 1 else np.vstack(p) for p in (parts_Y, parts_O))
+    all_X = engine_rows(parts_X, opts.optimizer)
     M = len(networks)
     train_w = np.zeros((M, offset))
     has_val = any(len(v) for v in val_rows)

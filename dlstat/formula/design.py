@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import DataError, FormulaError, UnseenLevelError, warn
 from .limits import check_against_data
 from .parse import BS_EXTEND, OFFSET_COLUMN, ParsedFormula, parse_formula
-from .plain import plain_columns, plain_matrix
+from .plain import is_plain_number, plain_columns, plain_matrix
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -87,7 +87,8 @@ class DesignSpec:
                 f"{what} lacks column(s) {missing} used by formula {self.formula!r}; "
                 "add them (with the same names) before predicting."
             )
-        frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what)
+        frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what,
+                             keep=_plain_inputs(self.rhs, self.variables, self.columns))
         complete = frame.notna().all(axis=1).to_numpy().copy()
         X = self._matrix(frame.iloc[np.flatnonzero(complete)])
         finite = np.isfinite(X).all(axis=1)
@@ -100,7 +101,9 @@ class DesignSpec:
             idx = np.flatnonzero(complete)
             complete[idx[~finite]] = False
             X = X[finite]
-        return (X - self.center) / self.scale, complete
+        X = X - self.center  # one new matrix, scaled in place
+        X /= self.scale
+        return X, complete
 
     def offset(self, data: pd.DataFrame, ok: np.ndarray) -> np.ndarray | None:
         """The summed offset terms for the rows ``ok`` of ``data`` (as ``design`` flags
@@ -215,14 +218,15 @@ def build_design(
     row of weight 2 standardises as two rows would, and a row of weight 0 not at all.
     ``standardise=False`` keeps the columns as they are (integer codes for an embedding)."""
     parsed, used, levels = _parse_on(formula, data)
-    frame = _typed_frame(data, used, levels, unseen="error", what="data")
+    keep = _plain_inputs(parsed.rhs, parsed.variables)
+    frame = _typed_frame(data, used, levels, unseen="error", what="data", keep=keep)
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
     if n_dropped:  # a copy of the frame only when rows were dropped
         frame = frame.iloc[rows]
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
     learned = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
     if learned != levels:  # retyped only then: a second copy of a large frame costs memory
-        frame = _typed_frame(frame, used, learned, unseen="error", what="data")
+        frame = _typed_frame(frame, used, learned, unseen="error", what="data", keep=keep)
     levels = learned
     distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
     n = len(frame)
@@ -461,11 +465,24 @@ def _learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[A
     return levels
 
 
+def _plain_inputs(rhs: str, variables: list[str],
+                  columns: list[str] | None = None) -> frozenset[str]:
+    """The predictors of a plain design (see ``plain.py``) when ``rhs`` is one whose columns
+    are ``columns`` (any, when not given): the typed frame keeps them in their own numeric
+    dtype, since ``plain_matrix`` casts them to float64 as it copies them."""
+    plain = plain_columns(rhs, variables)
+    if plain is None or (columns is not None and plain[0] != columns):
+        return frozenset()
+    return frozenset(plain[0])
+
+
 def _typed_frame(
-    data: pd.DataFrame, columns: list[str], levels: dict[str, list[Any]], unseen: str, what: str
+    data: pd.DataFrame, columns: list[str], levels: dict[str, list[Any]], unseen: str, what: str,
+    keep: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """A new frame of the used columns: factors as categoricals with the model's levels,
-    everything else as float64; the caller's frame is never touched."""
+    numeric columns of ``keep`` as they are, everything else as float64; the caller's frame
+    is never touched (the frame's columns may share its memory: pandas copies on write)."""
     out = {}
     for col in columns:
         s = data[col]
@@ -473,9 +490,12 @@ def _typed_frame(
             out[col] = _as_factor(s, col, levels[col], unseen, what)
         elif _is_categorical(s) and col not in levels:
             out[col] = s  # a response factor: the family encodes it
+        elif col in keep and is_plain_number(s.dtype):
+            out[col] = s
         else:
             out[col] = _as_numeric(s, col, what)
-    frame = pd.DataFrame(out, index=data.index)
+    # copy=False: one column per block, not a consolidated copy of the whole frame
+    frame = pd.DataFrame(out, index=data.index, copy=False)
     frame.index = pd.RangeIndex(len(frame))  # rows by position from here on
     return frame
 

@@ -58,16 +58,27 @@ def plain_columns(rhs: str, variables: list[str]) -> tuple[list[str], bool] | No
     return columns, intercept
 
 
-def plain_matrix(frame: pd.DataFrame, columns: list[str], block: int = 1024) -> np.ndarray | None:
-    """``frame[columns]`` as one new float64 matrix, or ``None`` when a column is not float64
-    (a factor: formulaic codes it).  Filled ``block`` rows at a time: one column at a time
-    would write with a stride of a whole row (seconds for 784 columns), and the whole frame at
-    once would make a temporary copy."""
-    values = [frame[c].to_numpy() for c in columns]
-    if any(v.dtype != np.float64 for v in values):
+def plain_matrix(frame: pd.DataFrame, columns: list[str], block: int = 128) -> np.ndarray | None:
+    """``frame[columns]`` as one new float64 matrix, or ``None`` when a column is not a plain
+    number (a factor: formulaic codes it).  The columns are separate arrays and the matrix is
+    row-major, so the copy is a transpose: done ``block`` rows at a time through a small
+    column-major buffer (contiguous reads, one cache-sized transposed write), four times as
+    fast as stacking column slices and without a temporary copy of the whole."""
+    if not all(is_plain_number(frame[c].dtype) for c in columns):
         return None
-    X = np.empty((len(frame), len(columns)), dtype=np.float64)
-    for start in range(0, len(frame), block):
-        stop = start + block
-        X[start:stop] = np.stack([v[start:stop] for v in values], axis=1)
+    values = [frame[c].to_numpy() for c in columns]
+    n = len(frame)
+    X = np.empty((n, len(columns)), dtype=np.float64)
+    buffer = np.empty((len(columns), min(block, n)), dtype=np.float64)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        part = buffer[:, : stop - start]
+        for j, v in enumerate(values):
+            part[j] = v[start:stop]
+        X[start:stop] = part.T
     return X
+
+
+def is_plain_number(dtype) -> bool:
+    """A NumPy boolean, integer or float dtype (not a categorical's codes, not nullable)."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "biuf"

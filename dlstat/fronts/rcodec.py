@@ -96,9 +96,13 @@ def column_from_r(col: dict[str, Any]) -> Any:
 
 def _doubles(data: Any) -> np.ndarray:
     """Doubles from R; R's NA is a signalling NaN, replaced by a quiet one so that arithmetic
-    on the column does not warn."""
-    values = np.frombuffer(data, dtype=np.float64).copy()
-    values[np.isnan(values)] = np.nan
+    on the column does not warn.  A column without NA is a read-only view of the bytes (no
+    copy: a wide frame from R would otherwise be held twice)."""
+    values = np.frombuffer(data, dtype=np.float64)
+    missing = np.isnan(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = np.nan
     return values
 
 
