@@ -47,3 +47,28 @@ def test_cache_can_be_turned_off(tmp_path):
     first = _fit({"DLSTAT_GRAPH_CACHE": "0", "DLSTAT_CACHE_DIR": str(tmp_path)})
     assert not (tmp_path / "graphs").exists()
     assert first == _fit({"DLSTAT_GRAPH_CACHE": "1", "DLSTAT_CACHE_DIR": str(tmp_path)})
+
+
+def test_a_fit_turns_graph_rewrites_off_for_its_own_calls_only():
+    """The engine runs its graphs without Grappler's rewrites (they only cost start-up time
+    there); the thread's options for everyone else's functions are as they were."""
+    import dlstat as dl
+    from dlstat.engine.graph import tf_module, without_graph_rewrites
+    from tensorflow.python.eager import context
+
+    tf = tf_module()
+
+    def rewrites_off() -> bool:
+        config = tf.compat.v1.ConfigProto()
+        config.ParseFromString(context.context().function_call_options.config_proto_serialized)
+        return config.graph_options.rewrite_options.disable_meta_optimizer
+
+    assert not rewrites_off()
+    with without_graph_rewrites(tf):
+        assert rewrites_off()
+    assert not rewrites_off()
+    mtcars = dl.datasets.load("mtcars")
+    dl.dnn("mpg ~ wt", mtcars, hidden=(4,), epochs=2, seed=1, verbose=0)
+    assert not rewrites_off()
+    doubled = tf.function(lambda x: 2 * x)(tf.constant(3.0))  # a user's function still runs
+    assert float(doubled) == 6.0

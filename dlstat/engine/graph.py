@@ -10,6 +10,7 @@ a network's numbers do not depend on the other networks in its stack and repeat 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -122,6 +123,11 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
     """Run the traced function on the job's tensors (float32 in the graph)."""
     idx, w, vidx, vw, batch = rows
     dtype = tf.float32
+    with without_graph_rewrites(tf):
+        return _run(tf, fn, job, names, params0, idx, w, vidx, vw, batch, dtype)
+
+
+def _run(tf, fn, job, names, params0, idx, w, vidx, vw, batch, dtype):
     return fn(
         float32_tensor(tf, job.X), float32_tensor(tf, job.Y), float32_tensor(tf, job.offsets()),
         tf.constant(idx), float32_tensor(tf, w), tf.constant(vidx), float32_tensor(tf, vw),
@@ -132,6 +138,31 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
         tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
         tf.constant(job.learning_rate_decay, dtype),
     )
+
+
+@contextlib.contextmanager
+def without_graph_rewrites(tf):
+    """Run the engine's functions without TensorFlow's graph rewrites (Grappler), in this
+    thread only: on these graphs the rewrites gain nothing per epoch (measured: dense and
+    convolutional, ``benchmarks/README.md``) and cost a fifth of a second per configuration
+    (1.5 s for a CNN) on the first call of every process.  A user's own TensorFlow code in the
+    same process keeps its rewrites."""
+    try:
+        from tensorflow.python.eager import context
+
+        options = context.context().function_call_options
+        saved, config = tf.compat.v1.ConfigProto(), tf.compat.v1.ConfigProto()
+        saved.ParseFromString(options.config_proto_serialized)
+        config.CopyFrom(saved)
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+        options.config_proto_serialized = config
+    except (ImportError, AttributeError):  # another TensorFlow's internals: rewrites stay on
+        yield
+        return
+    try:
+        yield
+    finally:
+        options.config_proto_serialized = saved
 
 
 def float32_tensor(tf, a: np.ndarray):
@@ -252,6 +283,7 @@ def forward_in_graph(params: Params, topology, X: np.ndarray, batch: int = 1024)
     def run(h):
         return tf_forward(tf, placed, P, h[None], StackContext(False))[0]
 
-    parts = [run(tf.constant(X[i:i + batch], tf.float32)).numpy()
-             for i in range(0, len(X), batch)]
+    with without_graph_rewrites(tf):
+        parts = [run(tf.constant(X[i:i + batch], tf.float32)).numpy()
+                 for i in range(0, len(X), batch)]
     return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, topology.n_outputs))
