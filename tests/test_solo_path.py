@@ -100,6 +100,22 @@ def test_one_network_repeats_exactly():
     np.testing.assert_array_equal(first.loss, second.loss)
 
 
+@pytest.mark.parametrize("layers", [(Dense(6, "tanh"),), (Dense(6), Dropout(0.3), Dense(3))])
+def test_a_large_design_gathers_each_batch_with_the_same_numbers(monkeypatch, layers):
+    """Above ``PERMUTED_ROWS_BYTES`` a step gathers its batch instead of slicing the epoch's
+    permuted copy of the design: the same rows in the same order, so the same bits."""
+    import dlstat.engine.graph as graph
+
+    permuted = train_stack(_job(1, layers, offset=np.full((N, 1), 0.25)))
+    monkeypatch.setattr(graph, "PERMUTED_ROWS_BYTES", 0)
+    assert not graph.permutes_rows(_job(1, layers))
+    gathered = train_stack(_job(1, layers, offset=np.full((N, 1), 0.25)))
+    for k in permuted.params:
+        np.testing.assert_array_equal(permuted.params[k], gathered.params[k])
+    np.testing.assert_array_equal(permuted.loss, gathered.loss)
+    np.testing.assert_array_equal(permuted.val_loss, gathered.val_loss)
+
+
 def test_a_network_is_bit_identical_in_any_stack_of_two_or_more():
     """What chunking a stack (Dask, issue 12) relies on: no number depends on the stack size."""
     pair, triple = train_stack(_job(2)), train_stack(_job(3))

@@ -215,7 +215,7 @@ def _compiled(job: StackJob, names: tuple[str, ...]):
     reports = job.on_epoch is not None
     key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
            job.max_norm is not None, job.group_inputs, names, job.topology.frozen, solo_path(job),
-           job.offset is not None, has_penalty(job))
+           job.offset is not None, has_penalty(job), permutes_rows(job))
     if (key, reports) not in _CACHE:
         from .cache import cached_function
 
@@ -231,6 +231,16 @@ def solo_path(job: StackJob) -> bool:
     of the job, so part of the cache key; a chunk of a stack is never of size one) and layers
     whose forward runs without the stack axis."""
     return job.size == 1 and all(p.kind.solo for p in plan(job.topology))
+
+
+PERMUTED_ROWS_BYTES = 1 << 25  # 32 MB of float32 design: above it, a batch is gathered per step
+
+
+def permutes_rows(job: StackJob) -> bool:
+    """Whether the single-network path permutes the whole design once per epoch (a second
+    copy of it for the epoch) rather than gathering each batch: up to ``PERMUTED_ROWS_BYTES``.
+    The rows and the numbers are the same either way; part of the cache key."""
+    return solo_path(job) and job.X.size * 4 <= PERMUTED_ROWS_BYTES
 
 
 def has_penalty(job: StackJob) -> bool:
@@ -253,7 +263,7 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
                                    job.max_norm is not None) for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
                     updates, job.family, report_epoch, solo, job.offset is not None,
-                    job.optimizer, has_penalty(job))
+                    job.optimizer, has_penalty(job), permutes_rows(job))
     # Every dimension is left open so one trace serves all data sizes, stack sizes and widths;
     # each parameter keeps its rank.
     dtype = tf.float32

@@ -56,6 +56,10 @@ class RunConfig:
     # Whether any network of the job has a penalty: without one the penalty's terms and its
     # proximal steps are left out of the graph (they would add exact zeros: same numbers).
     penalty_on: bool = True
+    # On the single-network path: whether the rows are permuted once per epoch (one gather,
+    # then each step slices its batch) or, for a large design, each step gathers its batch
+    # (the same rows, without a second copy of the design held for the epoch).
+    permute_rows: bool = True
 
     @property
     def lead(self) -> int:
@@ -368,17 +372,19 @@ def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
     after them and the epoch's loss and weight sums."""
     X, Y, offsets = data[:3]
     P, S1, S2, decays, track = state
+    permuted = cfg.solo and cfg.permute_rows
     if cfg.solo:
-        # one permutation of the rows per epoch; each step slices its batch
         w_e = w_e[0]
-        rows_e = rows_of(cfg, X, Y, offsets, idx_e[0])
-    else:
-        rows_e = ()
+    # one permutation of the rows per epoch, each step slicing its batch; or a gather per step
+    rows_e = rows_of(cfg, X, Y, offsets, idx_e[0]) if permuted else ()
     loss_sum = tf.zeros_like(track.best_val)
     weight_sum = tf.zeros_like(track.best_val)
     for s in tf.range(steps):
-        if cfg.solo:
+        if permuted:
             step_rows = tuple(r[s * batch:(s + 1) * batch] for r in rows_e)
+            wb = w_e[s * batch:(s + 1) * batch]
+        elif cfg.solo:
+            step_rows = rows_of(cfg, X, Y, offsets, idx_e[0][s * batch:(s + 1) * batch])
             wb = w_e[s * batch:(s + 1) * batch]
         else:
             ib, wb = simd_rows(idx_e[:, s * batch:(s + 1) * batch],
