@@ -14,7 +14,7 @@
   columns <- vector("list", length(data))
   # Columns handed over to Python by an earlier call stay alive until R next collects its
   # garbage: before a large frame, collect, so that two such frames are never held at once.
-  if (exists(".bridge_column", mode = "function") && as.double(nrow(data)) * length(data) > 2^23) {
+  if (.hands_over() && as.double(nrow(data)) * length(data) > 2^23) {
     invisible(gc(verbose = FALSE))
   }
   for (j in seq_along(data)) {
@@ -32,8 +32,9 @@
 # package defines .bridge_column with reticulate): a wide frame's bytes are then never held by R
 # and by Python at once.  rpy2, which sources this file alone, converts the whole spec instead.
 .hand_over <- function(column) {
-  if (exists(".bridge_column", mode = "function")) .bridge_column(column) else column
+  if (.hands_over()) .bridge_column(column) else column
 }
+.hands_over <- function() exists(".bridge_column", mode = "function")
 
 # Data that may hold arrays: a data frame with matrix or array columns, or a named list of
 # columns, arrays and data frames -> a mapping spec (names and values; Python reads it as a dict).

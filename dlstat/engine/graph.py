@@ -124,20 +124,17 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
     idx, w, vidx, vw, batch = rows
     dtype = tf.float32
     with without_graph_rewrites(tf):
-        return _run(tf, fn, job, names, params0, idx, w, vidx, vw, batch, dtype)
-
-
-def _run(tf, fn, job, names, params0, idx, w, vidx, vw, batch, dtype):
-    return fn(
-        float32_tensor(tf, job.X), float32_tensor(tf, job.Y), float32_tensor(tf, job.offsets()),
-        tf.constant(idx), float32_tensor(tf, w), tf.constant(vidx), float32_tensor(tf, vw),
-        [tf.constant(params0[k], dtype) for k in names],
-        tf.constant(job.penalty, dtype), tf.constant(job.mixture, dtype),
-        tf.constant(job.learning_rate, dtype), tf.constant(job.seeds, tf.int64),
-        tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
-        tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
-        tf.constant(job.learning_rate_decay, dtype),
-    )
+        return fn(
+            float32_tensor(tf, job.X), float32_tensor(tf, job.Y),
+            float32_tensor(tf, job.offsets()), tf.constant(idx), float32_tensor(tf, w),
+            tf.constant(vidx), float32_tensor(tf, vw),
+            [tf.constant(params0[k], dtype) for k in names],
+            tf.constant(job.penalty, dtype), tf.constant(job.mixture, dtype),
+            tf.constant(job.learning_rate, dtype), tf.constant(job.seeds, tf.int64),
+            tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
+            tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
+            tf.constant(job.learning_rate_decay, dtype),
+        )
 
 
 @contextlib.contextmanager

@@ -35,18 +35,20 @@ def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
     return raw[start:start + size].view(dtype).reshape(shape)
 
 
-def engine_rows(parts: list[np.ndarray], optimizer: str) -> np.ndarray:
+def engine_rows(parts: list[np.ndarray], width: int, optimizer: str) -> np.ndarray:
     """The row blocks ``parts`` (e.g. training and validation designs) stacked as the engine
-    reads them: float64 for L-BFGS, which trains in float64; else float32, the first-order
-    trainer's type, in a buffer its tensor can share.  One part of the right kind is used as
-    it is; otherwise each part is cast as it is copied (no float64 copy of the whole)."""
+    reads them, each padded with zero columns to ``width``: float64 for L-BFGS, which trains
+    in float64; else float32, the first-order trainer's type, in a buffer its tensor can
+    share.  One part of the right kind and width is used as it is; otherwise each part is
+    cast and padded as it is copied (no float64 copy of the whole)."""
     dtype = np.float64 if optimizer == "lbfgs" else np.float32
-    if len(parts) == 1 and parts[0].dtype == dtype:
+    if len(parts) == 1 and parts[0].dtype == dtype and parts[0].shape[1] == width:
         return parts[0]
-    out = aligned_empty((sum(len(p) for p in parts), *parts[0].shape[1:]), dtype)
+    out = aligned_empty((sum(len(p) for p in parts), width), dtype)
     start = 0
     for part in parts:
-        out[start:start + len(part)] = part
+        out[start:start + len(part), :part.shape[1]] = part
+        out[start:start + len(part), part.shape[1]:] = 0.0
         start += len(part)
     return out
 

@@ -239,7 +239,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             if X is None:
                 rows.append(np.zeros(0, np.int64))
                 continue
-            parts_X.append(_pad(X, width))
+            parts_X.append(X)
             parts_Y.append(Y)
             parts_O.append(np.zeros(Y.shape) if link_offset is None
                            else b.family.encode_offset(link_offset))
@@ -247,7 +247,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             offset += len(X)
     # one part (a fit without validation rows) is used as it is: no copy of a large design
     all_Y, all_O = (p[0] if len(p) == 1 else np.vstack(p) for p in (parts_Y, parts_O))
-    all_X = engine_rows(parts_X, opts.optimizer)
+    all_X = engine_rows(parts_X, width, opts.optimizer)  # narrower blocks padded with zeros
     M = len(networks)
     train_w = np.zeros((M, offset))
     has_val = any(len(v) for v in val_rows)
@@ -384,9 +384,3 @@ def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:
 def _frozen(opts: FitOptions) -> tuple[int, ...]:
     """The hidden layers a transferred network keeps fixed (none without a base)."""
     return () if opts.transfer is None else opts.transfer.frozen
-
-
-def _pad(X: np.ndarray, width: int) -> np.ndarray:
-    if X.shape[1] == width:
-        return X
-    return np.hstack([X, np.zeros((len(X), width - X.shape[1]))])
