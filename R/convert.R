@@ -239,6 +239,20 @@
 
 # Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
 # data frames, hidden widths, folds and penalties are encoded for the codec.
+# An R family object (or function) as dlstat's family name and link; R's names Gamma and
+# inverse.gaussian are dlstat's gamma and inverse_gaussian.
+.family_spec <- function(family, link = NULL) {
+  if (is.function(family)) family <- family()
+  name <- family$family
+  name <- if (identical(name, "Gamma")) "gamma"
+          else if (identical(name, "inverse.gaussian")) "inverse_gaussian" else name
+  if (!is.null(link) && !identical(link, family$link)) {
+    .abort("family = %s(link = \"%s\") and link = \"%s\" disagree; give the link once.",
+           family$family, family$link, link)
+  }
+  list(family = name, link = family$link)
+}
+
 .options_dict <- function(options) {
   out <- list()
   for (name in names(options)) {
@@ -247,6 +261,11 @@
              .show(options[[which(names(options) == name)[1L]]]))
     }
     value <- options[[name]]
+    if (name == "family" && (is.function(value) || inherits(value, "family"))) {
+      family <- .family_spec(value, options$link)  # R's poisson(link = "log") and the like
+      value <- family$family
+      out$link <- family$link
+    }
     if (is.data.frame(value)) {
       value <- .encode_frame(value, what = name)
     } else if (inherits(value, "dlstat_fit")) {

@@ -27,7 +27,7 @@ from .architecture import (
 )
 from .engine.job import DEFAULT_LEARNING_RATE, OPTIMIZERS
 from .errors import DlstatError, OptionError, OptionTypeError, warn
-from .families import FAMILIES
+from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES
 
 DEFAULT_SEED = 0
 INT32_MAX = 2**31 - 1  # R's integer range, and what TensorFlow takes as a count or a seed
@@ -133,7 +133,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("family", CHOICE, None, "the response family", frozenset({DNN, CLI}),
            allowed=FAMILIES, none_means="chosen from the response"),
     Option("family", CHOICE, "gaussian", "the response family of a regressor",
-           frozenset({REGRESSOR}), allowed=("gaussian", "poisson")),
+           frozenset({REGRESSOR}),
+           allowed=tuple(k.name for k in FAMILY_KINDS.values() if not k.classes)),
+    Option("link", CHOICE, None, "the link function (one of the family's links)",
+           _fit(without=(CLASSIFIER,)), allowed=LINK_NAMES,
+           none_means="the family's default link, as R's"),
     Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
            _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
     Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
@@ -460,6 +464,7 @@ class FitOptions:
     """Every option of ``dnn()`` with its default (the table's); ``check()`` validates them."""
 
     family: str | None = None
+    link: str | None = None
     hidden: Any = (32, 16)
     activation: str = "relu"
     architecture: list[Layer] | None = None

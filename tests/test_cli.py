@@ -201,7 +201,7 @@ def test_save_into_missing_directory_fails_before_training(tmp_path: Path, capsy
     [],
     ["fit", "mpg ~ wt"],
     ["fit", "mpg ~ wt", "mtcars", "--hidden", "a,b"],
-    ["fit", "mpg ~ wt", "mtcars", "--family", "gamma"],
+    ["fit", "mpg ~ wt", "mtcars", "--family", "weibull"],
     ["fit", "mpg ~ wt", "mtcars", "--batch-size", "big"],
     ["predict", "m.dlstat", "mtcars", "--type", "odds"],
     ["frobnicate"],

@@ -316,13 +316,13 @@ def test_response_error_is_a_dlstat_and_value_error():
 
 
 def test_unknown_family_is_an_option_error():
-    with pytest.raises(OptionError, match="gamma"):
-        make_family("gamma", frame(y=[1.0, 2.0]))
+    with pytest.raises(OptionError, match="weibull"):
+        make_family("weibull", frame(y=[1.0, 2.0]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(OptionError, match="gamma"):
+        with pytest.raises(OptionError, match="weibull"):
             dl.dnn("y ~ x", pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": [1.0, 2.0, 4.0]}),
-                   family="gamma")
+                   family="weibull")
 
 
 def test_unknown_class_in_new_response_is_a_response_error():

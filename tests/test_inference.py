@@ -222,7 +222,7 @@ def test_anova_refuses_non_nested_reversed_and_different_rows(mtcars_glms):
         dl.anova(g["am ~ wt"], logged)
     with pytest.raises(OptionError, match="two or more"):
         dl.anova(g["am ~ wt"])
-    with pytest.raises(OptionError, match="test='F' is for gaussian"):
+    with pytest.raises(OptionError, match="test='F' is for families with an estimated dispersion"):
         dl.anova(g["am ~ wt"], g["am ~ wt + hp"], test="F")
     with pytest.raises(OptionError, match="test must be one of"):
         dl.anova(g["am ~ wt"], g["am ~ wt + hp"], test="LRT")
@@ -326,7 +326,7 @@ def test_glm_summary_prints_the_coefficient_table_and_tests(fits):
     assert "Signif. codes:" in text and "0 '***' 0.001" in text
     assert "1 (binomial family, taken to be 1)" in text and "AIC:" in text
     gaussian = str(fits["gaussian_mtcars"][1].summary())
-    assert "Pr(>|t|)" in gaussian and "estimated: deviance / df.residual" in gaussian
+    assert "Pr(>|t|)" in gaussian and "estimated: Pearson's chi-squared / df.residual" in gaussian
 
 
 def test_confidence_level_is_checked():

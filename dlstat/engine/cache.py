@@ -22,7 +22,9 @@ def engine_sources() -> list[Path]:
     """Every source file of the engine (and the layer specs) a traced graph may depend on:
     all of them are hashed, so a new engine module can never be left out of the key."""
     here = Path(__file__).parent
-    return sorted(here.glob("*.py")) + [here.parent / "architecture.py"]
+    families = here.parent / "families"  # the loss formulas are traced into the graph
+    return sorted(here.glob("*.py")) + sorted(families.glob("*.py")) + [
+        here.parent / "architecture.py"]
 
 
 def cache_dir() -> Path | None:

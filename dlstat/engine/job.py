@@ -64,7 +64,7 @@ class StackJob:
     """
 
     topology: Topology
-    family: str
+    family: Any  # the family's LossKey: which loss the networks minimise
     X: np.ndarray
     Y: np.ndarray
     train_weights: np.ndarray

@@ -6,8 +6,6 @@ import numpy as np
 
 from .layers import joined_inputs, plan
 
-_INVERSE_LINK = {"identity": "linear", "logit": "sigmoid", "softmax": "softmax",
-                 "log": "exponential"}
 
 
 def to_keras(fit):
@@ -24,13 +22,13 @@ def to_keras(fit):
 
     topo, spec, fam = fit.topology, fit.spec, fit.family
     one = {k: v[0] for k, v in fit.params.items()}
-    placed = plan(topo, output_activation=_INVERSE_LINK[fam.link])
+    placed = plan(topo, output_activation=fam.link_fn.keras)
     pairs = [(keras.layers.Rescaling(1.0 / spec.scale, offset=-spec.center / spec.scale,
                                      name="standardise"), None)]  # (the Sequential's)
     pairs += [p.kind.keras(keras, p, one) for p in placed]
     for (layer, _), p in zip(pairs[1:], placed):
         layer.trainable = not p.frozen  # a transferred fit's frozen layers stay frozen
-    if fam.name == "gaussian":
+    if fam.standardised:
         pairs.append((keras.layers.Rescaling(fam.y_scale, offset=fam.y_center,
                                              name="response"), None))
     if joined_inputs(topo):

@@ -48,7 +48,7 @@ class RunConfig:
     names: tuple[str, ...]  # parameter keys in the order the run receives them
     trainable: tuple[bool, ...]
     updates: tuple[UpdateSettings, ...]
-    family: str
+    family: Any  # the family's LossKey (dlstat.families)
     report_epoch: Any = None  # a Python callable(epoch, loss[M], val_loss[M]), or None
     solo: bool = False  # one network, no stack axis (see the module's docstring)
     offset: bool = True  # whether the job has an offset (without one, no gather adds zeros)
@@ -146,16 +146,12 @@ def dropout_positions(cfg: RunConfig, batch) -> dict[int, Any]:
             for p in cfg.placed if p.kind.name == "dropout" and p.layer.rate > 0}
 
 
-def row_loss(family: str, eta, y):
-    """Unit deviance / 2 per row, summed over outputs: [M, B]."""
-    if family == "gaussian":
-        return 0.5 * tf.reduce_sum(tf.square(y - eta), -1)
-    if family == "binomial":
-        return tf.reduce_sum(tf.nn.softplus(eta) - y * eta, -1)
-    if family == "multinomial":
-        return tf.reduce_logsumexp(eta, -1) - tf.reduce_sum(y * eta, -1)
-    ylogy = tf.where(y > 0, y * tf.math.log(tf.where(y > 0, y, tf.ones_like(y))), tf.zeros_like(y))
-    return tf.reduce_sum(tf.exp(eta) - y * eta - y + ylogy, -1)
+def row_loss(family, eta, y):
+    """Unit deviance / 2 per row, summed over outputs: [M, B] (``family``: the fit's
+    ``LossKey``, whose formula the family table defines once for NumPy and TensorFlow)."""
+    from ..families.ops import tf_ops
+
+    return family.row_loss(tf_ops(), y, eta)
 
 
 @plain

@@ -21,10 +21,8 @@ def null_means(block: Block, new: Scored) -> np.ndarray:
     fitted = fam.null_means(y, weights, offset, block.design.spec.intercept)
     # The null model's linear predictor minus the offset is its intercept, the same in
     # every row; the held-out rows add their own offset.
-    link = {"gaussian": lambda m: m, "poisson": np.log,
-            "binomial": lambda m: np.log(m / (1 - m))}[fam.name]
-    intercept = float(link(fitted[0, 0]) - offset[0])
-    return _inverse_link(fam.name, intercept + new.offset[:, None])
+    intercept = fam.link_fn.fun(fitted[0]) - offset[0]
+    return fam.link_fn.inverse(intercept[None, :] + new.offset[:, None])
 
 
 def glm_means(block: Block, new: Scored) -> tuple[np.ndarray, str | None]:
@@ -41,36 +39,45 @@ def glm_means(block: Block, new: Scored) -> tuple[np.ndarray, str | None]:
     Xn = _with_intercept(new.X, block.design.spec.intercept)
     y = fam.natural(Y_fit)
     try:
-        mu = _statsmodels_means(fam.name, (X, y, weights, offset), (Xn, new.offset))
+        mu = _statsmodels_means(fam, (X, y, weights, offset), (Xn, new.offset))
     except (np.linalg.LinAlgError, ValueError):
         mu = np.full((len(Xn), y.shape[1]), np.nan)
-    if np.isfinite(mu).all() or fam.name not in ("binomial", "multinomial"):
+    if np.isfinite(mu).all() or not fam.is_classification:
         return mu, None
-    return _penalised_means(X_fit, y, weights, new.X, fam.name), (
+    return _penalised_means(X_fit, y, weights, new.X, fam.kind.several_classes), (
         "the maximum-likelihood GLM failed on a fold (perfect separation?); a lightly "
         "penalised logistic fit (C = 1e4) stands in for it there.")
 
 
-def _inverse_link(family: str, eta: np.ndarray) -> np.ndarray:
-    return {"gaussian": eta, "poisson": np.exp(eta)}.get(family, 1 / (1 + np.exp(-eta)))
-
-
 def _penalised_means(X: np.ndarray, y: np.ndarray, weights: np.ndarray, Xn: np.ndarray,
-                     family: str) -> np.ndarray:
+                     several: bool) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
-    if family == "binomial":  # each row as its successes and failures
+    if not several:  # each row as its successes and failures
         X, codes = np.vstack([X, X]), np.repeat([1, 0], len(y))
         weights = np.concatenate([weights * y[:, 0], weights * (1 - y[:, 0])])
     else:
         codes = y.argmax(axis=1)
     model = LogisticRegression(C=1e4, max_iter=5000).fit(X, codes, sample_weight=weights)
-    probs = np.zeros((len(Xn), 2 if family == "binomial" else y.shape[1]))
+    probs = np.zeros((len(Xn), y.shape[1] if several else 2))
     probs[:, model.classes_] = model.predict_proba(Xn)
-    return probs[:, 1:2] if family == "binomial" else probs
+    return probs if several else probs[:, 1:2]
 
 
-def _statsmodels_means(family: str, train: tuple, new: tuple) -> np.ndarray:
+_SM_LINKS = {"identity": "Identity", "log": "Log", "logit": "Logit", "probit": "Probit",
+             "cloglog": "CLogLog", "inverse": "InversePower", "1/mu^2": "InverseSquared",
+             "sqrt": "Sqrt"}
+
+
+def statsmodels_family(fam):
+    """The statsmodels family and link of a fitted family (its kind names the class)."""
+    import statsmodels.api as sm
+
+    link = getattr(sm.families.links, _SM_LINKS[fam.link])()
+    return getattr(sm.families, fam.kind.statsmodels)(link=link)
+
+
+def _statsmodels_means(fam, train: tuple, new: tuple) -> np.ndarray:
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
@@ -80,11 +87,9 @@ def _statsmodels_means(family: str, train: tuple, new: tuple) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         X, y, weights, offset = train
         Xn, new_offset = new
-        if family == "multinomial":
+        if fam.kind.statsmodels is None:  # the multinomial: MNLogit
             return _multinomial_means(X, y, weights, Xn)
-        families = {"gaussian": sm.families.Gaussian(), "binomial": sm.families.Binomial(),
-                    "poisson": sm.families.Poisson()}
-        cols = [sm.GLM(y[:, j], X, family=families[family], var_weights=weights,
+        cols = [sm.GLM(y[:, j], X, family=statsmodels_family(fam), var_weights=weights,
                        offset=offset).fit().predict(Xn, offset=new_offset)
                 for j in range(y.shape[1])]
     return np.column_stack(cols)

@@ -166,7 +166,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     if opts.validation is not None and not isinstance(opts.validation, pd.DataFrame):
         found = complete_rows(formula, data, na_action=opts.na_action)
         if family is None:  # chosen from all rows, so that both parts share the classes
-            full, chosen = make_family(opts.family, found.response)
+            full, chosen = make_family(opts.family, found.response, link=opts.link)
             family, levels = full.name, full.levels
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
@@ -184,9 +184,10 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     design.n_dropped += n_dropped
     prior = row_weights[design.positions]
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
+                              link=opts.link,
                               intercept=design.spec.intercept, weights=prior)
     notes += design.notes
-    if design.offset is not None and fam.name == "multinomial":
+    if design.offset is not None and fam.kind.several_classes:
         raise OptionError("an offset is not defined for the multinomial family (one linear "
                           "predictor per class); drop the offset, or model one class at a "
                           "time with family='binomial'.")
@@ -266,7 +267,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     if opts.transfer is not None:
         opts.transfer.check_outputs(k)
     job = StackJob(
-        topology=topology, family=blocks[0].family.name, X=all_X, Y=all_Y,
+        topology=topology, family=blocks[0].family.loss, X=all_X, Y=all_Y,
         train_weights=train_w, val_weights=val_w, train_repeats=repeats,
         penalty=np.array([n.penalty / blocks[n.block].family.penalty_scale for n in networks]),
         mixture=np.array([n.mixture for n in networks], float),

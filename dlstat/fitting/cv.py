@@ -48,7 +48,7 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     """Find the complete rows and deal them into folds (nothing is learned from them here but
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
-    family, reason = make_family(opts.family, full.response)
+    family, reason = make_family(opts.family, full.response, link=opts.link)
     rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:
@@ -111,7 +111,7 @@ def held_out_rows(plan: FoldPlan, r: int, k: int) -> np.ndarray:
 def _absent_classes(block: Block, family: Family) -> list[Any]:
     if not family.is_classification:
         return []
-    counts = block.Y.sum(axis=0) if family.name == "multinomial" else np.array(
+    counts = block.Y.sum(axis=0) if family.kind.several_classes else np.array(
         [len(block.Y) - block.Y.sum(), block.Y.sum()])
     return [lv for lv, c in zip(family.levels or [], counts) if c == 0]
 
@@ -228,11 +228,11 @@ def combine_predictions(data: pd.DataFrame, preds: list[pd.DataFrame],
     stacked = pd.concat(preds)
     mean = stacked.groupby(level=0).mean().reindex(pd.RangeIndex(len(data)))
     mean.index = data.index
-    if family.name == "multinomial":
-        mean.columns = [str(v) for v in family.levels or []]
+    if family.kind.several_classes:
+        mean.columns = family.output_names
         return mean
     if mean.shape[1] == 1:
-        name = family.outputs[0] if family.name != "binomial" else \
+        name = family.outputs[0] if not family.is_classification else \
             f"P({family.outputs[0]} = {family.levels[1]})"
         return mean.iloc[:, 0].rename(name)
     mean.columns = family.outputs

@@ -94,10 +94,13 @@ class _DNNBase(BaseEstimator):
         return {name: getattr(self, name) for name in _DNN_OPTIONS}
 
     def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str,
-                 input_shape: tuple[int, ...] | None = None, sample_weight: Any = None):
+                 input_shape: tuple[int, ...] | None = None, sample_weight: Any = None,
+                 link: str | None = None):
         from ..fitting.dnn import dnn
 
         options = self._options()
+        if link is not None:
+            options["link"] = link
         if sample_weight is not None:  # dnn()'s prior weights, checked there
             options["weights"] = _sample_weights(sample_weight, len(data))
         if input_shape is not None and self.base is None:
@@ -205,9 +208,13 @@ def _missing_rows(a: np.ndarray) -> np.ndarray:
 class DNNRegressor(RegressorMixin, _DNNBase):
     __doc__ = """A neural-network regressor fitted by :func:`dlstat.dnn` (scikit-learn API).
 
-    Gaussian (the default, ``R^2`` score) or Poisson (``family="poisson"``, counts) responses;
-    a 2-D ``y`` fits several responses at once (``cbind``).
-    """ + _PARAMS_DOC + """    family : {"gaussian", "poisson"}, default="gaussian"
+    Gaussian (the default, ``R^2`` score), Poisson (``family="poisson"``, counts), Gamma,
+    inverse Gaussian or quasi-Poisson responses; a 2-D ``y`` fits several responses at once
+    (``cbind``).
+    """ + _PARAMS_DOC + """    family : {"gaussian", "poisson", "gamma", "inverse_gaussian", "quasipoisson"}, \
+default="gaussian"
+    link : str or None, default=None
+        The link function (one of the family's); None: the family's default, as R's.
 
     Attributes
     ----------
@@ -220,7 +227,8 @@ class DNNRegressor(RegressorMixin, _DNNBase):
         Number of responses.
     """
 
-    def __init__(self, formula=None, *, family="gaussian", hidden=(32, 16), activation="relu",
+    def __init__(self, formula=None, *, family="gaussian", link=None, hidden=(32, 16),
+                 activation="relu",
                  architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
                  max_norm=None, optimizer="adam", learning_rate=None, learning_rate_decay=1.0,
                  batch_size=32, epochs=None, validation=None, early_stopping=None, seed=None,
@@ -233,6 +241,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
             validation=validation, early_stopping=early_stopping, seed=seed, verbose=verbose,
             base=base, upto=upto, freeze=freeze)
         self.family = family
+        self.link = link
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -249,7 +258,7 @@ class DNNRegressor(RegressorMixin, _DNNBase):
                               f"; got {self.family!r}. Use DNNClassifier for classes.")
         if self.formula is not None:
             self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family,
-                          sample_weight=sample_weight)
+                          sample_weight=sample_weight, link=self.link)
             self._set_formula_features()
             self.n_outputs_ = len(self.model_.spec.response_columns)
             self._y_2d_ = self.n_outputs_ > 1
@@ -266,7 +275,8 @@ class DNNRegressor(RegressorMixin, _DNNBase):
             names, formula = ["y"], "y ~ ."
         for k, name in enumerate(names):
             frame[name] = Y[:, k]
-        self._fit_dnn(formula, frame, self.family, self.input_shape_, sample_weight)
+        self._fit_dnn(formula, frame, self.family, self.input_shape_, sample_weight,
+                      link=self.link)
         self.n_outputs_ = Y.shape[1]
         self._y_2d_ = y.ndim == 2  # a column vector y gives column-vector predictions
         return self

@@ -141,12 +141,14 @@ def _check_fits(fits: tuple, test: str) -> None:
             raise OptionTypeError(f"anova() takes fits made by dnn(); got {type(f).__name__}.")
         require_glm(f, "anova()")
         require_unpenalised(f, "anova()")
-    families = {f.family.name for f in fits}
+    families = {(f.family.name, f.family.link) for f in fits}
     if len(families) > 1:
-        raise OptionError(f"anova() compares fits of one family; got {sorted(families)}.")
-    if test == "F" and families != {"gaussian"}:
-        raise OptionError(f"test='F' is for gaussian fits (estimated dispersion); these are "
-                          f"{families.pop()}. Use test='Chisq'.")
+        raise OptionError(f"anova() compares fits of one family and link; got "
+                          f"{sorted(families)}.")
+    if test == "F" and not fits[0].family.kind.estimates_dispersion:
+        raise OptionError(f"test='F' is for families with an estimated dispersion (gaussian, "
+                          f"Gamma, inverse.gaussian, quasi); these are {fits[0].family.name}, "
+                          "whose dispersion is 1. Use test='Chisq'.")
     for small, big in zip(fits, fits[1:]):
         _check_nested(small, big)
 

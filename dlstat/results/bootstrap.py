@@ -102,17 +102,20 @@ def require_replicates(fit: DNNFit, what: str) -> Replicates:
     return fit.bootstrap
 
 
-def response_rows(fit: DNNFit, X: np.ndarray) -> np.ndarray:
-    """Response-scale predictions [n, k] of standardised design rows ``X``."""
-    return fit.family.mean(fit.link_of(X))
+def response_rows(fit: DNNFit, X: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """Response-scale predictions [n, k] of standardised design rows ``X`` with their
+    ``offset`` (user's link scale; ``None``: none)."""
+    return fit.family.mean(fit.link_of(X, offset))
 
 
-def response_rows_of(fit: DNNFit, designs: list[np.ndarray]) -> list[np.ndarray]:
+def response_rows_of(fit: DNNFit, designs: list[np.ndarray],
+                     offset: np.ndarray | None = None) -> list[np.ndarray]:
     """:func:`response_rows` of each design, in one forward pass (many small passes cost
-    more than one large one)."""
+    more than one large one); every design holds the same rows, whose ``offset`` it is."""
     if not designs:
         return []
-    mu = response_rows(fit, np.vstack(designs))
+    tiled = None if offset is None else np.tile(np.asarray(offset, np.float64), len(designs))
+    mu = response_rows(fit, np.vstack(designs), tiled)
     return np.split(mu, np.cumsum([len(X) for X in designs])[:-1])
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from .bootstrap import response_rows_of
+from .bootstrap import response_rows, response_rows_of
 from .effects import effect_groups, factor_variable, raw_to_standard
 from .protocol import Result, Summary, new_figure
 
@@ -180,7 +180,7 @@ def _at_grid(fit: DNNFit, X: np.ndarray, where: Grid) -> list[np.ndarray]:
         moved = X.copy()
         moved[:, where.columns] = setting
         designs.append(moved)
-    return response_rows_of(fit, designs)
+    return response_rows_of(fit, designs, fit.priors.offset)  # each row keeps its offset
 
 
 def _ale(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
@@ -190,13 +190,17 @@ def _ale(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
                    len(edge) - 2)
     counts = np.bincount(bins, minlength=len(edge) - 1)
     occupied = np.flatnonzero(counts)
-    designs = []
+    designs, offsets = [], []
+    offset = fit.priors.offset
     for i in occupied:  # each bin's rows moved to its lower and its upper edge
         for value in (edge[i], edge[i + 1]):
             moved = X[bins == i].copy()
             moved[:, where.columns[0]] = value
             designs.append(moved)
-    mu = response_rows_of(fit, designs)
+            offsets.append(None if offset is None else offset[bins == i])
+    mu = np.split(response_rows(fit, np.vstack(designs),
+                                None if offset is None else np.concatenate(offsets)),
+                  np.cumsum([len(d) for d in designs])[:-1])
     steps = np.zeros((len(edge) - 1, fit.topology.n_outputs))
     for n, i in enumerate(occupied):
         steps[i] = (mu[2 * n + 1] - mu[2 * n]).mean(axis=0)
@@ -206,7 +210,7 @@ def _ale(fit: DNNFit, X: np.ndarray, where: Grid) -> np.ndarray:
 
 
 def _outputs(fit: DNNFit) -> list[str]:
-    outs = fit.family.levels if fit.family.name == "multinomial" else fit.family.outputs
+    outs = fit.family.output_names
     return [str(o) for o in outs]
 
 

@@ -152,9 +152,10 @@ def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
     return (raw - fit.spec.center[j]) / fit.spec.scale[j]
 
 
-def effect_rows(fit: DNNFit, X: np.ndarray,
-                groups: list[EffectGroup]) -> list[tuple[str, np.ndarray]]:
-    """Each effect's label and its per-row values [n, k] for the network ``fit``."""
+def effect_rows(fit: DNNFit, X: np.ndarray, groups: list[EffectGroup],
+                offset: np.ndarray | None = None) -> list[tuple[str, np.ndarray]]:
+    """Each effect's label and its per-row values [n, k] for the network ``fit`` at the rows
+    ``X`` with their ``offset``."""
     designs, labels = [], []
     for g in groups:
         if g.factor:
@@ -173,7 +174,7 @@ def effect_rows(fit: DNNFit, X: np.ndarray,
             moved[:, j] += step
             designs.append(moved)
         labels.append(g.term)
-    return list(zip(labels, _differences(fit, groups, response_rows_of(fit, designs))))
+    return list(zip(labels, _differences(fit, groups, response_rows_of(fit, designs, offset))))
 
 
 def _differences(fit: DNNFit, groups: list[EffectGroup],
@@ -196,14 +197,16 @@ def effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
 
     check_level(level)
     X, _, _ = fit.training_data()
+    offset = fit.priors.offset
     groups = effect_groups(fit)
-    rows = effect_rows(fit, X, groups)
+    rows = effect_rows(fit, X, groups, offset)
     estimate = np.concatenate([v.mean(axis=0) for _, v in rows])
     sd = np.concatenate([v.std(axis=0, ddof=1) if len(v) > 1 else np.zeros(v.shape[1])
                          for _, v in rows])
     draws = None
     if fit.bootstrap is not None:
-        draws = np.stack([np.concatenate([v.mean(axis=0) for _, v in effect_rows(r, X, groups)])
+        draws = np.stack([np.concatenate([v.mean(axis=0)
+                                          for _, v in effect_rows(r, X, groups, offset)])
                           for r in fit.bootstrap.fits])
     table = _labelled(fit, [name for name, _ in rows], estimate, draws, level)
     table["sd"] = sd
@@ -219,7 +222,7 @@ def _labelled(fit: DNNFit, names: list[str], estimate: np.ndarray, draws: np.nda
               level: float) -> pd.DataFrame:
     """broom's table for estimates ordered [name][output], with a ``response`` column when
     there are several outputs (the classes of a multinomial fit)."""
-    outputs = fit.family.levels if fit.family.name == "multinomial" else fit.family.outputs
+    outputs = fit.family.output_names
     k = len(outputs)
     table = pd.DataFrame({"response": [str(o) for _ in names for o in outputs],
                           "term": [n for n in names for _ in outputs],
@@ -243,15 +246,17 @@ def importance_terms(fit: DNNFit) -> dict[str, list[int]]:
 
 
 def permutation_importance(fit: DNNFit, X: np.ndarray, y: np.ndarray,
-                           terms: dict[str, list[int]], seed: Any) -> np.ndarray:
-    """Mean-deviance increase per term when its columns are permuted among the rows ``X``."""
+                           terms: dict[str, list[int]], seed: Any,
+                           offset: np.ndarray | None = None) -> np.ndarray:
+    """Mean-deviance increase per term when its columns are permuted among the rows ``X``
+    (the rows keep their ``offset``)."""
     designs = [X]
     for t, cols in enumerate(terms.values()):
         order = np.random.default_rng([*seed, t]).permutation(len(X))
         shuffled = X.copy()
         shuffled[:, cols] = X[order][:, cols]
         designs.append(shuffled)
-    deviance = [fit.family.deviance_rows(y, mu).mean() for mu in response_rows_of(fit, designs)]
+    deviance = [fit.family.deviance_rows(y, mu).mean() for mu in response_rows_of(fit, designs, offset)]
     return np.array(deviance[1:]) - deviance[0]
 
 
@@ -265,8 +270,8 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
     seed = fit.options.seed_value
     notes = []
     if newdata is not None:
-        X, y = held_out_rows(fit, newdata)
-        estimate = permutation_importance(fit, X, y, terms, (seed, 0))
+        X, y, offset = held_out_rows(fit, newdata)
+        estimate = permutation_importance(fit, X, y, terms, (seed, 0), offset)
         notes.append(f"Measured on newdata ({len(X)} rows).")
     draws = None
     if fit.bootstrap is not None:
@@ -277,7 +282,7 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
                          "each replicate's out-of-bag rows (the rows it did not train on).")
     elif newdata is None:
         X, y, _ = fit.training_data()
-        estimate = permutation_importance(fit, X, y, terms, (seed, 0))
+        estimate = permutation_importance(fit, X, y, terms, (seed, 0), fit.priors.offset)
         notes.append("Measured on the training rows (optimistic): pass newdata= held-out rows, "
                      "or refit with bootstrap= for out-of-bag importance.")
     table = pd.DataFrame({"term": list(terms), "estimate": estimate})
@@ -292,22 +297,27 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
 def out_of_bag_importance(fit: DNNFit, terms: dict[str, list[int]], seed: int) -> np.ndarray:
     """Each replicate's importance on its out-of-bag training rows, [B, terms]."""
     X, y, _ = fit.training_data()
+    offset = fit.priors.offset
     rows = []
     for b, replicate in enumerate(fit.bootstrap.fits, 1):
         oob = fit.bootstrap.out_of_bag(b - 1)
         if len(oob) < 2:
             raise DataError(f"bootstrap replicate {b} has {len(oob)} out-of-bag row(s), too few "
                             "for its importance; use more data, or pass newdata=.")
-        rows.append(permutation_importance(replicate, X[oob], y[oob], terms, (seed, b)))
+        rows.append(permutation_importance(replicate, X[oob], y[oob], terms, (seed, b),
+                                           None if offset is None else offset[oob]))
     return np.array(rows)
 
 
-def held_out_rows(fit: DNNFit, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Complete rows of ``data``: standardised design and natural-scale response."""
+def held_out_rows(fit: DNNFit, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray | None]:
+    """Complete rows of ``data``: standardised design, natural-scale response and offset."""
     X, ok = fit.spec.design(data, unseen=fit.options.unseen)
     response = fit.spec.response(data.iloc[np.flatnonzero(ok)])
     known = response.notna().all(axis=1).to_numpy()
     if known.sum() < 2:
         raise DataError(f"newdata has {int(known.sum())} complete row(s) with a response; "
                         "importance needs at least 2.")
-    return X[known], fit.family.target(response.iloc[np.flatnonzero(known)])
+    offset = fit.spec.offset(data, ok)
+    return (X[known], fit.family.target(response.iloc[np.flatnonzero(known)]),
+            None if offset is None else offset[known])

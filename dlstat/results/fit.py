@@ -181,18 +181,18 @@ class DNNFit(Result):
         full = np.full((len(ok), eta.shape[1]), np.nan)
         if type == "link":
             full[ok] = fam.link_scale(eta)
-            cols = fam.levels if fam.name == "multinomial" else fam.outputs
+            cols = fam.output_names
         else:
             full[ok] = fam.mean(eta)
             cols = fam.outputs
             if fam.is_classification:
-                probs = (np.column_stack([1 - full[:, 0], full[:, 0]]) if fam.name == "binomial"
-                         else full)
+                probs = (full if fam.kind.several_classes
+                         else np.column_stack([1 - full[:, 0], full[:, 0]]))
                 if type == "class":
                     codes = np.where(ok, np.nan_to_num(probs).argmax(axis=1), -1)
                     cat = pd.Categorical.from_codes(codes, categories=fam.levels)
                     return pd.Series(cat, index=index, name=fam.outputs[0])
-                if type == "prob" or fam.name == "multinomial":
+                if type == "prob" or fam.kind.several_classes:
                     return pd.DataFrame(probs, index=index, columns=[str(v) for v in fam.levels])
         if full.shape[1] == 1:
             return pd.Series(full[:, 0], index=index, name=str(cols[0]))
@@ -273,11 +273,11 @@ class DNNFit(Result):
     def _glm_coefficients(self) -> pd.DataFrame:
         W = self.params[self.topology.output_key("kernel")][0]  # standardised inputs, link scale
         b = self.params[self.topology.output_key("bias")][0, 0]
-        yscale = self.family.y_scale if self.family.name == "gaussian" else np.ones(W.shape[1])
-        ycenter = self.family.y_center if self.family.name == "gaussian" else np.zeros(W.shape[1])
+        yscale = self.family.y_scale if self.family.standardised else np.ones(W.shape[1])
+        ycenter = self.family.y_center if self.family.standardised else np.zeros(W.shape[1])
         slope = W / self.spec.scale[:, None] * yscale
         intercept = (b - (self.spec.center / self.spec.scale) @ W) * yscale + ycenter
-        outs = self.family.levels if self.family.name == "multinomial" else self.family.outputs
+        outs = self.family.output_names
         rows = []
         for k, out in enumerate(outs):
             if self.spec.intercept:

@@ -27,42 +27,47 @@ INTERCEPT = "(Intercept)"
 def residuals(fit: DNNFit, type: str = "deviance") -> pd.Series | pd.DataFrame:
     """One residual per training row (a column per output), as R's ``residuals.glm``.
 
-    ``deviance``: sign(y − μ)·√(unit deviance); ``pearson``: (y − μ)/√V(μ); ``working``:
-    (y − μ)·dη/dμ; ``response``: y − μ.  A multinomial fit has only ``response`` residuals
-    (one column per class: the 0/1 indicator minus its probability, as ``nnet::multinom``);
-    the others are defined for one-parameter families and are refused.
+    With μ the fitted mean (offset included) and w the prior weight (times the trials of a
+    ``cbind`` counts response): ``deviance``: sign(y − μ)·√(w·unit deviance); ``pearson``:
+    (y − μ)·√w/√V(μ); ``working``: (y − μ)/(dμ/dη); ``response``: y − μ.  A multinomial fit
+    has only ``response`` residuals (one column per class: the 0/1 indicator minus its
+    probability, as ``nnet::multinom``); the others are defined for one-parameter families
+    and are refused.
     """
     if type not in RESIDUAL_TYPES:
         raise OptionError(f"type must be one of {list(RESIDUAL_TYPES)}; got {type!r}.")
     X, y, index = fit.training_data()
-    mu = fit.family.mean(fit.link_of(X))
-    name = fit.family.name
-    if name == "multinomial":
+    priors = fit.priors
+    eta = fit.family.link_scale(fit.link_of(X, priors.offset))
+    mu = fit.family.link_fn.inverse(eta)
+    if fit.family.kind.several_classes:
         if type != "response":
             raise OptionError(
                 f"residuals(type={type!r}) is defined for one-parameter families (gaussian, "
-                "binomial, poisson); a multinomial response has one residual per class. Use "
-                "type='response' (indicator minus probability, a column per class).")
-        return pd.DataFrame(y - mu, index=index, columns=[str(v) for v in fit.family.levels])
-    values = _residual_values(fit, type, y, mu)
+                "binomial, poisson, ...); a multinomial response has one residual per class. "
+                "Use type='response' (indicator minus probability, a column per class).")
+        return pd.DataFrame(y - mu, index=index, columns=fit.family.output_names)
+    values = residual_values(fit.family, type, y, mu, eta, priors.weights)
     if values.shape[1] == 1:
         return pd.Series(values[:, 0], index=index, name=type)
     return pd.DataFrame(values, index=index, columns=[str(c) for c in fit.family.outputs])
 
 
-def _residual_values(fit: DNNFit, type: str, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Residuals of one type on the natural scale, [n, outputs]."""
+def residual_values(family, type: str, y: np.ndarray, mu: np.ndarray, eta: np.ndarray,
+                    weights: np.ndarray) -> np.ndarray:
+    """Residuals of one type on the natural scale, [n, outputs] (``eta`` on the user's link
+    scale, ``weights`` the prior weights times any trials)."""
     raw = y - mu
-    if type == "response":
-        return raw
-    if type == "deviance":
-        unit = np.column_stack([fit.family.deviance_rows(y[:, [j]], mu[:, [j]])
-                                for j in range(y.shape[1])])
-        return np.sign(raw) * np.sqrt(np.maximum(unit, 0))
-    # The variance function equals dμ/dη for the canonical links dlstat uses.
-    variance = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}
-    v = variance[fit.family.name]
-    return raw / np.sqrt(v) if type == "pearson" else raw / v
+    w = np.asarray(weights, dtype=np.float64)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if type == "response":
+            return raw
+        if type == "working":
+            return raw / family.mu_eta(eta)
+        if type == "deviance":
+            unit = family.kind.unit_deviances(y, mu)
+            return np.sign(raw) * np.sqrt(np.maximum(w * unit, 0))
+        return raw * np.sqrt(w) / np.sqrt(family.variance(mu))
 
 
 # --------------------------------------------------------------------------- model matrix

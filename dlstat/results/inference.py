@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import gammaln
 
 from ..errors import OptionError
 from .persistence import SavedInference
@@ -50,28 +49,39 @@ def require_unpenalised(fit: DNNFit, what: str) -> None:
 def wald_applies(fit: DNNFit) -> bool:
     """Whether Wald standard errors exist: a GLM without penalty, with one response (or one
     multinomial class factor)."""
-    single = fit.family.name == "multinomial" or fit.topology.n_outputs == 1
+    single = fit.family.kind.several_classes or fit.topology.n_outputs == 1
     return not fit.topology.layers and fit.options.penalty == 0 and single
 
 
 def require_single_response(fit: DNNFit, what: str) -> None:
     """Refuse ``what`` for several gaussian/poisson responses fitted together."""
-    if fit.family.name != "multinomial" and fit.topology.n_outputs > 1:
+    if not fit.family.kind.several_classes and fit.topology.n_outputs > 1:
         raise OptionError(
             f"{what} is defined for one response; this fit has {fit.topology.n_outputs} "
             f"({', '.join(fit.family.outputs)}). Fit each response on its own for inference.")
 
 
 def uses_t(fit: DNNFit) -> bool:
-    """Gaussian fits estimate the dispersion, so their tests are t tests (as ``summary.lm``)."""
-    return fit.family.name == "gaussian"
+    """Families with an estimated dispersion (gaussian, Gamma, inverse Gaussian, quasi) have
+    t tests, as ``summary.glm``."""
+    return fit.family.kind.estimates_dispersion
 
 
 def dispersion(fit: DNNFit) -> float:
-    """Gaussian: deviance / df.residual (as ``summary.glm``); binomial, poisson, multinomial: 1."""
-    if fit.family.name != "gaussian":
+    """An estimated dispersion is Pearson's χ² / df.residual (as ``summary.glm``; for the
+    gaussian family the residual deviance / df.residual); otherwise 1."""
+    if not fit.family.kind.estimates_dispersion:
         return 1.0
-    return fit.record.deviance / df_residual(fit)
+    if not fit.has_training_data:  # a loaded model: the gaussian's Pearson χ² is its deviance
+        return fit.record.deviance / df_residual(fit) if fit.family.standardised else np.nan
+    return pearson_chi2(fit) / df_residual(fit)
+
+
+def pearson_chi2(fit: DNNFit) -> float:
+    """Σ w (y − μ)² / V(μ) over the training rows (rows of weight 0 add nothing)."""
+    from .generics import residuals
+
+    return float(np.nansum(np.square(residuals(fit, "pearson").to_numpy())))
 
 
 def df_residual(fit: DNNFit) -> int:
@@ -101,7 +111,7 @@ def coefficient_vector(fit: DNNFit) -> tuple[np.ndarray, list[str] | None]:
     coef = fit.coef()
     if isinstance(coef, pd.Series):
         return coef.to_numpy(), None
-    if fit.family.name == "multinomial":
+    if fit.family.kind.several_classes:
         coef = coef.iloc[:, 1:].sub(coef.iloc[:, 0], axis=0)
     return coef.to_numpy().T.ravel(), [str(c) for c in coef.columns]
 
@@ -141,13 +151,13 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
     X, _, _ = fit.training_data()
     Z = raw_design(fit, X)
     priors = fit.priors
-    mu = fit.family.mean(fit.link_of(X, priors.offset))
-    name = fit.family.name
-    if name == "multinomial":
+    fam = fit.family
+    eta = fam.link_scale(fit.link_of(X, priors.offset))
+    mu = fam.link_fn.inverse(eta)
+    if fam.kind.several_classes:
         information = _multinomial_information(Z * priors.weights[:, None], Z, mu)
-    else:  # the working weights of IRLS at the optimum, times the prior weights
-        weights = {"gaussian": np.ones(len(Z)), "binomial": mu[:, 0] * (1 - mu[:, 0]),
-                   "poisson": mu[:, 0]}[name] * priors.weights
+    else:  # the working weights of IRLS at the optimum, (dμ/dη)²/V(μ), times the priors
+        weights = fam.mu_eta(eta[:, 0]) ** 2 / fam.variance(mu[:, 0]) * priors.weights
         information = (Z * weights[:, None]).T @ Z
     return np.linalg.inv(information) * dispersion(fit)
 
@@ -226,49 +236,45 @@ def confint_frame(fit: DNNFit, level: float = 0.95) -> pd.DataFrame:
 
 def n_coefficients(fit: DNNFit) -> int:
     """Free coefficients: the design's columns per free output."""
-    free = fit.topology.n_outputs - (1 if fit.family.name == "multinomial" else 0)
-    return len(coefficient_names(fit)) * free
+    return len(coefficient_names(fit)) * fit.family.free_outputs
 
 
 def loglik(fit: DNNFit) -> float:
     """The log-likelihood at the fitted means (R's ``logLik``, with prior weights as R's
-    families' ``aic``; rows of weight 0 are left out, as ``logLik.lm`` does)."""
-    r, name = fit.record, fit.family.name
+    families' ``aic``; rows of weight 0 are left out, as ``logLik.lm`` does); NaN for a quasi
+    family, which has no likelihood."""
+    r, kind = fit.record, fit.family.kind
+    if not kind.has_likelihood:
+        return float("nan")
     if not fit.has_training_data and fit.saved_inference is not None:
         return fit.saved_inference.loglik  # saved with the model (computed with its weights)
     if fit.options.weights is not None or fit.family.counts:
         fit.training_data()  # a loaded weighted fit: the clear error, not a wrong number
-    if name == "gaussian":
-        n = r.n_obs * fit.topology.n_outputs
-        w = fit.priors.weights
-        log_w = float(np.log(w[w > 0]).sum()) * fit.topology.n_outputs
-        return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1) + log_w / 2
-    if name == "multinomial" or (name == "binomial" and not fit.has_training_data):
-        return -r.deviance / 2  # 0/1 responses: the saturated likelihood is 1 (unweighted)
-    X, y, _ = fit.training_data()
+    if not fit.has_training_data and not np.isnan(_loglik_from_deviance(fit)):
+        return _loglik_from_deviance(fit)
+    X, y, _ = fit.training_data()  # a loaded fit: the clear error, not a wrong number
     priors = fit.priors
     mu = fit.family.mean(fit.link_of(X, priors.offset))
-    if name == "binomial":
-        return _binomial_loglik(y[:, 0], mu[:, 0], priors.weights, priors.trials)
-    return float(priors.weights @ (y * np.log(mu) - mu - gammaln(y + 1)).sum(axis=1))
+    return float(kind.loglik(y, mu, priors.weights, r.deviance, priors.trials))
 
 
-def _binomial_loglik(y: np.ndarray, mu: np.ndarray, weights: np.ndarray,
-                     trials: np.ndarray | None) -> float:
-    """R's ``binomial()$aic`` / −2: Σ (w/m) log dbinom(round(m·y), round(m), mu) with m the
-    trials of a counts response, else the weights."""
-    m = weights if trials is None else trials
-    used = m > 0
-    factor = weights[used] / m[used]
-    n = np.round(m[used])
-    return float(factor @ stats.binom.logpmf(np.round(m[used] * y[used]), n, mu[used]))
+def _loglik_from_deviance(fit: DNNFit) -> float:
+    """An unweighted loaded fit without its rows: the log-likelihood where the deviance and
+    the number of rows determine it (gaussian; 0/1 classes, whose saturated likelihood is 1),
+    else NaN."""
+    r, fam = fit.record, fit.family
+    if fam.standardised:
+        n = r.n_obs * fit.topology.n_outputs
+        return -n / 2 * (math.log(2 * math.pi * r.deviance / n) + 1)
+    return -r.deviance / 2 if fam.is_classification else float("nan")
 
 
 def loglik_df(fit: DNNFit) -> int:
-    """Parameters counted by ``logLik``: the coefficients (plus the variance, gaussian)."""
+    """Parameters counted by ``logLik``: the coefficients, plus the dispersion of a family
+    whose likelihood has one (gaussian, Gamma, inverse Gaussian), as R counts them."""
     require_glm(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
     require_unpenalised(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
-    return n_coefficients(fit) + (fit.topology.n_outputs if fit.family.name == "gaussian" else 0)
+    return n_coefficients(fit) + fit.family.kind.extra_parameters * fit.topology.n_outputs
 
 
 def aic(fit: DNNFit) -> float:
@@ -298,7 +304,7 @@ def check_interval_request(fit: DNNFit, type: str, interval: str) -> None:
     if type not in ("response", "link"):
         raise OptionError(f"intervals and se_fit are given for type='response' or type='link'; "
                           f"got type={type!r}.")
-    if fit.family.name == "multinomial":
+    if fit.family.kind.several_classes:
         raise OptionError("intervals and se_fit are not offered for the multinomial family "
                           "(each class probability depends on every class's coefficients); "
                           "use a binomial fit per class, or predict(type='prob').")
@@ -330,9 +336,8 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
 
 
 def _inverse_link(fit: DNNFit) -> Callable[[np.ndarray], np.ndarray]:
-    """The inverse link on the user's scale (gaussian: identity, unstandardised)."""
-    return {"gaussian": lambda v: v, "binomial": lambda v: 1 / (1 + np.exp(-v)),
-            "poisson": np.exp}[fit.family.name]
+    """The inverse link on the user's scale."""
+    return fit.family.link_fn.inverse
 
 
 def information_criteria(fit: DNNFit) -> dict[str, float]:
@@ -345,7 +350,7 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
     # likelihood is unknown.
     weighted = fit.options.weights is not None or fit.family.counts
     known = (fit.has_training_data or has_covariance(fit)
-             or (fit.family.name != "poisson" and not weighted))
+             or (not np.isnan(_loglik_from_deviance(fit)) and not weighted))
     ll = loglik(fit) if known else np.nan
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
@@ -383,8 +388,9 @@ def _dispersion_text(fit: DNNFit) -> str:
     if not wald_applies(fit):
         return "NA"
     if uses_t(fit):
-        return f"{dispersion(fit):.6g} (gaussian family, estimated: deviance / df.residual)"
-    return f"1 ({fit.family.name} family, taken to be 1)"
+        return (f"{dispersion(fit):.6g} ({fit.family.label} family, estimated: Pearson's "
+                "chi-squared / df.residual)")
+    return f"1 ({fit.family.label} family, taken to be 1)"
 
 
 def _no_se_reason(fit: DNNFit) -> str:
@@ -402,6 +408,5 @@ def _no_se_reason(fit: DNNFit) -> str:
 def response_scale_se(fit: DNNFit, mean: np.ndarray, se_link: np.ndarray) -> np.ndarray:
     """R's ``predict.glm(type = "response", se.fit = TRUE)``: the link-scale standard error
     times |dμ/dη| at the predicted mean (the delta method)."""
-    derivative = {"gaussian": np.ones_like(mean), "binomial": mean * (1 - mean),
-                  "poisson": mean}[fit.family.name]
-    return se_link * np.abs(derivative)
+    eta = fit.family.link_fn.fun(mean)
+    return se_link * np.abs(fit.family.mu_eta(eta))

@@ -215,7 +215,7 @@ def _inference(d: Any, design: DesignSpec, family: Family,
         return None
     if topology.layers or not isinstance(d, dict) or set(d) != {"vcov", "loglik"}:
         raise ValueError("the saved inference is not a GLM's covariance and log-likelihood")
-    free = family.n_outputs - (1 if family.name == "multinomial" else 0)
+    free = family.free_outputs
     size = (design.n_columns + int(design.intercept)) * free
     rows = d["vcov"]
     if not (isinstance(rows, list) and len(rows) == size and all(

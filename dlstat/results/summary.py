@@ -114,8 +114,7 @@ def residual_df_of(fit) -> tuple[int | None, str]:
 
 def _free_outputs(fit) -> int:
     """Outputs that vary freely: a multinomial's K softmax outputs sum to one (K − 1 free)."""
-    k = fit.topology.n_outputs
-    return k - 1 if fit.family.name == "multinomial" else k
+    return fit.family.free_outputs
 
 
 def _loss_row(history: pd.DataFrame, best_epoch: int) -> tuple[str, str]:

@@ -1,0 +1,62 @@
+"""The array operations a family's formulas are written in, for NumPy and for TensorFlow.
+
+A link's inverse and a family's unit deviance are written once, against ``ops``; the same
+definition then computes the deviance of a fit in NumPy (float64) and the training loss inside
+the engine's graph (TensorFlow), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def _numpy_ops() -> SimpleNamespace:
+    from scipy import special
+
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    return SimpleNamespace(
+        log=np.log, exp=np.exp, log1p=np.log1p, expm1=np.expm1, sqrt=np.sqrt,
+        square=np.square, abs=np.abs, sign=np.sign, tanh=np.tanh, erfc=special.erfc,
+        lgamma=special.gammaln, softplus=lambda x: np.logaddexp(0.0, x),
+        sigmoid=special.expit, where=where, maximum=np.maximum, minimum=np.minimum,
+        ones_like=np.ones_like, zeros_like=np.zeros_like, pow=np.power,
+        logsumexp=lambda x: special.logsumexp(x, axis=-1),
+        sum=lambda x: np.sum(x, axis=-1), softmax=lambda x: special.softmax(x, axis=-1),
+        errstate=lambda: np.errstate(divide="ignore", invalid="ignore", over="ignore"))
+
+
+def _tf_ops() -> SimpleNamespace:
+    import contextlib
+
+    import tensorflow as tf
+
+    return SimpleNamespace(
+        log=tf.math.log, exp=tf.exp, log1p=tf.math.log1p, expm1=tf.math.expm1,
+        sqrt=tf.sqrt, square=tf.square, abs=tf.abs, sign=tf.sign, tanh=tf.tanh,
+        erfc=tf.math.erfc, lgamma=tf.math.lgamma, softplus=tf.nn.softplus,
+        sigmoid=tf.sigmoid, where=tf.where, maximum=tf.maximum, minimum=tf.minimum,
+        ones_like=tf.ones_like, zeros_like=tf.zeros_like, pow=tf.pow,
+        logsumexp=lambda x: tf.reduce_logsumexp(x, -1),
+        sum=lambda x: tf.reduce_sum(x, -1), softmax=lambda x: tf.nn.softmax(x, -1),
+        errstate=contextlib.nullcontext)
+
+
+_CACHE: dict[str, SimpleNamespace] = {}
+
+
+def numpy_ops() -> SimpleNamespace:
+    """NumPy's operations (SciPy's special functions; imported on first use)."""
+    if "np" not in _CACHE:
+        _CACHE["np"] = _numpy_ops()
+    return _CACHE["np"]
+
+
+def tf_ops() -> SimpleNamespace:
+    """TensorFlow's operations (only the engine calls this: it imports TensorFlow)."""
+    if "tf" not in _CACHE:
+        _CACHE["tf"] = _tf_ops()
+    return _CACHE["tf"]
