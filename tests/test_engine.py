@@ -265,7 +265,7 @@ def test_huge_learning_rate_raises_divergence_error(data):
     (dict(seed=-1), "-1"),
     (dict(seed=1.5), "1.5"),
     (dict(activation="swish2"), "'swish2'"),
-    (dict(family="gamma"), "'gamma'"),
+    (dict(family="weibull"), "'weibull'"),
     (dict(na_action="drop"), "'drop'"),
     (dict(unseen="ignore"), "'ignore'"),
     (dict(batchnorm="yes"), "'yes'"),

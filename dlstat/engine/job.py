@@ -93,6 +93,13 @@ class StackJob:
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
+    def __post_init__(self) -> None:
+        if isinstance(self.family, str):  # a family's name: its default link
+            from ..families import family_kind
+            from ..families.fitted import LossKey
+
+            self.family = LossKey(self.family, family_kind(self.family).default_link)
+
     def offsets(self) -> np.ndarray:
         """The offset of every row and output, zeros when there is none."""
         return np.zeros(self.Y.shape) if self.offset is None else self.offset
