@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgpack
@@ -237,6 +238,10 @@ def worker_tree(root: Path, change: str) -> Path:
     elif change == "engine":
         job = root / "dlstat" / "engine" / "job.py"
         job.write_text(job.read_text() + "\n# an edited engine\n")
+    elif change == "stalled":  # a worker that never reports what it runs
+        module = root / "dlstat" / "cluster.py"
+        module.write_text(module.read_text() + "\n\ndef worker_identity():\n"
+                          "    time.sleep(60)\n")
     elif change == "tensorflow":  # a TensorFlow distribution of another version first
         info = root / "tensorflow-1.0.0.dist-info"
         info.mkdir()
@@ -246,39 +251,45 @@ def worker_tree(root: Path, change: str) -> Path:
     return root
 
 
-def start_worker(scheduler: str, tree: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", scheduler,
-                             "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                             "--name", tree.name], env=env, cwd=str(tree),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@contextmanager
+def scheduler_with_workers(tmp_path: Path, changes: list[str]):
+    """A scheduler in this process and one worker process per change (named after it), each
+    running a copy of dlstat changed so; yields the scheduler and ``{name: worker address}``."""
+    distributed = require("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
+                                  dashboard_address=":0", silence_logs=40) as local:
+        processes = []
+        try:
+            for change in changes:
+                tree = worker_tree(tmp_path / change, change)
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_worker",
+                     local.scheduler_address, "--nthreads", "1", "--no-nanny",
+                     "--no-dashboard", "--name", change],
+                    env={**os.environ, "PYTHONPATH": str(tree)}, cwd=str(tree),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            with distributed.Client(local, set_as_default=False) as client:
+                client.wait_for_workers(len(changes), timeout=120)
+                workers = client.scheduler_info()["workers"].items()
+                yield local, {w["name"]: address for address, w in workers}
+        finally:
+            for process in processes:
+                process.kill()  # a stalled worker does not heed SIGTERM
+            for process in processes:
+                process.wait(30)
 
 
 def test_workers_running_other_code_are_refused_by_name(tmp_path):
     """One scheduler, four worker processes: one runs a copy of this dlstat, three another
     dlstat version, other engine sources and another TensorFlow.  The fit is refused before
     any chunk trains, naming the three workers, what each runs and the fix."""
-    distributed = require("distributed")
     changes = ["same", "version", "engine", "tensorflow"]
-    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
-                                  dashboard_address=":0", silence_logs=40) as local:
-        processes = [start_worker(local.scheduler_address,
-                                  worker_tree(tmp_path / change, change))
-                     for change in changes]
-        try:
-            with distributed.Client(local, set_as_default=False) as client:
-                client.wait_for_workers(len(changes), timeout=120)
-                names = {w["name"]: a for a, w in client.scheduler_info()["workers"].items()}
-            error = error_within(run_cv(local.scheduler_address), limit=120)
-            submitted = list(local.scheduler.task_prefixes)
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(30)
+    with scheduler_with_workers(tmp_path, changes) as (local, names):
+        error = error_within(run_cv(local.scheduler_address), limit=120)
+        submitted = list(local.scheduler.task_prefixes)
     assert isinstance(error, ClusterError), repr(error)
     message = str(error)
-    assert names["same"] not in message
+    assert f"worker {names['same']} " not in message
     here = cluster.worker_identity()
     assert f"worker {names['version']} runs dlstat 0.0.1 (engine {here['engine']})" in message
     assert f"worker {names['engine']} runs dlstat {dl.__version__} (engine " in message
@@ -296,3 +307,13 @@ def test_identity_names_what_decides_the_numbers():
     with pytest.raises(ClusterError, match="differ in TensorFlow"):
         cluster.check_identity(here, {**here, "tensorflow": "0.1"}, "worker tcp://x:1")
     cluster.check_identity(here, dict(here), "worker tcp://x:1")
+
+
+def test_workers_that_do_not_report_in_time_are_refused(tmp_path, monkeypatch):
+    """The version check is bounded too: a worker that does not answer within
+    IDENTITY_TIMEOUT stops the fit with a ClusterError instead of a wait."""
+    monkeypatch.setattr("dlstat.cluster.IDENTITY_TIMEOUT", 2.0)
+    with scheduler_with_workers(tmp_path, ["stalled"]) as (local, names):
+        error = error_within(run_cv(local.scheduler_address))
+    assert isinstance(error, ClusterError), repr(error)
+    assert "did not report their dlstat and TensorFlow versions within 2 s" in str(error)
