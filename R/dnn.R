@@ -71,7 +71,10 @@
 #'   `"tcp://10.0.0.5:8786"` (start one with `dask scheduler` and workers with
 #'   `dask worker <address>`): the networks of the call (folds, penalties,
 #'   bootstrap replicates) are split into chunks trained on the cluster's
-#'   workers, with the same numbers as locally. Needs the Python package's
+#'   workers, with the same numbers as locally. An address that does not answer
+#'   Dask's handshake within 10 s, and workers that run another dlstat, TensorFlow
+#'   or engine, are refused with an error. Use only clusters you trust: Dask
+#'   unpickles what they send. Needs the Python package's
 #'   `dask` extra (`pip install "dlstat[dask]"`).
 #' @param verbose 0 (silent) or 1 (a progress bar for long work).
 #' @param weights Prior weights, as [stats::glm()] takes them: a column of

@@ -27,6 +27,7 @@ from .architecture import (
     rnn,
 )
 from .errors import (
+    ClusterError,
     DataError,
     DivergenceError,
     DlstatError,
@@ -83,7 +84,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
-    "DlstatWarning",
+    "DlstatWarning", "ClusterError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
     "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",

@@ -48,7 +48,13 @@ class DatasetError(DlstatError, FileNotFoundError):
     """A data set is unknown or its files are absent."""
 
 
+class ClusterError(DlstatError, RuntimeError):
+    """The Dask cluster of ``client=`` cannot be trusted with a fit: nothing, or not a Dask
+    scheduler, answers at its address in time, or its workers run other code."""
+
+
 __all__ = [
+    "ClusterError",
     "DataError",
     "DlstatWarning",
     "DatasetError",

@@ -8,8 +8,10 @@ that runs the same engine, and the gathered results are assembled.  Since a netw
 do not depend on the other networks of its stack, the result equals the local one bit for bit.
 
 A worker that dies has its chunk rerun elsewhere by the scheduler; a chunk that raises
-(a user error) stops the run and the error is raised once, as it would be locally.  Nothing
-here imports ``distributed`` until a client is used.
+(a user error) stops the run and the error is raised once, as it would be locally.  Before
+anything is sent, an address is probed and connected to within a deadline and every worker
+must run this session's dlstat, TensorFlow and engine (``dlstat.cluster``).  Nothing here
+imports ``distributed`` until a client is used.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .cluster import check_here, check_workers, connect
 from .engine.chunks import (
     assemble,
     chunk_sizes,
@@ -31,11 +34,10 @@ from .engine.chunks import (
     unpacked,
 )
 from .engine.job import StackJob, StackResult
-from .errors import DlstatError, OptionError
+from .errors import ClusterError
 from .progress import progress_bar
 
 _DEFAULT: ContextVar[Any] = ContextVar("dlstat_dask_client", default=None)
-CONNECT_TIMEOUT = "10s"
 
 
 @contextmanager
@@ -73,11 +75,13 @@ def train_on_cluster(job: StackJob, client: Any, verbose: int = 1) -> StackResul
 
 
 def run_chunk(job: StackJob, parts: dict[str, Any], X: np.ndarray, Y: np.ndarray,
-              offset: np.ndarray | None) -> StackResult:
+              offset: np.ndarray | None, expected: dict[str, str | None]) -> StackResult:
     """A worker's task: train one chunk (see :func:`~dlstat.engine.chunks.packed`) on the
-    scattered data."""
+    scattered data, if this worker runs the ``expected`` engine (a worker may have joined
+    after the cluster was checked)."""
     from .engine import train_stack
 
+    check_here(expected)
     return train_stack(unpacked(job, parts, X, Y, offset))
 
 
@@ -98,9 +102,10 @@ def _run(job: StackJob, client: Any, verbose: int) -> StackResult:
 
     workers = client.scheduler_info().get("workers", {})
     if not workers:
-        raise DlstatError(f"the Dask cluster at {client.scheduler.address!r} has no workers; "
-                          "start some with `dask worker <scheduler address>`, or train "
-                          "locally by leaving out client=.")
+        raise ClusterError(f"the Dask cluster at {client.scheduler.address!r} has no workers; "
+                           "start some with `dask worker <scheduler address>`, or train "
+                           "locally by leaving out client=.")
+    expected = check_workers(client, workers)
     sizes = plan_chunks(job, workers)
     chunks = split_job(job, sizes)
     # A chunk's own arrays travel with its task, so the scheduler can rerun it anywhere.
@@ -108,7 +113,7 @@ def _run(job: StackJob, client: Any, verbose: int) -> StackResult:
     data = client.scatter([job.X, job.Y] + ([] if job.offset is None else [job.offset]),
                           broadcast=True)
     X, Y, offset = data[0], data[1], (data[2] if len(data) > 2 else None)
-    futures = [client.submit(run_chunk, c, parts, X, Y, offset, pure=False)
+    futures = [client.submit(run_chunk, c, parts, X, Y, offset, expected, pure=False)
                for c, parts in shipped]
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[StackResult | None] = [None] * len(futures)
@@ -138,7 +143,7 @@ def _result_of(future: Any, i: int, sizes: list[int]) -> StackResult:
     exc = future.exception()
     if isinstance(exc, KilledWorker):
         first = sum(sizes[:i]) + 1
-        raise DlstatError(
+        raise ClusterError(
             f"chunk {i + 1} of {len(sizes)} (networks {first}–{first + sizes[i] - 1}) was lost "
             f"with every worker that ran it ({exc}); no partial result is returned. Workers "
             "that die on a chunk usually run out of memory: give them more "
@@ -149,19 +154,9 @@ def _result_of(future: Any, i: int, sizes: list[int]) -> StackResult:
 
 @contextmanager
 def _connect(address: str) -> Iterator[Any]:
-    """A client connected to the scheduler at ``address`` for one run."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise DlstatError("client= needs Dask's distributed scheduler, which could not be "
-                          "imported; install it with: pip install 'dlstat[dask]'.") from None
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise OptionError(f"client={address!r}: no Dask scheduler answered there ({exc}). "
-                          "Start one with `dask scheduler` (it prints its address, e.g. "
-                          "tcp://10.0.0.5:8786) and workers with `dask worker <address>`, or "
-                          "pass a distributed.Client.") from None
+    """A client connected to the scheduler at ``address`` for one run (bounded in time:
+    :func:`dlstat.cluster.connect`)."""
+    client = connect(address)
     try:
         yield client
     finally:

@@ -4,6 +4,7 @@ stacks bit for bit, locally and on a LocalCluster with worker processes started 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -15,7 +16,7 @@ from conftest import require
 
 import dlstat as dl
 from dlstat.engine.chunks import assemble, chunk_sizes, split_job
-from dlstat.errors import OptionError, OptionTypeError
+from dlstat.errors import ClusterError, OptionError, OptionTypeError
 
 MTCARS = dl.datasets.load("mtcars")
 SMALL = {"hidden": (3,), "epochs": 6, "seed": 3, "verbose": 0}
@@ -162,9 +163,25 @@ def test_a_scheduler_address_is_accepted(client):
 
 def test_an_address_without_a_scheduler_names_the_fix(monkeypatch):
     require("distributed")
-    monkeypatch.setattr("dlstat.scale.CONNECT_TIMEOUT", "2s")
-    with pytest.raises(OptionError, match="dask scheduler"):
+    monkeypatch.setattr("dlstat.cluster.CONNECT_TIMEOUT", 2.0)
+    with pytest.raises(ClusterError, match="dask scheduler"):
         dl.cv_dnn("mpg ~ wt", MTCARS, folds=4, client="tcp://127.0.0.1:9", **SMALL)
+
+
+def test_a_chunk_refuses_a_worker_that_runs_other_code(client, monkeypatch):
+    """A worker that joined after the cluster was checked: each chunk checks the worker it
+    runs on (here the expectation is made to differ from what the workers run) and the fit
+    is refused once, naming that worker."""
+    from dlstat import cluster
+
+    def other_engine(c, workers):
+        return {**cluster.check_workers(c, workers), "engine": "0" * 16}
+
+    monkeypatch.setattr("dlstat.scale.check_workers", other_engine)
+    addresses = "|".join(map(re.escape, client.scheduler_info()["workers"]))
+    with pytest.raises(ClusterError, match=rf"^worker ({addresses}) runs dlstat .*they differ "
+                                           "in engine sources"):
+        dl.cv_dnn("mpg ~ wt", MTCARS, folds=4, client=client, **SMALL)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(client):
