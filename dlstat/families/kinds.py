@@ -169,6 +169,9 @@ class FamilyKind:
     summary_name: str = ""  # as summary.glm names it ("Gamma", "quasipoisson")
     standardises: bool = False  # trains on (y − ȳ)/sd(y) (an identity link only)
     positive_mean: bool = False  # μ > 0 (the training loss floors μ instead of failing)
+    # logLik.lm's convention: rows of prior weight 0 are not observations of the likelihood,
+    # so BIC's n leaves them out (R's logLik.glm counts every row)
+    loglik_drops_zero_weights: bool = False
 
     @property
     def default_link(self) -> str:
@@ -214,7 +217,7 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
     FamilyKind("gaussian", ("identity", "log", "inverse"), lambda mu: np.ones_like(mu),
                _gaussian_dev, _gaussian_loglik, estimates_dispersion=True, extra_parameters=1,
                canonical={"identity": _gaussian_identity}, statsmodels="Gaussian",
-               standardises=True),
+               standardises=True, loglik_drops_zero_weights=True),
     FamilyKind("binomial", _BINOMIAL_LINKS, lambda mu: mu * (1 - mu), _binomial_dev,
                _binomial_loglik, classes=True, counts=True, accepts=_proportion,
                canonical={"logit": _binomial_logit}, statsmodels="Binomial"),

@@ -26,6 +26,7 @@ from ..progress import EpochProgress
 from ..results.fit import DNNFit, FitRecord
 from ..results.record import RowPriors
 from ..scale import active_client, train_on_cluster
+from .aliasing import aliased_columns
 from .priors import prior_weights
 
 
@@ -50,10 +51,18 @@ class Block:
     val_weights: np.ndarray | None = None
     val_offset: np.ndarray | None = None
     weights_column: str | None = None
+    _aliased: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.weights is None:
             self.weights = np.ones(len(self.X))
+
+    def aliased(self) -> tuple[int, ...]:
+        """The design columns an unpenalised GLM of this block leaves out (R's NA
+        coefficients), found once on the training rows."""
+        if self._aliased is None:
+            self._aliased = aliased_columns(self.design.spec, self.X, self.weights)
+        return self._aliased
 
     def fitting_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The rows a baseline (GLM, null model) fits: the training rows and a validation
@@ -233,13 +242,17 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
     width = max(b.width for b in blocks)
     k = blocks[0].family.n_outputs
+    dropped = _aliased_by_block(blocks, networks, opts)
     parts_X, parts_Y, parts_O, train_rows, val_rows, offset = [], [], [], [], [], 0
-    for b in blocks:
+    for b, aliased in zip(blocks, dropped):
         for X, Y, link_offset, rows in ((b.X, b.Y, b.offset, train_rows),
                                         (b.val_X, b.val_Y, b.val_offset, val_rows)):
             if X is None:
                 rows.append(np.zeros(0, np.int64))
                 continue
+            if aliased:  # left out of the fit: a zero input has no gradient
+                X = X.copy()
+                X[:, list(aliased)] = 0.0
             parts_X.append(X)
             parts_Y.append(Y)
             parts_O.append(np.zeros(Y.shape) if link_offset is None
@@ -290,8 +303,18 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     kept = copy.copy(opts)
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-    return [_fit_of(blocks[net.block], result, m, kept, call, formula)
+    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block])
             for m, net in enumerate(networks)]
+
+
+def _aliased_by_block(blocks: list[Block], networks: list[Network],
+                      opts: FitOptions) -> list[tuple[int, ...]]:
+    """The aliased columns each block's networks leave out: an unpenalised GLM (no hidden
+    layers, every network of the block with penalty 0) drops them as R's ``glm`` does; a
+    penalised fit or a network keeps every column (as glmnet does)."""
+    penalised = {n.block for n in networks if n.penalty > 0}
+    return [() if opts.layers or opts.transfer is not None or i in penalised
+            else b.aliased() for i, b in enumerate(blocks)]
 
 
 def _null_link(block: Block) -> np.ndarray:
@@ -316,12 +339,16 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
         progress.close()
 
 
-def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str) -> DNNFit:
+def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
+            aliased: tuple[int, ...] = ()) -> DNNFit:
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
     first = topology.input_kernel()
     params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
+    if aliased:  # an aliased column contributes nothing to predictions (as in R)
+        params[first] = params[first].copy()
+        params[first][:, list(aliased)] = 0.0
     history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
                             "loss": result.loss[:, m]})
     if result.val_loss is not None:
@@ -331,7 +358,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     record = FitRecord(0, block.design.n_dropped,
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
-                       block.notes + transfer + result.notes)
+                       block.notes + transfer + result.notes, aliased=list(aliased))
     trials = block.family.trials(block.design.response) if block.family.counts else None
     fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
@@ -346,10 +373,11 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     y, w = fam.natural(block.Y), block.weights
     mu = fam.mean(block.link(fit.params, fit.topology, block.X, block.offset))
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
+    rec.n_zero_weight = len(w) - rec.n_obs
     if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):
         rec.notes.append(f"{len(w) - rec.n_obs} observation(s) with prior weight 0 are not "
                          "counted in nobs or the degrees of freedom (as R's glm).")
-    _check_separation(fit, mu[w > 0])
+    _check_separation(fit, mu)
     rec.metrics["train"] = fam.metrics(y, mu, w)
     rec.deviance = rec.metrics["train"]["deviance"]
     null_mu = fam.null_means(y, w, block.offset, block.design.spec.intercept)
@@ -366,13 +394,17 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
             ty, fam.mean(block.link(fit.params, fit.topology, tX, to)), tw)
 
 
+# R's glm.fit: fitted probabilities within 10 * .Machine$double.eps of 0 or 1 (every row).
+SEPARATION_EPS = 10 * np.finfo(np.float64).eps
+
+
 def _check_separation(fit: DNNFit, mu: np.ndarray) -> None:
     """As R's glm(): fitted probabilities of 0 or 1 mean the classes are (nearly) separable,
     so a GLM's coefficients are not finite estimates; say so.  A network with hidden layers
     has no coefficients to diverge and fits confident probabilities by design: no warning."""
     if not fit.family.is_classification or fit.topology.layers:
         return
-    extreme = int(((mu < 1e-8) | (mu > 1 - 1e-8)).any(axis=1).sum())
+    extreme = int(((mu < SEPARATION_EPS) | (mu > 1 - SEPARATION_EPS)).any(axis=1).sum())
     if not extreme:
         return
     text = (f"fitted probabilities numerically 0 or 1 for {extreme} training row(s): the "

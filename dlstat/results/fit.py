@@ -277,6 +277,7 @@ class DNNFit(Result):
         ycenter = self.family.y_center if self.family.standardised else np.zeros(W.shape[1])
         slope = W / self.spec.scale[:, None] * yscale
         intercept = (b - (self.spec.center / self.spec.scale) @ W) * yscale + ycenter
+        slope[self.record.aliased] = np.nan  # left out of the fit: R's NA coefficients
         outs = self.family.output_names
         rows = []
         for k, out in enumerate(outs):
@@ -289,7 +290,9 @@ class DNNFit(Result):
         return frame.drop(columns="response") if len(outs) == 1 else frame
 
     def coef(self) -> pd.Series | pd.DataFrame:
-        """GLM coefficients (only for networks without hidden layers)."""
+        """GLM coefficients (only for networks without hidden layers); NaN for a column left
+        out as a linear combination of the columns before it (R's NA, "not defined because
+        of singularities")."""
         if self.topology.layers:
             raise OptionError("coef() is defined for networks without hidden layers (a GLM); "
                               "use tidy() for a network's input weights.")

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
-from ..errors import OptionError
+from ..errors import OptionError, warn
+from ..fitting.aliasing import raw_design as _raw_design
 from .persistence import SavedInference
 from .protocol import items_table
 
@@ -69,12 +70,15 @@ def uses_t(fit: DNNFit) -> bool:
 
 def dispersion(fit: DNNFit) -> float:
     """An estimated dispersion is Pearson's χ² / df.residual (as ``summary.glm``; for the
-    gaussian family the residual deviance / df.residual); otherwise 1."""
+    gaussian family the residual deviance / df.residual; NaN on 0 df); otherwise 1."""
     if not fit.family.kind.estimates_dispersion:
         return 1.0
+    df = df_residual(fit)
+    if df <= 0:  # no residual degrees of freedom: R's summary.glm gives NaN
+        return math.nan
     if not fit.has_training_data:  # a loaded model: the gaussian's Pearson χ² is its deviance
-        return fit.record.deviance / df_residual(fit) if fit.family.standardised else np.nan
-    return pearson_chi2(fit) / df_residual(fit)
+        return fit.record.deviance / df if fit.family.standardised else np.nan
+    return pearson_chi2(fit) / df
 
 
 def pearson_chi2(fit: DNNFit) -> float:
@@ -101,8 +105,20 @@ def coefficient_names(fit: DNNFit) -> list[str]:
 
 def raw_design(fit: DNNFit, X_standardised: np.ndarray) -> np.ndarray:
     """Standardised design rows back on the user's scale, with the intercept column."""
-    raw = X_standardised * fit.spec.scale + fit.spec.center
-    return np.column_stack([np.ones(len(raw)), raw]) if fit.spec.intercept else raw
+    return _raw_design(fit.spec, X_standardised)
+
+
+def aliased_mask(fit: DNNFit) -> np.ndarray:
+    """Which coefficients (in :func:`coefficient_names` order) the fit left out as aliased:
+    R's NA coefficients, "not defined because of singularities"."""
+    mask = np.zeros(len(coefficient_names(fit)), bool)
+    mask[np.asarray(fit.record.aliased, dtype=int) + int(fit.spec.intercept)] = True
+    return mask
+
+
+def n_aliased(fit: DNNFit) -> int:
+    """How many design columns the fit left out as aliased."""
+    return len(fit.record.aliased)
 
 
 def coefficient_vector(fit: DNNFit) -> tuple[np.ndarray, list[str] | None]:
@@ -128,28 +144,52 @@ def require_covariance(fit: DNNFit) -> None:
 
 
 def inference_to_save(fit: DNNFit) -> SavedInference | None:
-    """What a model file keeps of a GLM's inference (None for networks and penalised fits)."""
+    """What a model file keeps of a GLM's inference (None for networks and penalised fits):
+    the covariance of the coefficients that are defined (aliased ones are NA)."""
     if not fit.has_training_data:
         return fit.saved_inference
     if not wald_applies(fit):
         return None
-    try:
-        vcov = vcov_matrix(fit)
-    except np.linalg.LinAlgError:  # aliased columns: no covariance to keep
-        return None
-    usable = np.isfinite(vcov).all() and (np.diag(vcov) > 0).all()
-    return SavedInference(vcov, loglik(fit)) if usable else None
+    vcov, why_not = identified_vcov(fit)
+    ll = loglik(fit)
+    usable = not why_not and (np.diag(vcov) > 0).all() and math.isfinite(ll)
+    return SavedInference(vcov, ll) if usable else None
 
 
 def vcov_matrix(fit: DNNFit) -> np.ndarray:
-    """The inverse information matrix at the fitted means, times the dispersion."""
+    """The inverse information matrix at the fitted means, times the dispersion; NaN rows and
+    columns for aliased coefficients (R's ``vcov(complete = TRUE)``), and NaN throughout, with
+    a warning saying why, where the information matrix cannot be inverted."""
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
     require_single_response(fit, "vcov()")
+    vcov, why_not = identified_vcov(fit)
+    if why_not == SINGULAR_INFORMATION:
+        warn(why_not)
+    kept = _coefficient_kept(fit)
+    full = np.full((len(kept), len(kept)), np.nan)
+    full[np.ix_(kept, kept)] = vcov
+    return full
+
+
+SINGULAR_INFORMATION = (
+    "No standard errors, tests or intervals: the information matrix at the fitted means is "
+    "singular (its working weights vanish, e.g. fitted probabilities of 0 or 1 on the rows "
+    "that identify a coefficient), so the Wald covariance does not exist. Drop the terms the "
+    "data cannot identify, or add a penalty.")
+NO_RESIDUAL_DF = (
+    "No standard errors, tests or intervals: df.residual is 0 (as many coefficients as "
+    "observations), so the dispersion cannot be estimated (R's summary gives NaN too). Fit "
+    "fewer coefficients or use more rows.")
+
+
+def identified_vcov(fit: DNNFit) -> tuple[np.ndarray, str]:
+    """The covariance of the coefficients that are not aliased, and why it is NaN (``""``
+    when it is not)."""
     if not fit.has_training_data and fit.saved_inference is not None:
-        return fit.saved_inference.vcov.copy()
+        return fit.saved_inference.vcov.copy(), ""
     X, _, _ = fit.training_data()
-    Z = raw_design(fit, X)
+    Z = raw_design(fit, X)[:, ~aliased_mask(fit)]
     priors = fit.priors
     fam = fit.family
     eta = fam.link_scale(fit.link_of(X, priors.offset))
@@ -159,7 +199,34 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
     else:  # the working weights of IRLS at the optimum, (dμ/dη)²/V(μ), times the priors
         weights = fam.mu_eta(eta[:, 0]) ** 2 / fam.variance(mu[:, 0]) * priors.weights
         information = (Z * weights[:, None]).T @ Z
-    return np.linalg.inv(information) * dispersion(fit)
+    inverse = _inverse_information(information)
+    if inverse is None:
+        return np.full(information.shape, np.nan), SINGULAR_INFORMATION
+    scale = dispersion(fit)
+    return inverse * scale, NO_RESIDUAL_DF if np.isnan(scale) else ""
+
+
+def _inverse_information(information: np.ndarray) -> np.ndarray | None:
+    """The inverse of a positive-definite information matrix (by Cholesky); None when it is
+    singular or not positive definite."""
+    if not information.size:
+        return information.copy()
+    if not np.isfinite(information).all():
+        return None
+    try:
+        inverse = linalg.cho_solve(linalg.cho_factor(information), np.eye(len(information)))
+    except linalg.LinAlgError:
+        return None
+    if not np.isfinite(inverse).all() or (np.diag(inverse) <= 0).any():
+        return None
+    return (inverse + inverse.T) / 2
+
+
+def _coefficient_kept(fit: DNNFit) -> np.ndarray:
+    """The entries of the coefficient vector that are estimated (every class block of a
+    multinomial fit)."""
+    _, responses = coefficient_vector(fit)
+    return np.tile(~aliased_mask(fit), 1 if responses is None else len(responses))
 
 
 def _multinomial_information(WZ: np.ndarray, Z: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -235,8 +302,9 @@ def confint_frame(fit: DNNFit, level: float = 0.95) -> pd.DataFrame:
 
 
 def n_coefficients(fit: DNNFit) -> int:
-    """Free coefficients: the design's columns per free output."""
-    return len(coefficient_names(fit)) * fit.family.free_outputs
+    """Free coefficients: the design's columns that are not aliased, per free output (R's
+    ``rank``)."""
+    return (len(coefficient_names(fit)) - n_aliased(fit)) * fit.family.free_outputs
 
 
 def loglik(fit: DNNFit) -> float:
@@ -250,12 +318,22 @@ def loglik(fit: DNNFit) -> float:
         return fit.saved_inference.loglik  # saved with the model (computed with its weights)
     if fit.options.weights is not None or fit.family.counts:
         fit.training_data()  # a loaded weighted fit: the clear error, not a wrong number
+    if kind.extra_parameters and (r.deviance <= 0 or _interpolates(fit)):
+        return math.inf  # the dispersion's MLE is 0: an unbounded likelihood (R: Inf)
     if not fit.has_training_data and not np.isnan(_loglik_from_deviance(fit)):
         return _loglik_from_deviance(fit)
     X, y, _ = fit.training_data()  # a loaded fit: the clear error, not a wrong number
     priors = fit.priors
     mu = fit.family.mean(fit.link_of(X, priors.offset))
     return float(kind.loglik(y, mu, priors.weights, r.deviance, priors.trials))
+
+
+def _interpolates(fit: DNNFit) -> bool:
+    """Whether a GLM has no residual degrees of freedom: its fitted values are the data, and
+    a deviance above 0 is rounding error (R's AIC of such a fit is that rounding's)."""
+    from .summary import residual_df_of  # summary.py imports this module
+
+    return residual_df_of(fit)[0] == 0
 
 
 def _loglik_from_deviance(fit: DNNFit) -> float:
@@ -283,8 +361,19 @@ def aic(fit: DNNFit) -> float:
 
 
 def bic(fit: DNNFit) -> float:
-    """−2 logLik + log(n) df (R's ``BIC``)."""
-    return -2 * loglik(fit) + math.log(fit.record.n_obs) * loglik_df(fit)
+    """−2 logLik + log(n) df (R's ``BIC``), n the rows the log-likelihood counts
+    (:func:`loglik_nobs`)."""
+    return -2 * loglik(fit) + math.log(loglik_nobs(fit)) * loglik_df(fit)
+
+
+def loglik_nobs(fit: DNNFit) -> int:
+    """The rows R's ``BIC`` counts, ``attr(logLik(g), "nobs")``: every row, of prior weight 0
+    or not, as ``logLik.glm`` counts them; a family whose log-likelihood here is
+    ``logLik.lm``'s (gaussian: R's glm would give -Inf, log(0) of the zero weights) leaves
+    them out, as ``BIC(lm(...))`` does."""
+    if fit.family.kind.loglik_drops_zero_weights:
+        return fit.record.n_obs
+    return fit.record.n_obs + fit.record.n_zero_weight
 
 
 def signif_stars(p_values: pd.Series) -> list[str]:
@@ -319,9 +408,10 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
     """``X`` is the design rows and their offset.  ``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
     inverse link, so it stays inside the response's range) and ``se_fit`` (link scale)."""
     X, offset = X
-    Z = raw_design(fit, X)
-    eta = Z @ coefficient_vector(fit)[0] + (0 if offset is None else offset)
-    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit), Z))
+    kept = ~aliased_mask(fit)  # aliased columns contribute nothing (as predict.lm)
+    Z = raw_design(fit, X)[:, kept]
+    eta = Z @ coefficient_vector(fit)[0][kept] + (0 if offset is None else offset)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit)[np.ix_(kept, kept)], Z))
     scale = (lambda v: v) if type == "link" else _inverse_link(fit)
     columns = {"fit": scale(eta)}
     if interval == "confidence":
@@ -358,10 +448,12 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
             "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid}
 
 
-def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """summary()'s glm-style coefficient table and test lines for a GLM, with any note."""
+def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
+                                             dict[str, str]]:
+    """summary()'s glm-style coefficient table and test lines for a GLM, with any note and
+    the table's caption (R's "Coefficients: (k not defined because of singularities)")."""
     if fit.topology.layers:
-        return {}, []
+        return {}, [], {}
     tidy = tidy_frame(fit)
     letter = "t" if uses_t(fit) else "z"
     table = pd.DataFrame({"Estimate": tidy["estimate"].to_numpy(),
@@ -370,12 +462,16 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]
                           f"Pr(>|{letter}|)": tidy["p.value"].to_numpy(),
                           "": signif_stars(tidy["p.value"])},
                          index=_row_labels(tidy))
-    notes = [] if not np.isnan(tidy["std.error"]).all() else [_no_se_reason(fit)]
+    defined = tidy["std.error"][tidy["estimate"].notna()]
+    notes = [] if not np.isnan(defined).all() else [_no_se_reason(fit)]
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
     aic_value = information_criteria(fit)["AIC"]
     if not np.isnan(aic_value):
         tests.append(("AIC", f"{aic_value:.5g}"))
-    return {"coefficients": table, "tests": items_table(tests)}, notes
+    k = n_aliased(fit)
+    captions = ({"coefficients": f"Coefficients: ({k} not defined because of singularities)"}
+                if k else {})
+    return {"coefficients": table, "tests": items_table(tests)}, notes, captions
 
 
 def _row_labels(tidy: pd.DataFrame) -> pd.Index:
@@ -388,8 +484,10 @@ def _dispersion_text(fit: DNNFit) -> str:
     if not wald_applies(fit):
         return "NA"
     if uses_t(fit):
-        return (f"{dispersion(fit):.6g} ({fit.family.label} family, estimated: Pearson's "
-                "chi-squared / df.residual)")
+        value = dispersion(fit)
+        shown = "NaN" if np.isnan(value) else f"{value:.6g}"
+        return (f"{shown} ({fit.family.label} family, estimated: Pearson's chi-squared / "
+                "df.residual)")
     return f"1 ({fit.family.label} family, taken to be 1)"
 
 
@@ -401,8 +499,10 @@ def _no_se_reason(fit: DNNFit) -> str:
     if not has_covariance(fit):
         return ("No standard errors, tests or intervals: this model was loaded from a file and "
                 "holds no training data. Refit it with dnn() on its data.")
-    return ("No standard errors, tests or intervals: they are computed for one response; fit "
-            "each response on its own.")
+    if not wald_applies(fit):
+        return ("No standard errors, tests or intervals: they are computed for one response; "
+                "fit each response on its own.")
+    return identified_vcov(fit)[1]
 
 
 def response_scale_se(fit: DNNFit, mean: np.ndarray, se_link: np.ndarray) -> np.ndarray:

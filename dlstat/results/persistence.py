@@ -116,6 +116,7 @@ def read(path: str | Path) -> ModelParts:
             spec = _spec(archive, members.pop(_SPEC_KEY), str(path))
             parts = _parts(spec, str(path))
             parts.params = _weights(archive, members, parts.topology, str(path))
+            _check_aliased_weights(parts, str(path))
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
@@ -198,7 +199,9 @@ def _parts(spec: dict[str, Any], where: str) -> ModelParts:
         call = spec["call"]
         if not isinstance(call, str) or len(call) > 100_000:
             raise ValueError("the call is not text")
-        inference = _inference(spec.get("inference"), design, family, topology)
+        _check_aliased(record.aliased, design, topology)
+        inference = _inference(spec.get("inference"), design, family, topology,
+                               len(record.aliased))
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, DlstatError) as exc:
@@ -207,16 +210,28 @@ def _parts(spec: dict[str, Any], where: str) -> ModelParts:
     return ModelParts(design, family, topology, {}, options, history, record, call, inference)
 
 
-def _inference(d: Any, design: DesignSpec, family: Family,
-               topology: Topology) -> SavedInference | None:
+def _check_aliased(aliased: Any, design: DesignSpec, topology: Topology) -> None:
+    """The aliased columns of a GLM: distinct design positions in increasing order (none
+    for a network)."""
+    if not isinstance(aliased, list) or not all(
+            isinstance(j, int) and not isinstance(j, bool) for j in aliased) or \
+            aliased != sorted(set(aliased)) or (aliased and (
+                aliased[0] < 0 or aliased[-1] >= design.n_columns or topology.layers)):
+        raise ValueError(f"the aliased columns {str(aliased)[:80]} are not distinct columns "
+                         "of a GLM's design")
+
+
+def _inference(d: Any, design: DesignSpec, family: Family, topology: Topology,
+               n_aliased: int = 0) -> SavedInference | None:
     """The saved covariance: a finite, symmetric matrix with a positive diagonal, one row per
-    coefficient of a GLM (none for a network), and a finite log-likelihood."""
+    coefficient of a GLM that is not aliased (none for a network), and a finite
+    log-likelihood."""
     if d is None:
         return None
     if topology.layers or not isinstance(d, dict) or set(d) != {"vcov", "loglik"}:
         raise ValueError("the saved inference is not a GLM's covariance and log-likelihood")
     free = family.free_outputs
-    size = (design.n_columns + int(design.intercept)) * free
+    size = (design.n_columns + int(design.intercept) - n_aliased) * free
     rows = d["vcov"]
     if not (isinstance(rows, list) and len(rows) == size and all(
             isinstance(r, list) and len(r) == size and
@@ -277,7 +292,7 @@ def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
 def _record(d: dict[str, Any]) -> FitRecord:
     record = FitRecord(**d)
     whole = (record.n_obs, record.n_dropped, record.n_validation, record.epochs_run,
-             record.best_epoch)
+             record.best_epoch, record.n_zero_weight)
     if not all(isinstance(v, int) and v >= 0 for v in whole) or not all(
             isinstance(v, (int, float)) for v in (record.deviance, record.null_deviance)):
         raise ValueError("the fit record's counts or deviances are not numbers")
@@ -317,6 +332,14 @@ def _weights(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
             raise ModelFileError(f"weights {name!r} in {where!r} are not all finite.")
         params[name] = values
     return params
+
+
+def _check_aliased_weights(parts: ModelParts, where: str) -> None:
+    """An aliased column was left out of the fit: its weights are zero."""
+    aliased = parts.record.aliased
+    if aliased and np.any(parts.params[parts.topology.input_kernel()][:, aliased] != 0):
+        raise ModelFileError(f"the weights in {where!r} give aliased columns {aliased[:10]} "
+                             "a weight; the file is damaged or was edited.")
 
 
 def _probe(spec: DesignSpec, where: str) -> None:

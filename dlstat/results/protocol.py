@@ -82,7 +82,8 @@ class Summary:
         for name, table in self.tables.items():
             layout = self.layouts.get(name, "table")
             body = _RENDER[layout](table)
-            out += [""] + ([body] if layout == "deviance" else [f"{self.caption(name)}:", body])
+            heading = [] if layout == "deviance" else [_heading(self.caption(name))]
+            out += ["", *heading, body]
         if self.notes:
             out += ["", "Notes:"] + [f"[{i}] {n}" for i, n in enumerate(self.notes, 1)]
         return "\n".join(out)
@@ -102,6 +103,12 @@ class Summary:
             items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
             parts.append(f"<h5>Notes</h5><ol>{items}</ol>")
         return "\n".join(parts)
+
+
+def _heading(caption: str) -> str:
+    """A caption with its colon, unless it has one already (R's "Coefficients: (1 not defined
+    because of singularities)")."""
+    return caption if ":" in caption else f"{caption}:"
 
 
 def _grid(table: pd.DataFrame) -> str:

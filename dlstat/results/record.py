@@ -20,6 +20,10 @@ class FitRecord:
     null_deviance: float
     metrics: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
+    # Design columns (positions in the spec's display columns) left out of an unpenalised GLM
+    # as linear combinations of the columns before them: R's NA coefficients.
+    aliased: list[int] = field(default_factory=list)
+    n_zero_weight: int = 0  # training rows of prior weight 0 (not in n_obs; R's BIC counts them)
 
 
 @dataclass

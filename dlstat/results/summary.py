@@ -15,7 +15,7 @@ def fit_summary(fit) -> Summary:
     """``fit.summary()``: model, architecture, training, fit and deviance tables, with notes."""
     residual_df, why_not = residual_df_of(fit)
     notes = list(fit.record.notes) + ([why_not] if why_not else [])
-    glm_tables, glm_notes = coefficient_tables(fit)
+    glm_tables, glm_notes, glm_captions = coefficient_tables(fit)
     boot_tables, boot_notes = bootstrap_tables(fit)
     return Summary(
         title="Neural network fitted by dlstat::dnn",
@@ -25,7 +25,7 @@ def fit_summary(fit) -> Summary:
                 "deviance": deviance_table(fit, residual_df), **glm_tables, **boot_tables},
         notes=notes + glm_notes + boot_notes,
         captions={"model": "Model", "fit": "Fit (metrics by data part)",
-                  "tests": "Coefficient tests"},
+                  "tests": "Coefficient tests", **glm_captions},
         layouts={"model": "items", "training": "items", "deviance": "deviance",
                  "tests": "items", "bootstrap": "items"},
     )
@@ -98,7 +98,8 @@ def deviance_table(fit, residual_df: int | None) -> pd.DataFrame:
 
 def residual_df_of(fit) -> tuple[int | None, str]:
     """The residual degrees of freedom where they are defined (an unpenalised GLM: rows ×
-    outputs − free parameters), otherwise ``None`` and the reason, as a note."""
+    outputs − free parameters, aliased columns not counted), otherwise ``None`` and the
+    reason, as a note."""
     n_params = fit.topology.n_parameters()
     if fit.topology.layers:
         return None, (f"The residual deviance has no degrees of freedom: a network with hidden "
@@ -109,7 +110,8 @@ def residual_df_of(fit) -> tuple[int | None, str]:
                       f"(lambda = {fit.options.penalty:g}) shrinks the {n_params} parameters, "
                       "so each uses less than one degree of freedom.")
     free = _free_outputs(fit)
-    return fit.record.n_obs * free - n_params * free // fit.topology.n_outputs, ""
+    rank = n_params // fit.topology.n_outputs - len(fit.record.aliased)  # per output
+    return (fit.record.n_obs - rank) * free, ""
 
 
 def _free_outputs(fit) -> int:
