@@ -38,14 +38,16 @@ def confint(model: Any, level: float = 0.95) -> dict[str, Any]:
 
 def loglik(model: Any) -> dict[str, Any]:
     """The parts of R's ``logLik`` object: the value, its degrees of freedom (``None`` with
-    the reason where they are not defined, e.g. a network with hidden layers) and ``nobs``."""
+    the reason where they are not defined, e.g. a network with hidden layers) and ``nobs``
+    (the rows ``BIC`` counts, as ``logLik.glm``'s)."""
     from ..results import inference
 
     try:
         df, why = inference.loglik_df(model), ""
     except OptionError as exc:
         df, why = None, str(exc)
-    return {"value": float(model.loglik()), "df": df, "nobs": int(model.nobs()), "why": why}
+    return {"value": float(model.loglik()), "df": df, "nobs": inference.loglik_nobs(model),
+            "why": why}
 
 
 def anova_table(models: list, test: str = "Chisq") -> dict[str, Any]:

@@ -265,3 +265,42 @@ test_that("summary() of a GLM prints Python's coefficient table, codes, dispersi
   expect_true(any(grepl("^AIC: *376\\.59", printed)))
   expect_true(any(grepl("Null deviance: 409\\.0.* on 71", printed)))
 })
+
+test_that("an aliased column is NA in coef() where glm() has NA, and counts no df", {
+  skip_if_no_python()
+  d <- mtcars
+  d$g <- factor(d$cyl)
+  d$g2 <- factor(d$cyl, labels = c("x", "y", "z"))  # a relabelled copy of g
+  d$wt2 <- 2 * d$wt + 1
+  for (f in list(mpg ~ wt + g + g2, mpg ~ wt + wt2)) {
+    p <- glm_pair(f, d, "gaussian")
+    info <- deparse(f)
+    expect_equal(unname(is.na(coef(p$fit))), unname(is.na(coef(p$ref))), info = info)
+    expect_true(any(is.na(coef(p$ref))), info = info)
+    defined <- !is.na(coef(p$ref))
+    expect_equal(unname(coef(p$fit)[defined]), unname(coef(p$ref)[defined]), tolerance = 1e-6,
+                 info = info)
+    expect_equal(AIC(p$fit), AIC(p$ref), tolerance = 1e-6, info = info)
+    expect_equal(BIC(p$fit), BIC(p$ref), tolerance = 1e-6, info = info)
+    expect_equal(attr(logLik(p$fit), "df"), attr(logLik(p$ref), "df"), info = info)
+    expect_equal(unname(is.na(vcov(p$fit))), unname(is.na(vcov(p$ref, complete = TRUE))),
+                 info = info)
+    k <- sum(is.na(coef(p$ref)))
+    expect_output(print(summary(p$fit)),
+                  sprintf("Coefficients: (%d not defined because of singularities)", k),
+                  fixed = TRUE)
+  }
+})
+
+test_that("BIC() of a glm with zero prior weights counts every row, as R's", {
+  skip_if_no_python()
+  w <- rep(1, 32)
+  w[c(3, 7, 11)] <- 0
+  d <- transform(mtcars, w = w)
+  fit <- dnn(am ~ wt, data = d, family = "binomial", weights = "w", hidden = c(),
+             optimizer = "lbfgs")
+  ref <- glm(am ~ wt, data = d, family = binomial, weights = w)
+  expect_equal(BIC(fit), BIC(ref), tolerance = 1e-6)
+  expect_equal(attr(logLik(fit), "nobs"), attr(logLik(ref), "nobs"))
+  expect_equal(nobs(fit), nobs(ref))
+})
