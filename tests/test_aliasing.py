@@ -83,7 +83,7 @@ def test_pivoted_rank_is_rs_qr_rank_and_pivot(r):
     from rpy2.robjects import numpy2ri
     from rpy2.robjects.conversion import localconverter
 
-    from dlstat.fitting.aliasing import _limited_pivoting, pivoted_rank
+    from dlstat.fitting.aliasing import pivoted_rank
 
     rng = np.random.default_rng(20)
     cases = [np.array(r.r("cbind(1, as.matrix(mtcars[1:5, -1]))"))]
@@ -100,10 +100,48 @@ def test_pivoted_rank_is_rs_qr_rank_and_pivot(r):
         with localconverter(r.default_converter + numpy2ri.converter):
             r.globalenv["Z"] = Z
         q = r.r("q <- qr(Z, tol = 1e-11); list(q$rank, q$pivot - 1L)")
-        expected = (int(q[0][0]), np.array(q[1]))
-        for rank, pivot in (pivoted_rank(Z), _limited_pivoting(Z.copy(), 1e-11)):
-            assert rank == expected[0], Z
-            np.testing.assert_array_equal(pivot, expected[1])
+        rank, pivot = pivoted_rank(Z)
+        assert rank == int(q[0][0]), Z
+        np.testing.assert_array_equal(pivot, np.array(q[1]))
+
+
+@pytest.mark.parametrize("block_values", [2**22, 20])
+def test_full_rank_shortcut_agrees_with_the_rank_rule(monkeypatch, block_values):
+    """The Gram-matrix shortcut only ever answers "full rank" where the pivoting rule keeps
+    every column, weighted or not, centred far from zero or not; the design read in blocks of
+    rows (here also of a few rows) gives the rule's answer on the whole."""
+    from types import SimpleNamespace
+
+    from dlstat.fitting import aliasing
+    from dlstat.fitting.aliasing import (
+        _certainly_full_rank,
+        aliased_columns,
+        pivoted_rank,
+        raw_design,
+    )
+
+    monkeypatch.setattr(aliasing, "_CHUNK_VALUES", block_values)
+
+    rng = np.random.default_rng(7)
+    certified = 0
+    for _ in range(200):
+        n, p = rng.integers(2, 30), rng.integers(1, 8)
+        X = rng.normal(size=(n, p))
+        if rng.random() < 0.4:
+            X[:, -1] = X[:, 0] * rng.normal() + rng.normal(scale=1e-9 * rng.random(), size=n)
+        spec = SimpleNamespace(scale=rng.uniform(0.01, 100, p),
+                               center=rng.normal(size=p) * rng.choice([0, 1, 1e4], p),
+                               intercept=bool(rng.random() < 0.8))
+        weights = rng.choice([0.0, 0.5, 1.0, 3.0], n) if rng.random() < 0.5 else np.ones(n)
+        used = weights > 0
+        Z = raw_design(spec, X[used]) * np.sqrt(weights[used])[:, None]
+        rank, pivot = pivoted_rank(Z)
+        expected = tuple(sorted(int(j) - int(spec.intercept) for j in pivot[rank:]))
+        assert aliased_columns(spec, X, weights) == expected
+        if _certainly_full_rank(spec, X, weights):
+            certified += 1
+            assert expected == ()
+    assert certified > 50
 
 
 # -- aliased columns ------------------------------------------------------------------------
@@ -126,13 +164,13 @@ def test_anova_counts_no_df_for_aliased_columns(r, cars, small):
     np.testing.assert_allclose(a.table.to_numpy(float), ref, rtol=RTOL, atol=1e-8)
 
 
-@pytest.mark.parametrize("family", ["gaussian", "binomial"])
-def test_collinear_numeric_column_is_dropped_as_r_does(r, cars, family):
-    response = "mpg" if family == "gaussian" else "am"
+@pytest.mark.parametrize("family,r_family,response", [
+    ("gaussian", "gaussian", "mpg"), ("binomial", "binomial", "am"), ("gamma", "Gamma", "mpg")])
+def test_collinear_numeric_column_is_dropped_as_r_does(r, cars, family, r_family, response):
     fit = _fit(f"{response} ~ wt + wt2", cars, family=family)
-    # epsilon 1e-10 converges the binomial fit further than R's default and keeps glm.fit's
-    # rank tolerance (min(1e-7, epsilon / 1000)) far above rounding.
-    _assert_like_r(r, fit, f"glm({response} ~ wt + wt2, family = {family}, data = d, "
+    # epsilon 1e-10 converges the fit further than R's default and keeps glm.fit's rank
+    # tolerance (min(1e-7, epsilon / 1000)) far above rounding.
+    _assert_like_r(r, fit, f"glm({response} ~ wt + wt2, family = {r_family}, data = d, "
                            "control = glm.control(epsilon = 1e-10))")
     new = cars.iloc[[0, 9, 20]]
     with warnings.catch_warnings():
@@ -230,13 +268,15 @@ def test_singular_information_gives_na_with_a_reason(cars, monkeypatch):
     warning and a summary note saying why, never numpy.linalg.LinAlgError."""
     fit = _fit("am ~ wt", cars, family="binomial")
     monkeypatch.setattr(fit, "link_of", lambda X, offset=None: np.full((len(X), 1), 800.0))
-    with pytest.warns(dl.errors.DlstatWarning, match="information matrix .* singular"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         tidy = fit.tidy()
-    assert tidy["std.error"].isna().all() and tidy["estimate"].notna().all()
-    with pytest.warns(dl.errors.DlstatWarning):
         summary = fit.summary()
         assert fit.predict(cars.head(2), se_fit=True)["se_fit"].isna().all()
+    assert tidy["std.error"].isna().all() and tidy["estimate"].notna().all()
     assert any("singular" in n for n in summary.notes)
+    assert caught and all(issubclass(w.category, dl.errors.DlstatWarning) for w in caught)
+    assert "information matrix at the fitted means is singular" in str(caught[0].message)
 
 
 # -- separation warning and BIC as R ---------------------------------------------------------

@@ -15,10 +15,12 @@ import numpy as np
 
 # glm.fit's tolerance, min(1e-7, epsilon / 1000) at the default epsilon = 1e-8.
 ALIAS_TOLERANCE = 1e-11
-# A column whose remaining norm (unpivoted QR) is this far above the tolerance is never moved,
-# whatever the rounding of R's downdated norms: the faster LAPACK path suffices.
-_CLEAR_MARGIN = 100.0
+# A design whose every column keeps this share of its norm after the columns before it are
+# projected out is of full rank under R's rule whatever the rounding: the Gram matrix (formed
+# without a copy of the design) certifies it, with its rounding (about 1e-7 here) far below.
+_CERTAIN_SHARE = 1e-5
 _RECOMPUTE_BELOW = 1e-6  # R's rule: recompute a downdated squared norm ratio below this
+_CHUNK_VALUES = 2**22  # rows of the design are read in blocks of about 32 MB
 
 
 def raw_design(spec, X: np.ndarray) -> np.ndarray:
@@ -50,9 +52,10 @@ def aliased_columns(spec, X: np.ndarray, weights: np.ndarray,
     tuple of int
         Sorted positions of the aliased design columns; empty for a design of full rank.
     """
-    used = weights > 0
-    Z = raw_design(spec, X[used]) * np.sqrt(weights[used])[:, None]
-    rank, pivot = pivoted_rank(Z, tol)
+    if _certainly_full_rank(spec, X, weights):
+        return ()
+    rank, pivot = _limited_pivoting(_weighted_triangle(spec, X, weights), tol,
+                                    int((weights > 0).sum()))
     first = int(spec.intercept)
     return tuple(sorted(int(j) - first for j in pivot[rank:]))
 
@@ -60,27 +63,71 @@ def aliased_columns(spec, X: np.ndarray, weights: np.ndarray,
 def pivoted_rank(Z: np.ndarray, tol: float = ALIAS_TOLERANCE) -> tuple[int, np.ndarray]:
     """The rank of ``Z`` and its column order under R's limited pivoting (``qr(Z, tol)``'s
     ``rank`` and ``pivot``, 0-based): the first ``rank`` entries of the order are the columns
-    kept, the rest the aliased ones, moved to the end in the order they were found."""
-    n, p = Z.shape
-    if p <= n and _clearly_full_rank(Z, tol):
-        return p, np.arange(p)
-    return _limited_pivoting(np.array(Z, dtype=np.float64), tol)
+    kept, the rest the aliased ones, moved to the end in the order they were found.
+
+    The rule runs on the triangular factor of a plain (blocked LAPACK) QR of ``Z``: norms of
+    projections do not change under the orthogonal factor, so its decisions are those on
+    ``Z`` itself, at the cost of a p-column problem instead of an n-row one."""
+    Z = np.asarray(Z, dtype=np.float64)
+    return _limited_pivoting(_triangle(Z), tol, len(Z))
 
 
-def _clearly_full_rank(Z: np.ndarray, tol: float) -> bool:
-    """Whether no column would be moved: without pivoting, the norm left of column l after
-    projecting out the columns before it is |R[l, l]| of a plain QR (blocked LAPACK)."""
-    norms = np.linalg.norm(Z, axis=0)
-    if not np.isfinite(Z).all() or (norms == 0).any():
+def _triangle(Z: np.ndarray) -> np.ndarray:
+    """R of Z = QR (a copy of ``Z`` when it has no more rows than columns)."""
+    return np.linalg.qr(Z, mode="r") if len(Z) > Z.shape[1] else Z.copy()
+
+
+def _weighted_triangle(spec, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The triangular factor of the raw design's rows of positive weight, each times the
+    square root of its weight, from blocks of rows (R of the stacked block factors): no
+    copy of the whole design is made."""
+    triangle = np.zeros((0, X.shape[1] + int(spec.intercept)))
+    step = max(1, _CHUNK_VALUES // max(X.shape[1], 1))
+    for start in range(0, len(X), step):
+        w = weights[start:start + step]
+        used = w > 0
+        rows = raw_design(spec, X[start:start + step][used]) * np.sqrt(w[used])[:, None]
+        triangle = _triangle(np.vstack([triangle, rows]))
+    return triangle
+
+
+def _certainly_full_rank(spec, X: np.ndarray, weights: np.ndarray) -> bool:
+    """Whether no column can be aliased: without pivoting, the norm left of column l after
+    the columns before it are projected out is L[l, l] of the Cholesky factor of the weighted
+    Gram matrix of the raw design, built here from the standardised rows in blocks."""
+    n, p = X.shape
+    if p == 0:
+        return True
+    if n <= p:
         return False
-    remaining = np.abs(np.diag(np.linalg.qr(Z, mode="r")))
-    return bool((remaining >= _CLEAR_MARGIN * tol * norms).all())
+    gram, sums = np.zeros((p, p)), np.zeros(p)
+    step = max(1, _CHUNK_VALUES // p)
+    for start in range(0, n, step):
+        rows, w = X[start:start + step], weights[start:start + step]
+        gram += (rows * w[:, None]).T @ rows
+        sums += w @ rows
+    total = float(weights.sum())
+    scale, center = spec.scale, spec.center
+    raw_sums = scale * sums + center * total  # Σ w x_raw for each column
+    raw = (np.outer(scale, scale) * gram + np.outer(scale * sums, center)
+           + np.outer(center, scale * sums) + total * np.outer(center, center))
+    if spec.intercept:
+        raw = np.block([[np.array([[total]]), raw_sums[None, :]], [raw_sums[:, None], raw]])
+    norms = np.sqrt(np.diag(raw))
+    if not np.isfinite(raw).all() or not (norms > 0).all():
+        return False
+    try:
+        remaining = np.diag(np.linalg.cholesky(raw))
+    except np.linalg.LinAlgError:
+        return False
+    return bool((remaining >= _CERTAIN_SHARE * norms).all())
 
 
-def _limited_pivoting(x: np.ndarray, tol: float) -> tuple[int, np.ndarray]:
-    """Householder QR of ``x`` (overwritten) with R's rule: at step l, while column l's
-    remaining norm is below ``tol`` times its original norm, rotate it to the last place."""
-    n, p = x.shape
+def _limited_pivoting(x: np.ndarray, tol: float, n: int) -> tuple[int, np.ndarray]:
+    """Householder QR of ``x`` (overwritten; the rows of a design of ``n`` rows, or its
+    triangular factor) with R's rule: at step l, while column l's remaining norm is below
+    ``tol`` times its original norm, rotate it to the last place."""
+    p = x.shape[1]
     order = np.arange(p)
     remaining = np.linalg.norm(x, axis=0)  # downdated norms of the rows below the step
     original = np.where(remaining == 0, 1.0, remaining)
@@ -91,7 +138,7 @@ def _limited_pivoting(x: np.ndarray, tol: float) -> tuple[int, np.ndarray]:
             x, order = x[:, rotation], order[rotation]
             remaining, original = remaining[rotation], original[rotation]
             kept -= 1
-        if step < n - 1:
+        if step < len(x) - 1:
             _reflect(x, step, remaining)
     return min(kept, n), order
 

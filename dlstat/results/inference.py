@@ -197,7 +197,8 @@ def identified_vcov(fit: DNNFit) -> tuple[np.ndarray, str]:
     if fam.kind.several_classes:
         information = _multinomial_information(Z * priors.weights[:, None], Z, mu)
     else:  # the working weights of IRLS at the optimum, (dμ/dη)²/V(μ), times the priors
-        weights = fam.mu_eta(eta[:, 0]) ** 2 / fam.variance(mu[:, 0]) * priors.weights
+        with np.errstate(divide="ignore", invalid="ignore"):  # V(μ) = 0: no information
+            weights = fam.mu_eta(eta[:, 0]) ** 2 / fam.variance(mu[:, 0]) * priors.weights
         information = (Z * weights[:, None]).T @ Z
     inverse = _inverse_information(information)
     if inverse is None:
