@@ -468,7 +468,7 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
     aic_value = information_criteria(fit)["AIC"]
     if not np.isnan(aic_value):
-        tests.append(("AIC", f"{aic_value:.5g}"))
+        tests.append(("AIC", f"{aic_value:.5g}".replace("inf", "Inf")))  # R's -Inf
     k = n_aliased(fit)
     captions = ({"coefficients": f"Coefficients: ({k} not defined because of singularities)"}
                 if k else {})
