@@ -206,6 +206,10 @@ class ArraySpec:
         return self.columns[: self.width] + self.tabular.display_columns
 
     @property
+    def names(self) -> list[str]:
+        return self.columns[: self.width] + self.tabular.names
+
+    @property
     def n_columns(self) -> int:
         return self.width + self.tabular.n_columns
 

@@ -86,7 +86,7 @@ def df_residual(fit: DNNFit) -> int:
 
 def coefficient_names(fit: DNNFit) -> list[str]:
     """The design's coefficient names, intercept first (as ``tidy`` lists them)."""
-    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.display_columns)
+    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.names)
 
 
 def raw_design(fit: DNNFit, X_standardised: np.ndarray) -> np.ndarray:
