@@ -23,6 +23,7 @@ from .limits import check_against_data
 from .parse import BS_EXTEND, OFFSET_COLUMN, ParsedFormula, parse_formula
 from .plain import is_plain_number, plain_columns, plain_matrix
 from .rnames import r_names, split_interaction
+from .scaling import standardise_columns
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -107,18 +108,21 @@ class DesignSpec:
                              keep=_plain_inputs(self.rhs, self.variables, self.columns))
         complete = frame.notna().all(axis=1).to_numpy().copy()
         X = self._matrix(frame.iloc[np.flatnonzero(complete)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = X - self.center  # one new matrix, scaled in place
+            X /= self.scale
+        # checked once standardised: a value near float64's limit overflows when centred
         finite = np.isfinite(X).all(axis=1)
         if self.offsets:
             finite &= np.isfinite(offset_values(self.offsets,
                                                 frame.iloc[np.flatnonzero(complete)]))
         if not finite.all():
             warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
-                 "(e.g. log of a non-positive number); their predictions are NA.")
+                 "(e.g. log of a non-positive number, or a value near float64's limit); "
+                 "their predictions are NA.")
             idx = np.flatnonzero(complete)
             complete[idx[~finite]] = False
             X = X[finite]
-        X = X - self.center  # one new matrix, scaled in place
-        X /= self.scale
         return X, complete
 
     def offset(self, data: pd.DataFrame, ok: np.ndarray) -> np.ndarray | None:
@@ -260,18 +264,15 @@ def build_design(
     if w is not None and not (w > 0).any():
         raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
                         "some complete rows a positive weight.")
-    mean = _mean(X, w) if center else np.zeros(X.shape[1])
-    if standardise:
-        X -= mean  # in place: a million-row design is standardised without temporary copies
-    sd = np.sqrt(_mean_square(X if standardise else X - mean, w)) if X.shape[0] \
-        else np.ones(X.shape[1])
-    constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    for name in [c for c, k in zip(columns, constant) if k]:
+    # standardised in place: a million-row design without temporary copies (a copy only to
+    # find the constant columns of a design kept as it is)
+    scaled = standardise_columns(X if standardise else X.copy(), w, center)
+    for name in [c for c, k in zip(columns, scaled.constant) if k]:
         notes.append(f"design column {name!r} is constant in the training data.")
-    sd = np.where(constant, 1.0, sd)
-    if not standardise:
+    if standardise:
+        mean, sd = scaled.center, scaled.scale
+    else:
         mean, sd = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    X /= sd
     spec = DesignSpec(
         formula=formula,
         rhs=parsed.rhs,
@@ -288,20 +289,6 @@ def build_design(
         kinds=kinds,
     )
     return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
-
-
-def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Column means of ``X``, weighted when ``weights`` are given (any number of columns)."""
-    if weights is None or not X.shape[1]:
-        return X.mean(axis=0)
-    return weights @ X / weights.sum()
-
-
-def _mean_square(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Column means of ``X ** 2`` (weighted when ``weights`` are given), without forming it."""
-    if weights is None:
-        return np.einsum("ij,ij->j", X, X) / max(len(X), 1)
-    return np.einsum("i,ij,ij->j", weights, X, X) / weights.sum()
 
 
 def offset_values(offsets: list[str], frame: pd.DataFrame) -> np.ndarray:

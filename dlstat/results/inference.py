@@ -17,7 +17,8 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
-from ..errors import OptionError
+from ..errors import DataError, OptionError
+from ..formula.scaling import check_inference_range
 from .persistence import SavedInference
 from .protocol import items_table
 
@@ -127,6 +128,8 @@ def inference_to_save(fit: DNNFit) -> SavedInference | None:
         vcov = vcov_matrix(fit)
     except np.linalg.LinAlgError:  # aliased columns: no covariance to keep
         return None
+    except DataError:  # a column on a scale float64 cannot hold: none either
+        return None
     usable = np.isfinite(vcov).all() and (np.diag(vcov) > 0).all()
     return SavedInference(vcov, loglik(fit)) if usable else None
 
@@ -136,6 +139,7 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
     require_single_response(fit, "vcov()")
+    check_inference_range(fit.spec)
     if not fit.has_training_data and fit.saved_inference is not None:
         return fit.saved_inference.vcov.copy()
     X, _, _ = fit.training_data()
