@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-
 from conftest import r_spelling
 
 import dlstat as dl

@@ -267,8 +267,6 @@ def build_design(
     # standardised in place: a million-row design without temporary copies (a copy only to
     # find the constant columns of a design kept as it is)
     scaled = standardise_columns(X if standardise else X.copy(), w, center)
-    for name in [c for c, k in zip(columns, scaled.constant) if k]:
-        notes.append(f"design column {name!r} is constant in the training data.")
     if standardise:
         mean, sd = scaled.center, scaled.scale
     else:
@@ -288,6 +286,8 @@ def build_design(
         offsets=parsed.offsets,
         kinds=kinds,
     )
+    for name in [c for c, k in zip(spec.names, scaled.constant) if k]:
+        notes.append(f"design column {name!r} is constant in the training data.")
     return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
 
 

@@ -24,8 +24,8 @@ KINDS = ("logical", "number", "text", "date")
 _SHOWN = {"logical": "true/false values", "number": "numbers", "text": "text",
           "date": "dates"}
 _FIXES = {
-    "logical": "true/false values (pandas: the column's .astype(bool) once you have checked "
-               "its values; R: as.logical())",
+    "logical": "true/false values (pandas: .astype(bool) once you have checked the "
+               "values; R: as.logical())",
     "number": "numbers (pandas: pandas.to_numeric(); R: as.numeric())",
     "text": "text (pandas: .astype(str); R: as.character() or factor())",
     "date": "dates (pandas: pandas.to_datetime(); R: as.Date())",
@@ -44,7 +44,7 @@ def column_kind(s: pd.Series) -> str | None:
         return "date"
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         return "number"
-    if dtype == object or pd.api.types.is_string_dtype(dtype):
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         return values_kind(s.dropna().unique())
     return None
 
