@@ -218,7 +218,7 @@ def test_partial_dependence_of_a_factor(glm_boot):
     curve = glm_boot.partial_dependence("cyl").tidy()
     assert curve["value"].tolist() == ["4", "6", "8"]
     coef = glm_boot.coef()
-    np.testing.assert_allclose(np.diff(curve["estimate"].to_numpy())[0], coef["C(cyl)[T.6]"])
+    np.testing.assert_allclose(np.diff(curve["estimate"].to_numpy())[0], coef["factor(cyl)6"])
     with pytest.raises(OptionError, match="numeric column"):
         glm_boot.partial_dependence("cyl", kind="ale")
 

@@ -178,7 +178,7 @@ def describe(model: Any) -> dict[str, Any]:
         "mixture": float(opts.mixture),
         "notes": [str(n) for n in rec.notes],
         "history": frame_to_r(model.history),
-        "columns": [str(c) for c in model.spec.display_columns],
+        "columns": [str(c) for c in model.spec.names],
     }
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..formula.rnames import r_symbol
 from .bootstrap import inference_columns, interval_note, response_rows_of
 from .protocol import Result, Summary, items_table, new_figure
 
@@ -126,7 +127,7 @@ def effect_groups(fit: DNNFit) -> list[EffectGroup]:
     """One group per numeric design column and per factor term."""
     groups: dict[str, EffectGroup] = {}
     out: list[EffectGroup] = []
-    for j, (term, column) in enumerate(zip(fit.spec.terms(), fit.spec.display_columns)):
+    for j, (term, column) in enumerate(zip(fit.spec.terms(), fit.spec.names)):
         if is_factor_term(fit, term):
             if term not in groups:
                 groups[term] = EffectGroup(term, [], True)
@@ -143,8 +144,11 @@ def is_factor_term(fit: DNNFit, term: str) -> bool:
 
 
 def factor_variable(fit: DNNFit, term: str) -> str | None:
-    """The variable whose factor's main effect ``term`` is, or ``None``."""
-    return next((v for v in fit.spec.levels if term in (v, f"C({v})", f"factor({v})")), None)
+    """The variable whose factor's main effect ``term`` is (as a user or R names it), or
+    ``None``."""
+    return next((v for v in fit.spec.levels
+                 if term in (v, r_symbol(v), f"C({r_symbol(v)})", f"factor({r_symbol(v)})")),
+                None)
 
 
 def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
@@ -166,7 +170,7 @@ def effect_rows(fit: DNNFit, X: np.ndarray, groups: list[EffectGroup],
                 level = base.copy()
                 level[:, j] = raw_to_standard(fit, j, 1.0)
                 designs.append(level)
-                labels.append(fit.spec.display_columns[j])
+                labels.append(fit.spec.names[j])
             continue
         j = g.columns[0]
         for step in (_STEP, -_STEP):

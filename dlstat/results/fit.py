@@ -254,11 +254,11 @@ class DNNFit(Result):
 
             return tidy_frame(self, conf_level)
         W = self.params[self.topology.input_kernel()][0]
-        if W.ndim != 2 or W.shape[0] != len(self.spec.display_columns):
+        if W.ndim != 2 or W.shape[0] != self.spec.n_columns:
             return self._kernel_norms()  # inputs read as images or sequences
         rows = [{"layer": "input", "term": t, "column": c,
                  "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
-                for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.display_columns))]
+                for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.names))]
         return pd.DataFrame(rows) if rows else pd.DataFrame(
             columns=["layer", "term", "column", "norm", "nonzero"])
 
@@ -285,7 +285,7 @@ class DNNFit(Result):
                 rows.append({"response": str(out), "term": "(Intercept)",
                              "estimate": intercept[k]})
             rows += [{"response": str(out), "term": c, "estimate": slope[j, k]}
-                     for j, c in enumerate(self.spec.display_columns)]
+                     for j, c in enumerate(self.spec.names)]
         frame = pd.DataFrame(rows)
         return frame.drop(columns="response") if len(outs) == 1 else frame
 
@@ -465,7 +465,7 @@ class DNNFit(Result):
         """The unstandardised design matrix of ``data`` (complete rows), as the model sees it."""
         X, ok = self.spec.design(data, unseen=self.options.unseen)
         raw = X * self.spec.scale + self.spec.center
-        return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.display_columns)
+        return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.names)
 
     def save(self, path: str, drop_bootstrap: bool = False) -> None:
         """Write the model to one file (JSON spec + weights; no pickle); a GLM's covariance

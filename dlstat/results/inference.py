@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ..errors import OptionError, warn
+from ..errors import DataError, OptionError, warn
 from ..fitting.aliasing import raw_design as _raw_design
+from ..formula.scaling import check_inference_range
 from .persistence import SavedInference
 from .protocol import items_table
 
@@ -100,7 +101,7 @@ def df_residual(fit: DNNFit) -> int:
 
 def coefficient_names(fit: DNNFit) -> list[str]:
     """The design's coefficient names, intercept first (as ``tidy`` lists them)."""
-    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.display_columns)
+    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.names)
 
 
 def raw_design(fit: DNNFit, X_standardised: np.ndarray) -> np.ndarray:
@@ -150,7 +151,10 @@ def inference_to_save(fit: DNNFit) -> SavedInference | None:
         return fit.saved_inference
     if not wald_applies(fit):
         return None
-    vcov, why_not = identified_vcov(fit)
+    try:
+        vcov, why_not = identified_vcov(fit)
+    except DataError:  # a column on a scale float64 cannot hold: no covariance to keep
+        return None
     ll = loglik(fit)
     usable = not why_not and (np.diag(vcov) > 0).all() and math.isfinite(ll)
     return SavedInference(vcov, ll) if usable else None
@@ -163,6 +167,7 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
     require_single_response(fit, "vcov()")
+    check_inference_range(fit.spec)
     vcov, why_not = identified_vcov(fit)
     if why_not == SINGULAR_INFORMATION:
         warn(why_not)

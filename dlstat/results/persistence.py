@@ -344,7 +344,8 @@ def _check_aliased_weights(parts: ModelParts, where: str) -> None:
 
 def _probe(spec: DesignSpec, where: str) -> None:
     """Replay the (vetted) design on one made-up row: its columns must be the stored ones."""
-    row = {v: [spec.levels[v][0] if spec.levels.get(v) else 1.0] for v in spec.variables}
+    row = {v: [spec.levels[v][0] if spec.levels.get(v) else
+               pd.Timestamp(0) if spec.kinds.get(v) == "date" else 1.0] for v in spec.variables}
     data = {**row, spec.name: np.zeros((1, *spec.shape))} if isinstance(spec, ArraySpec) else \
         pd.DataFrame(row)
     try:

@@ -43,10 +43,11 @@ glm = dl.dnn("mpg ~ wt + hp + factor(cyl)", data=mtcars, hidden=(), optimizer="l
 print(glm.summary().tables["coefficients"])
 
 reference = smf.glm("mpg ~ wt + hp + C(cyl)", data=mtcars.astype({"cyl": int})).fit()
-terms = glm.tidy()["term"]
+terms = glm.tidy()["term"]  # R's names, as glm() gives them: factor(cyl)6, factor(cyl)8
+in_r = {"Intercept": "(Intercept)", "C(cyl)[T.6]": "factor(cyl)6", "C(cyl)[T.8]": "factor(cyl)8"}
 side_by_side = pd.DataFrame({"dlstat": glm.tidy()["std.error"].to_numpy(),
-                             "statsmodels": reference.bse.rename({"Intercept": "(Intercept)"})
-                             .loc[terms].to_numpy()}, index=terms)
+                             "statsmodels": reference.bse.rename(in_r).loc[terms].to_numpy()},
+                            index=terms)
 print("\nstandard errors:")
 print(side_by_side.round(5))
 assert np.allclose(side_by_side["dlstat"], side_by_side["statsmodels"], rtol=1e-4)
