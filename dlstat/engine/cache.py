@@ -17,7 +17,8 @@ group-writable one is refused with one warning, and the process traces instead),
 entry's authentication code under this user's secret must match on the private copy that is
 loaded.  Anything else found under the key — planted, damaged, unreadable, or failing when
 called — is removed and the graph traced again: the numbers never depend on the cache.
-Directories left by killed processes (``.tmp-*``) are removed after an hour.
+Directories left by killed processes (``.tmp-*``) are removed after an hour.  Without POSIX
+owners and modes (Windows) the disk cache is not used.
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from .cache_trust import Untrusted, private_directory, seal, user_secret, verified_copy
+from .cache_trust import (
+    SUPPORTED,
+    Untrusted,
+    private_directory,
+    seal,
+    user_secret,
+    verified_copy,
+)
 
 LEFTOVER_SECONDS = 3600  # a ".tmp-*" directory this old belongs to a process that was killed
 _WARNED: set[str] = set()
@@ -123,7 +131,7 @@ def cached_function(tf, key: Any, build: Callable[[], Any]):
 
     Never fails for the cache's sake: without a usable cache ``build()`` is returned."""
     graphs = cache_dir()
-    if graphs is None:
+    if graphs is None or not SUPPORTED:
         return build()
     try:
         name = key_digest(key, tf.__version__)
@@ -133,8 +141,11 @@ def cached_function(tf, key: Any, build: Callable[[], Any]):
     except UnstableKey:
         return build()
     except Untrusted as why:
-        _warn_once("directory", f"dlstat does not use the graph cache {graphs}: {why}. This process "
-                   "traces its graphs again instead (slower, the same numbers).")
+        _warn_once("directory", (
+            f"dlstat does not use the graph cache {graphs}, whose entries others could have "
+            f"planted: {why}. This process traces its graphs instead (slower, the same "
+            f"numbers). Fix: chmod go-w that directory if it is yours, or set DLSTAT_CACHE_DIR "
+            f"(the cache) or XDG_CONFIG_HOME (its secret) to a directory only you can write."))
         return build()
     except OSError:  # read-only home, full disk: train without caching
         return build()
@@ -167,8 +178,8 @@ class _Entry:
             verified_copy(self.path, self.name, self.secret, private / "entry")
             return self.tf.saved_model.load(str(private / "entry")).run
         except Untrusted as why:
-            _warn_once("entry", f"dlstat removed the graph cache entry {self.path}, which it did not "
-                       f"write for this user ({why}); the graph is traced again.")
+            _warn_once("entry", f"dlstat removed the graph cache entry {self.path}, which it "
+                       f"did not write for this user ({why}); the graph is traced again.")
         except Exception:  # damaged, or not a dlstat trainer: rebuilt below
             pass
         finally:

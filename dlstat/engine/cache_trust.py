@@ -27,6 +27,8 @@ import secrets
 import stat
 from pathlib import Path
 
+# Owners, modes and links as POSIX has them (not on Windows, where the cache is not used).
+SUPPORTED = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW")
 MAC_FILE = "dlstat.mac"  # in an entry's directory; the one file its code does not cover
 SECRET_BYTES = 32
 MAX_ENTRY_BYTES = 1 << 28  # a traced trainer is well under a megabyte; a CNN's a few
@@ -55,10 +57,8 @@ def check_directory(path: Path) -> None:
     if not stat.S_ISDIR(st.st_mode):
         raise Untrusted(f"{real} is not a directory")
     if st.st_uid != os.geteuid() or _writable_by_others(st):
-        raise Untrusted(
-            f"{real} ({_describe(st)}) is not a directory that only you (uid {os.geteuid()}) "
-            f"can write; fix: chmod go-w {real} (if it is yours), or set DLSTAT_CACHE_DIR to "
-            f"a directory of your own")
+        raise Untrusted(f"{real} ({_describe(st)}) can be written by others than you "
+                        f"(uid {os.geteuid()})")
     _check_above(real)
 
 
@@ -70,10 +70,8 @@ def _check_above(real: Path) -> None:
         st = os.stat(parent)
         sticky = bool(st.st_mode & stat.S_ISVTX)
         if st.st_uid not in (os.geteuid(), 0) or (_writable_by_others(st) and not sticky):
-            raise Untrusted(
-                f"{parent} above it ({_describe(st)}) can be changed by other users, who could "
-                f"replace the cache; set DLSTAT_CACHE_DIR to a directory under one only you "
-                f"and root can write")
+            raise Untrusted(f"{parent}, above {real} ({_describe(st)}), can be changed by "
+                            f"other users")
 
 
 def private_directory(path: Path) -> Path:
