@@ -134,6 +134,7 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
             tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
             tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
             tf.constant(job.learning_rate_decay, dtype),
+            tf.constant(job.family_parameters(), dtype),
         )
 
 
@@ -273,7 +274,7 @@ def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
         tf.TensorSpec(vector, dtype), tf.TensorSpec(vector, dtype), tf.TensorSpec(vector, dtype),
         tf.TensorSpec(vector, tf.int64), tf.TensorSpec(scalar, tf.int32),
         tf.TensorSpec(scalar, tf.int32), tf.TensorSpec(scalar, tf.int32),
-        tf.TensorSpec(scalar, dtype), tf.TensorSpec(scalar, dtype),
+        tf.TensorSpec(scalar, dtype), tf.TensorSpec(scalar, dtype), tf.TensorSpec(vector, dtype),
     ]
     return tf.function(make_run(cfg), input_signature=signature)
 
