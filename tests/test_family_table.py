@@ -49,9 +49,10 @@ def r_vector(r, code: str) -> np.ndarray:
     return np.asarray(r.r(code), dtype=np.float64)
 
 
-def assert_glm_matches(r, fit, call: str, rtol: float = 1e-6, aic: bool = True) -> None:
+def assert_glm_matches(r, fit, call: str, rtol: float = 1e-6, aic: bool = True,
+                       summary_args: str = "") -> None:
     """coef, SE, deviance, null deviance, dispersion, AIC and residuals of every type."""
-    r.r(f"g_ <- {call}; s_ <- summary(g_)")
+    r.r(f"g_ <- {call}; s_ <- summary(g_{summary_args})")
     np.testing.assert_allclose(fit.coef().to_numpy(), r_vector(r, "coef(g_)"), rtol=rtol,
                                atol=1e-9)
     np.testing.assert_allclose(fit.tidy()["std.error"], r_vector(r, "s_$coefficients[, 2]"),
