@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_family_table import GLM, TYPES, assert_glm_matches, frame_of, r_vector
 
 import dlstat as dl
-from test_family_table import GLM, TYPES, assert_glm_matches, frame_of, r_vector
 
 QUINE = "Days ~ Eth + Sex + Age + Lrn"
 NET = dict(hidden=(8,), epochs=30, seed=1, verbose=0)
