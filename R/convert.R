@@ -240,17 +240,23 @@
 # Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
 # data frames, hidden widths, folds and penalties are encoded for the codec.
 # An R family object (or function) as dlstat's family name and link; R's names Gamma and
-# inverse.gaussian are dlstat's gamma and inverse_gaussian.
+# inverse.gaussian are dlstat's gamma and inverse_gaussian, and MASS's negative.binomial(theta)
+# is negative_binomial with its theta.
 .family_spec <- function(family, link = NULL) {
   if (is.function(family)) family <- family()
   name <- family$family
+  theta <- NULL
+  if (is.character(name) && startsWith(name, "Negative Binomial(")) {
+    theta <- get0(".Theta", envir = environment(family$variance), inherits = FALSE)
+    name <- "negative_binomial"
+  }
   name <- if (identical(name, "Gamma")) "gamma"
           else if (identical(name, "inverse.gaussian")) "inverse_gaussian" else name
   if (!is.null(link) && !identical(link, family$link)) {
     .abort("family = %s(link = \"%s\") and link = \"%s\" disagree; give the link once.",
            family$family, family$link, link)
   }
-  list(family = name, link = family$link)
+  list(family = name, link = family$link, theta = theta)
 }
 
 .options_dict <- function(options) {
@@ -265,6 +271,13 @@
       family <- .family_spec(value, options$link)  # R's poisson(link = "log") and the like
       value <- family$family
       out$link <- family$link
+      if (!is.null(family$theta)) {
+        if (!is.null(options$theta) && !isTRUE(all.equal(options$theta, family$theta))) {
+          .abort("family = negative.binomial(%s) and theta = %s disagree; give theta once.",
+                 format(family$theta), format(options$theta))
+        }
+        out$theta <- family$theta
+      }
     }
     if (is.data.frame(value)) {
       value <- .encode_frame(value, what = name)

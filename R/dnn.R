@@ -20,13 +20,20 @@
 #'   `dnn()` also takes a named list holding an image or sequence array (see
 #'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"`, `"poisson"`,
-#'   `"gamma"`, `"inverse_gaussian"`, `"quasipoisson"` or `"quasibinomial"`,
-#'   or an R family object such as `poisson(link = "log")` or `Gamma("log")`;
+#'   `"negative_binomial"`, `"gamma"`, `"inverse_gaussian"`, `"tweedie"`,
+#'   `"quasipoisson"` or `"quasibinomial"`, or an R family object such as
+#'   `poisson(link = "log")`, `Gamma("log")` or `MASS::negative.binomial(2)`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, counts are not assumed).
 #' @param link The link function, one of the family's links: `"identity"`,
 #'   `"log"`, `"logit"`, `"probit"`, `"cloglog"`, `"inverse"`, `"1/mu^2"`,
 #'   `"sqrt"`, `"softmax"`; `NULL` is the family's default, as R's.
+#' @param theta The negative binomial's theta (variance `mu + mu^2/theta`),
+#'   fixed, as `glm(family = MASS::negative.binomial(theta))`; `NULL`
+#'   estimates it by maximum likelihood, as [MASS::glm.nb()] (reported with
+#'   its standard error by `summary()` and `glance()`).
+#' @param var_power The Tweedie family's variance power p (variance `mu^p`),
+#'   between 1 and 2; needed with `family = "tweedie"`.
 #' @param hidden Widths of the hidden layers, e.g. `c(32, 16)`; `c()`, `NULL`
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
@@ -123,7 +130,8 @@
 #' glm_like <- dnn(am ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
 #' coef(glm_like)
 #' @export
-dnn <- function(formula, data, family = NULL, link = NULL, hidden = c(32, 16), activation = "relu",
+dnn <- function(formula, data, family = NULL, link = NULL, theta = NULL, var_power = NULL,
+                hidden = c(32, 16), activation = "relu",
                 architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 learning_rate_decay = 1, batch_size = 32, epochs = NULL, validation = NULL,

@@ -138,6 +138,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("link", CHOICE, None, "the link function (one of the family's links)",
            _fit(without=(CLASSIFIER,)), allowed=LINK_NAMES,
            none_means="the family's default link, as R's"),
+    Option("theta", NUMBER, None, "the negative binomial's theta (variance mu + mu^2/theta) "
+           "fixed at this value, as glm(family = MASS::negative.binomial(theta))",
+           _fit(without=(CLASSIFIER,)), low=0.0, open_low=True,
+           none_means="estimated by maximum likelihood, as MASS::glm.nb", metavar="THETA"),
+    Option("var_power", NUMBER, None, "the Tweedie family's variance power p (variance "
+           "mu^p), between 1 and 2", _fit(without=(CLASSIFIER,)), low=1.0, high=2.0,
+           open_low=True, open_high=True, none_means="needed with family 'tweedie'",
+           metavar="P"),
     Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
            _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
     Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
@@ -465,6 +473,8 @@ class FitOptions:
 
     family: str | None = None
     link: str | None = None
+    theta: float | None = None
+    var_power: float | None = None
     hidden: Any = (32, 16)
     activation: str = "relu"
     architecture: list[Layer] | None = None

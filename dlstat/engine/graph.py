@@ -134,6 +134,7 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
             tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
             tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
             tf.constant(job.learning_rate_decay, dtype),
+            tf.constant(job.family_parameters(), dtype),
         )
 
 
@@ -271,7 +272,7 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
         (matrix, index), (matrix, real),
         tuple(((None,) * (1 + len(defs[n].shape)), real) for n in names),
         (vector, real), (vector, real), (vector, real), (vector, seed), (scalar, index),
-        (scalar, index), (scalar, index), (scalar, real), (scalar, real),
+        (scalar, index), (scalar, index), (scalar, real), (scalar, real), (vector, real),
     )
     return cfg, signature
 

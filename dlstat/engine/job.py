@@ -91,6 +91,9 @@ class StackJob:
     # Rows (training, validation) each network is padded to at least: a chunk of a larger
     # stack keeps the stack's shapes, so its sums over rows add in the same order.
     row_lengths: tuple[int, int] | None = None
+    # [M] the family's own parameter (θ, the variance power) of each network, a tensor of the
+    # graph (a new value never retraces); None for a family without one.
+    family_parameter: np.ndarray | None = None
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
@@ -104,6 +107,12 @@ class StackJob:
     def offsets(self) -> np.ndarray:
         """The offset of every row and output, zeros when there is none."""
         return np.zeros(self.Y.shape) if self.offset is None else self.offset
+
+    def family_parameters(self) -> np.ndarray:
+        """Each network's family parameter; zeros (unused) for a family without one."""
+        if self.family_parameter is None:
+            return np.zeros(self.size)
+        return np.asarray(self.family_parameter, dtype=np.float64)
 
     def repeated_weights(self) -> np.ndarray:
         """Each row's total weight in each network's loss: its weight times its repeats."""

@@ -67,6 +67,7 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
                      else np.zeros_like(job.train_weights), tf.float64)
     lam = tf.constant(job.penalty, tf.float64)[:, None, None]
     alpha = tf.constant(job.mixture, tf.float64)[:, None, None]
+    family_parameter = tf.constant(job.family_parameters(), tf.float64)[:, None, None]
     fixed = {n: tf.constant(v, tf.float64) for n, v in params0.items() if n not in layout.names}
     sizes = layout.sizes()
 
@@ -84,7 +85,7 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     def losses(theta):
         P = unpack(theta)
         eta = tf_forward(tf, placed, P, X, StackContext(False)) + offset
-        rows = row_loss(job.family, eta, Y)
+        rows = row_loss(job.family, eta, Y, family_parameter)
         data = tf.reduce_sum(rows * w, 1) / tf.maximum(tf.reduce_sum(w, 1), 1e-300)
         val = tf.reduce_sum(rows * vw, 1) / tf.maximum(tf.reduce_sum(vw, 1), 1e-300)
         penalty = tf.zeros_like(data)

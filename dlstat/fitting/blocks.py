@@ -20,6 +20,7 @@ from ..engine.job import engine_rows
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
+from ..families.fitted import given_parameters
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
@@ -27,6 +28,7 @@ from ..results.fit import DNNFit, FitRecord
 from ..results.record import RowPriors
 from ..scale import active_client, train_on_cluster
 from .aliasing import aliased_columns
+from .family_parameter import Estimated, start_values, train_estimating
 from .priors import prior_weights
 
 
@@ -97,8 +99,8 @@ class Block:
 
     def metrics_of(self, fit: DNNFit, rows: Scored) -> dict[str, float]:
         """The family's (weighted) metrics of ``fit`` on scored ``rows``."""
-        mu = self.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
-        return self.family.metrics(rows.y, mu, rows.weights)
+        mu = fit.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
+        return fit.family.metrics(rows.y, mu, rows.weights)
 
     def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
@@ -175,7 +177,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     if opts.validation is not None and not isinstance(opts.validation, pd.DataFrame):
         found = complete_rows(formula, data, na_action=opts.na_action)
         if family is None:  # chosen from all rows, so that both parts share the classes
-            full, chosen = make_family(opts.family, found.response, link=opts.link)
+            full, chosen = make_family(opts.family, found.response, link=opts.link,
+                                           parameters=given_parameters(opts))
             family, levels = full.name, full.levels
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
@@ -193,7 +196,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     design.n_dropped += n_dropped
     prior = row_weights[design.positions]
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
-                              link=opts.link,
+                              link=opts.link, parameters=given_parameters(opts),
                               intercept=design.spec.intercept, weights=prior)
     notes += design.notes
     if design.offset is not None and fam.kind.several_classes:
@@ -291,8 +294,10 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
         offset=all_O if any(b.offset is not None for b in blocks) else None,
         initial=None if opts.transfer is None else opts.transfer.weights,
+        family_parameter=start_values(blocks, networks),
     )
-    result = _train_with_progress(job, opts)
+    result, estimated = train_estimating(job, blocks, networks,
+                                         lambda j: _train_with_progress(j, opts))
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -303,8 +308,8 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     kept = copy.copy(opts)
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block])
-            for m, net in enumerate(networks)]
+    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
+                    estimated) for m, net in enumerate(networks)]
 
 
 def _aliased_by_block(blocks: list[Block], networks: list[Network],
@@ -340,7 +345,7 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
-            aliased: tuple[int, ...] = ()) -> DNNFit:
+            aliased: tuple[int, ...] = (), estimated: Estimated | None = None) -> DNNFit:
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
@@ -355,12 +360,17 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
         history["val_loss"] = result.val_loss[:, m]
     history = history.dropna(subset=["loss"]).reset_index(drop=True)
     transfer = [] if opts.transfer is None else [opts.transfer.note()]
+    family, estimation = block.family, []
+    if estimated is not None:  # this network's own estimate of the family's parameter
+        family = family.with_parameter(estimated.values[m], estimated.ses[m])
+        estimation = estimated.notes
     record = FitRecord(0, block.design.n_dropped,
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
-                       block.notes + transfer + result.notes, aliased=list(aliased))
-    trials = block.family.trials(block.design.response) if block.family.counts else None
-    fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
+                       block.notes + transfer + result.notes + estimation,
+                       aliased=list(aliased))
+    trials = family.trials(block.design.response) if family.counts else None
+    fit = DNNFit(block.design.spec, family, topology, params, opts, history, record,
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
                  train_priors=RowPriors(block.weights, block.offset, trials))
     measure(fit, block, opts)
@@ -369,7 +379,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
 
 def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
-    fam, rec = block.family, fit.record
+    fam, rec = fit.family, fit.record
     y, w = fam.natural(block.Y), block.weights
     mu = fam.mean(block.link(fit.params, fit.topology, block.X, block.offset))
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations

@@ -18,6 +18,7 @@ from .blocks import Block, Network, make_block, train_blocks
 from .arrays import ArrayInput, array_inputs
 from ..errors import DataError, warn
 from ..families import Family, make_family
+from ..families.fitted import given_parameters
 from ..results.cv import CVResult
 from ..results.fit import DNNFit
 from ..formula import build_design
@@ -48,7 +49,8 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     """Find the complete rows and deal them into folds (nothing is learned from them here but
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
-    family, reason = make_family(opts.family, full.response, link=opts.link)
+    family, reason = make_family(opts.family, full.response, link=opts.link,
+                                   parameters=given_parameters(opts))
     rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:
@@ -212,10 +214,10 @@ def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
     rows, preds = [], []
     for (r, k), block, fit in zip(plan.splits, blocks, fits):
         test = block.scored(held_out(data, plan, r, k))
-        mu = block.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
+        mu = fit.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
         rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
                      "n_test": int(test.ok.sum()), "n_unpredicted": int((~test.ok).sum()),
-                     **block.family.metrics(test.y, mu, test.weights)})
+                     **fit.family.metrics(test.y, mu, test.weights)})
         preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[test.ok]))
     return rows, preds
 

@@ -65,7 +65,7 @@ def residual_values(family, type: str, y: np.ndarray, mu: np.ndarray, eta: np.nd
         if type == "working":
             return raw / family.mu_eta(eta)
         if type == "deviance":
-            unit = family.kind.unit_deviances(y, mu)
+            unit = family.unit_deviances(y, mu)
             return np.sign(raw) * np.sqrt(np.maximum(w * unit, 0))
         return raw * np.sqrt(w) / np.sqrt(family.variance(mu))
 

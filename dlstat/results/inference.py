@@ -331,7 +331,7 @@ def loglik(fit: DNNFit) -> float:
     X, y, _ = fit.training_data()  # a loaded fit: the clear error, not a wrong number
     priors = fit.priors
     mu = fit.family.mean(fit.link_of(X, priors.offset))
-    return float(kind.loglik(y, mu, priors.weights, r.deviance, priors.trials))
+    return fit.family.loglik(y, mu, priors.weights, r.deviance, priors.trials)
 
 
 def _interpolates(fit: DNNFit) -> bool:
@@ -355,10 +355,11 @@ def _loglik_from_deviance(fit: DNNFit) -> float:
 
 def loglik_df(fit: DNNFit) -> int:
     """Parameters counted by ``logLik``: the coefficients, plus the dispersion of a family
-    whose likelihood has one (gaussian, Gamma, inverse Gaussian), as R counts them."""
+    whose likelihood has one (gaussian, Gamma, inverse Gaussian) and an estimated θ
+    (``glm.nb``), as R counts them."""
     require_glm(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
     require_unpenalised(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
-    return n_coefficients(fit) + fit.family.kind.extra_parameters * fit.topology.n_outputs
+    return n_coefficients(fit) + fit.family.extra_parameters * fit.topology.n_outputs
 
 
 def aic(fit: DNNFit) -> float:
@@ -451,7 +452,20 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
             "BIC": bic(fit) if criteria else np.nan,
-            "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid}
+            "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid,
+            **parameter_columns(fit, ll)}
+
+
+def parameter_columns(fit: DNNFit, ll: float) -> dict[str, float]:
+    """The family's own parameter as ``glm.nb`` reports it: its value, and when estimated its
+    standard error and 2 × the log-likelihood (``theta``, ``SE.theta``, ``twologlik``)."""
+    spec, fam = fit.family.kind.parameter, fit.family
+    if spec is None:
+        return {}
+    out = {spec.name: fam.parameter}
+    if fam.estimates_parameter:
+        out.update({f"SE.{spec.name}": fam.parameter_se, "twologlik": 2 * ll})
+    return out
 
 
 def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
@@ -471,13 +485,29 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
     defined = tidy["std.error"][tidy["estimate"].notna()]
     notes = [] if not np.isnan(defined).all() else [_no_se_reason(fit)]
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
-    aic_value = information_criteria(fit)["AIC"]
+    criteria = information_criteria(fit)
+    aic_value = criteria["AIC"]
     if not np.isnan(aic_value):
         tests.append(("AIC", f"{aic_value:.5g}".replace("inf", "Inf")))  # R's -Inf
+    tests += _parameter_lines(fit, criteria)
     k = n_aliased(fit)
     captions = ({"coefficients": f"Coefficients: ({k} not defined because of singularities)"}
                 if k else {})
     return {"coefficients": table, "tests": items_table(tests)}, notes, captions
+
+
+def _parameter_lines(fit: DNNFit, criteria: dict[str, float]) -> list[tuple[str, str]]:
+    """summary.negbin's lines: Theta, its Std. Err. and 2 x log-likelihood (when estimated)."""
+    spec = fit.family.kind.parameter
+    if spec is None:
+        return []
+    value = criteria[spec.name]
+    lines = [(spec.name, f"{value:.5g}" + ("" if fit.family.estimates_parameter else
+                                           " (given)"))]
+    if fit.family.estimates_parameter:
+        lines += [(f"Std. Err. of {spec.name}", f"{criteria['SE.' + spec.name]:.5g}"),
+                  ("2 x log-likelihood", f"{criteria['twologlik']:.3f}")]
+    return lines
 
 
 def _row_labels(tidy: pd.DataFrame) -> pd.Index:
