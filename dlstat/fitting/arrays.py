@@ -23,6 +23,7 @@ from ..formula.arrays import ArrayData, ArraySpec, split_formula
 from ..options import FitOptions
 from .blocks import Block, Scored, make_block
 from .priors import attach_priors
+from .resolve import fit_options
 
 # Per-row rank the first layer reads: conv2d [h, w, c]; conv1d and recurrent layers [T, p].
 _RANK = {"conv2d": 3, "conv1d": 2, "rnn": 2, "lstm": 2, "gru": 2, "bidirectional": 2}
@@ -36,7 +37,7 @@ def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: An
         raise OptionError("test= with array inputs is not supported; predict() the test "
                           "arrays with the fitted model and score them.")
     held = ArrayData.of(validation, "validation") if _is_mapping(validation) else None
-    opts = FitOptions.from_kwargs(**{**options, **({"validation": None} if held else {})})
+    opts = fit_options(**{**options, **({"validation": None} if held else {})})
     tabular_formula, frame, opts, source = array_inputs(formula, data, opts)
     if source is None:  # no array in the model: the columns are an ordinary data frame
         from .dnn import dnn

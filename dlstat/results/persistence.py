@@ -27,6 +27,7 @@ from ..engine.layers import param_defs
 from ..engine.network import Params, Topology
 from ..errors import DlstatError, ModelFileError
 from ..families import Family
+from ..fitting.resolve import resolve_options
 from ..formula import DesignSpec
 from ..formula.arrays import ArraySpec
 from ..formula.stored import design_from_file
@@ -283,7 +284,7 @@ def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
     # The stored options are checked as typed ones; validation data is not stored, so a
     # stand-in lets early_stopping pass the check.
     options.validation = None if options.early_stopping is None else 0.5
-    options.check()
+    resolve_options(options)
     options.validation = None
     options.layers = topology.layers
     return options
