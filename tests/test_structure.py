@@ -147,3 +147,20 @@ def test_importing_the_tables_loads_no_engine_fitting_or_transfer(module):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PACKAGE.parent, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+# The prelude of the formula functions (the call, the options given, glm()'s rows, the endpoint)
+# is .formula_endpoint() in R/convert.R; the R package's functions and the rpy2 bridge call it.
+FORMULA_FUNCTIONS = ("R/dnn.R", "R/cv.R", "R/compare.R", "R/path.R",
+                     "dlstat/fronts/rpy2_bridge.py")
+PRELUDE_STEPS = ("match.call(", ".given(", ".glm_rows(", ".options_dict(", ".formula_text(")
+
+
+@pytest.mark.parametrize("path", FORMULA_FUNCTIONS)
+def test_the_formula_functions_prelude_is_written_once(path):
+    text = (PACKAGE.parent / path).read_text(encoding="utf-8")
+    assert ".formula_endpoint(" in text
+    if path.endswith(".py"):
+        # expose()'s formula functions (partition() and refit() are no formula functions)
+        text = text[text.index("formula_function <-"):text.index("api$partition")]
+    assert [step for step in PRELUDE_STEPS if step in text] == []
