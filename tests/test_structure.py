@@ -164,3 +164,59 @@ def test_the_formula_functions_prelude_is_written_once(path):
         # expose()'s formula functions (partition() and refit() are no formula functions)
         text = text[text.index("formula_function <-"):text.index("api$partition")]
     assert [step for step in PRELUDE_STEPS if step in text] == []
+
+
+# ----------------------------------------------------------------- one table per layer kind
+
+def _example_specs():
+    from dlstat import architecture as A
+
+    return {
+        "dense": A.dense(4), "dropout": A.dropout(0.2), "batchnorm": A.batchnorm(),
+        "activation": A.activation("tanh"), "reshape": A.reshape((2, 2), joined=1),
+        "conv1d": A.conv1d(3, 2), "conv2d": A.conv2d(3, 2, padding="same"),
+        "maxpool": A.maxpool(2), "avgpool": A.avgpool(2), "flatten": A.flatten(),
+        "global_avgpool": A.global_avgpool(), "rnn": A.rnn(3), "lstm": A.lstm(3),
+        "gru": A.gru(3), "bidirectional": A.bidirectional(A.gru(2), "sum"),
+        "embedding": A.embedding(4, 2),
+    }
+
+
+def test_the_spec_table_and_the_engine_table_list_the_same_kinds():
+    from typing import get_args
+
+    from dlstat.architecture import LAYER_TYPES, SPEC_TABLE, Layer
+    from dlstat.engine.layers import LAYER_TABLE
+
+    engine_only = {"output", "join"}  # placed by the engine, never listed by users
+    assert set(SPEC_TABLE) == set(LAYER_TABLE) - engine_only
+    assert set(LAYER_TYPES) == set(get_args(Layer))
+    assert set(_example_specs()) == set(SPEC_TABLE)  # a new kind needs an example here
+    for kind, spec in _example_specs().items():
+        assert spec.kind == kind and isinstance(spec, SPEC_TABLE[kind].spec)
+
+
+@pytest.mark.parametrize("kind", sorted(_example_specs()))
+def test_a_stored_spec_is_read_back_by_its_table_row(kind):
+    from dlstat.architecture import from_json, to_json
+    from dlstat.results.persistence import _layer
+
+    spec = _example_specs()[kind]
+    stored = to_json((spec,))[0]
+    assert from_json([stored]) == (spec,)
+    assert _layer(stored) == spec
+
+
+def test_keras_parts_name_parameters_of_their_kind():
+    from dlstat.architecture import reshape
+    from dlstat.engine.layers import plan_hidden
+
+    specs = _example_specs()
+    layers = (reshape((4, 4, 1)), specs["conv2d"], specs["batchnorm"], specs["flatten"],
+              specs["dense"])
+    placed = plan_hidden(16, layers)
+    assert [p.kind.keras_parts for p in placed[1:]] == [
+        ("kernel", "bias"), ("gamma", "beta", "moving_mean", "moving_var"), (),
+        ("kernel", "bias")]
+    for p in placed:
+        assert {p.key(part) for part in p.kind.keras_parts} <= {d.name for d in p.params}

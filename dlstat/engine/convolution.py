@@ -58,6 +58,7 @@ class ConvKind(WindowKind):
     The kernel is penalised."""
 
     name = "conv"
+    keras_parts = ("kernel", "bias")
     solo = True
 
     def window(self, layer: Conv, rank: int) -> Window:

@@ -84,7 +84,8 @@ class LayerKind:
     """
 
     name = ""
-    solo = False  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
+    solo = False
+    keras_parts: tuple[str, ...] = ()  # its parameters in the order of Keras's get_weights()  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
 
     def prefix(self, index: int | None) -> str:
         """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""

@@ -6,7 +6,9 @@ from its input shape, and its three forward passes: stacked TensorFlow (``[M, ba
 training or inference), NumPy (float64, one network, for prediction without TensorFlow) and the
 Keras export (a Keras layer and its weights).  The trainer, L-BFGS, prediction and the Keras
 export all walk the same :func:`plan`, so a new kind is one entry in ``LAYER_TABLE`` plus its
-spec constructor in ``architecture.py``.
+spec (class, constructor and ``SPEC_TABLE`` row: what TensorFlow-free code needs of it, such as
+model files and array inputs) in ``architecture.py``.  The kinds' base classes are in
+``layer_kind.py``.
 
 Shapes exclude the stack axis ``M`` and the row axis: a dense layer maps ``(width,)`` to
 ``(units,)``; a kind whose parameters depend on its input shape reads ``in_shape``.
@@ -96,6 +98,7 @@ class DenseKind(LayerKind):
 
     name = "dense"
     solo = True
+    keras_parts = ("kernel", "bias")
 
     def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
         if len(in_shape) != 1:
@@ -174,7 +177,7 @@ class BatchNormKind(LayerKind):
 
     name = "bn"
     solo = True
-    _PARTS = ("gamma", "beta", "moving_mean", "moving_var")
+    keras_parts = ("gamma", "beta", "moving_mean", "moving_var")
 
     def params(self, key, layer, in_shape, out_shape):
         shape = (*(1,) * len(in_shape), in_shape[-1])  # per channel, as Keras (axis=-1)
@@ -212,7 +215,7 @@ class BatchNormKind(LayerKind):
     def keras(self, keras, p, P):
         layer = keras.layers.BatchNormalization(epsilon=p.layer.epsilon,
                                                 momentum=p.layer.momentum, name=p.keras_name())
-        return layer, [P[p.key(part)].reshape(-1) for part in self._PARTS]
+        return layer, [P[p.key(part)].reshape(-1) for part in self.keras_parts]
 
 
 class ActivationLayerKind(LayerKind):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..architecture import Dense, Layer, Reshape, code_input, reshape
+from ..architecture import SPEC_TABLE, Dense, Layer, Reshape, code_input, reshape
 from ..engine.recurrent import check_codes
 from ..errors import DataError, OptionError, warn
 from ..formula.arrays import ArrayData, ArraySpec, split_formula
@@ -24,9 +24,6 @@ from ..options import FitOptions
 from .blocks import Block, Scored, make_block
 from .priors import attach_priors
 from .resolve import fit_options
-
-# Per-row rank the first layer reads: conv2d [h, w, c]; conv1d and recurrent layers [T, p].
-_RANK = {"conv2d": 3, "conv1d": 2, "rnn": 2, "lstm": 2, "gru": 2, "bidirectional": 2}
 
 
 def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: Any) -> Any:
@@ -183,7 +180,7 @@ def _with_reshape(layers: tuple[Layer, ...], spec: ArraySpec, n_tabular: int) ->
     if first is None or isinstance(first, (Dense, Reshape)):
         return layers
     shape = spec.shape
-    if len(shape) + 1 == _RANK.get(first.kind, 0):
+    if len(shape) + 1 == SPEC_TABLE[first.kind].rank:
         shape = (*shape, 1)  # one channel: [h, w] images, [T] sequences
     return (reshape(shape, joined=n_tabular), *layers)
 
