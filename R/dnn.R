@@ -138,17 +138,10 @@ dnn <- function(formula, data, family = NULL, link = NULL, theta = NULL, var_pow
                 test = NULL, early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
                 bootstrap = NULL, client = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
                 weights = NULL, offset = NULL, subset, na.action = NULL, ...) {
-  call <- match.call()
-  own <- setdiff(names(formals(sys.function())),
-                 c("formula", "data", "...", "weights", "offset", .glm_arguments))
-  options <- c(.given(environment(), own), list(...))
-  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call, .prior_options(environment(), data, parent.frame()))
-  text <- .formula_text(formula)
-  frame <- .encode_data(rows$data)
-  py <- .rcall("fit", text, frame, .options_dict(rows$options), convert = FALSE, call = call)
-  fit <- .new_fit(py, call = call, data = rows$data, formula = formula)
-  fit$na_exclude <- rows$exclude
+  sent <- .formula_endpoint("fit", .rcall, convert = FALSE, encode = .encode_data,
+                            rows = .glm_rows_given)
+  fit <- .new_fit(sent$value, call = sent$call, data = sent$data, formula = formula)
+  fit$na_exclude <- sent$exclude
   fit
 }
 

@@ -15,6 +15,7 @@ import dlstat as dl
 from dlstat.errors import DataError, OptionError, OptionTypeError
 from dlstat.fitting.blocks import Network, make_block, train_blocks
 from dlstat.fitting.dnn import bootstrap_networks
+from dlstat.fitting.resolve import fit_options
 from dlstat.options import FitOptions
 from dlstat.results.bootstrap import replicate_seed, resample_counts
 
@@ -53,7 +54,7 @@ def net_boot():
 
 def test_replicates_equal_networks_trained_alone(net_boot):
     data, fit = net_boot
-    opts = FitOptions.from_kwargs(hidden=(6,), epochs=15, batch_size=16, seed=5, verbose=0)
+    opts = fit_options(hidden=(6,), epochs=15, batch_size=16, seed=5, verbose=0)
     block = make_block("y ~ x1 + x2 + x3", data, opts, validation_seed=5)
     n = len(block.X)
     alone_full = train_blocks([block], [Network(0, 0.0, 0.0, 5)], opts, "", "")[0]

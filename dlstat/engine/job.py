@@ -11,17 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from ..optimizer_table import DEFAULT_LEARNING_RATE, OPTIMIZERS  # noqa: F401 (re-exported)
 from .layers import Topology
 from .network import Params
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-              "lbfgs")
 SIMD_ROWS = 16  # float32 lanes of the widest SIMD packet (AVX-512): see training.simd_rows
 _FLOPS = 2e9  # a 2-core CPU's rate on this work, rounded down so bars err towards showing
-DEFAULT_LEARNING_RATE = {
-    "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adadelta": 1.0,
-    "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001, "lbfgs": 1.0,
-}
 
 
 TENSOR_ALIGNMENT = 64  # bytes: Eigen's alignment, which TensorFlow's CPU kernels assume

@@ -9,6 +9,7 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Block, Network, train_blocks
 from ..options import COMPARE, FitOptions, check_arguments, model_options, refuse_bootstrap
+from .resolve import fit_options
 from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
@@ -69,7 +70,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     refuse_array_data(data, "compare")
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+    base = fit_options(seed=seed, weights=weights, offset=offset, client=client,
                                   **options)
     call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
     formula, data, base = attach_priors(formula, data, base)
@@ -93,7 +94,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(test.X),
                          **fam.metrics(test.y, mu, test.weights)})
     for name, extra in models.items():
-        opts = FitOptions.from_kwargs(**model_options({**options, "seed": seed}, extra))
+        opts = fit_options(**model_options({**options, "seed": seed}, extra))
         refuse_bootstrap(opts, "compare")
         model_blocks = blocks if _same_design(opts, base) else fold_blocks(formula, data,
                                                                            plan, opts)

@@ -23,6 +23,7 @@ from ..results.cv import CVResult
 from ..results.fit import DNNFit
 from ..formula import build_design
 from ..options import CV, FitOptions, check_arguments, refuse_bootstrap
+from .resolve import fit_options
 from ..progress import progress_bar
 from ..validation.folds import Folds
 
@@ -174,7 +175,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     """
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+    opts = fit_options(seed=seed, weights=weights, offset=offset, client=client,
                                   **options)
     refuse_bootstrap(opts, "cv_dnn")
     call = call_text("cv_dnn", formula, opts,

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..engine.job import OPTIMIZERS
 from ..errors import DlstatError
 from ..families import FAMILIES
+from ..optimizer_table import OPTIMIZERS
 from ..options import (CHOICE, CLI, COLUMN_OR_VECTOR, FLAG, WHOLE, WIDTHS, Option, option,
                        options_for)
 from ..results.fit import PREDICT_TYPES
