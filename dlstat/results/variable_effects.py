@@ -36,8 +36,13 @@ from ..errors import DataError, OptionError
 from ..formula.design import DesignSpec
 from ..formula.parse import OFFSET_COLUMN
 from ..formula.tokens import tokenize
-from .hypothesis import (apply_to_draws, apply_with_jacobian, check_equivalence,
-                         compile_hypothesis, equivalence_columns)
+from .hypothesis import (
+    apply_to_draws,
+    apply_with_jacobian,
+    check_equivalence,
+    compile_hypothesis,
+    equivalence_columns,
+)
 
 if TYPE_CHECKING:
     from .fit import DNNFit
