@@ -164,8 +164,11 @@ def test_network_tables_name_design_columns_and_terms_as_r(r):
     assert list(net.tidy()["column"]) == columns[1:]
     assert list(dict.fromkeys(net.tidy()["term"])) == list(
         r.r("attr(terms(mpg ~ wt + factor(cyl) + I(hp^2)), 'term.labels')"))
-    assert list(net.effects().tidy()["term"]) == ["wt", "factor(cyl)6", "factor(cyl)8",
-                                                  "I(hp^2)"]
+    assert list(net.effects(per="column").tidy()["term"]) == ["wt", "factor(cyl)6",
+                                                              "factor(cyl)8", "I(hp^2)"]
+    per_variable = net.effects().tidy()  # marginaleffects' rows: variables and contrasts
+    assert list(per_variable["term"]) == ["wt", "cyl", "cyl", "hp"]
+    assert list(per_variable["contrast"]) == ["dY/dX", "6 - 4", "8 - 4", "dY/dX"]
     assert list(net.importance().tidy()["term"]) == ["wt", "factor(cyl)", "I(hp^2)"]
 
 

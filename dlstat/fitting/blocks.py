@@ -53,6 +53,7 @@ class Block:
     val_weights: np.ndarray | None = None
     val_offset: np.ndarray | None = None
     weights_column: str | None = None
+    frame: pd.DataFrame | None = None  # the training rows' input variables (effects per variable)
     _aliased: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -209,7 +210,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     weights = prior * fam.trials(design.response)
     block = Block(design, fam, design.X, fam.encode(design.response),
                   design.rows, notes=notes, weights=weights, offset=design.offset,
-                  weights_column=opts.weights)
+                  weights_column=opts.weights,
+                  frame=_input_frame(train, design.spec, design.positions))
     if held is not None:
         # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
         # follows unseen=.
@@ -225,6 +227,13 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
             block.all_X = np.vstack([block.X, block.val_X])
             block.all_Y = np.vstack([block.Y, block.val_Y])
     return block
+
+
+def _input_frame(train: pd.DataFrame, spec: Any, positions: np.ndarray) -> pd.DataFrame | None:
+    """The training rows' input variables as given (perturbed and replayed through the design
+    by per-variable effects); ``None`` for a design without named variables."""
+    variables = [v for v in getattr(spec, "variables", []) if v in train.columns]
+    return train[variables].iloc[positions] if variables else None
 
 
 def _split_rows(rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -373,6 +382,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     fit = DNNFit(block.design.spec, family, topology, params, opts, history, record,
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
                  train_priors=RowPriors(block.weights, block.offset, trials))
+    fit.training_frame = block.frame
     measure(fit, block, opts)
     return fit
 

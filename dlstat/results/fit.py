@@ -54,6 +54,7 @@ class DNNFit(Result):
     """
 
     bootstrap: Replicates | None = None  # set by dnn(..., bootstrap=B)
+    training_frame: pd.DataFrame | None = None  # the training rows' input variables, as given
 
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
@@ -408,15 +409,24 @@ class DNNFit(Result):
 
     # -- display ------------------------------------------------------------------------------
     # -- inference (a network: bootstrap=B) ---------------------------------------------------
-    def effects(self, level: float = 0.95):
-        """Average marginal effects on the response scale, one row per numeric design column
-        and per non-reference factor level (per class for a multinomial fit), with broom's
-        columns and ``sd`` (the spread of the rows' effects); the inference columns come from
-        the bootstrap (``dnn(..., bootstrap=B)``: percentile intervals), NaN without it.
-        See ``dlstat.results.effects``."""
+    def effects(self, level: float = 0.95, per: str = "variable", variables: Any = None,
+                by: Any = None, newdata: pd.DataFrame | None = None, hypothesis: Any = None,
+                equivalence: Any = None):
+        """Average marginal effects on the response scale, as marginaleffects'
+        ``avg_slopes``/``avg_comparisons``: one row per input variable (numeric: the average
+        derivative through every column built from it; factor: each level's average contrast
+        with the reference, the rest at observed values), per class for a multinomial fit.
+        ``variables`` chooses them, ``by`` averages per group of a column, ``newdata`` gives
+        the rows to average over (default: the training rows), ``hypothesis`` (a number,
+        ``"pairwise"``, ``"reference"``, ``"sequential"`` or an equation such as
+        ``"b1 - b2 = 0"``) tests functions of the rows, ``equivalence=(low, high)`` adds the
+        two one-sided tests.  Inference: the delta method for a GLM (``hidden=()``), the
+        bootstrap for a network (``dnn(..., bootstrap=B)``), NaN otherwise.
+        ``per="column"``: the table per design column.  See ``dlstat.results.variable_effects``
+        and ``dlstat.results.effects``."""
         from .effects import effects
 
-        return effects(self, level)
+        return effects(self, level, per, variables, by, newdata, hypothesis, equivalence)
 
     def importance(self, newdata: pd.DataFrame | None = None, level: float = 0.95):
         """Permutation importance per formula term: the increase of the mean deviance when the
