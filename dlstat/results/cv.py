@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -12,6 +14,27 @@ from .fit import DNNFit
 from .protocol import Result, Summary, check_metric, items_table, mean_sd_se
 
 FOLD_COLUMNS = ("repeat", "fold", "n_train", "n_test", "n_unpredicted")
+
+
+@dataclass
+class OutOfFold:
+    """The held-out rows of the folds: which fold network (``split``, an index into
+    ``CVResult.fits``) and repeat predicted each, its natural-scale response, that network's
+    mean and the row's weight (prior × trials)."""
+
+    split: np.ndarray
+    repeat: np.ndarray | int
+    y: np.ndarray
+    mu: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def join(cls, parts: list[OutOfFold]) -> OutOfFold:
+        """One table of every fold's rows."""
+        return cls(np.concatenate([p.split for p in parts]),
+                   np.concatenate([np.full(len(p.split), p.repeat) for p in parts]),
+                   np.vstack([p.y for p in parts]), np.vstack([p.mu for p in parts]),
+                   np.concatenate([p.weights for p in parts]))
 
 
 @dataclass(repr=False)
@@ -53,6 +76,7 @@ class CVResult(Result):
     fold_ids: pd.Series  # 0-based fold per row of data (NA for dropped rows), first repeat
     fits: list[DNNFit]
     notes: list[str]
+    out_of_fold: OutOfFold | None = None  # the held-out rows' responses and means (CV+)
 
     @property
     def metric_names(self) -> list[str]:
@@ -84,6 +108,18 @@ class CVResult(Result):
     @property
     def n_repeats(self) -> int:
         return int(self.metrics["repeat"].nunique())
+
+    def predict(self, newdata: Any, type: str = "response", interval: str = "none",
+                level: float = 0.95, unseen: str | None = None,
+                weights: Any = None) -> pd.Series | pd.DataFrame:
+        """The fold networks' mean prediction for ``newdata`` (``type="response"``); with
+        ``interval="prediction"`` also ``lwr`` and ``upr``, the CV+ interval at ``level``
+        (Barber et al. 2021) from the out-of-fold residuals, and for a classifier
+        ``type="set"`` the CV+ set of classes (one logical column per class).  ``weights``:
+        the new rows' prior weights, as :meth:`DNNFit.predict`.  One repeat only."""
+        from .prediction import cv_plus_frame
+
+        return cv_plus_frame(self, newdata, type, interval, level, unseen, weights)
 
     def summary(self) -> Summary:
         """Held-out metrics (mean, sd, se), the per-fold table and, with ``test=``, the test
