@@ -128,16 +128,24 @@ class CVResult(Result):
                               ("Observations", int(self.fold_ids.notna().sum())),
                               ("Folds", self.n_folds), ("Repeats", self.n_repeats)])
         tables = {"design": design, "metrics": self.summary_table, "folds": self.metrics}
+        layouts = {"design": "items"}
         captions = {"design": "Cross-validation",
                     "metrics": "Held-out metrics (mean, sd, se = sd / sqrt(folds))",
                     "folds": "Per fold"}
         if self.test_table is not None:
             tables["test"] = self.test_table
             captions["test"] = "Test set, scored by every fold's network (mean, sd, se)"
+        from .prediction import cv_coverage
+
+        coverage, coverage_notes = cv_coverage(self)
+        if coverage:
+            tables.update(coverage)
+            captions["prediction"] = "CV+ prediction intervals or sets, on the test rows"
+            layouts["prediction"] = "items"
         title = f"{self.n_folds}-fold cross-validation" + (
             f", {self.n_repeats} repeats" if self.n_repeats > 1 else "")
-        return Summary(title, self.call, tables, list(self.notes), captions,
-                       layouts={"design": "items"})
+        return Summary(title, self.call, tables, list(self.notes) + coverage_notes, captions,
+                       layouts=layouts)
 
     def tidy(self) -> pd.DataFrame:
         """One row per metric: ``metric``, ``mean``, ``sd``, ``se`` (and ``test_mean``,

@@ -372,3 +372,103 @@ def _fold_means(cv: Any, newdata: Any, unseen: str | None) -> tuple[np.ndarray, 
         means.append(full)
         ok_all = ok if ok_all is None else ok_all & ok
     return np.stack(means), ok_all
+
+
+# -- coverage on the test rows (summary) ----------------------------------------------------
+
+SUMMARY_LEVEL = 0.95
+SHORT_NAMES = {"lm": "predict.lm's normal-theory interval",
+               "split": "split conformal on the validation rows",
+               "jackknife+ab": "jackknife+-after-bootstrap", "cv+": "CV+"}
+
+
+def coverage_table(covered: np.ndarray, size: np.ndarray, sets: bool, method: str,
+                   n_calibration: int | None) -> pd.DataFrame:
+    """summary()'s table: the method, the level, the test rows' empirical coverage with its
+    binomial standard error, and the mean width (or set size)."""
+    from .protocol import items_table
+
+    n = len(covered)
+    rate = float(covered.mean()) if n else np.nan
+    rows = [("Method", SHORT_NAMES[method]), ("Level", f"{100 * SUMMARY_LEVEL:g}%")]
+    if n_calibration is not None:
+        rows.append(("Calibration rows", n_calibration))
+    rows += [("Test rows", n), ("Coverage", rate),
+             ("Coverage SE (binomial)", float(np.sqrt(rate * (1 - rate) / n)) if n else np.nan),
+             ("Mean set size" if sets else "Mean width", float(np.mean(size)) if n else np.nan)]
+    return items_table(rows)
+
+
+def fit_coverage(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The ``prediction`` table of ``fit.summary()`` (coverage of the 95% interval or set on
+    the ``test=`` rows) and a note naming the method; nothing when the fit offers none."""
+    sets = fit.family.is_classification
+    try:
+        check_response(fit, sets)
+        method = choose_method(fit, None, sets)
+    except OptionError:
+        return {}, []
+    what = "sets (predict(type='set'))" if sets else \
+        "intervals (predict(interval='prediction'))"
+    rows = fit.held_rows.get("test")
+    if rows is None:
+        return {}, [f"Prediction {what}: {SHORT_NAMES[method]}; refit with test= to measure "
+                    "their coverage."]
+    used = rows.weights > 0
+    try:
+        labels = class_labels(fit, rows.y[used]) if sets else None
+    except OptionError:
+        return {}, []
+    calibration = None if method == "lm" else calibrate(fit, method, sets)
+    bounds = row_bounds(fit, rows.X[used], None if rows.offset is None else rows.offset[used],
+                        rows.weights[used], SUMMARY_LEVEL, method, sets, calibration)
+    covered, size = _covered(bounds, rows.y[used], labels)
+    table = coverage_table(covered, size, sets, method,
+                           None if calibration is None else calibration.n)
+    return {"prediction": table}, [f"Prediction {what}: {bounds.note}."]
+
+
+def _covered(bounds: Bounds, y: np.ndarray, labels: np.ndarray | None):
+    """Whether each row's response is in its interval (set), and the width (size)."""
+    if labels is not None:
+        return bounds.members[np.arange(len(labels)), labels], bounds.members.sum(axis=1)
+    return (bounds.lower <= y[:, 0]) & (y[:, 0] <= bounds.upper), bounds.upper - bounds.lower
+
+
+def cv_coverage(cv: Any) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The CV+ ``prediction`` table of ``cv.summary()`` on the ``test=`` rows (scored by every
+    fold network), and its note; nothing when CV+ does not apply."""
+    first = cv.fits[0]
+    sets = first.family.is_classification
+    tests = [fit.held_rows.get("test") for fit in cv.fits]
+    try:
+        check_response(first, sets)
+    except OptionError:
+        return {}, []
+    if cv.n_repeats > 1 or cv.out_of_fold is None or any(t is None for t in tests) or \
+            len({len(t.y) for t in tests}) != 1:
+        return {}, []
+    rows = tests[0]
+    used = rows.weights > 0
+    try:
+        labels = class_labels(first, rows.y[used]) if sets else None
+    except OptionError:
+        return {}, []
+    held = cv.out_of_fold
+    cal = _calibration(first, "cv+", held.y, held.mu, held.weights,
+                       np.eye(len(cv.fits))[held.split], sets)
+    means = np.stack([fit.family.mean(fit.link_of(t.X, t.offset))[used]
+                      for fit, t in zip(cv.fits, tests)])
+    alpha = 1 - SUMMARY_LEVEL
+    if sets:
+        members = cal.sets(np.stack([class_probs(first, p) for p in means]), alpha)
+        bounds = Bounds(means.mean(axis=0), None, None, members, "cv+", "")
+    else:
+        lower, upper = cal.interval(means[..., 0], _spread(first, rows.weights[used]), alpha)
+        bounds = Bounds(means.mean(axis=0)[:, 0], lower, upper, None, "cv+", "")
+    covered, size = _covered(bounds, rows.y[used], labels)
+    what = "sets (predict(type='set'))" if sets else \
+        "intervals (predict(interval='prediction'))"
+    note = describe("cv+", n=cal.n, k=len(cv.fits)) + _score_note(first, sets)
+    return ({"prediction": coverage_table(covered, size, sets, "cv+", cal.n)},
+            [f"Prediction {what}: {note}."])
