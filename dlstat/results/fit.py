@@ -460,6 +460,16 @@ class DNNFit(Result):
 
         return partial_dependence(self, term, kind, grid, level)
 
+    def calibration(self, newdata: pd.DataFrame | None = None, bins: int = 10,
+                    strategy: str = "uniform"):
+        """A classifier's reliability curve and expected calibration error, on ``newdata``
+        (else the test rows, else the validation rows, else the training rows), in ``bins``
+        equal-width (``"uniform"``) or equal-count (``"quantile"``) bins; ``.plot()`` draws
+        the reliability diagram.  See ``dlstat.results.calibration``."""
+        from .calibration import calibration
+
+        return calibration(self, newdata, bins, strategy)
+
     def summary(self) -> Summary:
         """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""
         from .summary import fit_summary

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import describe
+from .calibration import calibration_tables
 from .effects import bootstrap_tables
 from .inference import coefficient_tables
 from .prediction import fit_coverage
@@ -19,20 +20,22 @@ def fit_summary(fit) -> Summary:
     glm_tables, glm_notes, glm_captions = coefficient_tables(fit)
     boot_tables, boot_notes = bootstrap_tables(fit)
     interval_tables, interval_notes = fit_coverage(fit)
+    calibration, calibration_notes = calibration_tables(fit)
     return Summary(
         title="Neural network fitted by dlstat::dnn",
         call=fit.call,
         tables={"model": model_table(fit), "architecture": architecture_table(fit),
                 "training": training_table(fit), "fit": fit_table(fit),
                 "deviance": deviance_table(fit, residual_df), **glm_tables, **boot_tables,
-                **interval_tables},
-        notes=notes + glm_notes + boot_notes + interval_notes,
+                **interval_tables, **calibration},
+        notes=notes + glm_notes + boot_notes + interval_notes + calibration_notes,
         captions={"model": "Model", "fit": "Fit (metrics by data part)",
                   "tests": "Coefficient tests",
                 "prediction": "Prediction intervals or sets, measured on the test rows",
                 **glm_captions},
         layouts={"model": "items", "training": "items", "deviance": "deviance",
-                 "tests": "items", "bootstrap": "items", "prediction": "items"},
+                 "tests": "items", "bootstrap": "items", "prediction": "items",
+                 "calibration": "items"},
     )
 
 
