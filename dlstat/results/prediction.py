@@ -291,7 +291,7 @@ def interval_frame(fit: DNNFit, newdata: Any, type: str, unseen: str | None, lev
     chosen = choose_method(fit, method, sets=False)
     (X, offset), ok, index = fit._design_rows(newdata, unseen)
     if chosen == "lm" and fit.record.aliased:
-        warn("prediction from rank-deficient fit; attr(*, \"non-estim\") has doubtful cases")
+        warn("prediction from a rank-deficient fit may be misleading")  # R 4.2's words
     bounds = row_bounds(fit, X, offset, new_weights(fit, newdata, weights, ok), level, chosen,
                         sets=False)
     out = pd.DataFrame(np.nan, index=index, columns=["fit", "lwr", "upr"])
