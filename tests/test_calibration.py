@@ -4,7 +4,6 @@ against a hand computation."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import dlstat as dl

@@ -13,17 +13,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dnn import call_text
-from .blocks import Block, Network, make_block, train_blocks
-from .arrays import ArrayInput, array_inputs
 from ..errors import DataError, warn
 from ..families import Family, make_family
-from ..results.cv import CVResult, OutOfFold
-from ..results.fit import DNNFit
 from ..formula import build_design
 from ..options import CV, FitOptions, check_arguments, refuse_bootstrap
 from ..progress import progress_bar
+from ..results.cv import CVResult, OutOfFold
+from ..results.fit import DNNFit
 from ..validation.folds import Folds
+from .arrays import ArrayInput, array_inputs
+from .blocks import Block, Network, make_block, train_blocks
+from .dnn import call_text
 
 
 @dataclass
