@@ -117,6 +117,10 @@ def test_prediction_interval_refusals(cars):
     logit = dl.dnn("am ~ wt", cars, **GLM)
     with pytest.raises(OptionError, match="type='set'"):
         logit.predict(cars, interval="prediction")
+    with pytest.raises(OptionError, match="does not go with it"):
+        logit.predict(cars, type="set", interval="confidence")
+    with pytest.raises(OptionError, match="nothing to calibrate.*bootstrap=50"):
+        logit.predict(cars, type="set")
 
 
 # -- the conformal construction ------------------------------------------------------------

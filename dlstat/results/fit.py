@@ -119,6 +119,9 @@ class DNNFit(Result):
                 raise OptionError("se_fit is given with interval='confidence' or 'none'; a "
                                   "prediction interval or set has no standard error.")
             if type == "set":
+                if interval not in ("none", "prediction"):
+                    raise OptionError(f"type='set' is a conformal prediction set; "
+                                      f"interval={interval!r} does not go with it.")
                 return prediction.set_frame(self, newdata, unseen, level, method)
             return prediction.interval_frame(self, newdata, type, unseen, level, method,
                                              weights)
