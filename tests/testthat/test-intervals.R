@@ -57,5 +57,7 @@ test_that("conformal intervals, sets, CV+ and calibration reach R", {
   bins <- split(seq_along(p1), cut(rank(p1, ties.method = "first"), 4))
   gaps <- vapply(bins, function(i) abs(mean(mtcars$am[i]) - mean(p1[i])), numeric(1))
   expect_equal(glance(cal)$ece, sum(gaps * lengths(bins)) / 32, tolerance = 1e-10)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
   expect_s3_class(plot(cal), "dlstat_calibration")
 })
