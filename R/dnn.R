@@ -225,30 +225,49 @@ NULL
 #'   `NULL` uses the model's setting.
 #' @param se.fit Also give standard errors, on the scale of `type` (the
 #'   delta method), as [stats::predict.glm()]; a GLM (`hidden = c()`) only.
-#' @param interval `"none"` or `"confidence"`: Wald intervals at `level` on
-#'   the link scale, transformed to the scale of `type` (a GLM only).
-#' @param level The confidence level of `interval`.
+#'   `"set"` gives a classifier's conformal prediction set at `level`: a
+#'   logical matrix, one column per class.
+#' @param interval `"none"`, `"confidence"` (Wald intervals at `level` on
+#'   the link scale, transformed to the scale of `type`, for a GLM; bootstrap
+#'   percentile intervals for a network fitted with `bootstrap = B`) or
+#'   `"prediction"`: an interval for a new observation of the response, as
+#'   [stats::predict.lm()]'s for a gaussian GLM, otherwise conformal (split
+#'   conformal on the validation rows, or jackknife+-after-bootstrap with
+#'   `bootstrap = B`); `attr(, "method")` says which.
+#' @param level The confidence level of `interval` (or of `type = "set"`).
+#' @param weights The new rows' prior weights for `interval = "prediction"`
+#'   (a numeric vector, or a one-sided formula evaluated in `newdata`), as
+#'   [stats::predict.lm()]'s.
+#' @param method `NULL` (chosen from the fit) or one of `"lm"`, `"split"`,
+#'   `"jackknife+ab"`, for `interval = "prediction"` and `type = "set"`.
 #' @param ... Not used.
 #' @return A named numeric vector or factor (names are the row names of
 #'   `newdata`, in its order; rows that cannot be predicted are `NA`), or a
 #'   data frame with the same row names. With `interval = "confidence"` a
 #'   matrix with columns `fit`, `lwr` and `upr` (as [stats::predict.lm()]); with
 #'   `se.fit = TRUE` a list of `fit`, `se.fit` and `residual.scale` (as
-#'   [stats::predict.glm()]).
+#'   [stats::predict.glm()]). With `interval = "prediction"` a matrix `fit`,
+#'   `lwr`, `upr` with attribute `method`.
 #' @examplesIf dlstat_available()
 #' fit <- dnn(Species ~ ., data = iris, hidden = c(4), epochs = 20, seed = 1)
 #' predict(fit, head(iris), type = "class")
 #' predict(fit, head(iris), type = "prob")
 #' @export
-predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "link", "class", "prob"),
-                               unseen = NULL, se.fit = FALSE, interval = c("none", "confidence"),
-                               level = 0.95, ...) {
+predict.dlstat_fit <- function(object, newdata = NULL,
+                               type = c("response", "link", "class", "prob", "set"),
+                               unseen = NULL, se.fit = FALSE,
+                               interval = c("none", "confidence", "prediction"),
+                               level = 0.95, weights = NULL, method = NULL, ...) {
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
   interval <- match.arg(interval)
   frame <- if (is.null(newdata)) NULL else .encode_data(newdata, "newdata")
   names <- if (is.null(newdata)) NULL else .data_labels(newdata)
+  if (type == "set" || interval == "prediction") {
+    return(.predict_conformal(py, newdata, frame, names, type, unseen, level, weights, method,
+                              call))
+  }
   if (isTRUE(se.fit) || interval != "none") {
     res <- .rcall("predict_se", py, frame, type, unseen, interval, level, call = call)
     return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,

@@ -267,7 +267,9 @@ def test_predict_interval_keeps_rows_it_cannot_predict_as_na(fits):
 
 def test_predict_interval_refusals(fits, multinomial):
     data, fit, _ = fits["binomial_mtcars"]
-    with pytest.raises(OptionError, match="interval must be one of.*'prediction'"):
+    with pytest.raises(OptionError, match="interval must be one of.*'prediction'.*'bogus'"):
+        fit.predict(data, interval="bogus")
+    with pytest.raises(OptionError, match="classifier.*type='set'"):
         fit.predict(data, interval="prediction")
     with pytest.raises(OptionError, match="type='response' or type='link'.*'class'"):
         fit.predict(data, type="class", interval="confidence")

@@ -25,7 +25,7 @@ from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
 from ..results.fit import DNNFit, FitRecord
-from ..results.record import RowPriors
+from ..results.record import HeldRows, RowPriors
 from ..scale import active_client, train_on_cluster
 from .aliasing import aliased_columns
 from .family_parameter import Estimated, start_values, train_estimating
@@ -406,12 +406,15 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
         val_mu = fam.mean(block.link(fit.params, fit.topology, block.val_X, block.val_offset))
         rec.metrics["validation"] = fam.metrics(fam.natural(block.val_Y), val_mu,
                                                 block.val_weights)
+        fit.held_rows["validation"] = HeldRows(block.val_X, fam.natural(block.val_Y),
+                                               block.val_weights, block.val_offset)
     if isinstance(opts.test, pd.DataFrame):
         tX, ty, ok = block.evaluate(opts.test, unseen=opts.unseen, what="test",
                                     na_action=opts.na_action, notes=rec.notes)
         tw, to = block.row_priors(opts.test, ok)
         rec.metrics["test"] = fam.metrics(
             ty, fam.mean(block.link(fit.params, fit.topology, tX, to)), tw)
+        fit.held_rows["test"] = HeldRows(tX, ty, tw, to)
 
 
 # R's glm.fit: fitted probabilities within 10 * .Machine$double.eps of 0 or 1 (every row).

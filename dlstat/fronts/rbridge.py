@@ -362,6 +362,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "model_matrix": Endpoint(rgenerics.model_matrix, (_same, _optional(_frame("data")))),
     "predict_se": Endpoint(rgenerics.predict_with_se,
                            (_same, _optional(_frame("newdata")), str, _same, str, _same)),
+    "predict_interval": Endpoint(rgenerics.predict_interval,
+                                 (_same, _optional(_data("newdata")), str, _same, _same, _same,
+                                  _same)),
+    "calibration": Endpoint(lambda model, newdata=None, bins=10, strategy="uniform":
+                            model.calibration(newdata, bins, strategy),
+                            (_same, _optional(_frame("newdata")), _whole, str)),
+    "calibration_curve": Endpoint(lambda result: result.curve, (_same,), frame_to_r),
     "effects": Endpoint(_effects, (_same, _same, _same, _same, _same,
                                    _optional(_frame("newdata")), _same, _same)),
     "importance": Endpoint(_importance, (_same, _optional(_frame("newdata")), _same)),

@@ -16,9 +16,9 @@ from ..options import FitOptions
 from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
-from .record import FitRecord, RowPriors
+from .record import FitRecord, HeldRows, RowPriors
 
-PREDICT_TYPES = ("response", "link", "class", "prob")
+PREDICT_TYPES = ("response", "link", "class", "prob", "set")
 
 
 class DNNFit(Result):
@@ -75,11 +75,14 @@ class DNNFit(Result):
         self._train_Y = train_Y
         self._train_priors = train_priors
         self.saved_inference = saved_inference
+        # validation and test rows, for conformal intervals and calibration (set by dnn())
+        self.held_rows: dict[str, HeldRows] = {}
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
                 unseen: str | None = None, interval: str = "none", level: float = 0.95,
-                se_fit: bool = False) -> pd.Series | pd.DataFrame:
+                se_fit: bool = False, method: str | None = None,
+                weights: Any = None) -> pd.Series | pd.DataFrame:
         """Predictions for ``newdata`` (default: the training rows), aligned to its index.
 
         ``type``: ``"response"`` (mean on the response scale), ``"link"`` (linear predictor),
@@ -98,9 +101,34 @@ class DNNFit(Result):
         transformed to ``type``'s scale (the delta method, as R users do with
         ``predict(..., se.fit=TRUE)``); ``se_fit=True`` adds ``se_fit``, the link-scale
         standard error.
+
+        ``interval="prediction"`` gives ``fit``, ``lwr``, ``upr``: an interval at ``level`` for
+        a new observation of the response (``attrs["method"]`` says how it was made;
+        :mod:`dlstat.results.prediction`).  ``method`` chooses it (default: from what the fit
+        holds): ``"lm"`` for a gaussian GLM (R's ``predict.lm`` interval; ``weights``, a
+        column of ``newdata`` or one number per row, are the new rows' prior weights, as
+        R's), ``"jackknife+ab"`` with ``bootstrap=B``, ``"split"`` (split conformal) with
+        validation rows.  For a classifier ``type="set"`` gives the conformal set of classes
+        at ``level``: one logical column per class.
         """
         if type not in PREDICT_TYPES:
             raise OptionError(f"type must be one of {list(PREDICT_TYPES)}; got {type!r}.")
+        if type == "set" or interval == "prediction":
+            from . import prediction
+
+            if se_fit:
+                raise OptionError("se_fit is given with interval='confidence' or 'none'; a "
+                                  "prediction interval or set has no standard error.")
+            if type == "set":
+                if interval not in ("none", "prediction"):
+                    raise OptionError(f"type='set' is a conformal prediction set; "
+                                      f"interval={interval!r} does not go with it.")
+                return prediction.set_frame(self, newdata, unseen, level, method)
+            return prediction.interval_frame(self, newdata, type, unseen, level, method,
+                                             weights)
+        if method is not None or weights is not None:
+            raise OptionError("method= and weights= belong to interval='prediction' or "
+                              f"type='set'; got interval={interval!r}, type={type!r}.")
         if interval != "none" or se_fit:
             return self._predict_with_se(newdata, type, unseen, interval, level, bool(se_fit))
         if type in ("class", "prob") and not self.family.is_classification:
@@ -444,6 +472,16 @@ class DNNFit(Result):
         from .dependence import partial_dependence
 
         return partial_dependence(self, term, kind, grid, level)
+
+    def calibration(self, newdata: pd.DataFrame | None = None, bins: int = 10,
+                    strategy: str = "uniform"):
+        """A classifier's reliability curve and expected calibration error, on ``newdata``
+        (else the test rows, else the validation rows, else the training rows), in ``bins``
+        equal-width (``"uniform"``) or equal-count (``"quantile"``) bins; ``.plot()`` draws
+        the reliability diagram.  See ``dlstat.results.calibration``."""
+        from .calibration import calibration
+
+        return calibration(self, newdata, bins, strategy)
 
     def summary(self) -> Summary:
         """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""

@@ -389,14 +389,13 @@ def signif_stars(p_values: pd.Series) -> list[str]:
     return ["" if pd.isna(p) else next((s for c, s in cuts if p < c), " ") for p in p_values]
 
 
-INTERVALS = ("none", "confidence")
+INTERVALS = ("none", "confidence", "prediction")
 
 
 def check_interval_request(fit: DNNFit, type: str, interval: str) -> None:
     """Refuse interval and standard-error requests that have no delta-method meaning."""
     if interval not in INTERVALS:
-        raise OptionError(f"interval must be one of {list(INTERVALS)}; got {interval!r}. "
-                          "Prediction intervals for new observations are not offered.")
+        raise OptionError(f"interval must be one of {list(INTERVALS)}; got {interval!r}.")
     if type not in ("response", "link"):
         raise OptionError(f"intervals and se_fit are given for type='response' or type='link'; "
                           f"got type={type!r}.")
@@ -414,11 +413,7 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
                      se_fit: bool) -> pd.DataFrame:
     """``X`` is the design rows and their offset.  ``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
     inverse link, so it stays inside the response's range) and ``se_fit`` (link scale)."""
-    X, offset = X
-    kept = ~aliased_mask(fit)  # aliased columns contribute nothing (as predict.lm)
-    Z = raw_design(fit, X)[:, kept]
-    eta = Z @ coefficient_vector(fit)[0][kept] + (0 if offset is None else offset)
-    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit)[np.ix_(kept, kept)], Z))
+    eta, se = link_and_se(fit, *X)
     scale = (lambda v: v) if type == "link" else _inverse_link(fit)
     columns = {"fit": scale(eta)}
     if interval == "confidence":
@@ -430,6 +425,18 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
     for name, values in columns.items():
         out.loc[ok, name] = values
     return out
+
+
+def link_and_se(fit: DNNFit, X: np.ndarray,
+                offset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The linear predictor of standardised design rows ``X`` (with their ``offset``) from the
+    coefficients, and its standard error (aliased columns contribute nothing, as
+    ``predict.lm``)."""
+    kept = ~aliased_mask(fit)
+    Z = raw_design(fit, X)[:, kept]
+    eta = Z @ coefficient_vector(fit)[0][kept] + (0 if offset is None else offset)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit)[np.ix_(kept, kept)], Z))
+    return eta, se
 
 
 def _inverse_link(fit: DNNFit) -> Callable[[np.ndarray], np.ndarray]:
