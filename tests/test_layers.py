@@ -119,11 +119,12 @@ def graph_forward(tf, topology, params, X):
 
 def keras_forward(topology, params, X):
     from dlstat.engine.keras_export import to_keras
+    from dlstat.families import LINKS
 
     fit = SimpleNamespace(
         params=params, topology=topology,
         spec=SimpleNamespace(scale=np.ones(topology.n_inputs), center=np.zeros(topology.n_inputs)),
-        family=SimpleNamespace(name="link-scale", link="identity"))
+        family=SimpleNamespace(name="link-scale", link_fn=LINKS["identity"], standardised=False))
     model = to_keras(fit)
     X = X.astype(np.float32)
     if len(model.inputs) == 2:  # an array input and tabular inputs joined after flattening
