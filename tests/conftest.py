@@ -91,21 +91,63 @@ def regression_data() -> pd.DataFrame:
     return small_regression()
 
 
+def _shared_with_r(name: str):
+    """The module ``tests/testthat/<name>.py``, which the R tests import too."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "testthat" /
+                                                  f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+inflated_model = _shared_with_r("model_bombs").inflated_model
+
+
+def _rewrite_model(path, out, change) -> str:
+    """A copy of the model file ``path`` at ``out`` after ``change(members)`` edited its
+    members (name -> bytes) in place."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    change(members)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+    return str(out)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
 def edit_model_spec(path, out, edit) -> str:
     """A copy of the model file ``path`` at ``out`` whose JSON spec ``edit(spec)`` changed in
     place (how a colleague's edited or hostile model file is made in the tests)."""
     import io
     import json
-    import zipfile
 
-    with zipfile.ZipFile(path) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    spec = json.loads(np.load(io.BytesIO(members["__dlstat_spec__.npy"])).tobytes())
-    edit(spec)
-    buf = io.BytesIO()
-    np.save(buf, np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
-    members["__dlstat_spec__.npy"] = buf.getvalue()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, blob in members.items():
-            z.writestr(name, blob)
-    return str(out)
+    def change(members):
+        spec = json.loads(np.load(io.BytesIO(members["__dlstat_spec__.npy"])).tobytes())
+        edit(spec)
+        members["__dlstat_spec__.npy"] = _npy_bytes(
+            np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
+
+    return _rewrite_model(path, out, change)
+
+
+def edit_model_weights(path, out, key: str, change) -> str:
+    """A copy of the model file ``path`` at ``out`` whose weights ``key`` are ``change(w)``."""
+    import io
+
+    def edit(members):
+        name = key + ".npy"
+        members[name] = _npy_bytes(change(np.load(io.BytesIO(members[name]))))
+
+    return _rewrite_model(path, out, edit)

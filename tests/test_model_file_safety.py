@@ -210,3 +210,172 @@ def test_results_fit_and_persistence_import_no_cycle():
     imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
                 if isinstance(node, ast.ImportFrom)}
     assert not any(m and m.endswith("fit") for m in imported)
+
+
+# ------------------------------------------ a file may not ask for more memory than it holds
+
+
+def _traced_peak(action) -> int:
+    """The peak of memory traced while ``action()`` runs (NumPy's arrays are traced)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _refused(path):
+    def action():
+        with pytest.raises(ModelFileError) as info:
+            dl.load(path)
+        return info
+
+    return action
+
+
+def test_an_inflated_file_is_refused_before_anything_is_allocated(model, tmp_path):
+    from conftest import inflated_model
+
+    bomb = inflated_model(model[0], tmp_path / "bomb.dlstat")  # 1e6 x 128 float16 zeros
+    size = (tmp_path / "bomb.dlstat").stat().st_size
+    assert size < 400_000
+    peak = _traced_peak(_refused(bomb))
+    assert peak < 20 * 2**20  # the file asks for 1.3 GB once widened to float64
+    with pytest.raises(ModelFileError, match=r"is \d+ KiB, but its members unpack to 2\d\d MiB; "
+                                             r"a model file may ask dlstat for at most 16 times"
+                                             r" its size plus 64 MiB .*zip -0"):
+        dl.load(bomb)
+
+
+def test_weights_widened_to_float64_count_against_the_budget(model, tmp_path):
+    from conftest import inflated_model
+
+    bomb = inflated_model(model[0], tmp_path / "wide.dlstat", widths=(1_000_000, 8))
+    # 34 MB of float16 unpacked is within the allowance; as float64 it is 137 MB
+    peak = _traced_peak(_refused(bomb))
+    assert peak < 20 * 2**20
+    with pytest.raises(ModelFileError, match=r"is \d+\.\d KiB, but its arrays would take 137 "
+                                             "MiB of memory once read"):
+        dl.load(bomb)
+
+
+def test_an_inflated_base_file_is_refused(model, tmp_path):
+    from conftest import inflated_model
+
+    bomb = inflated_model(model[0], tmp_path / "bomb.dlstat")
+    with pytest.raises(ModelFileError, match="unpack to"):
+        dl.dnn(FORMULA, model[1], base=bomb, verbose=0)
+    with pytest.raises(ModelFileError, match="unpack to"):
+        dl.base_features(bomb, model[1])
+
+
+def test_a_saved_file_of_zeros_is_stored_so_that_it_always_loads(model, tmp_path, monkeypatch):
+    from dlstat.results import archive
+
+    monkeypatch.setattr(archive, "BUDGET_ALLOWANCE", 0)  # the budget is 16 x the file's size
+    fit = dl.dnn("mpg ~ wt", dl.datasets.load("mtcars"), hidden=(200, 200), epochs=1,
+                 verbose=0)
+    for value in fit.params.values():
+        value[...] = 0.0
+    path = tmp_path / "zeros.dlstat"
+    fit.save(path)
+    with zipfile.ZipFile(path) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+    back = dl.load(path)
+    for key, value in fit.params.items():
+        np.testing.assert_array_equal(back.params[key], value)
+    deflated = tmp_path / "deflated.dlstat"
+    _write(deflated, _members(path))  # the same arrays, compressed: over the budget
+    with pytest.raises(ModelFileError, match="unpack to"):
+        dl.load(deflated)
+
+
+# -------------------------------------------------------- saving: atomic, and clear refusals
+
+
+def test_a_failed_overwrite_leaves_the_old_file_intact(model, tmp_path, python_runner):
+    """A file-size limit stops the write halfway: the old model must survive unchanged and no
+    temporary file may be left behind."""
+    old = tmp_path / "model.dlstat"
+    dl.load(model[0]).save(old)
+    before = old.read_bytes()
+    mt = dl.datasets.load("mtcars")
+    big = dl.dnn("mpg ~ wt + hp", mt, hidden=(64, 64), epochs=1, verbose=0)
+    big.save(tmp_path / "big.dlstat")
+    assert (tmp_path / "big.dlstat").stat().st_size > 3 * len(before)
+    out = python_runner(f"""
+        import resource
+        import dlstat as dl
+        fit = dl.load({str(tmp_path / 'big.dlstat')!r})
+        limit = {2 * len(before)}
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        try:
+            fit.save({str(old)!r})
+        except dl.ModelFileError as exc:
+            print("refused:", exc)
+    """)
+    assert "refused:" in out.stdout and "File too large" in out.stdout
+    assert "the file already there is unchanged" in out.stdout
+    assert old.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.dlstat", "model.dlstat"]
+    np.testing.assert_array_equal(dl.load(old).predict(model[1], type="prob"),
+                                  dl.load(model[0]).predict(model[1], type="prob"))
+
+
+def test_a_writer_failing_halfway_leaves_the_old_file_intact(model, tmp_path, monkeypatch):
+    old = tmp_path / "model.dlstat"
+    dl.load(model[0]).save(old)
+    before = old.read_bytes()
+
+    def full_disk(fh, **arrays):
+        fh.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full_disk)
+    with pytest.raises(ModelFileError, match=r"No space left on device \(the file already "
+                                             r"there is unchanged\)"):
+        dl.load(model[0]).save(old)
+    assert old.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.dlstat"]
+
+
+def test_saving_keeps_permissions_and_writes_through_a_link(model, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "real.dlstat"
+    dl.load(model[0]).save(target)
+    target.chmod(0o640)
+    link = tmp_path / "link.dlstat"
+    link.symlink_to(target)
+    dl.load(model[0]).save(link)
+    assert link.is_symlink() and stat.S_IMODE(os.stat(target).st_mode) == 0o640
+
+
+@pytest.mark.parametrize("where,message", [
+    (lambda d: d, "it is a directory. Give a file name"),
+    (lambda d: d / "no" / "such" / "m.dlstat", "there is no directory"),
+    (lambda d: "/proc/dlstat-model.dlstat", "cannot create a file in '/proc'"),
+])
+def test_saving_where_a_file_cannot_be_written_is_a_clear_error(model, tmp_path, where,
+                                                                 message):
+    with pytest.raises(ModelFileError, match=message):
+        dl.load(model[0]).save(where(tmp_path))
+
+
+def test_saving_to_a_pipe_is_refused_not_blocked(model, tmp_path, python_runner):
+    import os
+
+    os.mkfifo(tmp_path / "pipe")  # opening it to write would wait for a reader forever
+    out = python_runner(f"""
+        import dlstat as dl
+        try:
+            dl.load({str(model[0])!r}).save({str(tmp_path / 'pipe')!r})
+        except dl.ModelFileError as exc:
+            print("refused:", exc)
+    """, timeout=60)
+    assert "refused:" in out.stdout and "not a regular file" in out.stdout

@@ -520,7 +520,10 @@ class DNNFit(Result):
         and log-likelihood go with it, so the loaded model keeps its standard errors.
 
         A model file holds one network: a fit with bootstrap replicates is refused unless
-        ``drop_bootstrap=True``, which writes the full-data network alone."""
+        ``drop_bootstrap=True``, which writes the full-data network alone.  Writing is atomic
+        (a temporary file beside ``path``, renamed over it): a failed save leaves a file
+        already at ``path`` unchanged.  A ``path`` that is a directory, or whose directory is
+        missing or not writable, raises :class:`ModelFileError`."""
         from .inference import inference_to_save
 
         if self.bootstrap is not None and drop_bootstrap is not True:
@@ -538,7 +541,8 @@ def load(path: str) -> DNNFit:
     """Read a model written by ``fit.save()`` (in Python or R's ``save_dnn()``).
 
     A damaged or edited file is refused before anything in it is evaluated: the file is
-    checked as strictly as a typed formula, and its sizes before anything is allocated.
+    checked as strictly as a typed formula, and its sizes before anything is decompressed or
+    allocated (a file may ask for at most 16 times its size plus 64 MiB of memory).
 
     Parameters
     ----------

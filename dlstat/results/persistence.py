@@ -2,8 +2,9 @@
 architecture, options, fit record) and the weights as plain arrays.
 
 Loading never unpickles and trusts nothing: a lab shares model files, and a file may have been
-edited.  Sizes are read from the archive's headers and checked before anything is allocated,
-the spec is vetted as strictly as a typed formula (``formula/stored.py``), every weight must
+edited.  Sizes are read from the archive's headers and checked against what the file's own size
+can vouch for before anything is allocated (``archive.py``, which also writes atomically), the
+spec is vetted as strictly as a typed formula (``formula/stored.py``), every weight must
 have exactly the shape the architecture implies, and the design is replayed once on a probe
 row.  Anything else is refused with :class:`ModelFileError` before a formula is evaluated.
 This module builds plain parts; ``results/fit.py`` turns them into a ``DNNFit``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 import zipfile
 from dataclasses import asdict, dataclass, fields
@@ -32,14 +34,13 @@ from ..formula import DesignSpec
 from ..formula.arrays import ArraySpec
 from ..formula.stored import design_from_file
 from ..options import FitOptions
+from .archive import Member, members, read_array, write_arrays
 from .record import FitRecord
 
 FORMAT = "dlstat-model"
 VERSION = 1
 _SPEC_KEY = "__dlstat_spec__"
 MAX_SPEC_BYTES = 64 * 2**20
-MAX_WEIGHT_BYTES = 8 * 2**30
-MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming more lies
 MAX_UNITS = 1_000_000
 _NOT_STORED = ("layers", "architecture", "validation", "test", "base", "upto", "freeze",
                "client")
@@ -71,7 +72,8 @@ class ModelParts:
 
 
 def write(parts: ModelParts, path: str | Path) -> None:
-    """Write ``parts`` to ``path`` (any name; ``.dlstat`` is a good suffix)."""
+    """Write ``parts`` to ``path`` (any name; ``.dlstat`` is a good suffix), atomically: a
+    failed write leaves a file already at ``path`` unchanged."""
     # The base of a transferred fit is not stored: its kept weights are the fit's own.
     opts = {f.name: getattr(parts.options, f.name) for f in fields(parts.options)
             if f.name not in _NOT_STORED}
@@ -94,8 +96,7 @@ def write(parts: ModelParts, path: str | Path) -> None:
         spec["inference"] = {"vcov": parts.inference.vcov.tolist(),
                              "loglik": float(parts.inference.loglik)}
     blob = np.frombuffer(json.dumps(spec, allow_nan=True).encode("utf-8"), dtype=np.uint8)
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, **{_SPEC_KEY: blob}, **parts.params)
+    write_arrays(path, {_SPEC_KEY: blob, **parts.params})
 
 
 def read(path: str | Path) -> ModelParts:
@@ -104,11 +105,14 @@ def read(path: str | Path) -> ModelParts:
     if not path.is_file():
         raise ModelFileError(f"no model file at {str(path)!r}; check the path.")
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = _members(archive, path.stat().st_size, str(path))
-            spec = _spec(archive, members.pop(_SPEC_KEY), str(path))
+        with open(path, "rb") as fh, zipfile.ZipFile(fh) as archive:
+            found = members(archive, os.fstat(fh.fileno()).st_size, str(path))
+            if _SPEC_KEY not in found:
+                raise ModelFileError(f"{str(path)!r} is not a dlstat model file (no dlstat "
+                                     "spec inside).")
+            spec = _spec(archive, found.pop(_SPEC_KEY), str(path))
             parts = _parts(spec, str(path))
-            parts.params = _weights(archive, members, parts.topology, str(path))
+            parts.params = _weights(archive, found, parts.topology, str(path))
             _check_aliased_weights(parts, str(path))
     except ModelFileError:
         raise
@@ -122,49 +126,22 @@ def read(path: str | Path) -> ModelParts:
     return parts
 
 
-def _members(archive: zipfile.ZipFile, file_size: int, where: str) -> dict[str, zipfile.ZipInfo]:
-    """The archive's arrays by name, refusing sizes the file cannot hold."""
-    members: dict[str, zipfile.ZipInfo] = {}
-    claimed = 0
-    for info in archive.infolist():
-        name = info.filename[:-4] if info.filename.endswith(".npy") else None
-        if name is None or name in members or info.compress_size > file_size or \
-                info.file_size > MAX_RATIO * info.compress_size + 2**20:
-            raise ModelFileError(f"{where!r} holds an unexpected or oversized member "
-                                 f"{info.filename[:80]!r}; it is not a dlstat model file.")
-        members[name] = info
-        claimed += info.file_size
-    if _SPEC_KEY not in members:
-        raise ModelFileError(f"{where!r} is not a dlstat model file (no dlstat spec inside).")
-    if claimed > MAX_WEIGHT_BYTES or members[_SPEC_KEY].file_size > MAX_SPEC_BYTES:
-        raise ModelFileError(f"{where!r} claims {claimed} bytes of arrays, more than a dlstat "
-                             f"model file holds ({MAX_WEIGHT_BYTES}).")
-    return members
-
-
-def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ...] | None,
-           kind: str, where: str) -> np.ndarray:
-    """One array, its header checked against ``shape`` and ``kind`` before it is read."""
-    with archive.open(info) as fh:
-        version = np.lib.format.read_magic(fh)
-        header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                  else np.lib.format.read_array_header_2_0)
-        found, _, dtype = header(fh, max_header_size=10_000)
-        size = fh.tell() + math.prod(found) * dtype.itemsize
-    name = info.filename[:-4]
-    if dtype.kind != kind or dtype.hasobject or (shape is not None and found != shape) or \
-            size != info.file_size or len(found) > 5:  # a 2-D kernel with its stack axis
+def _numbers(archive: zipfile.ZipFile, member: Member, shape: tuple[int, ...],
+             where: str) -> np.ndarray:
+    """One weight array, its (already read) header checked against ``shape``."""
+    if member.dtype.kind != "f" or member.shape != shape:
         raise ModelFileError(
-            f"array {name[:60]!r} in {where!r} has shape {found} and type {dtype}; the model "
-            f"needs {shape or 'a byte string'} of {'numbers' if kind == 'f' else 'bytes'}.")
-    with archive.open(info) as fh:
-        return np.lib.format.read_array(fh, allow_pickle=False)
+            f"array {member.name[:60]!r} in {where!r} has shape {member.shape} and type "
+            f"{member.dtype}; the model needs {shape} of "
+            "numbers.")
+    return read_array(archive, member)
 
 
-def _spec(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict[str, Any]:
-    raw = _array(archive, info, None, "u", where)
-    if raw.ndim != 1 or raw.dtype != np.uint8:
-        raise ModelFileError(f"the spec inside {where!r} is not a byte string.")
+def _spec(archive: zipfile.ZipFile, member: Member, where: str) -> dict[str, Any]:
+    if member.dtype != np.uint8 or len(member.shape) != 1 or member.shape[0] > MAX_SPEC_BYTES:
+        raise ModelFileError(f"the spec inside {where!r} is not a byte string of at most "
+                             f"{MAX_SPEC_BYTES} bytes.")
+    raw = read_array(archive, member)
     try:
         spec = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
@@ -314,16 +291,16 @@ def _expected_shapes(topology: Topology) -> dict[str, tuple[int, ...]]:
     return {key: (1, *d.shape) for key, d in param_defs(topology).items()}
 
 
-def _weights(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
+def _weights(archive: zipfile.ZipFile, found: dict[str, Member],
              topology: Topology, where: str) -> Params:
     expected = _expected_shapes(topology)
-    if set(members) != set(expected):
-        odd = sorted(set(members) ^ set(expected))[:6]
+    if set(found) != set(expected):
+        odd = sorted(set(found) ^ set(expected))[:6]
         raise ModelFileError(f"the weights in {where!r} do not match the architecture "
                              f"(missing or extra: {odd}); the file is damaged or was edited.")
     params = {}
     for name, shape in expected.items():
-        values = _array(archive, members[name], shape, "f", where).astype(np.float64)
+        values = _numbers(archive, found[name], shape, where).astype(np.float64, copy=False)
         if not np.isfinite(values).all():
             raise ModelFileError(f"weights {name!r} in {where!r} are not all finite.")
         params[name] = values
