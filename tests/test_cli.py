@@ -190,10 +190,33 @@ def test_predict_type_not_for_family(saved_model: Path, capsys) -> None:
     assert_error(code, out, err, "dlstat: error: ", "classification family")
 
 
-def test_save_into_missing_directory_fails_before_training(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("where,message", [
+    (lambda d: d / "no" / "such" / "m.dlstat", "there is no directory"),
+    (lambda d: d, "it is a directory. Give a file name"),
+    (lambda d: "/proc/dlstat-model.dlstat", "cannot create a file in '/proc'"),
+])
+def test_save_where_no_file_can_be_written_fails_before_training(tmp_path: Path, capsys,
+                                                                  monkeypatch, where,
+                                                                  message) -> None:
+    import dlstat.fitting.dnn as fitting
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --save")
+
+    monkeypatch.setattr(fitting, "dnn", no_training)
     code, out, err = run(capsys, "fit", "mpg ~ wt", "mtcars", *SMALL,
-                         "--save", str(tmp_path / "no" / "such" / "m.dlstat"))
-    assert_error(code, out, err, "cannot save")
+                         "--save", str(where(tmp_path)))
+    assert_error(code, out, err, "cannot save the model to", message)
+    assert out == ""
+
+
+def test_predict_from_an_inflated_model_file_exits_2(saved_model: Path, tmp_path: Path,
+                                                     capsys) -> None:
+    from conftest import inflated_model
+
+    bomb = inflated_model(saved_model, tmp_path / "bomb.dlstat")
+    code, out, err = run(capsys, "predict", bomb, "mtcars")
+    assert_error(code, out, err, "but its members unpack to", "zip -0")
     assert out == ""
 
 

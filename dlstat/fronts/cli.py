@@ -250,10 +250,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {o.name: getattr(args, o.name) for o in options_for(CLI)
                                if hasattr(args, o.name)}
     options["verbose"] = 0 if args.quiet else 1
-    if args.save is not None:
-        parent = Path(args.save).expanduser().resolve().parent
-        if not parent.is_dir():  # checked before training, not after
-            raise CommandLineError(f"cannot save to {args.save!r}: no directory {str(parent)!r}.")
+    if args.save is not None:  # checked before training, not after
+        from ..results.archive import writable_target
+
+        writable_target(args.save, probe=True)
     data = read_data(args.data, args.index_col)
     # TensorFlow's C++ start-up messages are noise on a command line (a user's setting wins).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if args.quiet else "2")
@@ -265,10 +265,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         fit = dnn(args.formula, data, **options)
     print(fit.summary())
     if args.save is not None:
-        try:
-            fit.save(args.save)
-        except OSError as exc:
-            raise CommandLineError(f"cannot save the model to {args.save!r}: {exc}") from None
+        fit.save(args.save)  # atomic: a failure leaves a file already there unchanged
         if not args.quiet:
             print(f"{PROG}: model saved to {args.save}", file=sys.stderr)
     return 0
