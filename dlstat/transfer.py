@@ -7,8 +7,10 @@ trains every layer from the base's weights (fine-tuning, usually with a smaller
 ``learning_rate``); ``upto="output"`` keeps the base's output layer too, so a fit continues.
 
 A base is a :class:`~dlstat.DNNFit`, a fitted dlstat estimator, a dlstat model file or a Keras
-model (its Dense, Conv, BatchNormalization, pooling, Flatten, Dropout, Activation and Reshape
-layers).  The new network reads its inputs as the base did: a dlstat base's standardisation is
+model (a Sequential or functional chain of Keras's own Dense, Conv, BatchNormalization, pooling,
+Flatten, Dropout, Activation and Reshape layers; anything that cannot be read exactly is
+refused, see ``engine/keras_import.py``).  Its weights must be finite and within float32's
+range, since training runs in float32.  The new network reads its inputs as the base did: a dlstat base's standardisation is
 reused (not learned again on the new rows), a Keras model reads the data as given.  This
 module is TensorFlow-free; a :class:`Base` is plain arrays, so a stack of transfer networks
 (CV folds of a new head) is still one engine call.
@@ -27,6 +29,7 @@ from .errors import DataError, OptionError, OptionTypeError
 from .engine.layers import Topology, numpy_forward, plan, plan_hidden
 
 OUTPUT = "output"  # upto= keeping the base's output layer too
+_LARGEST = float(np.finfo(np.float32).max)  # first-order training runs in float32
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +249,14 @@ def _made(layers: tuple[Layer, ...], n_inputs: int, weights: dict[str, np.ndarra
     if not layers and n_outputs is None:
         raise OptionError(f"upto keeps no layer of {source}; keep at least one (e.g. "
                           "upto=None for every hidden layer).")
+    for key, value in weights.items():
+        largest = np.abs(value).max(initial=0.0)  # NaN if any is NaN
+        if not largest <= _LARGEST:
+            raise OptionError(
+                f"the weights {key!r} of {source} hold NaN, infinite or values beyond float32's "
+                f"range (largest magnitude {largest:.3g}; at most "
+                f"{_LARGEST:.3g}), which training cannot start from. Use a base with finite, "
+                "moderate weights.")
     return Base(tuple(layers), weights, n_frozen, n_inputs, standardisation, columns,
                 n_outputs, source)
 

@@ -334,3 +334,146 @@ def test_a_hostile_base_file_is_refused_before_anything_runs(base, data, tmp_pat
     import os
 
     assert not os.path.exists("/tmp/dlstat_transfer_pwned")
+
+
+# ------------------------------------------------ Keras bases read exactly, or refused
+
+
+def _hostile_keras_models(keras):
+    """Models whose layers, read as a chain by class name, would give other features than
+    Keras's own (each is refused, naming the layer)."""
+    rng = np.random.default_rng(8)
+    inputs = keras.Input((4,))
+    shared = keras.layers.Dense(4, activation="tanh", name="shared")
+    twice = keras.Model(inputs, keras.layers.Dense(1)(shared(shared(inputs))))
+
+    inputs = keras.Input((4,))
+    first = keras.layers.Dense(4, activation="tanh", name="first")(inputs)
+    second = keras.layers.Dense(4, activation="tanh", name="second")(first)
+    residual = keras.Model(inputs, keras.layers.Dense(1)(keras.ops.add(first, second)))
+
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, activation="relu", name="unused_branch")(inputs)
+    other = keras.layers.Dense(3, name="other")(inputs)
+    merged = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Concatenate()(
+        [hidden, other])))
+
+    class SineDense(keras.layers.Dense):  # a subclass of Keras's Dense, renamed below
+        def call(self, x):
+            return keras.ops.sin(super().call(x))
+
+    SineDense.__name__ = SineDense.__qualname__ = "Dense"
+    subclass = keras.Sequential([keras.Input((4,)), SineDense(3, name="sine"),
+                                 keras.layers.Dense(1)])
+
+    class Lookalike(keras.layers.Layer):  # no Keras Dense at all, but named Dense
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.activation = units, keras.activations.linear
+
+        def build(self, shape):
+            self.kernel = self.add_weight(shape=(shape[-1], self.units))
+            self.bias = self.add_weight(shape=(self.units,))
+
+        def call(self, x):
+            return keras.ops.sin(x @ self.kernel + self.bias)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units, "activation": "linear"}
+
+    Lookalike.__name__ = Lookalike.__qualname__ = "Dense"
+    lookalike = keras.Sequential([keras.Input((4,)), Lookalike(3, name="lookalike"),
+                                  keras.layers.Dense(1)])
+    squared = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        3, activation=lambda x: x ** 2, name="squared"), keras.layers.Dense(1)])
+
+    inputs = keras.Input((4,))
+    dropped = keras.layers.Dropout(0.5, name="always_drops")(
+        keras.layers.Dense(3)(inputs), training=True)
+    always = keras.Model(inputs, keras.layers.Dense(1)(dropped))
+
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(3)
+            self.out = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.out(self.dense(x) * 2.0)
+
+    custom = Custom()
+    custom(np.zeros((1, 4)))
+    models = {"a shared layer applied twice": (twice, "'shared' is applied more than once"),
+              "a residual branch": (residual, r"called on 2 tensor"),
+              "a merged branch": (merged, r"called on 2 tensor"),
+              "a subclass named Dense": (subclass, r"'sine' is a subclass of Keras's Dense"),
+              "a custom class named Dense": (lookalike, r"'lookalike' is a Dense \(test_"),
+              "a lambda activation": (squared, r"'squared' uses activation '<lambda>'"),
+              "a call argument": (always, r"'always_drops'.*\['training'\]"),
+              "a subclassed model": (custom, "subclassed model")}
+    for model, _ in models.values():
+        for layer in model.layers:
+            layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    return models
+
+
+HOSTILE = ["a shared layer applied twice", "a residual branch", "a merged branch",
+           "a subclass named Dense", "a custom class named Dense", "a lambda activation",
+           "a call argument", "a subclassed model"]
+
+
+@pytest.fixture(scope="module")
+def hostile_keras(keras):
+    return _hostile_keras_models(keras)
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_keras_models_that_cannot_be_read_exactly_are_refused(hostile_keras, case):
+    model, message = hostile_keras[case]
+    X = np.random.default_rng(1).normal(size=(6, 4))
+    with pytest.raises(OptionError, match=message):
+        dl.base_features(model, X)
+    with pytest.raises(OptionError, match=message):
+        dl.DNNRegressor(base=model, epochs=1, verbose=0).fit(X, X[:, 0])
+
+
+def test_a_functional_keras_chain_gives_keras_features(keras):
+    inputs = keras.Input((4,))
+    h = keras.layers.Dense(5, name="d1")(inputs)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    h = keras.layers.Activation("silu", name="act")(h)
+    h = keras.layers.Dropout(0.3)(h)
+    h = keras.layers.Dense(3, activation="tanh", use_bias=False, name="d2")(h)
+    model = keras.Model(inputs, keras.layers.Dense(1)(h))
+    rng = np.random.default_rng(4)
+    for layer in model.layers:
+        layer.set_weights([rng.uniform(0.5, 2, size=w.shape) if "variance" in w.path else
+                           rng.normal(size=w.shape) for w in layer.weights])
+    X = rng.normal(size=(20, 4))
+    want = keras.Model(inputs, model.get_layer("d2").output)(X.astype("float32"))
+    np.testing.assert_allclose(dl.base_features(model, X), np.asarray(want), atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_keras_weights_are_refused_naming_the_layer(keras, bad):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="broken"),
+                              keras.layers.Dense(1)])
+    kernel, bias = model.get_layer("broken").get_weights()
+    kernel[1, 1] = bad
+    model.get_layer("broken").set_weights([kernel, bias])
+    with pytest.raises(OptionError, match=r"'broken' has 1 NaN or infinite value\(s\) in its "
+                                          "kernel"):
+        dl.DNNRegressor(base=model, epochs=1, verbose=0).fit(np.zeros((8, 3)), np.zeros(8))
+
+
+def test_a_base_file_with_weights_beyond_float32_is_refused(base, data, tmp_path):
+    from conftest import edit_model_weights
+
+    good = tmp_path / "good.dlstat"
+    base.save(good)
+    bad = edit_model_weights(good, tmp_path / "huge.dlstat", "dense0/kernel",
+                             lambda w: w * 1e300)
+    assert np.abs(dl.load(bad).params["dense0/kernel"]).max() > 1e299  # prediction is fine
+    with pytest.raises(OptionError, match=r"'dense0/kernel' of the dlstat fit .* beyond "
+                                          "float32's range"):
+        dl.dnn("z ~ x1 + x2 + x3", data, base=str(bad), epochs=1, verbose=0)
