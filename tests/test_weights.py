@@ -312,6 +312,8 @@ def test_model_file_keeps_the_offset_and_refuses_an_edited_one(tmp_path, insuran
     (np.r_[np.nan, MT_WEIGHTS[1:]], DataError, "finite"),
     (MT_WEIGHTS[:10], DataError, "one number per row"),
     (np.zeros(32), DataError, "all zero"),
+    (MT_WEIGHTS * 1e300, DataError, r"add up to 5\.2e\+301 .*Divide the weights"),
+    (np.full(32, 1e307), DataError, r"add up to more than 1\.8e308"),
     ("cyl_name", DataError, "not a column"),
     ("label", DataError, "numbers"),
     (["a"] * 32, OptionTypeError, "not numbers"),
@@ -374,6 +376,23 @@ def test_bad_offset_values_are_refused():
         dl.dnn("mpg ~ wt", mt, offset=np.full(32, np.inf), **GLM)
     with pytest.raises(DataError, match="one number per row"):
         dl.dnn("mpg ~ wt", mt, offset=np.zeros(3), **GLM)
+
+
+def test_huge_prior_weights_train_as_the_same_weights_near_one():
+    """Scaling every weight by a constant leaves the fit unchanged (a weighted mean): weights
+    far beyond float32's range must train as those near one, not diverge in float32."""
+    mt = dl.datasets.load("mtcars")
+    adam = dict(hidden=(), optimizer="adam", learning_rate=0.05, epochs=400, seed=3, verbose=0)
+    plain = dl.dnn("mpg ~ wt + hp", mt, weights=MT_WEIGHTS, **adam)
+    power = dl.dnn("mpg ~ wt + hp", mt, weights=MT_WEIGHTS * 2.0**140, **adam)
+    for key, value in plain.params.items():  # a power of two: bit for bit
+        np.testing.assert_array_equal(power.params[key], value, err_msg=key)
+    huge = dl.dnn("mpg ~ wt + hp", mt, weights=MT_WEIGHTS * 1e100, **adam)
+    np.testing.assert_allclose(huge.predict(mt), plain.predict(mt), rtol=1e-6)
+    glm = dl.dnn("mpg ~ wt + hp", mt, weights=MT_WEIGHTS * 1e100, **GLM)
+    X = sm.add_constant(mt[["wt", "hp"]])
+    wls = sm.WLS(mt["mpg"], X, weights=MT_WEIGHTS).fit()
+    np.testing.assert_allclose(glm.coef().to_numpy(), wls.params.to_numpy(), rtol=1e-6)
 
 
 # -- estimators ------------------------------------------------------------------------------

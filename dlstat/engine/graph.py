@@ -195,7 +195,22 @@ def _padded_rows(weights: np.ndarray, batch_size: int | None,
     for m, r in enumerate(rows):
         idx[m, : len(r)] = r
         w[m, : len(r)] = weights[m, r]
-    return idx, w
+    return idx, float32_weights(w)
+
+
+LARGEST_WEIGHT = 2.0**64  # float32 sums of weight x row loss stay far from its 3.4e38
+
+
+def float32_weights(w: np.ndarray) -> np.ndarray:
+    """Each network's row weights ``w[m]`` times the power of two that brings its largest to at
+    most ``LARGEST_WEIGHT`` (weights already there are untouched).  Every use of the weights in
+    training is a weighted mean, which a power of two leaves exactly as it was: prior weights
+    of 1e100 train as in float64, where float32 would make them infinite."""
+    top = w.max(axis=1, initial=0.0)
+    shift = np.zeros(len(w), dtype=np.int64)
+    big = top > LARGEST_WEIGHT
+    shift[big] = np.ceil(np.log2(top[big] / LARGEST_WEIGHT)).astype(np.int64)
+    return np.ldexp(w, -shift[:, None]) if big.any() else w
 
 
 def _report_epoch(epoch, loss, val_loss) -> None:

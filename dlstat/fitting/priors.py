@@ -20,6 +20,12 @@ from ..formula.parse import OFFSET_COLUMN, WEIGHTS_COLUMN
 from ..formula.tokens import MAX_FORMULA_CHARS, tokenize
 from ..options import FitOptions
 
+# Deviances, log-likelihoods and information sums are sums of weight x per-row value in
+# float64: weights adding up to at most 1e150 leave the per-row values 1e158 of room before
+# they overflow.  (Training in float32 rescales each network's weights by a power of two, see
+# engine/graph.py, so the weights' scale is not limited by float32's range.)
+MAX_WEIGHT_SUM = 1e150
+
 
 def attach_priors(formula: str, data: pd.DataFrame,
                   opts: FitOptions) -> tuple[str, pd.DataFrame, FitOptions]:
@@ -85,7 +91,8 @@ def _values(name: str, value: Any, data: pd.DataFrame) -> np.ndarray:
 
 
 def _check_weights(values: np.ndarray) -> None:
-    """Prior weights: finite, non-negative and not all zero (as R's glm requires)."""
+    """Prior weights: finite, non-negative and not all zero (as R's glm requires), adding up
+    to at most ``MAX_WEIGHT_SUM``."""
     if not np.isfinite(values).all():
         raise DataError(f"weights must be finite numbers; {int((~np.isfinite(values)).sum())} "
                         "are NaN or infinite. Fill them in, or drop those rows.")
@@ -95,6 +102,17 @@ def _check_weights(values: np.ndarray) -> None:
     if not (values > 0).any():
         raise DataError("weights are all zero, which leaves no row to fit; give at least one "
                         "row a positive weight.")
+    with np.errstate(over="ignore"):
+        total = float(np.sum(values))
+    if not total <= MAX_WEIGHT_SUM:
+        shown = f"{total:.3g}" if np.isfinite(total) else "more than 1.8e308"
+        raise DataError(
+            f"weights add up to {shown} (largest {values.max():.3g}), more than dlstat "
+            f"can carry through deviances and log-likelihoods without overflow "
+            f"({MAX_WEIGHT_SUM:.0e}). Divide the weights by a constant, e.g. their mean: the "
+            "fitted network is the same, but a Poisson or binomial fit's standard errors and "
+            "log-likelihood count the weights as observations, so rescale only weights that "
+            "are not counts.")
 
 
 def offset_term(name: str, formula: str) -> str:
