@@ -401,6 +401,12 @@ generics::augment
 #' by `fit.save()` in Python, and `dlstat.load()` in Python reads files written
 #' here.
 #'
+#' Saving is atomic: the file is written beside `path` and renamed over it, so
+#' a failed save (a full disk) leaves a model already at `path` unchanged.
+#' Loading trusts nothing in the file: a file that was edited, or that asks for
+#' more memory than its size can vouch for (at most 16 times its size plus
+#' 64 MiB), is refused with an error before anything in it is evaluated.
+#'
 #' @param fit A `dlstat_fit`.
 #' @param path File name (`.dlstat` is a good suffix).
 #' @param drop_bootstrap A fit with `bootstrap = B` is refused (a model file
