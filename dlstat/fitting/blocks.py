@@ -24,6 +24,7 @@ from ..families.fitted import given_parameters
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
+from ..results.calibration import record_calibration
 from ..results.fit import DNNFit, FitRecord
 from ..results.record import HeldRows, RowPriors
 from ..scale import active_client, train_on_cluster
@@ -415,6 +416,7 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
         rec.metrics["test"] = fam.metrics(
             ty, fam.mean(block.link(fit.params, fit.topology, tX, to)), tw)
         fit.held_rows["test"] = HeldRows(tX, ty, tw, to)
+    record_calibration(fit)
 
 
 # R's glm.fit: fitted probabilities within 10 * .Machine$double.eps of 0 or 1 (every row).

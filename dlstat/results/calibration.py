@@ -149,14 +149,21 @@ def calibration(fit: DNNFit, newdata: pd.DataFrame | None = None, bins: int = 10
     y, weights = y[used], weights[used]
     if fit.family.kind.several_classes:
         p, observed = mu.max(axis=1), (mu.argmax(axis=1) == y.argmax(axis=1)).astype(float)
-        predicted = "top-label confidence"
     else:
         p, observed = mu[:, 0], y[:, 0]
-        predicted = f"P({fit.family.outputs[0]} = {fit.family.levels[1]})"
+    predicted = _predicted(fit)
     curve = reliability(p, observed, weights, int(bins), strategy)
     return CalibrationCurve(curve, expected_calibration_error(curve),
                             float(curve["gap"].abs().max()), rows, predicted, int(bins),
                             strategy, fit.call)
+
+
+def _predicted(fit: DNNFit) -> str:
+    """What the curve's predictions are: the top-label confidence of a multinomial fit, the
+    probability of the second class of a binomial one."""
+    if fit.family.kind.several_classes:
+        return "top-label confidence"
+    return f"P({fit.family.outputs[0]} = {fit.family.levels[1]})"
 
 
 def _scored_rows(fit: DNNFit, newdata: pd.DataFrame | None):
@@ -175,10 +182,22 @@ def _scored_rows(fit: DNNFit, newdata: pd.DataFrame | None):
     return X, y, fit.priors.weights, fit.priors.offset, "training"
 
 
-def calibration_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """summary()'s calibration lines for a classifier (nothing for other fits or a loaded
-    fit without rows)."""
-    if not fit.family.is_classification or not (fit.has_training_data or fit.held_rows):
-        return {}, []
+def record_calibration(fit: DNNFit) -> None:
+    """Keep a classifier's calibration at fit time in its record (model files keep it)."""
+    if not fit.family.is_classification:
+        return
     result = calibration(fit)
+    fit.record.calibration = {"ece": float(result.ece), "mce": float(result.mce),
+                              "rows": int(result.curve["n"].sum()), "source": result.rows}
+
+
+def calibration_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """summary()'s calibration lines for a classifier, as measured when it was fitted
+    (nothing for other fits)."""
+    stored = fit.record.calibration
+    if not fit.family.is_classification or not stored:
+        return {}, []
+    result = CalibrationCurve(pd.DataFrame({"n": [stored["rows"]]}), stored["ece"],
+                              stored["mce"], stored["source"], _predicted(fit), 10, "uniform",
+                              fit.call)
     return {"calibration": items_table(result.items()[:3])}, [result.note()]

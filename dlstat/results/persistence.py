@@ -275,6 +275,12 @@ def _record(d: dict[str, Any]) -> FitRecord:
             isinstance(m, dict) and all(isinstance(v, (int, float)) for v in m.values())
             for m in record.metrics.values()):
         raise ValueError("the fit record's metrics are not numbers")
+    cal = record.calibration
+    if not isinstance(cal, dict) or (cal and not (
+            set(cal) == {"ece", "mce", "rows", "source"}
+            and all(isinstance(cal[k], (int, float)) for k in ("ece", "mce", "rows"))
+            and cal["source"] in ("training", "validation", "test"))):
+        raise ValueError("the fit record's calibration is not ECE, MCE, rows and their source")
     return record
 
 

@@ -23,6 +23,9 @@ class FitRecord:
     # Design columns (positions in the spec's display columns) left out of an unpenalised GLM
     # as linear combinations of the columns before them: R's NA coefficients.
     aliased: list[int] = field(default_factory=list)
+    # A classifier's calibration when it was fitted (ece, mce, rows, and which rows: test,
+    # validation or training), so a loaded model's summary shows it too.
+    calibration: dict = field(default_factory=dict)
     n_zero_weight: int = 0  # training rows of prior weight 0 (not in n_obs; R's BIC counts them)
 
 
