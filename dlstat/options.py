@@ -27,7 +27,7 @@ from .architecture import (
 )
 from .engine.job import DEFAULT_LEARNING_RATE, OPTIMIZERS
 from .errors import DlstatError, OptionError, OptionTypeError, warn
-from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES
+from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES, TIES_NAMES
 
 DEFAULT_SEED = 0
 INT32_MAX = 2**31 - 1  # R's integer range, and what TensorFlow takes as a count or a seed
@@ -138,6 +138,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("link", CHOICE, None, "the link function (one of the family's links)",
            _fit(without=(CLASSIFIER,)), allowed=LINK_NAMES,
            none_means="the family's default link, as R's"),
+    Option("ties", CHOICE, None, "how a survival family (cox) handles tied event times, as "
+           "survival::coxph", frozenset({DNN, CLI}), allowed=TIES_NAMES,
+           none_means="'efron', coxph's default"),
     Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
            _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
     Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
@@ -465,6 +468,7 @@ class FitOptions:
 
     family: str | None = None
     link: str | None = None
+    ties: str | None = None
     hidden: Any = (32, 16)
     activation: str = "relu"
     architecture: list[Layer] | None = None

@@ -102,7 +102,9 @@ class StackJob:
 
     def offsets(self) -> np.ndarray:
         """The offset of every row and output, zeros when there is none."""
-        return np.zeros(self.Y.shape) if self.offset is None else self.offset
+        if self.offset is None:  # one per output (a survival response has two columns)
+            return np.zeros((len(self.Y), self.topology.n_outputs))
+        return self.offset
 
     def repeated_weights(self) -> np.ndarray:
         """Each row's total weight in each network's loss: its weight times its repeats."""

@@ -188,13 +188,15 @@ def identified_vcov(fit: DNNFit) -> tuple[np.ndarray, str]:
     when it is not)."""
     if not fit.has_training_data and fit.saved_inference is not None:
         return fit.saved_inference.vcov.copy(), ""
-    X, _, _ = fit.training_data()
+    X, y, _ = fit.training_data()
     Z = raw_design(fit, X)[:, ~aliased_mask(fit)]
     priors = fit.priors
     fam = fit.family
     eta = fam.link_scale(fit.link_of(X, priors.offset))
     mu = fam.link_fn.inverse(eta)
-    if fam.kind.several_classes:
+    if fam.kind.information is not None:
+        information = fam.kind.information(Z, y, eta[:, 0], priors.weights, fam.ties)
+    elif fam.kind.several_classes:
         information = _multinomial_information(Z * priors.weights[:, None], Z, mu)
     else:  # the working weights of IRLS at the optimum, (dμ/dη)²/V(μ), times the priors
         with np.errstate(divide="ignore", invalid="ignore"):  # V(μ) = 0: no information
