@@ -277,6 +277,15 @@ class Family:
         baseline = survival.baseline_hazard(y, self.link_scale(eta), weights, self.ties)
         return replace(self, baseline=baseline)
 
+    def survival_at(self, eta: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """A survival family's S(t | η) = exp(−H₀(t)·exp(η)), [n, len(times)]."""
+        if self.baseline is None:
+            raise OptionError("this survival model holds no baseline hazard (a model file "
+                              "from before it was kept); refit it to predict survival.")
+        cumhaz = survival.cumulative_hazard_at(*self.baseline, times)
+        return np.exp(-np.outer(np.exp(np.asarray(eta, dtype=np.float64).reshape(-1)),
+                                cumhaz))
+
     # -- metrics ------------------------------------------------------------------------------
     def metrics(self, y: np.ndarray, mu: np.ndarray,
                 weights: np.ndarray | None = None) -> dict[str, float]:

@@ -195,6 +195,10 @@ class FamilyKind:
     # (Cox: the partial likelihood's); None: the GLM's Fisher information from the working
     # weights.
     information: Callable[..., np.ndarray] | None = None
+    # The residual types it offers; ``residuals`` (type, y, η, w, ties) -> [n] computes them
+    # when they are not a GLM's (R's residuals.glm types from μ).
+    residual_types: tuple[str, ...] = ("deviance", "pearson", "working", "response")
+    residuals: Callable[..., np.ndarray] | None = None
 
     @property
     def default_link(self) -> str:
@@ -267,7 +271,8 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
                canonical={"logit": _binomial_logit}, statsmodels="Binomial"),
     FamilyKind("cox", ("log",), lambda mu: mu, _no_unit_deviance, _partial_loglik,
                set_loss=survival.set_loss, survival=True, ties=survival.TIES,
-               information=survival.information),
+               information=survival.information,
+               residual_types=survival.RESIDUAL_TYPES, residuals=survival.residuals),
 ]}
 
 FAMILIES = tuple(FAMILY_KINDS)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ResponseError
+from ..errors import OptionError, ResponseError
 from .ops import numpy_ops
 
 TIES = ("efron", "breslow")
@@ -238,6 +238,18 @@ def martingale_residuals(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None,
     return resid
 
 
+RESIDUAL_TYPES = ("martingale", "deviance")
+
+
+def residuals(type: str, y: np.ndarray, eta: np.ndarray, w: np.ndarray | None,
+              ties: str) -> np.ndarray:
+    """``residuals.coxph`` of ``type`` (one of :data:`RESIDUAL_TYPES`) per row."""
+    martingale = martingale_residuals(y, eta, w, ties)
+    if type == "martingale":
+        return martingale
+    return deviance_residuals(martingale, np.asarray(y, dtype=np.float64)[:, 1])
+
+
 def deviance_residuals(martingale: np.ndarray, status: np.ndarray) -> np.ndarray:
     """sign(M)·√(−2(M + δ log(δ − M))), as ``residuals.coxph(type = "deviance")``."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -278,5 +290,14 @@ def survival_metrics(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None,
             "concordance": concordance(y, eta, w_arr)}
 
 
-def check_ties(ties: Any) -> str:
-    return "efron" if ties is None else str(ties)
+
+def check_times(times: Any) -> np.ndarray:
+    """``times=`` of ``predict(type="survival")``: one or more finite numbers."""
+    values = np.atleast_1d(np.asarray(times, dtype=object))
+    ok = (values.ndim == 1 and 0 < len(values) <= 100_000
+          and all(isinstance(v, (int, float, np.integer, np.floating))
+                  and not isinstance(v, (bool, np.bool_)) and np.isfinite(v) for v in values))
+    if not ok:
+        raise OptionError(f"times must be one or more finite numbers (e.g. times=[100, 365]); "
+                          f"got {str(times)[:100]}.")
+    return values.astype(np.float64)
