@@ -69,6 +69,9 @@ class Family:
     ties: str = ""  # a survival family's ties method ("" = its default)
     # a survival family's Breslow baseline: distinct event times and cumulative hazard there
     baseline: tuple[np.ndarray, np.ndarray] | None = None
+    # a survival family's training mean of η: a Cox model's η is identified up to a constant,
+    # so η is reported centred there (coxph's centred linear predictor; at hidden=() ~ 0)
+    eta_center: float = 0.0
 
     def __post_init__(self) -> None:
         self.link = self.link or self.kind.default_link
@@ -163,7 +166,10 @@ class Family:
         return self.link_fn.inverse(self.link_scale(eta))
 
     def link_scale(self, eta: np.ndarray) -> np.ndarray:
-        """The linear predictor on the user's scale (a standardised response: unstandardised)."""
+        """The linear predictor on the user's scale (a standardised response: unstandardised;
+        a survival family's: centred at its training mean)."""
+        if self.kind.survival:
+            return eta - self.eta_center
         return eta * self.y_scale + self.y_center if self.standardised else eta
 
     def mu_eta(self, eta_user: np.ndarray) -> np.ndarray:
@@ -245,6 +251,17 @@ class Family:
                 break
         return b
 
+    def null_score(self, y_encoded: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """−∂(loss)/∂η per row and output at the null fit, [n, outputs]: w·(y − ȳ_w) (the
+        canonical links' score at the intercept-only fit), or the family's own score at η = 0
+        (Cox: w times the martingale residuals)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if self.kind.score_rows is not None:
+            eta = np.zeros(len(y_encoded))
+            return self.kind.score_rows(y_encoded, eta, w, self.ties)[:, None]
+        null = np.average(y_encoded, axis=0, weights=w)
+        return w[:, None] * (y_encoded - null)
+
     def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None,
                   offset: np.ndarray | None = None) -> np.ndarray:
         """The intercept-only fit on the network's output scale (to initialise the output bias;
@@ -274,8 +291,12 @@ class Family:
         Efron's with Efron ties, as ``survfit.coxph``); itself otherwise."""
         if not self.kind.survival:
             return self
-        baseline = survival.baseline_hazard(y, self.link_scale(eta), weights, self.ties)
-        return replace(self, baseline=baseline)
+        used = np.asarray(weights) > 0
+        learned = replace(self, eta_center=float(np.average(eta[used, 0],
+                                                            weights=weights[used])))
+        learned.baseline = survival.baseline_hazard(y, learned.link_scale(eta), weights,
+                                                    self.ties)
+        return learned
 
     def survival_at(self, eta: np.ndarray, times: np.ndarray) -> np.ndarray:
         """A survival family's S(t | η) = exp(−H₀(t)·exp(η)), [n, len(times)]."""
@@ -332,7 +353,7 @@ class Family:
             "levels": [plain(v) for v in self.levels] if self.levels is not None else None,
             "y_center": self.y_center.tolist(),
             "y_scale": self.y_scale.tolist(),
-            **({"ties": self.ties} if self.ties else {}),
+            **({"ties": self.ties, "eta_center": self.eta_center} if self.ties else {}),
             **({} if self.baseline is None else
                {"baseline": [self.baseline[0].tolist(), self.baseline[1].tolist()]}),
         }
@@ -371,7 +392,14 @@ class Family:
             raise ValueError("a survival family's outputs are its time and status columns")
         return cls(name=name, outputs=list(outputs), levels=levels, y_center=center,
                    y_scale=scale, counts=bool(counts), link=link, ties=ties,
-                   baseline=_baseline_of(d.get("baseline")))
+                   baseline=_baseline_of(d.get("baseline")),
+                   eta_center=_finite(d.get("eta_center", 0.0), "eta_center"))
+
+
+def _finite(value: Any, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
+        raise ValueError(f"the family's {what} is not a finite number")
+    return float(value)
 
 
 def _baseline_of(stored: Any) -> tuple[np.ndarray, np.ndarray] | None:

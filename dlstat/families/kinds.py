@@ -199,6 +199,11 @@ class FamilyKind:
     # when they are not a GLM's (R's residuals.glm types from μ).
     residual_types: tuple[str, ...] = ("deviance", "pearson", "working", "response")
     residuals: Callable[..., np.ndarray] | None = None
+    # compare()'s GLM baseline when it is not statsmodels' GLM: (train, new, ties) -> means
+    # (train = (Z, y, weights, offset), new = (Z, offset)); and the score per row at η = 0
+    # that dnn_path's largest penalty reads, (y, η, w, ties) -> [n]
+    glm_means: Callable[..., np.ndarray] | None = None
+    score_rows: Callable[..., np.ndarray] | None = None
 
     @property
     def default_link(self) -> str:
@@ -272,7 +277,8 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
     FamilyKind("cox", ("log",), lambda mu: mu, _no_unit_deviance, _partial_loglik,
                set_loss=survival.set_loss, survival=True, ties=survival.TIES,
                information=survival.information,
-               residual_types=survival.RESIDUAL_TYPES, residuals=survival.residuals),
+               residual_types=survival.RESIDUAL_TYPES, residuals=survival.residuals,
+               glm_means=survival.linear_means, score_rows=survival.score_rows),
 ]}
 
 FAMILIES = tuple(FAMILY_KINDS)

@@ -301,3 +301,42 @@ def check_times(times: Any) -> np.ndarray:
         raise OptionError(f"times must be one or more finite numbers (e.g. times=[100, 365]); "
                           f"got {str(times)[:100]}.")
     return values.astype(np.float64)
+
+
+def score_rows(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None, ties: str) -> np.ndarray:
+    """∂ log partial likelihood / ∂η per row: the prior weight times the martingale
+    residual (the score of a Cox model is Z' of these)."""
+    w = np.ones(len(y)) if w is None else np.asarray(w, dtype=np.float64)
+    return w * martingale_residuals(y, eta, w, ties)
+
+
+def fit_linear(Z: np.ndarray, y: np.ndarray, w: np.ndarray | None, offset: np.ndarray | None,
+               ties: str, max_steps: int = 50) -> np.ndarray:
+    """The coefficients of a linear Cox model (no intercept) by Newton–Raphson with step
+    halving, as ``coxph.fit``: the GLM baseline of ``compare()``."""
+    base = np.zeros(len(y)) if offset is None else np.asarray(offset, np.float64).reshape(-1)
+    beta = np.zeros(Z.shape[1])
+    current = -deviance(y, base, w, ties) / 2
+    for _ in range(max_steps):
+        eta = base + Z @ beta
+        step = np.linalg.lstsq(information(Z, y, eta, w, ties), Z.T @ score_rows(y, eta, w, ties),
+                               rcond=None)[0]
+        for _ in range(30):  # halve a step that lowers the likelihood
+            value = -deviance(y, base + Z @ (beta + step), w, ties) / 2
+            if value >= current - 1e-12 * abs(current):
+                break
+            step /= 2
+        beta, previous, current = beta + step, current, value
+        if abs(current - previous) <= 1e-10 * (abs(current) + 1e-10):
+            break
+    return beta
+
+
+def linear_means(train: tuple, new: tuple, ties: str) -> np.ndarray:
+    """``compare()``'s GLM baseline for new rows: exp(η) of the linear Cox model fitted on
+    ``train`` = (Z, y, weights, offset); ``new`` = (Z, offset)."""
+    Z, y, weights, offset = train
+    Zn, new_offset = new
+    beta = fit_linear(Z, y, weights, offset, ties)
+    eta = Zn @ beta + (0 if new_offset is None else np.asarray(new_offset).reshape(-1))
+    return np.exp(eta)[:, None]

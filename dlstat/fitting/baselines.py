@@ -16,8 +16,9 @@ def null_means(block: Block, new: Scored) -> np.ndarray:
     fam = block.family
     y = fam.natural(block.fitting_rows()[1])
     weights, offset = block.fitting_priors()
-    if offset is None:
-        return np.repeat(fam.null_mean(y, weights)[None, :], len(new.X), axis=0)
+    if offset is None:  # the intercept-only mean, or the mean at η = 0 without an intercept
+        null = fam.null_means(y, weights, None, block.design.spec.intercept)[0]
+        return np.repeat(null[None, :], len(new.X), axis=0)
     fitted = fam.null_means(y, weights, offset, block.design.spec.intercept)
     # The null model's linear predictor minus the offset is its intercept, the same in
     # every row; the held-out rows add their own offset.
@@ -87,6 +88,8 @@ def _statsmodels_means(fam, train: tuple, new: tuple) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         X, y, weights, offset = train
         Xn, new_offset = new
+        if fam.kind.glm_means is not None:  # not a GLM (Cox: its linear model)
+            return fam.kind.glm_means(train, new, fam.ties)
         if fam.kind.statsmodels is None:  # the multinomial: MNLogit
             return _multinomial_means(X, y, weights, Xn)
         cols = [sm.GLM(y[:, j], X, family=statsmodels_family(fam), var_weights=weights,
