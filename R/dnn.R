@@ -20,13 +20,17 @@
 #'   `dnn()` also takes a named list holding an image or sequence array (see
 #'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"`, `"poisson"`,
-#'   `"gamma"`, `"inverse_gaussian"`, `"quasipoisson"` or `"quasibinomial"`,
+#'   `"gamma"`, `"inverse_gaussian"`, `"quasipoisson"`, `"quasibinomial"` or
+#'   `"cox"` (a `Surv(time, status)` response, as [survival::coxph()]),
 #'   or an R family object such as `poisson(link = "log")` or `Gamma("log")`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
-#'   with more multinomial, counts are not assumed).
+#'   with more multinomial, a `Surv()` response cox, counts are not assumed).
 #' @param link The link function, one of the family's links: `"identity"`,
 #'   `"log"`, `"logit"`, `"probit"`, `"cloglog"`, `"inverse"`, `"1/mu^2"`,
 #'   `"sqrt"`, `"softmax"`; `NULL` is the family's default, as R's.
+#' @param ties How the `"cox"` family handles tied event times, as
+#'   [survival::coxph()]: `"efron"` or `"breslow"`; `NULL` is `"efron"`,
+#'   coxph's default.
 #' @param hidden Widths of the hidden layers, e.g. `c(32, 16)`; `c()`, `NULL`
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
@@ -123,7 +127,8 @@
 #' glm_like <- dnn(am ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
 #' coef(glm_like)
 #' @export
-dnn <- function(formula, data, family = NULL, link = NULL, hidden = c(32, 16), activation = "relu",
+dnn <- function(formula, data, family = NULL, link = NULL, ties = NULL, hidden = c(32, 16),
+                activation = "relu",
                 architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 learning_rate_decay = 1, batch_size = 32, epochs = NULL, validation = NULL,

@@ -134,7 +134,8 @@ OPTIONS: tuple[Option, ...] = (
            allowed=FAMILIES, none_means="chosen from the response"),
     Option("family", CHOICE, "gaussian", "the response family of a regressor",
            frozenset({REGRESSOR}),
-           allowed=tuple(k.name for k in FAMILY_KINDS.values() if not k.classes)),
+           allowed=tuple(k.name for k in FAMILY_KINDS.values()
+                         if not k.classes and not k.survival)),
     Option("link", CHOICE, None, "the link function (one of the family's links)",
            _fit(without=(CLASSIFIER,)), allowed=LINK_NAMES,
            none_means="the family's default link, as R's"),

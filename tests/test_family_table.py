@@ -184,7 +184,7 @@ def test_the_engine_loss_is_the_numpy_deviance_for_every_family_and_link():
     from dlstat.families.ops import tf_ops
 
     rng = np.random.default_rng(0)
-    for kind in FAMILY_KINDS.values():
+    for kind in (k for k in FAMILY_KINDS.values() if k.set_loss is None):  # Cox: test_cox
         for link in kind.links:
             eta = rng.uniform(0.3, 1.5, size=(20, 3 if kind.several_classes else 1))
             y = (np.eye(3)[rng.integers(0, 3, 20)] if kind.several_classes else
