@@ -224,7 +224,11 @@ NULL
 #' @param type `"response"` (the mean: numbers, or class probabilities for a
 #'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
 #'   with the response's levels) or `"prob"` (a data frame with one column of
-#'   probabilities per level).
+#'   probabilities per level); a `"cox"` model: `"link"` (the linear predictor,
+#'   centred as [survival::predict.coxph()]'s `"lp"`), `"risk"` (its
+#'   exponential) or `"survival"` (the probability of surviving past each of
+#'   `times`, one column per time, as [survival::survfit.coxph()]).
+#' @param times The times of `type = "survival"`.
 #' @param unseen `"error"` or `"na"` for factor levels the model never saw;
 #'   `NULL` uses the model's setting.
 #' @param se.fit Also give standard errors, on the scale of `type` (the
@@ -244,9 +248,10 @@ NULL
 #' predict(fit, head(iris), type = "class")
 #' predict(fit, head(iris), type = "prob")
 #' @export
-predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "link", "class", "prob"),
+predict.dlstat_fit <- function(object, newdata = NULL,
+                               type = c("response", "link", "class", "prob", "risk", "survival"),
                                unseen = NULL, se.fit = FALSE, interval = c("none", "confidence"),
-                               level = 0.95, ...) {
+                               level = 0.95, times = NULL, ...) {
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
@@ -258,7 +263,8 @@ predict.dlstat_fit <- function(object, newdata = NULL, type = c("response", "lin
     return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,
                               isTRUE(se.fit), interval))
   }
-  spec <- .rcall("predict", py, frame, type, unseen, call = call)
+  spec <- .rcall("predict", py, frame, type, unseen, if (is.null(times)) NULL else as.list(as.numeric(times)),
+                 call = call)
   .decode_result(spec, names = names)
 }
 

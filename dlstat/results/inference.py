@@ -465,6 +465,8 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
                           f"Pr(>|{letter}|)": tidy["p.value"].to_numpy(),
                           "": signif_stars(tidy["p.value"])},
                          index=_row_labels(tidy))
+    if fit.family.kind.survival:  # summary.coxph's hazard ratios
+        table.insert(1, "exp(coef)", np.exp(tidy["estimate"].to_numpy()))
     defined = tidy["std.error"][tidy["estimate"].notna()]
     notes = [] if not np.isnan(defined).all() else [_no_se_reason(fit)]
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
