@@ -204,3 +204,19 @@ def test_cv_compare_and_path_run_on_cox():
     path = dl.dnn_path(formula, data, folds=3, hidden=(), mixture=1.0, epochs=30,
                        n_penalties=5, verbose=0)
     assert path.penalty_min > 0
+
+
+def test_cli_fits_and_predicts_survival(tmp_path, capsys):
+    from dlstat.fronts.cli import main
+
+    data, _ = simulated(200, 3)
+    data.to_csv(tmp_path / "d.csv", index=False)
+    model = tmp_path / "m.dlstat"
+    assert main(["fit", "Surv(time, status) ~ x1 + x2", str(tmp_path / "d.csv"), "--hidden", "",
+                 "--optimizer", "lbfgs", "--ties", "breslow", "--save", str(model), "-q"]) == 0
+    assert "exp(coef)" in capsys.readouterr().out
+    assert main(["predict", str(model), str(tmp_path / "d.csv"), "--type", "survival",
+                 "--times", "0.5", "1", "-o", str(tmp_path / "p.csv")]) == 0
+    expected = dl.load(str(model)).predict(data, type="survival", times=[0.5, 1.0])
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv", index_col=0).to_numpy(),
+                               expected.to_numpy(), rtol=1e-12)
