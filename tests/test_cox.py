@@ -10,6 +10,7 @@ import pytest
 
 import dlstat as dl
 from dlstat.families import survival
+from test_family_table import frame_of
 
 GLM = dict(hidden=(), optimizer="lbfgs", verbose=0)
 CASES = {
@@ -31,14 +32,6 @@ def r():
     for name, (_, expr) in CASES.items():
         ro.r(f"{name}_ <- {expr}")
     return ro
-
-
-def frame_of(r, name: str) -> pd.DataFrame:
-    import tempfile
-
-    path = tempfile.mktemp(suffix=".csv")
-    r.r(f'write.csv({name}, "{path}", row.names = FALSE)')
-    return pd.read_csv(path)
 
 
 def vec(r, code: str) -> np.ndarray:
