@@ -24,14 +24,9 @@
 compare <- function(formula, data, folds = 10, models = NULL, stratify = NULL, groups = NULL,
                     foldid = NULL, seed = NULL, weights = NULL, offset = NULL, client = NULL,
                     subset, na.action = NULL, ...) {
-  call <- match.call()
-  options <- c(.given(environment(), c("folds", "models", "stratify", "groups", "foldid", "seed",
-                                       "client")),
-               list(...))
-  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call, .prior_options(environment(), data, parent.frame()))
-  res <- .rcall("compare", .formula_text(formula), .encode_frame(rows$data),
-                .options_dict(rows$options), call = call)
+  sent <- .formula_endpoint("compare", .rcall, rows = .glm_rows_given)
+  call <- sent$call
+  res <- sent$value
   structure(list(
     call = call, python_call = res$call, family = res$family,
     folds = .decode_frame(res$folds), table = .decode_frame(res$table),

@@ -214,6 +214,35 @@
   out
 }
 
+# Arguments of a formula function that are not options sent by name: the formula and the data,
+# and glm()'s arguments, which pick rows or travel as prior weights and offsets (R/rows.R).
+.not_options <- c("formula", "data", "...", "weights", "offset", "subset", "na.action")
+
+# The prelude of every formula function, written once: dnn(), cv_dnn(), compare() and
+# dnn_path() of the R package, and the same functions the rpy2 bridge defines in R.  Called
+# first thing in such a function, it takes that function's call and the options given to it
+# (its own arguments that were given, then `...`); `rows(data, options, env, caller, call)`
+# picks the rows to send and adds options (the R package's .glm_rows_given(): glm()'s subset,
+# na.action, weights and offset); then endpoint `endpoint` is called through `send` (.rcall()
+# or the bridge's call_py()) with the formula, the rows encoded by `encode`, the options, and
+# `...`.  The value: list(value = the endpoint's answer, call, data = the rows sent, exclude).
+.formula_endpoint <- function(endpoint, send, ..., encode = .encode_frame, rows = .all_rows) {
+  env <- parent.frame()
+  caller <- parent.frame(2L)
+  fun <- sys.function(sys.parent())
+  call <- match.call(fun, sys.call(sys.parent()), envir = caller)
+  options <- c(.given(env, setdiff(names(formals(fun)), .not_options)),
+               eval(quote(list(...)), env))
+  picked <- rows(get("data", envir = env), options, env, caller, call)
+  text <- .formula_text(get("formula", envir = env))
+  frame <- encode(picked$data)
+  value <- send(endpoint, text, frame, .options_dict(picked$options), ..., call = call)
+  list(value = value, call = call, data = picked$data, exclude = isTRUE(picked$exclude))
+}
+
+# Every row, the options as given (no glm() arguments to apply).
+.all_rows <- function(data, options, env, caller, call) list(data = data, options = options)
+
 # weights = and offset = as glm() takes them (they are not forced as promises): a column named
 # unquoted (weights = trials) or as a string stays a name; any other expression is evaluated in
 # data, then in the caller's frame, and a numeric result travels as raw doubles.
@@ -241,17 +270,23 @@
 # Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
 # data frames, hidden widths, folds and penalties are encoded for the codec.
 # An R family object (or function) as dlstat's family name and link; R's names Gamma and
-# inverse.gaussian are dlstat's gamma and inverse_gaussian.
+# inverse.gaussian are dlstat's gamma and inverse_gaussian, and MASS's negative.binomial(theta)
+# is negative_binomial with its theta.
 .family_spec <- function(family, link = NULL) {
   if (is.function(family)) family <- family()
   name <- family$family
+  theta <- NULL
+  if (is.character(name) && startsWith(name, "Negative Binomial(")) {
+    theta <- get0(".Theta", envir = environment(family$variance), inherits = FALSE)
+    name <- "negative_binomial"
+  }
   name <- if (identical(name, "Gamma")) "gamma"
           else if (identical(name, "inverse.gaussian")) "inverse_gaussian" else name
   if (!is.null(link) && !identical(link, family$link)) {
     .abort("family = %s(link = \"%s\") and link = \"%s\" disagree; give the link once.",
            family$family, family$link, link)
   }
-  list(family = name, link = family$link)
+  list(family = name, link = family$link, theta = theta)
 }
 
 .options_dict <- function(options) {
@@ -266,6 +301,13 @@
       family <- .family_spec(value, options$link)  # R's poisson(link = "log") and the like
       value <- family$family
       out$link <- family$link
+      if (!is.null(family$theta)) {
+        if (!is.null(options$theta) && !isTRUE(all.equal(options$theta, family$theta))) {
+          .abort("family = negative.binomial(%s) and theta = %s disagree; give theta once.",
+                 format(family$theta), format(options$theta))
+        }
+        out$theta <- family$theta
+      }
     }
     if (is.data.frame(value)) {
       value <- .encode_frame(value, what = name)

@@ -36,15 +36,10 @@
 cv_dnn <- function(formula, data, folds = 10, repeats = 1, stratify = NULL, groups = NULL,
                    foldid = NULL, seed = NULL, weights = NULL, offset = NULL, client = NULL,
                    subset, na.action = NULL, ...) {
-  call <- match.call()
-  options <- c(.given(environment(), c("folds", "repeats", "stratify", "groups", "foldid", "seed",
-                                       "client")),
-               list(...))
-  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call, .prior_options(environment(), data, parent.frame()))
-  data <- rows$data
-  res <- .rcall("cv", .formula_text(formula), .encode_data(data), .options_dict(rows$options),
-                call = call)
+  sent <- .formula_endpoint("cv", .rcall, encode = .encode_data, rows = .glm_rows_given)
+  call <- sent$call
+  data <- sent$data
+  res <- sent$value
   labels <- .data_labels(data)
   fold_ids <- .decode_result(res$fold_ids, names = labels)
   structure(list(

@@ -20,9 +20,10 @@
 #'   `dnn()` also takes a named list holding an image or sequence array (see
 #'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"`, `"poisson"`,
-#'   `"gamma"`, `"inverse_gaussian"`, `"quasipoisson"`, `"quasibinomial"` or
-#'   `"cox"` (a `Surv(time, status)` response, as [survival::coxph()]),
-#'   or an R family object such as `poisson(link = "log")` or `Gamma("log")`;
+#'   `"negative_binomial"`, `"gamma"`, `"inverse_gaussian"`, `"tweedie"`,
+#'   `"quasipoisson"`, `"quasibinomial"` or `"cox"` (a `Surv(time, status)`
+#'   response, as [survival::coxph()]), or an R family object such as
+#'   `poisson(link = "log")`, `Gamma("log")` or `MASS::negative.binomial(2)`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
 #'   with more multinomial, a `Surv()` response cox, counts are not assumed).
 #' @param link The link function, one of the family's links: `"identity"`,
@@ -31,6 +32,12 @@
 #' @param ties How the `"cox"` family handles tied event times, as
 #'   [survival::coxph()]: `"efron"` or `"breslow"`; `NULL` is `"efron"`,
 #'   coxph's default.
+#' @param theta The negative binomial's theta (variance `mu + mu^2/theta`),
+#'   fixed, as `glm(family = MASS::negative.binomial(theta))`; `NULL`
+#'   estimates it by maximum likelihood, as [MASS::glm.nb()] (reported with
+#'   its standard error by `summary()` and `glance()`).
+#' @param var_power The Tweedie family's variance power p (variance `mu^p`),
+#'   between 1 and 2; needed with `family = "tweedie"`.
 #' @param hidden Widths of the hidden layers, e.g. `c(32, 16)`; `c()`, `NULL`
 #'   or `integer(0)` for none (a GLM).
 #' @param activation Activation of the hidden layers: `"relu"`, `"sigmoid"`,
@@ -127,25 +134,18 @@
 #' glm_like <- dnn(am ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
 #' coef(glm_like)
 #' @export
-dnn <- function(formula, data, family = NULL, link = NULL, ties = NULL, hidden = c(32, 16),
-                activation = "relu",
+dnn <- function(formula, data, family = NULL, link = NULL, ties = NULL, theta = NULL,
+                var_power = NULL, hidden = c(32, 16), activation = "relu",
                 architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 learning_rate_decay = 1, batch_size = 32, epochs = NULL, validation = NULL,
                 test = NULL, early_stopping = NULL, na_action = "omit", unseen = "error", seed = NULL,
                 bootstrap = NULL, client = NULL, verbose = 1, base = NULL, upto = NULL, freeze = TRUE,
                 weights = NULL, offset = NULL, subset, na.action = NULL, ...) {
-  call <- match.call()
-  own <- setdiff(names(formals(sys.function())),
-                 c("formula", "data", "...", "weights", "offset", .glm_arguments))
-  options <- c(.given(environment(), own), list(...))
-  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call, .prior_options(environment(), data, parent.frame()))
-  text <- .formula_text(formula)
-  frame <- .encode_data(rows$data)
-  py <- .rcall("fit", text, frame, .options_dict(rows$options), convert = FALSE, call = call)
-  fit <- .new_fit(py, call = call, data = rows$data, formula = formula)
-  fit$na_exclude <- rows$exclude
+  sent <- .formula_endpoint("fit", .rcall, convert = FALSE, encode = .encode_data,
+                            rows = .glm_rows_given)
+  fit <- .new_fit(sent$value, call = sent$call, data = sent$data, formula = formula)
+  fit$na_exclude <- sent$exclude
   fit
 }
 
@@ -233,31 +233,50 @@ NULL
 #'   `NULL` uses the model's setting.
 #' @param se.fit Also give standard errors, on the scale of `type` (the
 #'   delta method), as [stats::predict.glm()]; a GLM (`hidden = c()`) only.
-#' @param interval `"none"` or `"confidence"`: Wald intervals at `level` on
-#'   the link scale, transformed to the scale of `type` (a GLM only).
-#' @param level The confidence level of `interval`.
+#'   `"set"` gives a classifier's conformal prediction set at `level`: a
+#'   logical matrix, one column per class.
+#' @param interval `"none"`, `"confidence"` (Wald intervals at `level` on
+#'   the link scale, transformed to the scale of `type`, for a GLM; bootstrap
+#'   percentile intervals for a network fitted with `bootstrap = B`) or
+#'   `"prediction"`: an interval for a new observation of the response, as
+#'   [stats::predict.lm()]'s for a gaussian GLM, otherwise conformal (split
+#'   conformal on the validation rows, or jackknife+-after-bootstrap with
+#'   `bootstrap = B`); `attr(, "method")` says which.
+#' @param level The confidence level of `interval` (or of `type = "set"`).
+#' @param weights The new rows' prior weights for `interval = "prediction"`
+#'   (a numeric vector, or a one-sided formula evaluated in `newdata`), as
+#'   [stats::predict.lm()]'s.
+#' @param method `NULL` (chosen from the fit) or one of `"lm"`, `"split"`,
+#'   `"jackknife+ab"`, for `interval = "prediction"` and `type = "set"`.
 #' @param ... Not used.
 #' @return A named numeric vector or factor (names are the row names of
 #'   `newdata`, in its order; rows that cannot be predicted are `NA`), or a
 #'   data frame with the same row names. With `interval = "confidence"` a
 #'   matrix with columns `fit`, `lwr` and `upr` (as [stats::predict.lm()]); with
 #'   `se.fit = TRUE` a list of `fit`, `se.fit` and `residual.scale` (as
-#'   [stats::predict.glm()]).
+#'   [stats::predict.glm()]). With `interval = "prediction"` a matrix `fit`,
+#'   `lwr`, `upr` with attribute `method`.
 #' @examplesIf dlstat_available()
 #' fit <- dnn(Species ~ ., data = iris, hidden = c(4), epochs = 20, seed = 1)
 #' predict(fit, head(iris), type = "class")
 #' predict(fit, head(iris), type = "prob")
 #' @export
 predict.dlstat_fit <- function(object, newdata = NULL,
-                               type = c("response", "link", "class", "prob", "risk", "survival"),
-                               unseen = NULL, se.fit = FALSE, interval = c("none", "confidence"),
-                               level = 0.95, times = NULL, ...) {
+                               type = c("response", "link", "class", "prob", "set", "risk",
+                                        "survival"),
+                               unseen = NULL, se.fit = FALSE,
+                               interval = c("none", "confidence", "prediction"),
+                               level = 0.95, weights = NULL, method = NULL, times = NULL, ...) {
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
   interval <- match.arg(interval)
   frame <- if (is.null(newdata)) NULL else .encode_data(newdata, "newdata")
   names <- if (is.null(newdata)) NULL else .data_labels(newdata)
+  if (type == "set" || interval == "prediction") {
+    return(.predict_conformal(py, newdata, frame, names, type, unseen, level, weights, method,
+                              call))
+  }
   if (isTRUE(se.fit) || interval != "none") {
     res <- .rcall("predict_se", py, frame, type, unseen, interval, level, call = call)
     return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,

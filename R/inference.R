@@ -2,37 +2,57 @@
 # table (effects, importance, partial dependence); R keeps the Python result and prints it
 # through the shared dlstat_result methods.
 
-#' Average marginal effects of a fitted network
+#' Average marginal effects of a fitted network or GLM
 #'
-#' One row per numeric design column (the average derivative of the
-#' response-scale prediction per unit of the column, the other columns held
-#' fixed) and per non-reference factor level (the average change from the
-#' reference level); one block per class for a multinomial model. With
-#' `hidden = c()` and the gaussian family a numeric column's effect is its
-#' coefficient. `std.error`, `statistic`, `p.value`, `conf.low` and
-#' `conf.high` come from the bootstrap replicates of a fit with
-#' `bootstrap = B` (percentile intervals; the p-value from
-#' estimate / std.error on the normal scale); without them they are `NA`. `sd`
-#' is the spread of the individual rows' effects.
+#' As marginaleffects' `avg_slopes()` and `avg_comparisons()` define them, on
+#' the response scale: one row per input variable. A numeric variable's effect
+#' is the average derivative of the prediction (every column built from it,
+#' through `poly()`, `bs()`, `I()` and interactions, moves with it; a centred
+#' difference with step `1e-4 *` its range); a factor's is, per non-reference
+#' level, the average change of the prediction from the reference level, the
+#' other variables at each row's observed values. One block per class for a
+#' multinomial model. For a GLM (`hidden = c()`, no penalty) `std.error` is the
+#' delta method's with `vcov()` (normal statistics and intervals, as
+#' marginaleffects); for a network fitted with `bootstrap = B` it is the sd of
+#' the replicates' effects (percentile intervals); otherwise `NA`. `sd` is the
+#' spread of the individual rows' effects.
 #'
 #' @param object A `dlstat_fit` from [dnn()].
 #' @param level The confidence level of the intervals.
+#' @param per `"variable"` (the default) or `"column"`: the older table, one
+#'   row per design column with the other columns held fixed (bootstrap
+#'   inference only).
+#' @param variables Names of the input variables to report (default: all).
+#' @param by Column name(s) of the averaged rows: one average per group.
+#' @param newdata The rows to average over (default: the training rows).
+#' @param hypothesis A number (the null value), `"pairwise"`, `"reference"`,
+#'   `"sequential"` or an equation in the rows `b1`, `b2`, ... such as
+#'   `"b1 - b2 = 0"` or `"b1 / b2 = 1"` (parsed, never evaluated).
+#' @param equivalence `c(low, high)`: adds marginaleffects' two one-sided
+#'   tests (`p.value.noninf`, `p.value.nonsup`, `p.value.equiv`).
 #' @param ... Not used.
 #' @return A `dlstat_effects` result (see [dlstat_result]): `tidy()` gives
-#'   the table with broom's columns, `summary()` prints it with significance
-#'   codes.
+#'   the table with broom's columns (and `contrast`), `summary()` prints it
+#'   with significance codes.
 #' @seealso [importance()], [partial_dependence()]
 #' @examplesIf dlstat_available()
-#' fit <- dnn(mpg ~ wt + hp, data = mtcars, hidden = c(), optimizer = "lbfgs",
-#'            bootstrap = 20, seed = 1)
+#' fit <- dnn(mpg ~ wt + I(wt^2) + factor(am), data = mtcars, hidden = c(),
+#'            optimizer = "lbfgs")
 #' effects(fit)
-#' tidy(effects(fit))
+#' tidy(effects(fit, by = "am", variables = "wt", hypothesis = "b2 - b1 = 0"))
 #' @importFrom stats effects
 #' @export
-effects.dlstat_fit <- function(object, level = 0.95, ...) {
+effects.dlstat_fit <- function(object, level = 0.95, per = c("variable", "column"),
+                               variables = NULL, by = NULL, newdata = NULL,
+                               hypothesis = NULL, equivalence = NULL, ...) {
   call <- .method_call("effects")
-  .bootstrap_result(.rcall("effects", .py(object), level, convert = FALSE, call = call),
-                    call, "dlstat_effects")
+  per <- match.arg(per)
+  frame <- if (is.null(newdata)) NULL else .encode_frame(newdata, "newdata")
+  names_of <- function(x) if (is.null(x)) NULL else as.list(as.character(x))
+  if (!is.null(equivalence)) equivalence <- as.list(as.numeric(equivalence))
+  .bootstrap_result(.rcall("effects", .py(object), level, per, names_of(variables),
+                           names_of(by), frame, hypothesis, equivalence, convert = FALSE,
+                           call = call), call, "dlstat_effects")
 }
 
 #' Permutation importance of the terms of a fitted network

@@ -35,15 +35,8 @@
 dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_min_ratio = NULL,
                      mixture = 0, folds = 5, foldid = NULL, sparsity = NULL, weights = NULL,
                      offset = NULL, client = NULL, subset, na.action = NULL, ...) {
-  call <- match.call()
-  options <- c(.given(environment(), c("penalties", "n_penalties", "penalty_min_ratio",
-                                       "mixture", "folds", "foldid", "sparsity", "client")),
-               list(...))
-  rows <- .glm_rows(data, if (!missing(subset)) substitute(subset), parent.frame(), na.action,
-                    options, call, .prior_options(environment(), data, parent.frame()))
-  res <- .rcall("path", .formula_text(formula), .encode_frame(rows$data),
-                .options_dict(rows$options), call = call)
-  .new_path(res, call = call)
+  sent <- .formula_endpoint("path", .rcall, rows = .glm_rows_given)
+  .new_path(sent$value, call = sent$call)
 }
 
 .new_path <- function(res, call = NULL) {

@@ -1,9 +1,6 @@
 # glm()'s `subset` and `na.action`, applied in R before the data cross to Python: `subset`
 # picks rows of the data frame, `na.action` becomes the Python option na_action.
 
-# Arguments of the R functions that are not Python options.
-.glm_arguments <- c("subset", "na.action")
-
 .na_actions <- c(na.omit = "omit", na.exclude = "omit", na.fail = "fail")
 
 # The rows to fit and the options to send: list(data, options, exclude), `exclude` TRUE for
@@ -33,6 +30,14 @@
     options$na_action <- wanted
   }
   list(data = data, options = options, exclude = identical(name, "na.exclude"))
+}
+
+# glm()'s subset, na.action, weights and offset as given to the formula function running in
+# `env` (called by `caller`): the `rows` step of .formula_endpoint().
+.glm_rows_given <- function(data, options, env, caller, call) {
+  subset <- if (!eval(quote(missing(subset)), env)) eval(quote(substitute(subset)), env)
+  .glm_rows(data, subset, caller, get("na.action", envir = env), options, call,
+            .prior_options(env, data, caller))
 }
 
 # The row positions `subset` picks.

@@ -7,6 +7,7 @@ output layer is not part of the list: the family decides it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Union
 
@@ -149,10 +150,10 @@ class Embedding:
     kind: str = "embedding"
 
 
+# For type checkers; the spec classes at run time are LAYER_TYPES, read from SPEC_TABLE (a test
+# holds the two equal).
 Layer = Union[Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten,  # noqa: UP007
               GlobalAvgPool, Recurrent, Bidirectional, Embedding]
-LAYER_TYPES = (Dense, Dropout, BatchNorm, Activation, Reshape, Conv, Pool, Flatten, GlobalAvgPool,
-               Recurrent, Bidirectional, Embedding)
 PADDINGS = ("valid", "same")
 MERGES = ("concat", "sum", "mul", "ave")
 # Bounds on what a layer spec may ask for (a spec may come from a web form or a model file):
@@ -710,12 +711,7 @@ def to_json(layers: tuple[Layer, ...]) -> list[dict[str, Any]]:
 
 
 def from_json(items: list[dict[str, Any]]) -> tuple[Layer, ...]:
-    kinds = {"dense": Dense, "dropout": Dropout, "batchnorm": BatchNorm, "activation": Activation,
-             "reshape": Reshape, "conv1d": Conv, "conv2d": Conv, "maxpool": Pool,
-             "avgpool": Pool, "flatten": Flatten, "global_avgpool": GlobalAvgPool,
-             "rnn": Recurrent, "lstm": Recurrent, "gru": Recurrent,
-             "bidirectional": Bidirectional, "embedding": Embedding}
-    return tuple(kinds[d["kind"]](**d) for d in items)
+    return tuple(SPEC_TABLE[d["kind"]].spec(**d) for d in items)
 
 
 def describe(layer: Layer) -> str:
@@ -778,3 +774,57 @@ def _activation(name: Any) -> str:
     if name not in ACTIVATIONS:
         raise OptionError(f"activation must be one of {list(ACTIVATIONS)}; got {name!r}.")
     return str(name)
+
+
+# ------------------------------------------------------------------------------ the spec table
+
+
+@dataclass(frozen=True)
+class SpecKind:
+    """What the TensorFlow-free code needs of one layer kind; the engine's layer table
+    (``engine/layers.py``) holds its shapes, parameters and forward passes.
+
+    Attributes
+    ----------
+    spec
+        The spec class.
+    from_fields
+        The checked constructor of a spec from its stored fields (without ``kind``), as a
+        model file holds them.
+    width
+        The field a model file bounds (``units``, ``filters``); empty: none.
+    rank
+        The per-row rank the kind reads as a network's first layer (``[h, w, c]`` is 3): an
+        array input one axis short gains a channel axis; 0: any.
+    nested
+        The field holding a layer spec of its own (a wrapped layer); empty: none.
+    """
+
+    spec: type
+    from_fields: Callable[..., Any]
+    width: str = ""
+    rank: int = 0
+    nested: str = ""
+
+
+SPEC_TABLE: dict[str, SpecKind] = {
+    "dense": SpecKind(Dense, dense, width="units"),
+    "dropout": SpecKind(Dropout, dropout),
+    "batchnorm": SpecKind(BatchNorm, batchnorm),
+    "activation": SpecKind(Activation, activation),
+    "reshape": SpecKind(Reshape, reshape),
+    "conv1d": SpecKind(Conv, conv1d, width="filters", rank=2),
+    "conv2d": SpecKind(Conv, conv2d, width="filters", rank=3),
+    "maxpool": SpecKind(Pool, maxpool),
+    "avgpool": SpecKind(Pool, avgpool),
+    "flatten": SpecKind(Flatten, flatten),
+    "global_avgpool": SpecKind(GlobalAvgPool, global_avgpool),
+    "lstm": SpecKind(Recurrent, lstm, rank=2),
+    "gru": SpecKind(Recurrent, gru, rank=2),
+    "embedding": SpecKind(Embedding, embedding),
+    # A simple RNN has no gates: its stored recurrent_activation is not an argument of rnn().
+    "rnn": SpecKind(Recurrent, lambda recurrent_activation, **fields: rnn(**fields), rank=2),
+    "bidirectional": SpecKind(Bidirectional, lambda layer, merge: bidirectional(layer, merge),
+                              rank=2, nested="layer"),
+}
+LAYER_TYPES = tuple(dict.fromkeys(row.spec for row in SPEC_TABLE.values()))

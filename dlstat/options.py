@@ -1,8 +1,10 @@
 """The one table of options: every option of every fitting function, checked from one place.
 
 Each :class:`Option` row gives an option's name, kind, default, allowed values, a one-line doc
-and the functions whose own signature takes it.  ``FitOptions`` validates from the table, the
-CLI builds its flags from it, and tests hold the estimators' parameters and R's formals and
+and the functions whose own signature takes it.  ``FitOptions`` validates from the table (and
+:func:`dlstat.fitting.resolve.fit_options` turns checked options into the layers a fit
+trains, reading a ``base`` network, so this module stays a table that imports neither the
+engine nor fitting), the CLI builds its flags from it, and tests hold the estimators' parameters and R's formals and
 roxygen docs against it, so a front that drifts fails a test.  ``cv_dnn``, ``compare`` and
 ``dnn_path`` also pass every option of ``dnn`` on through ``**options``.
 """
@@ -18,16 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .architecture import (
-    ACTIVATIONS,
-    LAYER_TYPES,
-    Layer,
-    describe,
-    resolve,
-)
-from .engine.job import DEFAULT_LEARNING_RATE, OPTIMIZERS
+from .architecture import ACTIVATIONS, LAYER_TYPES, Layer, describe
 from .errors import DlstatError, OptionError, OptionTypeError, warn
 from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES, TIES_NAMES
+from .optimizer_table import DEFAULT_LEARNING_RATE, OPTIMIZERS
 
 DEFAULT_SEED = 0
 INT32_MAX = 2**31 - 1  # R's integer range, and what TensorFlow takes as a count or a seed
@@ -142,6 +138,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("ties", CHOICE, None, "how a survival family (cox) handles tied event times, as "
            "survival::coxph", frozenset({DNN, CLI}), allowed=TIES_NAMES,
            none_means="'efron', coxph's default"),
+    Option("theta", NUMBER, None, "the negative binomial's theta (variance mu + mu^2/theta) "
+           "fixed at this value, as glm(family = MASS::negative.binomial(theta))",
+           _fit(without=(CLASSIFIER,)), low=0.0, open_low=True,
+           none_means="estimated by maximum likelihood, as MASS::glm.nb", metavar="THETA"),
+    Option("var_power", NUMBER, None, "the Tweedie family's variance power p (variance "
+           "mu^p), between 1 and 2", _fit(without=(CLASSIFIER,)), low=1.0, high=2.0,
+           open_low=True, open_high=True, none_means="needed with family 'tweedie'",
+           metavar="P"),
     Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
            _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
     Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
@@ -465,11 +469,18 @@ _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architectu
 
 @dataclass
 class FitOptions:
-    """Every option of ``dnn()`` with its default (the table's); ``check()`` validates them."""
+    """Every option of ``dnn()`` with its default (the table's).
+
+    :func:`dlstat.fitting.resolve.fit_options` makes checked options: ``check_values()``
+    (each against the table), then the layers (``layers``, and ``transfer`` from ``base``),
+    then ``check_combinations()`` on those layers.
+    """
 
     family: str | None = None
     link: str | None = None
     ties: str | None = None
+    theta: float | None = None
+    var_power: float | None = None
     hidden: Any = (32, 16)
     activation: str = "relu"
     architecture: list[Layer] | None = None
@@ -498,11 +509,11 @@ class FitOptions:
     upto: Any = None
     freeze: Any = True
     layers: tuple[Layer, ...] = field(default=(), repr=False)
-    transfer = None  # the kept part of ``base`` (a transfer.Base), set by check(); not a field
+    transfer = None  # the kept part of ``base`` (a transfer.Base), set by fitting; not a field
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> FitOptions:
-        """Checked options from keyword arguments; unknown names get a suggestion."""
+    def named(cls, **kwargs: Any) -> FitOptions:
+        """Options from keyword arguments, not yet checked; unknown names get a suggestion."""
         known = {o.name for o in options_for(DNN)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
@@ -515,9 +526,7 @@ class FitOptions:
                 f"unknown option(s) {unknown}. {hint + '. ' if hint else ''}"
                 f"Options are: {', '.join(sorted(known))}."
             )
-        opts = cls(**kwargs)
-        opts.check()
-        return opts
+        return cls(**kwargs)
 
     @property
     def lr(self) -> float:
@@ -533,15 +542,15 @@ class FitOptions:
     def seed_value(self) -> int:
         return DEFAULT_SEED if self.seed is None else int(self.seed)
 
-    def check(self) -> None:
-        """Check every option against the table, then the combinations."""
+    def check_values(self) -> None:
+        """Check every option against the table, and ``architecture`` against the shorthand."""
         for row in options_for(DNN):
             row.check(getattr(self, row.name))
         if self.architecture is not None:
             self._refuse_shorthand_with_architecture()
-        self.layers = resolve(self.hidden, self.activation, self.dropout, self.batchnorm,
-                              self.architecture)
-        self._read_base()
+
+    def check_combinations(self) -> None:
+        """Check the options with each other and with the resolved ``layers``."""
         if self.early_stopping is not None and self.validation is None:
             raise OptionError(
                 f"early_stopping={self.early_stopping} needs validation data to watch; pass "
@@ -565,25 +574,6 @@ class FitOptions:
                 "dropout(0.2), batchnorm()) and leave out hidden, activation, dropout and "
                 "batchnorm."
             )
-
-    def _read_base(self) -> None:
-        """Put the kept layers of ``base`` first; ``upto`` and ``freeze`` need a base."""
-        if self.base is None:
-            given = [f"{n}={getattr(self, n)!r}" for n in ("upto", "freeze")
-                     if getattr(self, n) != option(n).default]
-            if given:
-                raise OptionError(f"{', '.join(given)} given without a base network: upto and "
-                                  "freeze choose what to keep of one; pass base=<a fitted "
-                                  "network> too, or leave them out.")
-            return
-        from .transfer import read_base
-
-        self.transfer = read_base(self.base, self.upto, self.freeze)
-        if self.transfer.n_outputs is not None and self.layers:
-            raise OptionError(
-                "upto='output' keeps the base's whole network, so no new layers can follow it; "
-                f"pass hidden=() (got {len(self.layers)} new layer(s)).")
-        self.layers = self.transfer.layers + self.layers
 
     def _check_lbfgs(self) -> None:
         # A frozen base runs as at inference (no dropout noise, fixed batch statistics).

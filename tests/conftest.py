@@ -7,6 +7,7 @@ engine is imported lazily by the fixtures of the modules that train networks.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,16 @@ def require(module: str):
     return pytest.importorskip(module)
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def r_spelling(name: str) -> str:
+    """A coefficient name of statsmodels (patsy: ``C(cyl)[T.6.0]``, ``I(hp ** 2)``) in R's
+    spelling, which dlstat uses (``factor(cyl)6``, ``I(hp^2)``), spaces dropped; a name
+    already in R's spelling is returned as it is (less its spaces)."""
+    name = name.replace("`", "").replace("C(", "factor(").replace(" ", "").replace("**", "^")
+    name = re.sub(r"\[T\.(-?\d+)\.0\]", r"[T.\1]", name)
+    name = re.sub(r"\[T\.([^\]]*)\]", r"\1", name)
+    return "(Intercept)" if name in ("Intercept", "(Intercept)") else name
 
 
 def run_python(code: str, timeout: float = 120.0, cwd: str | Path | None = None,

@@ -148,10 +148,10 @@ def test_full_rank_shortcut_agrees_with_the_rank_rule(monkeypatch, block_values)
 def test_relabelled_factor_copy_is_dropped_as_r_does(r, cars):
     fit = _fit("mpg ~ wt + g + g2", cars)
     _assert_like_r(r, fit, "glm(mpg ~ wt + g + g2, data = d)")
-    assert list(fit.coef().index[fit.coef().isna()]) == ["g2[T.y]", "g2[T.z]"]
+    assert list(fit.coef().index[fit.coef().isna()]) == ["g2y", "g2z"]
     text = str(fit.summary())
     assert "Coefficients: (2 not defined because of singularities)" in text
-    assert fit.summary().tables["coefficients"].loc["g2[T.y]"].iloc[:4].isna().all()
+    assert fit.summary().tables["coefficients"].loc["g2y"].iloc[:4].isna().all()
 
 
 @pytest.mark.parametrize("small", ["mpg ~ wt", "mpg ~ wt + g"])
@@ -254,7 +254,7 @@ def test_multinomial_aliased_column_is_undefined_in_every_class():
     data = data.assign(wool2=data["wool"].map({"A": "p", "B": "q"}))
     fit = _fit("tension ~ breaks + wool + wool2", data, family="multinomial")
     plain = _fit("tension ~ breaks + wool", data, family="multinomial")
-    assert fit.coef().loc["wool2[T.q]"].isna().all()
+    assert fit.coef().loc["wool2q"].isna().all()
     tidy, reference = fit.tidy(), plain.tidy()
     kept = tidy["estimate"].notna().to_numpy()
     np.testing.assert_allclose(tidy.loc[kept, ["estimate", "std.error"]].to_numpy(float),

@@ -15,6 +15,7 @@ import dlstat as dl
 from dlstat.errors import DataError, OptionError, OptionTypeError
 from dlstat.fitting.blocks import Network, make_block, train_blocks
 from dlstat.fitting.dnn import bootstrap_networks
+from dlstat.fitting.resolve import fit_options
 from dlstat.options import FitOptions
 from dlstat.results.bootstrap import replicate_seed, resample_counts
 
@@ -53,7 +54,7 @@ def net_boot():
 
 def test_replicates_equal_networks_trained_alone(net_boot):
     data, fit = net_boot
-    opts = FitOptions.from_kwargs(hidden=(6,), epochs=15, batch_size=16, seed=5, verbose=0)
+    opts = fit_options(hidden=(6,), epochs=15, batch_size=16, seed=5, verbose=0)
     block = make_block("y ~ x1 + x2 + x3", data, opts, validation_seed=5)
     n = len(block.X)
     alone_full = train_blocks([block], [Network(0, 0.0, 0.0, 5)], opts, "", "")[0]
@@ -114,7 +115,7 @@ def test_bootstrap_is_refused_where_it_would_be_ignored(mtcars, function):
 
 
 def test_glm_effects_equal_coefficients(glm_boot):
-    table = glm_boot.effects().tidy()
+    table = glm_boot.effects(per="column").tidy()
     assert list(table.columns) == BROOM + ["sd"]
     coef = glm_boot.coef()
     np.testing.assert_allclose(table["estimate"], coef.iloc[1:].to_numpy(), rtol=1e-6)
@@ -128,7 +129,9 @@ def test_glm_effects_equal_coefficients(glm_boot):
 def test_bootstrap_se_of_a_glm_is_close_to_wald():
     data = linear_data(400, seed=11)
     fit = dl.dnn("y ~ x1 + x2 + x3", data, bootstrap=200, seed=1, **GLM)
-    boot = fit.effects().tidy()["std.error"].to_numpy()
+    boot = fit.effects(per="column").tidy()["std.error"].to_numpy()
+    delta = fit.effects().tidy()["std.error"].to_numpy()  # per variable: the delta method
+    np.testing.assert_allclose(delta, fit.tidy()["std.error"].to_numpy()[1:], rtol=1e-6)
     wald = fit.tidy()["std.error"].to_numpy()[1:]
     # 200 resamples estimate an SE to about ±5% (1/sqrt(2B)); allow 20%
     np.testing.assert_allclose(boot, wald, rtol=0.2)
@@ -143,7 +146,7 @@ def test_bootstrap_intervals_cover_known_effects():
     for rep in range(30):
         fit = dl.dnn("y ~ x1 + x2 + x3", linear_data(100, seed=100 + rep, beta=beta),
                      bootstrap=100, seed=rep, **GLM)
-        t = fit.effects(level=0.9).tidy()
+        t = fit.effects(level=0.9, per="column").tidy()
         covered += list((t["conf.low"] <= beta) & (beta <= t["conf.high"]))
     print(f"coverage {np.mean(covered):.3f} of {len(covered)} intervals")
     assert abs(np.mean(covered) - 0.9) <= 0.08
@@ -151,7 +154,7 @@ def test_bootstrap_intervals_cover_known_effects():
 
 def test_effects_without_bootstrap_are_estimates_with_a_note(mtcars):
     fit = dl.dnn("mpg ~ wt + factor(am)", mtcars, **GLM)
-    effects = fit.effects()
+    effects = fit.effects(per="column")
     table = effects.tidy()
     assert table[BROOM[2:]].isna().all().all()
     np.testing.assert_allclose(table["estimate"], fit.coef().iloc[1:], rtol=1e-6)
@@ -162,10 +165,13 @@ def test_multinomial_effects_per_class_sum_to_zero():
     iris = dl.datasets.load("iris")
     fit = dl.dnn("Species ~ Sepal.Length + Petal.Width", iris, hidden=(3,), epochs=10,
                  bootstrap=3, verbose=0)
-    table = fit.effects().tidy()
-    assert table["response"].unique().tolist() == ["setosa", "versicolor", "virginica"]
-    by_term = table.groupby("term")["estimate"].sum()
-    np.testing.assert_allclose(by_term, 0, atol=1e-6)  # class probabilities sum to one
+    for per in ("column", "variable"):
+        table = fit.effects(per=per).tidy()
+        assert table["response"].unique().tolist() == ["setosa", "versicolor", "virginica"]
+        by_term = table.groupby("term")["estimate"].sum()
+        np.testing.assert_allclose(by_term, 0, atol=1e-6)  # class probabilities sum to one
+        draws = table["std.error"]
+        assert np.isfinite(draws).all() and (draws > 0).all()
 
 
 def test_summary_shows_effects_and_importance_with_codes(glm_boot):
@@ -218,7 +224,7 @@ def test_partial_dependence_of_a_factor(glm_boot):
     curve = glm_boot.partial_dependence("cyl").tidy()
     assert curve["value"].tolist() == ["4", "6", "8"]
     coef = glm_boot.coef()
-    np.testing.assert_allclose(np.diff(curve["estimate"].to_numpy())[0], coef["C(cyl)[T.6]"])
+    np.testing.assert_allclose(np.diff(curve["estimate"].to_numpy())[0], coef["factor(cyl)6"])
     with pytest.raises(OptionError, match="numeric column"):
         glm_boot.partial_dependence("cyl", kind="ale")
 

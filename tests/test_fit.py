@@ -371,7 +371,7 @@ def test_plot_returns_a_figure(multi_fit, reg_fit):
 # --------------------------------------------------------------------------------------------
 def _keras_matches(fit, data, type_="response"):
     D = fit.design_matrix(data)
-    assert list(D.columns) == fit.spec.display_columns
+    assert list(D.columns) == fit.spec.names
     out = fit.keras_model.predict(D.to_numpy(np.float32), verbose=0)
     ref = fit.predict(data, type=type_)
     ref = ref.loc[D.index]

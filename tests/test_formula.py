@@ -638,3 +638,12 @@ def test_constant_column_note_names_the_column_plainly(num):
     d = build_design("y ~ x + one", num.assign(one=1.0))
     notes = [n for n in d.notes if "constant" in n]
     assert notes == ["design column 'one' is constant in the training data."]
+
+
+@pytest.mark.parametrize("formula", ["y ~ log(`if`)", "y ~ x + offset(`class`)"])
+def test_a_column_named_as_a_python_keyword_inside_a_call_is_refused_clearly(formula):
+    """formulaic evaluates it as the keyword: a FormulaError naming it, not a SyntaxError."""
+    data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0], "x": [1.0, 3.0, 2.0, 4.0],
+                         "if": [1.0, 2.0, 3.0, 4.0], "class": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(FormulaError, match=r"Python keywords.*Rename"):
+        build_design(formula, data)

@@ -131,6 +131,47 @@ def test_model_matrix_equals_r_model_matrix(r, dataset, formula):
         assert list(map(str, mine.index)) == list(r.r("rownames(m_)"))
 
 
+COEFFICIENT_NAMES = [
+    ("mtcars", "mpg ~ wt + factor(cyl)"),
+    ("mtcars", "mpg ~ poly(disp, 2) + I(wt^2) + I(hp/100) + wt:hp + factor(am)"),
+    ("mtcars", "mpg ~ poly(wt, 2, raw = TRUE) + I(qsec * 1e6) + log(hp + 1)"),
+    ("warpbreaks", "breaks ~ wool * tension"),
+    ("iris", "Sepal.Length ~ Species + Petal.Width + Petal.Width:Sepal.Width"),
+]
+
+
+@pytest.mark.parametrize("dataset,formula", COEFFICIENT_NAMES)
+def test_every_coefficient_table_uses_r_names(r, dataset, formula):
+    """coef, vcov, confint, tidy, summary, per-column effects and the model matrix name a
+    coefficient as R's glm does (``factor(cyl)6``, not formulaic's ``C(cyl)[T.6]``)."""
+    data = dl.datasets.load(dataset)
+    fit = dl.dnn(formula, data, **GLM)
+    theirs = list(r.r(f"names(coef(glm({formula}, data = {dataset})))"))
+    assert list(fit.coef().index) == theirs
+    assert list(fit.vcov().index) == list(fit.vcov().columns) == theirs
+    assert list(fit.confint().index) == theirs
+    assert list(fit.tidy()["term"]) == theirs
+    assert list(fit.summary().tables["coefficients"].index) == theirs
+    assert list(fit.model_matrix().columns) == theirs
+    assert list(fit.design_matrix(data).columns) == theirs[1:]
+
+
+def test_network_tables_name_design_columns_and_terms_as_r(r):
+    mt = dl.datasets.load("mtcars")
+    net = dl.dnn("mpg ~ wt + factor(cyl) + I(hp^2)", mt, hidden=(3,), epochs=2, seed=1,
+                 verbose=0)
+    columns = list(r.r("colnames(model.matrix(mpg ~ wt + factor(cyl) + I(hp^2), mtcars))"))
+    assert list(net.tidy()["column"]) == columns[1:]
+    assert list(dict.fromkeys(net.tidy()["term"])) == list(
+        r.r("attr(terms(mpg ~ wt + factor(cyl) + I(hp^2)), 'term.labels')"))
+    assert list(net.effects(per="column").tidy()["term"]) == ["wt", "factor(cyl)6",
+                                                              "factor(cyl)8", "I(hp^2)"]
+    per_variable = net.effects().tidy()  # marginaleffects' rows: variables and contrasts
+    assert list(per_variable["term"]) == ["wt", "cyl", "cyl", "hp"]
+    assert list(per_variable["contrast"]) == ["dY/dX", "6 - 4", "8 - 4", "dY/dX"]
+    assert list(net.importance().tidy()["term"]) == ["wt", "factor(cyl)", "I(hp^2)"]
+
+
 def test_model_matrix_of_new_data_drops_incomplete_rows():
     mt = dl.datasets.load("mtcars")
     fit = dl.dnn("mpg ~ wt + factor(cyl)", mt, **GLM)

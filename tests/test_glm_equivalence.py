@@ -3,7 +3,6 @@ means, deviance, null deviance and coefficients match statsmodels."""
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from conftest import r_spelling
 
 import dlstat as dl
 
@@ -40,11 +40,8 @@ CASES = {
 
 
 def _key(name: str) -> str:
-    """One spelling for a coefficient name in dlstat and statsmodels."""
-    name = name.replace("`", "").replace("factor(", "C(").replace(" ", "")
-    name = re.sub(r"\[T\.(-?\d+)\.0\]", r"[T.\1]", name)
-    name = name.replace("**", "^")
-    return "(Intercept)" if name in ("Intercept", "(Intercept)") else name
+    """One spelling for a coefficient name in dlstat (R's) and statsmodels (patsy's)."""
+    return r_spelling(name)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import pytest
 import dlstat as dl
 from dlstat import options as table
 from dlstat.errors import OptionTypeError
+from dlstat.fitting.resolve import fit_options
 from dlstat.fronts import cli
 from dlstat.fronts.estimators import DNNClassifier, DNNRegressor
 from dlstat.options import (
@@ -292,7 +293,7 @@ def test_compare_model_architecture_replaces_the_shared_shorthand():
     merged = table.model_options({"hidden": (8,), "epochs": 5},
                                  {"architecture": [dl.dense(4)]})
     assert merged == {"epochs": 5, "architecture": [dl.dense(4)]}
-    FitOptions.from_kwargs(**merged)  # no clash
+    fit_options(**merged)  # no clash
     assert table.model_options({"hidden": (8,)}, {"epochs": 3}) == {"hidden": (8,), "epochs": 3}
 
 

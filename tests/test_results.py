@@ -164,7 +164,7 @@ def cv_with_test(mtcars):
 def test_cv_summary_tables_recomputed_from_the_folds(cv_with_test):
     cv, train, _ = cv_with_test
     s = cv.summary()
-    assert list(s.tables) == ["design", "metrics", "folds", "test"]
+    assert list(s.tables) == ["design", "metrics", "folds", "test", "prediction"]
     table = s.tables["metrics"]
     assert list(table.columns) == ["mean", "sd", "se"]
     for metric in ("mean_deviance", "rmse", "r_squared"):

@@ -337,6 +337,35 @@ def test_bad_offset_terms_are_refused(formula, match):
         dl.dnn(formula, dl.datasets.load("mtcars"), **GLM)
 
 
+INJECTION = "x` + log(hp) + `y"
+
+
+@pytest.mark.parametrize("name", ["log offset", "a\nb", "a)b + hp", "TRUE", "offset(wt)",
+                                  "x" * 5000])
+def test_an_offset_column_of_any_name_is_that_column(r, name):
+    """offset= with a hostile column name adds that column, nothing else: the coefficients
+    are R's glm(mpg ~ wt + offset(log(disp)))."""
+    mt = dl.datasets.load("mtcars")
+    fit = dl.dnn("mpg ~ wt", mt.assign(**{name: np.log(mt["disp"])}), offset=name, **GLM)
+    assert list(fit.coef().index) == ["(Intercept)", "wt"]
+    assert_matches(fit, r_glm(r, "glm(mpg ~ wt + offset(log(disp)), data = mtcars)"))
+    new = mt.iloc[:3].assign(**{name: np.log(mt["disp"].iloc[:3])})
+    np.testing.assert_allclose(fit.predict(new), np.array(r.r("predict(g, mtcars[1:3, ])")),
+                               rtol=RTOL)
+
+
+@pytest.mark.parametrize("name,match", [
+    (INJECTION, "backquote"), ("a`b", "backquote"), ("a\\b", "backslash"),
+    ("x" * 30_000, "too long for a formula"), ("class", "Python keywords")])
+def test_an_offset_name_a_formula_cannot_quote_is_refused(name, match):
+    """``x` + log(hp) + `y`` with columns x and y present used to fit
+    ``offset(x + log(hp) + y)`` without a word."""
+    mt = dl.datasets.load("mtcars")
+    data = mt.assign(x=0.0, y=0.0, **{name: np.log(mt["disp"])})
+    with pytest.raises((DataError, FormulaError), match=match):
+        dl.dnn("mpg ~ wt", data, offset=name, **GLM)
+
+
 def test_bad_offset_values_are_refused():
     mt = dl.datasets.load("mtcars")
     with pytest.raises(DataError, match="not finite"):

@@ -13,7 +13,7 @@ import numpy as np
 from ..architecture import Conv, GlobalAvgPool, Pool
 from ..errors import OptionError
 from .activations import ACTIVATION_TABLE, activate_numpy, activate_tf
-from .layers import LayerKind, ParamDef, Placed, Shape
+from .layer_kind import LayerKind, ParamDef, Placed, Shape
 from .windows import Window, out_shape_2d, patches, spatial, window_counts
 
 
@@ -58,6 +58,7 @@ class ConvKind(WindowKind):
     The kernel is penalised."""
 
     name = "conv"
+    keras_parts = ("kernel", "bias")
     solo = True
 
     def window(self, layer: Conv, rank: int) -> Window:

@@ -134,6 +134,7 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
             tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
             tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
             tf.constant(job.learning_rate_decay, dtype),
+            tf.constant(job.family_parameters(), dtype),
         )
 
 
@@ -206,21 +207,21 @@ def _report_epoch(epoch, loss, val_loss) -> None:
 def _compiled(job: StackJob, names: tuple[str, ...]):
     """The training function for this job's static configuration, traced once and cached.
 
-    A run that reports its epochs calls back into Python, which a SavedModel cannot hold: it
-    is cached in this process only.
+    The cache key is everything the trace reads, taken from the same values the trace is
+    built from (:func:`trace_spec`): the full run configuration (every layer placed with its
+    input and output shapes) and the input signature.  A run that reports its epochs calls
+    back into Python, which a SavedModel cannot hold: it is cached in this process only.
     """
     reports = job.on_epoch is not None
-    key = (job.topology.layers, job.topology.output_bias, job.family, job.optimizer,
-           job.max_norm is not None, job.group_inputs, names, job.topology.frozen, solo_path(job),
-           job.offset is not None, has_penalty(job), permutes_rows(job))
-    if (key, reports) not in _CACHE:
+    spec = trace_spec(job, names)
+    if (spec, reports) not in _CACHE:
         from .cache import cached_function
 
         if reports:
-            _CACHE[key, reports] = _build(job, names, _report_epoch)
+            _CACHE[spec, reports] = _build(spec, _report_epoch)
         else:
-            _CACHE[key, reports] = cached_function(tf_module(), key, lambda: _build(job, names))
-    return _CACHE[key, reports]
+            _CACHE[spec, reports] = cached_function(tf_module(), spec, lambda: _build(spec))
+    return _CACHE[spec, reports]
 
 
 def solo_path(job: StackJob) -> bool:
@@ -246,36 +247,52 @@ def has_penalty(job: StackJob) -> bool:
     return bool(np.any(np.asarray(job.penalty) > 0))
 
 
-def _build(job: StackJob, names: tuple[str, ...], report_epoch=None):
-    """Trace the training run of this job's static configuration."""
-    tf = tf_module()
-    from .training import RunConfig, make_run
+def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
+    """What tracing this job's run depends on, and nothing else: its run configuration (without
+    an epoch reporter) and its input signature as ``(shape, dtype)`` pairs (``None``: any size).
+    Both the trace and the cache key are made from it, so two different graphs never share a
+    key."""
+    from .training import RunConfig
 
     defs = param_defs(job.topology)
     first_kernel = job.topology.input_kernel()
-    solo = solo_path(job)
     # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
     updates = tuple(UpdateSettings(defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
                                    job.max_norm is not None) for n in names)
     cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
-                    updates, job.family, report_epoch, solo, job.offset is not None,
+                    updates, job.family, None, solo_path(job), job.offset is not None,
                     job.optimizer, has_penalty(job), permutes_rows(job))
-    # Every dimension is left open so one trace serves all data sizes, stack sizes and widths;
-    # each parameter keeps its rank.
-    dtype = tf.float32
-    matrix, vector, scalar = [None, None], [None], []
-    signature = [
-        tf.TensorSpec(matrix, dtype), tf.TensorSpec(matrix, dtype), tf.TensorSpec(matrix, dtype),
-        tf.TensorSpec(matrix, tf.int32), tf.TensorSpec(matrix, dtype),
-        tf.TensorSpec(matrix, tf.int32), tf.TensorSpec(matrix, dtype),
-        [tf.TensorSpec([None] * (1 + len(defs[n].shape)), dtype) for n in names],
-        tf.TensorSpec(vector, dtype), tf.TensorSpec(vector, dtype), tf.TensorSpec(vector, dtype),
-        tf.TensorSpec(vector, tf.int64), tf.TensorSpec(scalar, tf.int32),
-        tf.TensorSpec(scalar, tf.int32), tf.TensorSpec(scalar, tf.int32),
-        tf.TensorSpec(scalar, dtype), tf.TensorSpec(scalar, dtype),
-    ]
-    return tf.function(make_run(cfg), input_signature=signature)
+    # Every dimension is left open so one trace serves all data sizes and stack sizes; each
+    # parameter keeps its rank.
+    matrix, vector, scalar = (None, None), (None,), ()
+    real, index, seed = "float32", "int32", "int64"
+    signature = (
+        (matrix, real), (matrix, real), (matrix, real), (matrix, index), (matrix, real),
+        (matrix, index), (matrix, real),
+        tuple(((None,) * (1 + len(defs[n].shape)), real) for n in names),
+        (vector, real), (vector, real), (vector, real), (vector, seed), (scalar, index),
+        (scalar, index), (scalar, index), (scalar, real), (scalar, real), (vector, real),
+    )
+    return cfg, signature
+
+
+def _build(spec: tuple[Any, tuple], report_epoch=None):
+    """Trace the training run of ``spec`` (:func:`trace_spec`)."""
+    from dataclasses import replace
+
+    from .training import make_run
+
+    tf = tf_module()
+    cfg, signature = spec
+
+    def tensor_spec(entry):
+        if len(entry) == 2 and isinstance(entry[1], str):  # one tensor: (shape, dtype)
+            return tf.TensorSpec(entry[0], getattr(tf, entry[1]))
+        return [tensor_spec(e) for e in entry]  # the parameters: one spec each
+
+    return tf.function(make_run(replace(cfg, report_epoch=report_epoch)),
+                       input_signature=[tensor_spec(e) for e in signature])
 
 
 def forward_in_graph(params: Params, topology, X: np.ndarray, batch: int = 1024) -> np.ndarray:

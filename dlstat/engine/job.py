@@ -7,20 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..optimizer_table import DEFAULT_LEARNING_RATE, OPTIMIZERS  # noqa: F401 (re-exported)
 from .layers import Topology
 from .network import Params
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-              "lbfgs")
 SIMD_ROWS = 16  # float32 lanes of the widest SIMD packet (AVX-512): see training.simd_rows
 _FLOPS = 2e9  # a 2-core CPU's rate on this work, rounded down so bars err towards showing
-DEFAULT_LEARNING_RATE = {
-    "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "adadelta": 1.0,
-    "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001, "lbfgs": 1.0,
-}
 
 
 TENSOR_ALIGNMENT = 64  # bytes: Eigen's alignment, which TensorFlow's CPU kernels assume
@@ -90,6 +86,9 @@ class StackJob:
     # Rows (training, validation) each network is padded to at least: a chunk of a larger
     # stack keeps the stack's shapes, so its sums over rows add in the same order.
     row_lengths: tuple[int, int] | None = None
+    # [M] the family's own parameter (θ, the variance power) of each network, a tensor of the
+    # graph (a new value never retraces); None for a family without one.
+    family_parameter: np.ndarray | None = None
     # Called once per epoch with (epoch, loss [M], val_loss [M]) when progress is shown.
     on_epoch: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
@@ -105,6 +104,12 @@ class StackJob:
         if self.offset is None:  # one per output (a survival response has two columns)
             return np.zeros((len(self.Y), self.topology.n_outputs))
         return self.offset
+
+    def family_parameters(self) -> np.ndarray:
+        """Each network's family parameter; zeros (unused) for a family without one."""
+        if self.family_parameter is None:
+            return np.zeros(self.size)
+        return np.asarray(self.family_parameter, dtype=np.float64)
 
     def repeated_weights(self) -> np.ndarray:
         """Each row's total weight in each network's loss: its weight times its repeats."""

@@ -19,9 +19,6 @@ from .activations import ACTIVATION_TABLE
 from .layers import plan_hidden
 
 _ACTIVATIONS = {kind.keras: name for name, kind in ACTIVATION_TABLE.items()} | {"silu": "swish"}
-_PARTS = {"dense": ("kernel", "bias"), "conv1d": ("kernel", "bias"),
-          "conv2d": ("kernel", "bias"),
-          "batchnorm": ("gamma", "beta", "moving_mean", "moving_var")}
 
 
 def read_keras(model: Any, cut: Callable[[list[Any]], int]
@@ -103,7 +100,7 @@ def _activation(layer: Any, config: dict[str, Any]) -> str:
 def _weights(p: Any, layer: Any) -> dict[str, np.ndarray]:
     """The Keras layer's weights under the placed layer's keys, in its parameter shapes; a
     layer without a bias (``use_bias=False``) gets a zero bias."""
-    parts = _PARTS.get(p.layer.kind, ())
+    parts = p.kind.keras_parts
     values = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
     if len(values) == len(parts) - 1 and parts[-1] == "bias":
         values.append(np.zeros(p.out_shape[-1]))

@@ -6,7 +6,9 @@ from its input shape, and its three forward passes: stacked TensorFlow (``[M, ba
 training or inference), NumPy (float64, one network, for prediction without TensorFlow) and the
 Keras export (a Keras layer and its weights).  The trainer, L-BFGS, prediction and the Keras
 export all walk the same :func:`plan`, so a new kind is one entry in ``LAYER_TABLE`` plus its
-spec constructor in ``architecture.py``.
+spec (class, constructor and ``SPEC_TABLE`` row: what TensorFlow-free code needs of it, such as
+model files and array inputs) in ``architecture.py``.  The kinds' base classes are in
+``layer_kind.py``.
 
 Shapes exclude the stack axis ``M`` and the row axis: a dense layer maps ``(width,)`` to
 ``(units,)``; a kind whose parameters depend on its input shape reads ``in_shape``.
@@ -17,8 +19,8 @@ store, so they never change; :meth:`Placed.key` is the only place they are spell
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -35,8 +37,9 @@ from ..architecture import (
 )
 from ..errors import OptionError
 from .activations import ACTIVATION_TABLE, activate_numpy, activate_tf
-
-Shape = tuple[int, ...]
+from .convolution import SPATIAL_KINDS
+from .layer_kind import LayerKind, ParamDef, Placed, Shape, StackContext, param_key
+from .recurrent import SEQUENCE_KINDS
 
 
 @dataclass(frozen=True)
@@ -90,116 +93,12 @@ class Join:
     kind: str = "join"
 
 
-@dataclass(frozen=True)
-class ParamDef:
-    """One parameter of one layer; ``shape`` is per network (the stack axis is prepended)."""
-
-    name: str
-    shape: Shape
-    init: str  # a key of INITIALISERS
-    trainable: bool = True
-    penalised: bool = False
-
-
-@dataclass(frozen=True)
-class Placed:
-    """A layer at its position in a network: its kind, shapes and parameters."""
-
-    index: int | None  # position in the hidden list; None for the output layer
-    layer: Any
-    kind: LayerKind
-    in_shape: Shape
-    out_shape: Shape
-    params: tuple[ParamDef, ...]
-    frozen: bool = False  # never updated; a frozen batch normalisation runs as at inference
-
-    def key(self, part: str) -> str:
-        """The parameter key of ``part`` (e.g. ``kernel``) of this layer."""
-        return param_key(self.kind.prefix(self.index), part)
-
-    def width(self) -> int:
-        """Number of values per row after this layer."""
-        return int(np.prod(self.out_shape))
-
-    def keras_name(self) -> str:
-        return self.kind.prefix(self.index)
-
-    def n_parameters(self) -> int:
-        return sum(int(np.prod(d.shape)) for d in self.params if d.trainable)
-
-
-@dataclass
-class StackContext:
-    """What a stacked TensorFlow forward needs besides parameters and input.
-
-    ``random_bits(counter, shape, hashed)`` gives per-network uint32 hashes (dropout masks;
-    ``hashed``: the layer's entry of ``positions``, its position hashes made once per run);
-    ``row_weights`` [M, B] weight batch statistics; ``moving`` collects the new values of
-    non-trained parameters (batch-norm moving statistics) during training.  ``lead`` is the
-    row axis: 1 in a stack, 0 on the trainer's single-network path (no stack axis at all).
-    """
-
-    training: bool
-    random_bits: Callable[[Any, Any], Any] | None = None
-    counter: Any = None
-    row_weights: Any = None
-    moving: dict[str, Any] = field(default_factory=dict)
-    lead: int = 1
-    positions: dict[int, Any] = field(default_factory=dict)
-
-
-class LayerKind:
-    """The behaviour of one layer kind; subclasses override what differs from a pass-through.
-
-    A new kind (convolution, pooling, recurrent …) subclasses this, sets ``name`` (the prefix
-    of its parameter keys and Keras layer names) and registers an instance in
-    ``LAYER_TABLE`` under its spec's ``kind``.
-    """
-
-    name = ""
-    solo = False  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
-
-    def prefix(self, index: int | None) -> str:
-        """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""
-        return f"{self.name}{index}"
-
-    def out_shape(self, layer: Any, in_shape: Shape) -> Shape:
-        """The per-row shape after the layer, given the per-row shape before it."""
-        return in_shape
-
-    def params(self, key: Callable[[str], str], layer: Any,
-               in_shape: Shape, out_shape: Shape) -> tuple[ParamDef, ...]:
-        """The layer's parameters; ``key(part)`` spells a parameter's key."""
-        return ()
-
-    def tf_forward(self, tf: Any, p: Placed, P: Mapping[str, Any], h: Any,
-                   ctx: StackContext) -> Any:
-        """The stacked TensorFlow forward: ``h`` is ``[M (or 1), rows, *in_shape]``."""
-        return h
-
-    def numpy_forward(self, p: Placed, P: Mapping[str, np.ndarray], h: np.ndarray) -> np.ndarray:
-        """The float64 inference forward of one network: ``h`` is ``[rows, *in_shape]``."""
-        return h
-
-    def numpy_row_values(self, p: Placed) -> int:
-        """How many values per row the NumPy forward holds at once (the output's, by default)."""
-        return p.width()
-
-    def keras(self, keras: Any, p: Placed, P: Mapping[str, np.ndarray]) -> tuple[Any, list | None]:
-        """The equivalent Keras layer and its weights (None: it has none)."""
-        raise NotImplementedError(f"layer kind {self.name!r} has no Keras export")
-
-    def carry(self, xp: Any, p: Placed, h: Any, side: Any) -> tuple[Any, Any]:
-        """Before the forward: the rows ``h`` and the tabular inputs ``side`` carried beside
-        the array part (split off by a reshape, joined back by :class:`JoinKind`)."""
-        return h, side
-
-
 class DenseKind(LayerKind):
     """Fully connected: ``activation(h @ kernel + bias)``; the kernel is penalised."""
 
     name = "dense"
     solo = True
+    keras_parts = ("kernel", "bias")
 
     def out_shape(self, layer: Dense, in_shape: Shape) -> Shape:
         if len(in_shape) != 1:
@@ -278,7 +177,7 @@ class BatchNormKind(LayerKind):
 
     name = "bn"
     solo = True
-    _PARTS = ("gamma", "beta", "moving_mean", "moving_var")
+    keras_parts = ("gamma", "beta", "moving_mean", "moving_var")
 
     def params(self, key, layer, in_shape, out_shape):
         shape = (*(1,) * len(in_shape), in_shape[-1])  # per channel, as Keras (axis=-1)
@@ -316,7 +215,7 @@ class BatchNormKind(LayerKind):
     def keras(self, keras, p, P):
         layer = keras.layers.BatchNormalization(epsilon=p.layer.epsilon,
                                                 momentum=p.layer.momentum, name=p.keras_name())
-        return layer, [P[p.key(part)].reshape(-1) for part in self._PARTS]
+        return layer, [P[p.key(part)].reshape(-1) for part in self.keras_parts]
 
 
 class ActivationLayerKind(LayerKind):
@@ -413,12 +312,8 @@ LAYER_TABLE: dict[str, LayerKind] = {
     Dense.kind: DenseKind(), Dropout.kind: DropoutKind(), BatchNorm.kind: BatchNormKind(),
     Activation.kind: ActivationLayerKind(), Output.kind: OutputKind(),
     Reshape.kind: ReshapeKind(), Flatten.kind: FlattenKind(), Join.kind: JoinKind(),
+    **SPATIAL_KINDS, **SEQUENCE_KINDS,  # convolution, pooling, recurrent and embedding kinds
 }
-
-
-def param_key(prefix: str, part: str) -> str:
-    """The one spelling of a parameter key: ``<layer prefix>/<part>``."""
-    return f"{prefix}/{part}"
 
 
 def plan(topology: Topology, output_activation: str = "linear") -> list[Placed]:
@@ -488,10 +383,3 @@ def _numpy_rows(placed: list[Placed], P: Mapping[str, np.ndarray], h: np.ndarray
         h = p.kind.numpy_forward(p, P, h)
     return h
 
-
-# The recurrent and embedding kinds live in their own module (they subclass LayerKind above).
-from .convolution import SPATIAL_KINDS  # noqa: E402
-from .recurrent import SEQUENCE_KINDS  # noqa: E402
-
-LAYER_TABLE.update(SPATIAL_KINDS)
-LAYER_TABLE.update(SEQUENCE_KINDS)

@@ -67,6 +67,7 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
                      else np.zeros_like(job.train_weights), tf.float64)
     lam = tf.constant(job.penalty, tf.float64)[:, None, None]
     alpha = tf.constant(job.mixture, tf.float64)[:, None, None]
+    family_parameter = tf.constant(job.family_parameters(), tf.float64)[:, None, None]
     fixed = {n: tf.constant(v, tf.float64) for n, v in params0.items() if n not in layout.names}
     sizes = layout.sizes()
 
@@ -84,8 +85,8 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     def losses(theta):
         P = unpack(theta)
         eta = tf_forward(tf, placed, P, X, StackContext(False)) + offset
-        data, _ = batch_loss(job.family, eta, Y, w)
-        val, _ = batch_loss(job.family, eta, Y, vw)
+        data, _ = batch_loss(job.family, eta, Y, w, family_parameter)
+        val, _ = batch_loss(job.family, eta, Y, vw, family_parameter)
         penalty = tf.zeros_like(data)
         off = 0
         for name, size, is_split, pen in zip(layout.names, sizes, layout.split, layout.penalised):

@@ -19,7 +19,7 @@ from ..architecture import Bidirectional, Embedding, Recurrent
 from ..errors import DataError, OptionError
 from .activations import ACTIVATION_TABLE
 from .cells import CELLS, numpy_sequence, tf_sequence
-from .layers import LayerKind, ParamDef, Placed, Shape
+from .layer_kind import LayerKind, ParamDef, Placed, Shape
 
 MAX_SEQUENCE_LENGTH = 10_000  # time steps run one after another: beyond this a fit never ends
 

@@ -147,14 +147,15 @@ def dropout_positions(cfg: RunConfig, batch) -> dict[int, Any]:
 
 
 @plain
-def batch_loss(family, eta, y, w):
+def batch_loss(family, eta, y, w, parameter=None):
     """The loss of each network's batch, [M] (the weighted mean of unit deviance / 2, or a
     set-level loss such as Cox's over the batch's risk sets), and its weights' sum
     (``family``: the fit's ``LossKey``, whose formula the family table defines once for NumPy
-    and TensorFlow)."""
+    and TensorFlow; ``parameter``: the family's own parameter per network, broadcast against
+    ``eta``)."""
     from ..families.ops import tf_ops
 
-    return family.batch_loss(tf_ops(), y, eta, w)
+    return family.batch_loss(tf_ops(), y, eta, w, parameter)
 
 
 @plain
@@ -293,7 +294,7 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
     """One mini-batch step of every active network; also its loss and weight sums.
 
     ``batch`` holds the step's rows of X, Y and the offsets (when the job has one)."""
-    X, _, _, penalty, mixture, lr, seeds, max_norm, masks, positions = data
+    X, _, _, penalty, mixture, lr, seeds, max_norm, masks, positions, family_parameter = data
     Xb, Yb, *Ob = batch
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
@@ -306,7 +307,7 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
         eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xb, ctx)
         if Ob:
             eta += Ob[0]  # the offset enters the output layer's linear predictor
-        data_loss, sw = batch_loss(cfg.family, eta, Yb, wb)
+        data_loss, sw = batch_loss(cfg.family, eta, Yb, wb, cfg.per_net(family_parameter, 3))
         total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
     # Gradients of trained parameters only: none flows into frozen (transferred) layers.
     grads = tape.gradient(total, [P[i] for i in cfg.trained])
@@ -323,14 +324,15 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
 
 
 @plain
-def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, patience):
+def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, patience,
+              family_parameter):
     """Record the epoch, keep each network's best weights, stop networks out of patience."""
     (Xv, Yv, *Ov), vw, has_val = val
     eta_v = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xv,
                        StackContext(False, lead=cfg.lead))
     if Ov:
         eta_v += Ov[0]
-    val_loss, _ = batch_loss(cfg.family, eta_v, Yv, vw)
+    val_loss, _ = batch_loss(cfg.family, eta_v, Yv, vw, cfg.per_net(family_parameter, 3))
     nan = tf.constant(np.nan, Xv.dtype)
     val_loss = tf.where(track.active & has_val, val_loss, nan)
     improved = track.active & has_val & (val_loss < track.best_val)
@@ -353,11 +355,13 @@ def rows_of(cfg: RunConfig, X, Y, offsets, rows) -> tuple:
 
 
 @plain
-def solo_view(cfg: RunConfig, params, penalty, mixture, lr, idx, w, vidx, vw):
+def solo_view(cfg: RunConfig, params, penalty, mixture, lr, idx, w, vidx, vw,
+              family_parameter):
     """On the single-network path, every per-network value without its stack axis."""
     if not cfg.solo:
-        return list(params), penalty, mixture, lr, idx, w, vidx, vw
-    return [p[0] for p in params], penalty[0], mixture[0], lr[0], idx, w, vidx[0], vw[0]
+        return list(params), penalty, mixture, lr, idx, w, vidx, vw, family_parameter
+    return ([p[0] for p in params], penalty[0], mixture[0], lr[0], idx, w, vidx[0], vw[0],
+            family_parameter[0])
 
 
 def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
@@ -394,12 +398,12 @@ def make_run(cfg: RunConfig):
     """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
 
     def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
-            batch, max_norm, lr_decay):
+            batch, max_norm, lr_decay, family_parameter):
         M = tf.shape(idx)[0]
         per = [] if cfg.solo else [M]  # the shape of a per-network value
         steps = tf.shape(idx)[1] // batch
-        P, penalty, mixture, lr, idx, w, vidx, vw = solo_view(cfg, params, penalty, mixture, lr,
-                                                               idx, w, vidx, vw)
+        P, penalty, mixture, lr, idx, w, vidx, vw, family_parameter = solo_view(
+            cfg, params, penalty, mixture, lr, idx, w, vidx, vw, family_parameter)
         S1 = tf.zeros_like(flat_of(cfg, [P[i] for i in cfg.trained]))  # the optimizer's slots
         S2 = tf.zeros_like(S1)
         masks = mask_vectors(cfg, P)
@@ -417,7 +421,7 @@ def make_run(cfg: RunConfig):
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
             data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
-                    max_norm, masks, positions)
+                    max_norm, masks, positions, family_parameter)
             P, S1, S2, decays, track, loss_sum, weight_sum = run_epoch(
                 cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, decays, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))
@@ -426,7 +430,7 @@ def make_run(cfg: RunConfig):
                                   tf.constant(np.nan, X.dtype))
             hist = hist.write(e, train_loss)
             best_P, track, val_loss = end_epoch(cfg, e, P, best_P, track, val, train_loss,
-                                                patience)
+                                                patience, family_parameter)
             vhist = vhist.write(e, val_loss)
             e += 1
         use_best = val[2] & (track.best_epoch > 0) & (patience > 0)

@@ -5,6 +5,7 @@ Every family-specific number is asked of the kind (``kinds.py``) or the link (``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +29,14 @@ from .response import (
 )
 
 _NEWTON_STEPS = 100
+# The options that fix a family's own parameter (theta=, var_power=)
+PARAMETER_NAMES = tuple(dict.fromkeys(k.parameter.name for k in FAMILY_KINDS.values()
+                                      if k.parameter is not None))
+
+
+def given_parameters(options: Any) -> dict[str, Any]:
+    """The values of the parameter options in ``options`` (a ``FitOptions``), by name."""
+    return {name: getattr(options, name, None) for name in PARAMETER_NAMES}
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,12 @@ class LossKey:
     link: str
     ties: str = ""  # a survival family's ties method
 
-    def row_loss(self, ops, y, eta):
-        """Unit deviance / 2 per row, summed over outputs (``ops``: NumPy or TensorFlow)."""
-        return FAMILY_KINDS[self.family].half_deviance(ops, y, eta, self.link)
+    def row_loss(self, ops, y, eta, parameter=None):
+        """Unit deviance / 2 per row, summed over outputs (``ops``: NumPy or TensorFlow;
+        ``parameter``: the family's own parameter, per network, for a family that has one)."""
+        return FAMILY_KINDS[self.family].half_deviance(ops, y, eta, self.link, parameter)
 
-    def batch_loss(self, ops, y, eta, w):
+    def batch_loss(self, ops, y, eta, w, parameter=None):
         """The loss of a batch of rows (the last axis) with weights ``w`` and their sum: the
         weighted mean of the row losses, or a set-level loss (Cox's negative log partial
         likelihood, risk sets within the batch) divided by the weights' sum."""
@@ -51,7 +61,7 @@ class LossKey:
         if kind.set_loss is not None:
             total = kind.set_loss(ops, y, eta, w, self.ties)
         else:
-            total = ops.sum(self.row_loss(ops, y, eta) * w)
+            total = ops.sum(self.row_loss(ops, y, eta, parameter) * w)
         return total / ops.maximum(total_weight, 1e-12), total_weight
 
 
@@ -72,6 +82,11 @@ class Family:
     # a survival family's training mean of η: a Cox model's η is identified up to a constant,
     # so η is reported centred there (coxph's centred linear predictor; at hidden=() ~ 0)
     eta_center: float = 0.0
+    # The kind's own parameter (θ, the variance power), given or estimated with its standard
+    # error (NaN when given); None for a family without one.
+    parameter: float | None = None
+    parameter_se: float = float("nan")
+    parameter_given: bool = True
 
     def __post_init__(self) -> None:
         self.link = self.link or self.kind.default_link
@@ -124,8 +139,46 @@ class Family:
 
     @property
     def label(self) -> str:
-        """As R's ``summary.glm`` names the family (``Gamma``, ``quasipoisson``)."""
-        return self.kind.label
+        """As R's ``summary.glm`` names the family (``Gamma``, ``quasipoisson``,
+        ``Negative Binomial(1.2749)``)."""
+        spec = self.kind.parameter
+        return self.kind.label if spec is None or self.parameter is None else \
+            spec.label(self.parameter)
+
+    @property
+    def estimates_parameter(self) -> bool:
+        """Whether the fit estimates the kind's parameter by maximum likelihood (not given)."""
+        return self.kind.parameter is not None and not self.parameter_given
+
+    @property
+    def extra_parameters(self) -> int:
+        """Parameters ``logLik`` counts beyond the coefficients: the dispersion of a family
+        whose likelihood has one, and an estimated θ (``glm.nb``: rank + 1)."""
+        return self.kind.extra_parameters + int(self.estimates_parameter)
+
+    def with_parameter(self, value: float, se: float = float("nan")) -> Family:
+        """This family at the kind's parameter ``value`` (estimated, with its ``se``)."""
+        import copy
+
+        out = copy.copy(self)
+        out.parameter, out.parameter_se = float(value), float(se)
+        return out
+
+    def provisional(self) -> Family:
+        """This family, at a provisional value of the kind's parameter when it has none yet
+        (starting values of an estimate)."""
+        if self.kind.parameter is None or self.parameter is not None:
+            return self
+        return self.with_parameter(self.kind.parameter.example)
+
+    def loglik(self, y: np.ndarray, mu: np.ndarray, w: np.ndarray, deviance: float,
+               trials: np.ndarray | None) -> float:
+        """The log-likelihood at means ``mu`` (the kind's, at this family's parameter)."""
+        return float(self.kind.loglik(y, mu, w, deviance, trials, *self._args))
+
+    @property
+    def _args(self) -> tuple:
+        return self.kind.parameter_args(self.parameter)
 
     # -- encoding -----------------------------------------------------------------------------
     def encode(self, response: pd.DataFrame) -> np.ndarray:
@@ -178,7 +231,7 @@ class Family:
 
     def variance(self, mu: np.ndarray) -> np.ndarray:
         """The variance function V(μ)."""
-        return self.kind.variance(mu)
+        return self.kind.variance(mu, *self._args)
 
     def natural(self, Y: np.ndarray) -> np.ndarray:
         """Encoded targets back on the natural scale (a standardised response: unstandardised)."""
@@ -202,7 +255,11 @@ class Family:
 
     def deviance_rows(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Unit deviance per row (summed over outputs), as R's ``family()$dev.resids``."""
-        return self.kind.deviance_rows(y, mu)
+        return self.kind.deviance_rows(y, mu, self.parameter)
+
+    def unit_deviances(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Unit deviance per row and output."""
+        return self.kind.unit_deviances(y, mu, self.parameter)
 
     def null_mean(self, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """The intercept-only maximum-likelihood mean, [n_outputs]: the weighted mean of y
@@ -356,6 +413,9 @@ class Family:
             **({"ties": self.ties, "eta_center": self.eta_center} if self.ties else {}),
             **({} if self.baseline is None else
                {"baseline": [self.baseline[0].tolist(), self.baseline[1].tolist()]}),
+            "parameter": self.parameter,
+            "parameter_se": None if np.isnan(self.parameter_se) else self.parameter_se,
+            "parameter_given": self.parameter_given,
         }
 
     @classmethod
@@ -390,8 +450,18 @@ class Family:
             raise ValueError(f"family {name!r} cannot have ties {str(ties)[:50]!r}")
         if kind.survival and len(outputs) != 2:
             raise ValueError("a survival family's outputs are its time and status columns")
+        parameter, se = d.get("parameter"), d.get("parameter_se")
+        given = d.get("parameter_given", True)
+        if (kind.parameter is None) != (parameter is None) or given not in (False, True) or (
+                parameter is not None and not _valid_number(parameter)) or (
+                se is not None and not _valid_number(se)):
+            raise ValueError(f"family {name!r} cannot have the parameter {str(parameter)[:50]} "
+                             f"(standard error {str(se)[:50]})")
         return cls(name=name, outputs=list(outputs), levels=levels, y_center=center,
-                   y_scale=scale, counts=bool(counts), link=link, ties=ties,
+                   y_scale=scale, counts=bool(counts), link=link,
+                   parameter=None if parameter is None else float(parameter),
+                   parameter_se=float("nan") if se is None else float(se),
+                   parameter_given=bool(given), ties=ties,
                    baseline=_baseline_of(d.get("baseline")),
                    eta_center=_finite(d.get("eta_center", 0.0), "eta_center"))
 
@@ -415,9 +485,19 @@ def _baseline_of(stored: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return times, cumhaz
 
 
-def check_family(family: Any, link: str | None = None) -> tuple[str, str | None]:
+def _valid_number(value: Any) -> bool:
+    """A finite positive number (a family parameter or its standard error in a model file)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and bool(np.isfinite(value)) and value > 0)
+
+
+def check_family(family: Any, link: str | None = None,
+                 parameters: Mapping[str, Any] | None = None) -> tuple[str, str | None]:
     """A family name (and link) from ``family=``: a name, or a spec such as R's
-    ``poisson(link = "log")`` handed over as ``{"family": ..., "link": ...}``."""
+    ``poisson(link = "log")`` handed over as ``{"family": ..., "link": ...}``.
+    ``parameters`` maps the options that fix a family's own parameter (``theta``,
+    ``var_power``) to their values: one given to a family without it is refused, as is a
+    family whose parameter must be given and is not."""
     if isinstance(family, dict):
         family, link = family.get("family"), family.get("link") or link
     if not isinstance(family, str) or family not in FAMILIES:
@@ -430,6 +510,7 @@ def check_family(family: Any, link: str | None = None) -> tuple[str, str | None]
     if link is not None and link not in kind.links:
         raise OptionError(f"link={link!r} is not a link of family {family!r}; its links are "
                           f"{list(kind.links)} (the first is the default).")
+    _check_parameters(kind, parameters or {})
     return family, link
 
 
@@ -450,16 +531,34 @@ def _check_survival(kind: FamilyKind, response: pd.DataFrame, ties: str | None) 
         allowed = (f"its ties are {list(kind.ties)}" if kind.ties else
                    f"ties is for family {survival_names} only; leave it None")
         raise OptionError(f"ties={ties!r} does not apply to family {kind.name!r}: {allowed}.")
+def _check_parameters(kind: FamilyKind, parameters: Mapping[str, Any]) -> None:
+    own = kind.parameter.name if kind.parameter is not None else None
+    for name, value in parameters.items():
+        if value is not None and name != own:
+            owners = [k.name for k in FAMILY_KINDS.values()
+                      if k.parameter is not None and k.parameter.name == name]
+            raise OptionError(
+                f"{name}={value!r} is a parameter of family {' or '.join(map(repr, owners))}; "
+                f"family={kind.name!r} does not use it. Leave {name} out, or use "
+                f"family={owners[0]!r}.")
+    if own is not None and parameters.get(own) is None and not kind.parameter.estimable:
+        raise OptionError(
+            f"family={kind.name!r} needs {own}= (e.g. {own}={kind.parameter.example:g}); it is "
+            "not estimated from the data.")
 
 
 def make_family(family: Any, response: pd.DataFrame, levels: list[Any] | None = None,
                 intercept: bool = True, weights: np.ndarray | None = None,
-                link: str | None = None, ties: str | None = None) -> tuple[Family, str | None]:
+                link: str | None = None,
+                parameters: Mapping[str, Any] | None = None,
+                ties: str | None = None) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
     ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold);
     prior ``weights`` weight a gaussian response's centre and scale; ``link`` overrides the
-    family's default link; ``ties`` is a survival family's ties method.
+    family's default link; ``parameters`` the options fixing a family's own parameter
+    (see :func:`check_family`; a parameter not given is estimated when the model is fitted);
+    ``ties`` is a survival family's ties method.
     Returns the family and, when it was chosen automatically, a sentence saying why.
     """
     from .response import infer
@@ -467,7 +566,7 @@ def make_family(family: Any, response: pd.DataFrame, levels: list[Any] | None = 
     reason = None
     if family is None:
         family, reason = infer(response)
-    name, link = check_family(family, link)
+    name, link = check_family(family, link, parameters)
     kind = FAMILY_KINDS[name]
     outputs = [str(c) for c in response.columns]
     _check_survival(kind, response, ties)
@@ -481,6 +580,10 @@ def make_family(family: Any, response: pd.DataFrame, levels: list[Any] | None = 
                 f"family={name!r} needs {problem} in response {outputs}. Use another family "
                 "(gaussian takes any number) or transform the response.")
         fam = Family(name, outputs, link=link or "")
+        if kind.parameter is not None:
+            given = (parameters or {}).get(kind.parameter.name)
+            fam.parameter = None if given is None else float(given)
+            fam.parameter_given = given is not None
         if fam.standardised:
             # Without an intercept the model must not gain one through centring y.
             mean = np.average(y, axis=0, weights=weights)

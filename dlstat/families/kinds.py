@@ -63,6 +63,18 @@ def _inverse_gaussian_dev(ops, y, mu):
     return ops.square(y - mu) / (y * ops.square(mu))
 
 
+def _negative_binomial_dev(ops, y, mu, theta):
+    """R's ``negative.binomial(theta)$dev.resids``."""
+    return 2 * (y * ops.log(ops.maximum(y, ops.ones_like(y)) / mu)
+                - (y + theta) * ops.log((y + theta) / (mu + theta)))
+
+
+def _tweedie_dev(ops, y, mu, p):
+    """statsmodels' ``Tweedie(var_power=p)`` unit deviance (statmod's ``tweedie``), 1 < p < 2."""
+    return 2 * (ops.pow(y, 2 - p) / ((1 - p) * (2 - p)) - y * ops.pow(mu, 1 - p) / (1 - p)
+                + ops.pow(mu, 2 - p) / (2 - p))
+
+
 # -- half unit deviances on the link scale for canonical links (numerically stable; summed
 # over outputs; the engine's loss, equal to the generic form up to a constant in η) ---------
 
@@ -142,6 +154,12 @@ def _inverse_gaussian_loglik(y, mu, w, deviance, trials):
     return 1 - aic / 2
 
 
+def _negative_binomial_loglik(y, mu, w, deviance, trials, theta):
+    from .theta import negbin_loglik
+
+    return negbin_loglik(y[:, 0], mu[:, 0], w, theta)
+
+
 # -- responses each family accepts ------------------------------------------------------------
 
 def _any_number(y):
@@ -158,6 +176,24 @@ def _positive(y):
 
 def _proportion(y):
     return None if ((y >= 0) & (y <= 1)).all() else "values in [0, 1]"
+
+
+@dataclass(frozen=True)
+class FamilyParameter:
+    """A family's own parameter (the negative binomial's θ, the Tweedie variance power): the
+    option that gives it, and how it is estimated when not given.  The engine receives it per
+    network as a tensor (``StackJob.family_parameter``), so a new value never retraces."""
+
+    name: str  # the option that fixes it (theta=, var_power=)
+    label: Callable[[float], str]  # the family's name at a value, as R's family()$family
+    estimate: Callable[..., tuple[float, float, str]] | None = None  # (y, μ, w) -> value, SE,
+    # warning by maximum likelihood given the means; None: the option must be given
+    example: float = 1.5  # a valid value, for tests of the table
+    statsmodels: Callable[[float], dict[str, float]] = dict  # the statsmodels family's keywords
+
+    @property
+    def estimable(self) -> bool:
+        return self.estimate is not None
 
 
 @dataclass(frozen=True)
@@ -204,6 +240,17 @@ class FamilyKind:
     # that dnn_path's largest penalty reads, (y, η, w, ties) -> [n]
     glm_means: Callable[..., np.ndarray] | None = None
     score_rows: Callable[..., np.ndarray] | None = None
+    # A parameter of the variance (θ, p): the functions above then take it as their last
+    # argument; None for one-parameter families
+    parameter: FamilyParameter | None = None
+
+    def parameter_args(self, value) -> tuple:
+        """The trailing arguments of this kind's functions: its parameter's ``value``, or none."""
+        if self.parameter is None:
+            return ()
+        if value is None:
+            raise ValueError(f"family {self.name!r} needs its {self.parameter.name}")
+        return (value,)
 
     @property
     def default_link(self) -> str:
@@ -212,7 +259,7 @@ class FamilyKind:
     def link(self, name: str | None) -> Link:
         return LINKS[name or self.default_link]
 
-    def half_deviance(self, ops, y, eta, link: str):
+    def half_deviance(self, ops, y, eta, link: str, parameter=None):
         """The engine's loss per row: the unit deviance / 2 summed over outputs, from η.
         A canonical link has a stable closed form; other links go through μ = g⁻¹(η)."""
         if link in self.canonical:
@@ -220,19 +267,17 @@ class FamilyKind:
         mu = LINKS[link].inverse_ops(ops, eta)
         if self.positive_mean:  # an inverse link's η ≤ 0: a large loss, not NaN, so that a
             mu = ops.maximum(mu, _MU_FLOOR)  # line search backs off (R halves the step)
-        return 0.5 * ops.sum(self.unit_deviance(ops, y, mu))
+        return 0.5 * ops.sum(self.unit_deviance(ops, y, mu, *self.parameter_args(parameter)))
 
-    def deviance_rows(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    def deviance_rows(self, y: np.ndarray, mu: np.ndarray, parameter=None) -> np.ndarray:
         """Unit deviance per row, summed over outputs (R's ``dev.resids`` with unit weights)."""
-        ops = numpy_ops()
-        with ops.errstate():
-            return np.asarray(self.unit_deviance(ops, y, mu)).sum(axis=-1)
+        return self.unit_deviances(y, mu, parameter).sum(axis=-1)
 
-    def unit_deviances(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    def unit_deviances(self, y: np.ndarray, mu: np.ndarray, parameter=None) -> np.ndarray:
         """Unit deviance per row and output."""
         ops = numpy_ops()
         with ops.errstate():
-            return np.asarray(self.unit_deviance(ops, y, mu))
+            return np.asarray(self.unit_deviance(ops, y, mu, *self.parameter_args(parameter)))
 
     @property
     def has_likelihood(self) -> bool:
@@ -241,6 +286,17 @@ class FamilyKind:
     @property
     def label(self) -> str:
         return self.summary_name or self.name
+
+
+def _negative_binomial_label(theta: float) -> str:
+    """As ``MASS::negative.binomial(theta)$family``: θ rounded to 4 decimals."""
+    return f"Negative Binomial({round(theta, 4):.7g})"
+
+
+def _estimate_theta(y, mu, w):
+    from .theta import theta_ml
+
+    return theta_ml(y, mu, w)
 
 
 _BINOMIAL_LINKS = ("logit", "probit", "cloglog", "log")
@@ -268,6 +324,18 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
                estimates_dispersion=True, extra_parameters=1, accepts=_positive,
                statsmodels="InverseGaussian", summary_name="inverse.gaussian",
                positive_mean=True),
+    FamilyKind("negative_binomial", ("log", "sqrt", "identity"),
+               lambda mu, theta: mu + mu**2 / theta, _negative_binomial_dev,
+               _negative_binomial_loglik, accepts=_non_negative, statsmodels="NegativeBinomial",
+               positive_mean=True,
+               parameter=FamilyParameter("theta", _negative_binomial_label,
+                                         _estimate_theta, example=2.0,
+                                         statsmodels=lambda theta: {"alpha": 1 / theta})),
+    FamilyKind("tweedie", ("log", "identity", "sqrt"), lambda mu, p: mu**p, _tweedie_dev, None,
+               estimates_dispersion=True, accepts=_non_negative, statsmodels="Tweedie",
+               positive_mean=True, parameter=FamilyParameter(
+                   "var_power", lambda p: f"Tweedie(var_power = {p:g})", example=1.5,
+                   statsmodels=lambda p: {"var_power": p})),
     FamilyKind("quasipoisson", ("log", "identity", "sqrt"), lambda mu: mu, _poisson_dev, None,
                estimates_dispersion=True, accepts=_non_negative,
                canonical={"log": _poisson_log}, statsmodels="Poisson", positive_mean=True),

@@ -30,6 +30,14 @@ def raw_design(spec, X: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(raw)), raw]) if spec.intercept else raw
 
 
+def _unit_design(spec, X: np.ndarray) -> np.ndarray:
+    """The raw design with each column divided by its scale: R's rank rule compares a
+    column's remaining norm with its own norm, so it decides alike on any positive column
+    scaling, and this one cannot overflow or underflow (a column on a 1e-200 scale)."""
+    unit = X + spec.center / spec.scale
+    return np.column_stack([np.ones(len(unit)), unit]) if spec.intercept else unit
+
+
 def aliased_columns(spec, X: np.ndarray, weights: np.ndarray,
                     tol: float = ALIAS_TOLERANCE) -> tuple[int, ...]:
     """The design columns (positions in ``spec.display_columns``, the intercept not counted)
@@ -86,7 +94,7 @@ def _weighted_triangle(spec, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     for start in range(0, len(X), step):
         w = weights[start:start + step]
         used = w > 0
-        rows = raw_design(spec, X[start:start + step][used]) * np.sqrt(w[used])[:, None]
+        rows = _unit_design(spec, X[start:start + step][used]) * np.sqrt(w[used])[:, None]
         triangle = _triangle(np.vstack([triangle, rows]))
     return triangle
 
@@ -107,7 +115,7 @@ def _certainly_full_rank(spec, X: np.ndarray, weights: np.ndarray) -> bool:
         gram += (rows * w[:, None]).T @ rows
         sums += w @ rows
     total = float(weights.sum())
-    scale, center = spec.scale, spec.center
+    scale, center = np.ones_like(spec.scale), spec.center / spec.scale  # as _unit_design
     raw_sums = scale * sums + center * total  # Σ w x_raw for each column
     raw = (np.outer(scale, scale) * gram + np.outer(scale * sums, center)
            + np.outer(center, scale * sums) + total * np.outer(center, center))

@@ -16,16 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..architecture import Dense, Layer, Reshape, code_input, reshape
+from ..architecture import SPEC_TABLE, Dense, Layer, Reshape, code_input, reshape
 from ..engine.recurrent import check_codes
 from ..errors import DataError, OptionError, warn
 from ..formula.arrays import ArrayData, ArraySpec, split_formula
 from ..options import FitOptions
 from .blocks import Block, Scored, make_block
 from .priors import attach_priors
-
-# Per-row rank the first layer reads: conv2d [h, w, c]; conv1d and recurrent layers [T, p].
-_RANK = {"conv2d": 3, "conv1d": 2, "rnn": 2, "lstm": 2, "gru": 2, "bidirectional": 2}
+from .resolve import fit_options
 
 
 def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: Any) -> Any:
@@ -36,7 +34,7 @@ def dnn_on_arrays(formula: str, data: Mapping, options: dict[str, Any], call: An
         raise OptionError("test= with array inputs is not supported; predict() the test "
                           "arrays with the fitted model and score them.")
     held = ArrayData.of(validation, "validation") if _is_mapping(validation) else None
-    opts = FitOptions.from_kwargs(**{**options, **({"validation": None} if held else {})})
+    opts = fit_options(**{**options, **({"validation": None} if held else {})})
     tabular_formula, frame, opts, source = array_inputs(formula, data, opts)
     if source is None:  # no array in the model: the columns are an ordinary data frame
         from .dnn import dnn
@@ -182,7 +180,7 @@ def _with_reshape(layers: tuple[Layer, ...], spec: ArraySpec, n_tabular: int) ->
     if first is None or isinstance(first, (Dense, Reshape)):
         return layers
     shape = spec.shape
-    if len(shape) + 1 == _RANK.get(first.kind, 0):
+    if len(shape) + 1 == SPEC_TABLE[first.kind].rank:
         shape = (*shape, 1)  # one channel: [h, w] images, [T] sequences
     return (reshape(shape, joined=n_tabular), *layers)
 

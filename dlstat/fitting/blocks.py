@@ -20,13 +20,15 @@ from ..engine.job import engine_rows
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
+from ..families.fitted import given_parameters
 from ..formula import Design, build_design, complete_rows
 from ..options import FitOptions
 from ..progress import EpochProgress
 from ..results.fit import DNNFit, FitRecord
-from ..results.record import RowPriors
+from ..results.record import HeldRows, RowPriors
 from ..scale import active_client, train_on_cluster
 from .aliasing import aliased_columns
+from .family_parameter import Estimated, start_values, train_estimating
 from .priors import prior_weights
 
 
@@ -51,6 +53,7 @@ class Block:
     val_weights: np.ndarray | None = None
     val_offset: np.ndarray | None = None
     weights_column: str | None = None
+    frame: pd.DataFrame | None = None  # the training rows' input variables (effects per variable)
     _aliased: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,8 +100,8 @@ class Block:
 
     def metrics_of(self, fit: DNNFit, rows: Scored) -> dict[str, float]:
         """The family's (weighted) metrics of ``fit`` on scored ``rows``."""
-        mu = self.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
-        return self.family.metrics(rows.y, mu, rows.weights)
+        mu = fit.family.mean(self.link(fit.params, fit.topology, rows.X, rows.offset))
+        return fit.family.metrics(rows.y, mu, rows.weights)
 
     def link(self, params, topology, X: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
         """The network's output for ``X`` with the rows' ``offset`` (user's link scale)."""
@@ -176,7 +179,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         found = complete_rows(formula, data, na_action=opts.na_action)
         if family is None:  # chosen from all rows, so that both parts share the classes
             full, chosen = make_family(opts.family, found.response, link=opts.link,
-                                       ties=opts.ties)
+                                           parameters=given_parameters(opts), ties=opts.ties)
             family, levels = full.name, full.levels
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
@@ -194,7 +197,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     design.n_dropped += n_dropped
     prior = row_weights[design.positions]
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
-                              link=opts.link, ties=opts.ties,
+                              link=opts.link, parameters=given_parameters(opts), ties=opts.ties,
                               intercept=design.spec.intercept, weights=prior)
     notes += design.notes
     if design.offset is not None and fam.kind.several_classes:
@@ -207,7 +210,8 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     weights = prior * fam.trials(design.response)
     block = Block(design, fam, design.X, fam.encode(design.response),
                   design.rows, notes=notes, weights=weights, offset=design.offset,
-                  weights_column=opts.weights)
+                  weights_column=opts.weights,
+                  frame=_input_frame(train, design.spec, design.positions))
     if held is not None:
         # A level only in split-off rows cannot be scored (as in a CV fold); a given frame
         # follows unseen=.
@@ -223,6 +227,13 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
             block.all_X = np.vstack([block.X, block.val_X])
             block.all_Y = np.vstack([block.Y, block.val_Y])
     return block
+
+
+def _input_frame(train: pd.DataFrame, spec: Any, positions: np.ndarray) -> pd.DataFrame | None:
+    """The training rows' input variables as given (perturbed and replayed through the design
+    by per-variable effects); ``None`` for a design without named variables."""
+    variables = [v for v in getattr(spec, "variables", []) if v in train.columns]
+    return train[variables].iloc[positions] if variables else None
 
 
 def _split_rows(rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -292,8 +303,10 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
         offset=all_O if any(b.offset is not None for b in blocks) else None,
         initial=None if opts.transfer is None else opts.transfer.weights,
+        family_parameter=start_values(blocks, networks),
     )
-    result = _train_with_progress(job, opts)
+    result, estimated = train_estimating(job, blocks, networks,
+                                         lambda j: _train_with_progress(j, opts))
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -304,8 +317,8 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     kept = copy.copy(opts)
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block])
-            for m, net in enumerate(networks)]
+    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
+                    estimated) for m, net in enumerate(networks)]
 
 
 def _aliased_by_block(blocks: list[Block], networks: list[Network],
@@ -341,7 +354,7 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
-            aliased: tuple[int, ...] = ()) -> DNNFit:
+            aliased: tuple[int, ...] = (), estimated: Estimated | None = None) -> DNNFit:
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
@@ -356,21 +369,27 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
         history["val_loss"] = result.val_loss[:, m]
     history = history.dropna(subset=["loss"]).reset_index(drop=True)
     transfer = [] if opts.transfer is None else [opts.transfer.note()]
+    family, estimation = block.family, []
+    if estimated is not None:  # this network's own estimate of the family's parameter
+        family = family.with_parameter(estimated.values[m], estimated.ses[m])
+        estimation = estimated.notes
     record = FitRecord(0, block.design.n_dropped,
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
-                       block.notes + transfer + result.notes, aliased=list(aliased))
-    trials = block.family.trials(block.design.response) if block.family.counts else None
-    fit = DNNFit(block.design.spec, block.family, topology, params, opts, history, record,
+                       block.notes + transfer + result.notes + estimation,
+                       aliased=list(aliased))
+    trials = family.trials(block.design.response) if family.counts else None
+    fit = DNNFit(block.design.spec, family, topology, params, opts, history, record,
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
                  train_priors=RowPriors(block.weights, block.offset, trials))
+    fit.training_frame = block.frame
     measure(fit, block, opts)
     return fit
 
 
 def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
-    fam, rec = block.family, fit.record
+    fam, rec = fit.family, fit.record
     y, w = fam.natural(block.Y), block.weights
     eta = block.link(fit.params, fit.topology, block.X, block.offset)
     mu = fam.mean(eta)
@@ -389,12 +408,15 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
         val_mu = fam.mean(block.link(fit.params, fit.topology, block.val_X, block.val_offset))
         rec.metrics["validation"] = fam.metrics(fam.natural(block.val_Y), val_mu,
                                                 block.val_weights)
+        fit.held_rows["validation"] = HeldRows(block.val_X, fam.natural(block.val_Y),
+                                               block.val_weights, block.val_offset)
     if isinstance(opts.test, pd.DataFrame):
         tX, ty, ok = block.evaluate(opts.test, unseen=opts.unseen, what="test",
                                     na_action=opts.na_action, notes=rec.notes)
         tw, to = block.row_priors(opts.test, ok)
         rec.metrics["test"] = fam.metrics(
             ty, fam.mean(block.link(fit.params, fit.topology, tX, to)), tw)
+        fit.held_rows["test"] = HeldRows(tX, ty, tw, to)
 
 
 # R's glm.fit: fitted probabilities within 10 * .Machine$double.eps of 0 or 1 (every row).

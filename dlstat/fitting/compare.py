@@ -9,6 +9,7 @@ import pandas as pd
 from .dnn import call_text
 from .blocks import Block, Network, train_blocks
 from ..options import COMPARE, FitOptions, check_arguments, model_options, refuse_bootstrap
+from .resolve import fit_options
 from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
@@ -69,7 +70,7 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     refuse_array_data(data, "compare")
     check_arguments(COMPARE, folds=folds, models=models, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    base = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+    base = fit_options(seed=seed, weights=weights, offset=offset, client=client,
                                   **options)
     call = call_text("compare", formula, base, extra=_folds_text(folds, foldid))
     formula, data, base = attach_priors(formula, data, base)
@@ -85,14 +86,15 @@ def compare(formula: str, data: pd.DataFrame, folds: int = 10,
     for (r, k), block in zip(plan.splits, blocks):
         test = block.scored(held_out(data, plan, r, k), what="newdata")
         tests.append(test)
-        glm_mu, note = glm_means(block, test)
+        glm_mu, note, glm_family = glm_means(block, test)
         if note and note not in notes:
             notes.append(note)
-        for name, mu in (("null", null_means(block, test)), ("glm", glm_mu)):
+        for name, (mu, fam) in (("null", null_means(block, test)), ("glm", (glm_mu,
+                                                                            glm_family))):
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1, "n_test": len(test.X),
-                         **block.family.metrics(test.y, mu, test.weights)})
+                         **fam.metrics(test.y, mu, test.weights)})
     for name, extra in models.items():
-        opts = FitOptions.from_kwargs(**model_options({**options, "seed": seed}, extra))
+        opts = fit_options(**model_options({**options, "seed": seed}, extra))
         refuse_bootstrap(opts, "compare")
         model_blocks = blocks if _same_design(opts, base) else fold_blocks(formula, data,
                                                                            plan, opts)
@@ -120,12 +122,13 @@ def score_test_set(plan: FoldPlan, blocks: list[Block], test: pd.DataFrame,
     sizes = {}
     for (r, k), block in zip(plan.splits, blocks):
         scored = block.scored(test, unseen="error", what="test")
-        glm_mu, _ = glm_means(block, scored)
+        glm_mu, _, glm_family = glm_means(block, scored)
         sizes[r, k] = len(scored.X)
-        for name, mu in (("null", null_means(block, scored)), ("glm", glm_mu)):
+        for name, (mu, fam) in (("null", null_means(block, scored)), ("glm", (glm_mu,
+                                                                              glm_family))):
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1,
                          "n_test": len(scored.X),
-                         **block.family.metrics(scored.y, mu, scored.weights)})
+                         **fam.metrics(scored.y, mu, scored.weights)})
     for name, fits in model_fits.items():
         for (r, k), fit in zip(plan.splits, fits):
             rows.append({"model": name, "repeat": r + 1, "fold": k + 1,

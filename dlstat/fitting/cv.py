@@ -13,17 +13,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dnn import call_text
-from .blocks import Block, Network, make_block, train_blocks
-from .arrays import ArrayInput, array_inputs
 from ..errors import DataError, warn
 from ..families import Family, make_family
-from ..results.cv import CVResult
-from ..results.fit import DNNFit
+from ..families.fitted import given_parameters
 from ..formula import build_design
 from ..options import CV, FitOptions, check_arguments, refuse_bootstrap
+from .resolve import fit_options
 from ..progress import progress_bar
+from ..results.cv import CVResult, OutOfFold
+from ..results.fit import DNNFit
 from ..validation.folds import Folds
+from .arrays import ArrayInput, array_inputs
+from .blocks import Block, Network, make_block, train_blocks
+from .dnn import call_text
 
 
 @dataclass
@@ -48,7 +50,8 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     """Find the complete rows and deal them into folds (nothing is learned from them here but
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
-    family, reason = make_family(opts.family, full.response, link=opts.link, ties=opts.ties)
+    family, reason = make_family(opts.family, full.response, link=opts.link,
+                                   parameters=given_parameters(opts), ties=opts.ties)
     rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:
@@ -172,7 +175,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     """
     check_arguments(CV, folds=folds, repeats=repeats, stratify=stratify, groups=groups,
                     foldid=foldid, seed=seed)
-    opts = FitOptions.from_kwargs(seed=seed, weights=weights, offset=offset, client=client,
+    opts = fit_options(seed=seed, weights=weights, offset=offset, client=client,
                                   **options)
     refuse_bootstrap(opts, "cv_dnn")
     call = call_text("cv_dnn", formula, opts,
@@ -190,7 +193,7 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
-    rows, preds = evaluate_folds(data, plan, blocks, fits)
+    rows, preds, held = evaluate_folds(data, plan, blocks, fits)
     pred_frame = combine_predictions(data, preds, plan.family)
     notes = list(plan.notes) + sorted({n for b in blocks for n in b.notes
                                         if n.startswith("fold")})
@@ -203,21 +206,25 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     fold_ids.iloc[plan.rows] = plan.fold_ids[0]
     if source is not None:
         pred_frame, fold_ids = source.align(pred_frame), source.align(fold_ids)
-    return CVResult(call, plan.family, pd.DataFrame(rows), pred_frame, fold_ids, fits, notes)
+    return CVResult(call, plan.family, pd.DataFrame(rows), pred_frame, fold_ids, fits, notes,
+                    out_of_fold=OutOfFold.join(held))
 
 
 def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
-                   fits: list[DNNFit]) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
-    """Held-out metrics per fold and out-of-fold means (rows × outputs) per fold."""
-    rows, preds = [], []
-    for (r, k), block, fit in zip(plan.splits, blocks, fits):
+                   fits: list[DNNFit]) -> tuple[list[dict[str, Any]], list[pd.DataFrame],
+                                                list[OutOfFold]]:
+    """Held-out metrics per fold, out-of-fold means (rows × outputs) per fold, and the held-out
+    rows' responses beside their means (for CV+)."""
+    rows, preds, held = [], [], []
+    for split, ((r, k), block, fit) in enumerate(zip(plan.splits, blocks, fits)):
         test = block.scored(held_out(data, plan, r, k))
-        mu = block.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
+        mu = fit.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
         rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
                      "n_test": int(test.ok.sum()), "n_unpredicted": int((~test.ok).sum()),
-                     **block.family.metrics(test.y, mu, test.weights)})
+                     **fit.family.metrics(test.y, mu, test.weights)})
         preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[test.ok]))
-    return rows, preds
+        held.append(OutOfFold(np.full(len(mu), split), r, test.y, mu, test.weights))
+    return rows, preds, held
 
 
 def combine_predictions(data: pd.DataFrame, preds: list[pd.DataFrame],

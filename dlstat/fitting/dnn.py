@@ -13,6 +13,7 @@ from ..results.bootstrap import Replicates, replicate_seed, resample_counts
 from .priors import attach_priors
 from ..results.fit import DNNFit
 from ..options import FitOptions
+from .resolve import fit_options
 
 
 def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
@@ -77,7 +78,7 @@ def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
 
         return dnn_on_arrays(formula, data, options,
                              call=lambda opts: call_text("dnn", formula, opts))
-    opts = FitOptions.from_kwargs(**options)
+    opts = fit_options(**options)
     call = call_text("dnn", formula, opts)
     formula, data, opts = attach_priors(formula, data, opts)
     block = make_block(formula, data, opts, validation_seed=opts.seed_value)

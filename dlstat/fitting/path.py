@@ -20,6 +20,7 @@ from ..errors import OptionError
 from ..families import Family
 from ..results.fit import DNNFit
 from ..options import PATH, FitOptions, check_arguments, refuse_bootstrap
+from .resolve import fit_options
 from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
@@ -113,7 +114,7 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     holdout = options.get("validation", 0.2) if folds == 0 else None
     if folds == 0:
         options.pop("validation", None)
-    opts = FitOptions.from_kwargs(mixture=mixture, weights=weights, offset=offset, client=client,
+    opts = fit_options(mixture=mixture, weights=weights, offset=offset, client=client,
                                   **options)
     refuse_bootstrap(opts, "dnn_path")
     extra = f"folds={folds}" + (", sparsity='inputs'" if sparsity == "inputs" else "")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, OptionTypeError
 from ..formula.parse import OFFSET_COLUMN, WEIGHTS_COLUMN
+from ..formula.tokens import MAX_FORMULA_CHARS, tokenize
 from ..options import FitOptions
 
 
@@ -43,7 +44,7 @@ def attach_priors(formula: str, data: pd.DataFrame,
         name = opts.offset if isinstance(opts.offset, str) else OFFSET_COLUMN
         if name == OFFSET_COLUMN:
             added[OFFSET_COLUMN] = values
-        formula = f"{formula} + offset({_quoted(name)})"
+        formula = f"{formula} + {offset_term(name, formula)}"
     if added:
         data = data.assign(**added)
     return formula, data, replace(opts, weights=weights, offset=None)
@@ -96,6 +97,23 @@ def _check_weights(values: np.ndarray) -> None:
                         "row a positive weight.")
 
 
-def _quoted(name: str) -> str:
-    """A column name as a formula names it (backquoted unless a plain identifier)."""
-    return name if name.isidentifier() else f"`{name}`"
+def offset_term(name: str, formula: str) -> str:
+    """The formula term ``offset(`name`)`` for the column ``name``, quoted so that nothing in
+    the name is read as formula text (``x` + log(hp) + `y`` would otherwise add ``log(hp)``);
+    a name that no backquotes can hold, or that would make the formula too long, is refused."""
+    if "`" in name or "\\" in name:
+        raise DataError(
+            f"offset={name[:80]!r} names a column whose name holds a backquote or backslash, "
+            "which a formula cannot quote (the name would end early and the rest be read as "
+            "formula terms). Rename the column, or pass the offset as one number per row.")
+    term = f"offset(`{name}`)"
+    if len(str(formula)) + len(term) + 3 > MAX_FORMULA_CHARS:
+        raise DataError(
+            f"offset= names a column of {len(name)} characters, too long for a formula "
+            f"(at most {MAX_FORMULA_CHARS} characters in all). Rename the column, or pass the "
+            "offset as one number per row.")
+    tokens = tokenize(term)
+    if [t.text for t in tokens] != ["offset", "(", name, ")"] or not tokens[2].quoted:
+        raise DataError(f"offset={name[:80]!r} cannot be named in a formula; rename the "
+                        "column, or pass the offset as one number per row.")
+    return term

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError
 from .design import DesignSpec
+from .scaling import standardise_columns
 from .tokens import Token, render, tokenize
 
 MAX_ARRAY_RANK = 4  # values per row: [h, w, c] at most (plus the row axis)
@@ -177,12 +178,14 @@ class ArraySpec:
               tabular: DesignSpec, standardise: bool = True) -> ArraySpec:
         """The spec of a fit: the array's mean and sd over its training ``rows`` (0 and 1
         without ``standardise``: integer codes for an embedding)."""
-        values = array[rows].astype(np.float64)
+        shape = tuple(int(s) for s in array.shape[1:])
         if not standardise:
-            return cls(formula, name, tuple(int(s) for s in array.shape[1:]), 0.0, 1.0, tabular)
-        scale = float(values.std()) if values.size else 1.0
-        return cls(formula, name, tuple(int(s) for s in array.shape[1:]),
-                   float(values.mean()) if values.size else 0.0, scale if scale > 0 else 1.0,
+            return cls(formula, name, shape, 0.0, 1.0, tabular)
+        values = array[rows].astype(np.float64).reshape(-1, 1)
+        if not values.size:
+            return cls(formula, name, shape, 0.0, 1.0, tabular)
+        scaled = standardise_columns(values)  # one column: every value of the array
+        return cls(formula, name, shape, float(scaled.center[0]), float(scaled.scale[0]),
                    tabular)
 
     def __getattr__(self, attr: str) -> Any:
@@ -204,6 +207,10 @@ class ArraySpec:
     @property
     def display_columns(self) -> list[str]:
         return self.columns[: self.width] + self.tabular.display_columns
+
+    @property
+    def names(self) -> list[str]:
+        return self.columns[: self.width] + self.tabular.names
 
     @property
     def n_columns(self) -> int:

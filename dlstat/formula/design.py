@@ -8,17 +8,22 @@ data and written to model files as JSON.
 
 from __future__ import annotations
 
+import keyword
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, UnseenLevelError, warn
+from ..errors import DataError, FormulaError, warn
+from .kinds import as_factor, check_kinds, kinds_of, kinds_of_levels, plain_value
 from .limits import check_against_data
 from .parse import BS_EXTEND, OFFSET_COLUMN, SURV, ParsedFormula, parse_formula
 from .plain import is_plain_number, plain_columns, plain_matrix
+from .rnames import r_names, split_interaction
+from .scaling import standardise_columns
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -47,6 +52,7 @@ class DesignSpec:
     center: np.ndarray = field(repr=False)
     scale: np.ndarray = field(repr=False)
     offsets: list[str] = field(default_factory=list)  # vetted offset(expr) expressions
+    kinds: dict[str, str] = field(default_factory=dict)  # each input column's kind at fit
 
     @property
     def n_columns(self) -> int:
@@ -54,8 +60,16 @@ class DesignSpec:
 
     @property
     def display_columns(self) -> list[str]:
-        """Design column names as a user wrote them (without dlstat's internal arguments)."""
+        """Design column names in formulaic's spelling, without dlstat's internal arguments
+        and backquotes (``C(g)[T.b]``: the brackets mark a level); tables use :attr:`names`."""
         return [c.replace(BS_EXTEND, "").replace("`", "") for c in self.columns]
+
+    @cached_property
+    def names(self) -> list[str]:
+        """The design columns named as R's ``model.matrix`` names them (``factor(g)b``,
+        ``I(x^2)``): the labels of every coefficient and design column, in both languages."""
+        return r_names([c.replace(BS_EXTEND, "") for c in self.columns], self.formula,
+                       self.variables)
 
     def response(self, data: pd.DataFrame) -> pd.DataFrame:
         """The response of ``data`` as the model sees it (for scoring held-out rows)."""
@@ -63,8 +77,10 @@ class DesignSpec:
                               strict=False)
 
     def terms(self) -> list[str]:
-        """The formula term each design column belongs to (``C(g)[T.b]`` → ``C(g)``)."""
-        return [_term_of(c) for c in self.display_columns]
+        """The formula term each design column belongs to, as R labels it
+        (``C(g)[T.b]`` → ``factor(g)`` when the formula said ``factor(g)``)."""
+        return r_names([_term_of(c.replace(BS_EXTEND, "")) for c in self.columns],
+                       self.formula, self.variables)
 
     def design(
         self, data: pd.DataFrame, unseen: str = "error", what: str = "newdata"
@@ -87,22 +103,26 @@ class DesignSpec:
                 f"{what} lacks column(s) {missing} used by formula {self.formula!r}; "
                 "add them (with the same names) before predicting."
             )
+        check_kinds(data, self.kinds, what)
         frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what,
                              keep=_plain_inputs(self.rhs, self.variables, self.columns))
         complete = frame.notna().all(axis=1).to_numpy().copy()
         X = self._matrix(frame.iloc[np.flatnonzero(complete)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = X - self.center  # one new matrix, scaled in place
+            X /= self.scale
+        # checked once standardised: a value near float64's limit overflows when centred
         finite = np.isfinite(X).all(axis=1)
         if self.offsets:
             finite &= np.isfinite(offset_values(self.offsets,
                                                 frame.iloc[np.flatnonzero(complete)]))
         if not finite.all():
             warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
-                 "(e.g. log of a non-positive number); their predictions are NA.")
+                 "(e.g. log of a non-positive number, or a value near float64's limit); "
+                 "their predictions are NA.")
             idx = np.flatnonzero(complete)
             complete[idx[~finite]] = False
             X = X[finite]
-        X = X - self.center  # one new matrix, scaled in place
-        X /= self.scale
         return X, complete
 
     def offset(self, data: pd.DataFrame, ok: np.ndarray) -> np.ndarray | None:
@@ -140,13 +160,14 @@ class DesignSpec:
             "response_columns": self.response_columns,
             "response_transform": self.response_transform,
             "variables": self.variables,
-            "levels": {k: [_jsonable(v) for v in vs] for k, vs in self.levels.items()},
+            "levels": {k: [plain_value(v) for v in vs] for k, vs in self.levels.items()},
             "transform_state": _state_to_json(self.transform_state),
             "columns": self.columns,
             "intercept": self.intercept,
             "center": self.center.tolist(),
             "scale": self.scale.tolist(),
             "offsets": list(self.offsets),
+            "kinds": dict(self.kinds),
         }
 
     @classmethod
@@ -164,6 +185,7 @@ class DesignSpec:
             center=np.asarray(d["center"], dtype=np.float64),
             scale=np.asarray(d["scale"], dtype=np.float64),
             offsets=list(d.get("offsets", [])),
+            kinds=dict(d["kinds"]) if "kinds" in d else kinds_of_levels(d["levels"]),
         )
 
 
@@ -218,6 +240,7 @@ def build_design(
     row of weight 2 standardises as two rows would, and a row of weight 0 not at all.
     ``standardise=False`` keeps the columns as they are (integer codes for an embedding)."""
     parsed, used, levels = _parse_on(formula, data)
+    kinds = kinds_of(data, parsed.variables)
     keep = _plain_inputs(parsed.rhs, parsed.variables)
     frame = _typed_frame(data, used, levels, unseen="error", what="data", keep=keep)
     rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
@@ -245,18 +268,13 @@ def build_design(
     if w is not None and not (w > 0).any():
         raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
                         "some complete rows a positive weight.")
-    mean = _mean(X, w) if center else np.zeros(X.shape[1])
+    # standardised in place: a million-row design without temporary copies (a copy only to
+    # find the constant columns of a design kept as it is)
+    scaled = standardise_columns(X if standardise else X.copy(), w, center)
     if standardise:
-        X -= mean  # in place: a million-row design is standardised without temporary copies
-    sd = np.sqrt(_mean_square(X if standardise else X - mean, w)) if X.shape[0] \
-        else np.ones(X.shape[1])
-    constant = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    for name in [c for c, k in zip(columns, constant) if k]:
-        notes.append(f"design column {name!r} is constant in the training data.")
-    sd = np.where(constant, 1.0, sd)
-    if not standardise:
+        mean, sd = scaled.center, scaled.scale
+    else:
         mean, sd = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    X /= sd
     spec = DesignSpec(
         formula=formula,
         rhs=parsed.rhs,
@@ -270,22 +288,11 @@ def build_design(
         center=mean,
         scale=sd,
         offsets=parsed.offsets,
+        kinds=kinds,
     )
+    for name in [c for c, k in zip(spec.names, scaled.constant) if k]:
+        notes.append(f"design column {name!r} is constant in the training data.")
     return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
-
-
-def _mean(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Column means of ``X``, weighted when ``weights`` are given (any number of columns)."""
-    if weights is None or not X.shape[1]:
-        return X.mean(axis=0)
-    return weights @ X / weights.sum()
-
-
-def _mean_square(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Column means of ``X ** 2`` (weighted when ``weights`` are given), without forming it."""
-    if weights is None:
-        return np.einsum("ij,ij->j", X, X) / max(len(X), 1)
-    return np.einsum("i,ij,ij->j", weights, X, X) / weights.sum()
 
 
 def offset_values(offsets: list[str], frame: pd.DataFrame) -> np.ndarray:
@@ -307,6 +314,8 @@ def _training_offset(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray |
 
     try:
         offset = offset_values(parsed.offsets, frame)
+    except SyntaxError:
+        raise _keyword_columns_error(parsed) from None
     except (FormulaicError, ValueError, TypeError) as exc:
         raise DataError(f"the offset ({' + '.join(parsed.offsets)}) could not be computed: "
                         f"{str(exc)[:200]}. An offset needs numeric columns.") from None
@@ -375,12 +384,24 @@ def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mm = model_matrix(parsed.rhs, frame, context=_SAFE_CONTEXT, na_action="ignore")
+    except SyntaxError:
+        raise _keyword_columns_error(parsed) from None
     except (FormulaicError, ValueError, TypeError, ArithmeticError) as exc:
         raise FormulaError(
             f"formula {parsed.text!r} could not be built on the data: {exc}. Check the "
             "transforms' arguments and the column types."
         ) from None
     return mm, dict(mm.model_spec.transform_state)
+
+
+def _keyword_columns_error(parsed: ParsedFormula) -> FormulaError:
+    """formulaic evaluates a column named as a Python keyword (``if``, ``class``) inside a
+    transform or an offset as that keyword: say which columns to rename."""
+    names = [v for v in parsed.variables if keyword.iskeyword(v)]
+    return FormulaError(
+        f"formula {parsed.text!r} uses the column(s) {names}, named as Python keywords, inside "
+        "a transform or an offset, where they cannot be evaluated. Rename them (e.g. "
+        "data.rename(columns={'class': 'klass'})), or use them only on their own.")
 
 
 def response_frame(frame: pd.DataFrame, columns: list[str], transform: str | None,
@@ -463,13 +484,13 @@ def _learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[A
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             observed = set(s.dropna().unique())
-            levels[col] = [_jsonable(v) for v in s.cat.categories if v in observed]
+            levels[col] = [plain_value(v) for v in s.cat.categories if v in observed]
         else:
             values = [_integral(v) for v in s.dropna().unique().tolist()]
             try:
-                levels[col] = sorted(_jsonable(v) for v in values)
+                levels[col] = sorted(plain_value(v) for v in values)
             except TypeError:
-                levels[col] = sorted((_jsonable(v) for v in values), key=str)
+                levels[col] = sorted((plain_value(v) for v in values), key=str)
     return levels
 
 
@@ -495,7 +516,7 @@ def _typed_frame(
     for col in columns:
         s = data[col]
         if col in levels:
-            out[col] = _as_factor(s, col, levels[col], unseen, what)
+            out[col] = as_factor(s, col, levels[col], unseen, what)
         elif _is_categorical(s) and col not in levels:
             out[col] = s  # a response factor: the family encodes it
         elif col in keep and is_plain_number(s.dtype):
@@ -506,24 +527,6 @@ def _typed_frame(
     frame = pd.DataFrame(out, index=data.index, copy=False)
     frame.index = pd.RangeIndex(len(frame))  # rows by position from here on
     return frame
-
-
-def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str) -> pd.Series:
-    values = s.astype(object).where(s.notna(), None)
-    known = set(levels)
-    new = sorted({str(v) for v in values.dropna() if _jsonable(v) not in known})
-    if new:
-        if unseen != "na":
-            raise UnseenLevelError(
-                f"column {col!r} of {what} has level(s) {new} not seen when the model was "
-                f"fitted (known levels: {levels}). Recode them to known levels, or pass "
-                "unseen='na' to predict NA for those rows."
-            )
-        warn(
-            f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').")
-        values = values.where(values.map(lambda v: v is None or _jsonable(v) in known), None)
-    mapped = values.map(lambda v: None if v is None else _jsonable(v))
-    return pd.Series(pd.Categorical(mapped, categories=levels), index=s.index, name=col)
 
 
 def _as_numeric(s: pd.Series, col: str, what: str) -> pd.Series:
@@ -553,15 +556,7 @@ def _check_finite_design(X: np.ndarray, columns: list[str], formula: str) -> Non
 
 def _term_of(column: str) -> str:
     """``g[T.a]:x`` → ``g:x``: drop level suffixes outside parentheses."""
-    parts, depth, cur = [], 0, []
-    for ch in column + ":":
-        if ch == ":" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        depth += (ch in "([") - (ch in ")]")
-        cur.append(ch)
-    return ":".join(_strip_level(p) for p in parts)
+    return ":".join(_strip_level(p) for p in split_interaction(column))
 
 
 def _strip_level(part: str) -> str:
@@ -580,23 +575,17 @@ def _integral(v: Any) -> Any:
     return v
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
 def _state_to_json(state: Any) -> Any:
     """Transform state with numpy scalars and non-string keys made JSON-safe (reversibly)."""
     if isinstance(state, dict):
         if all(isinstance(k, str) for k in state):
             return {k: _state_to_json(v) for k, v in state.items()}
-        return {"__items__": [[_jsonable(k), _state_to_json(v)] for k, v in state.items()]}
+        return {"__items__": [[plain_value(k), _state_to_json(v)] for k, v in state.items()]}
     if isinstance(state, (list, tuple)):
         return [_state_to_json(v) for v in state]
     if isinstance(state, np.ndarray):
         return state.tolist()
-    return _jsonable(state)
+    return plain_value(state)
 
 
 def _state_from_json(state: Any) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import FormulaError, ModelFileError
 from .arrays import MAX_ARRAY_RANK, ArraySpec, split_formula
 from .design import DesignSpec
+from .kinds import KINDS
 from .parse import RESPONSE_FORMS, parse_formula, vet_rendered_rhs
 
 MAX_COLUMNS = 100_000
@@ -47,6 +48,10 @@ def design_from_file(d: Any) -> DesignSpec | ArraySpec:
         _refuse(f"its offsets {str(d.get('offsets'))[:200]} are not the offset terms of "
                 f"formula {formula!r}")
     _check_levels(d.get("levels"), variables)
+    kinds = d.get("kinds", {})  # absent from files written before kinds were stored
+    if not isinstance(kinds, dict) or not set(kinds) <= set(variables) or not all(
+            k in KINDS for k in kinds.values()):
+        _refuse(f"'kinds' must map columns of the formula to one of {list(KINDS)}")
     _check_state(d.get("transform_state"), rhs)
     if not isinstance(d.get("intercept"), bool):
         _refuse("'intercept' is not true or false")

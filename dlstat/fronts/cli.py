@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..engine.job import OPTIMIZERS
 from ..errors import DlstatError
 from ..families import FAMILIES
+from ..optimizer_table import OPTIMIZERS
 from ..options import (CHOICE, CLI, COLUMN_OR_VECTOR, FLAG, WHOLE, WIDTHS, Option, option,
                        options_for)
 from ..results.fit import PREDICT_TYPES
@@ -187,15 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------ data
 
 
-def read_data(source: str, index_col: str | None = None):
-    """DATA as a data frame: an existing CSV/Parquet file, else a built-in data set name."""
+def read_data(source: str, index_col: str | None = None, text_columns: Sequence[str] = ()):
+    """DATA as a data frame: an existing CSV/Parquet file, else a built-in data set name.
+
+    A CSV cell has no type: ``text_columns`` (a model's factors of text) are read as the text
+    they hold, so that a factor whose levels look like numbers ("1", "2") stays one."""
     from .. import datasets
 
     if source == "-":
-        return _read_file(sys.stdin, index_col, "<stdin>")
+        return _read_file(sys.stdin, index_col, "<stdin>", text_columns)
     path = Path(source)
     if path.is_file():
-        return _read_file(path, index_col, str(path))
+        return _read_file(path, index_col, str(path), text_columns)
     if path.exists():
         raise CommandLineError(f"{source!r} is a directory, not a CSV or Parquet file.")
     if source in datasets.available():
@@ -212,7 +215,7 @@ def read_data(source: str, index_col: str | None = None):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _read_file(path: Any, index_col: str | None, label: str):
+def _read_file(path: Any, index_col: str | None, label: str, text_columns: Sequence[str] = ()):
     """Read a CSV/TSV/Parquet file (chosen by its suffix; a stream is CSV)."""
     import pandas as pd
 
@@ -222,7 +225,7 @@ def _read_file(path: Any, index_col: str | None, label: str):
             frame = pd.read_parquet(path)
         else:
             sep = "\t" if name.endswith(_TSV_SUFFIXES) else ","
-            frame = pd.read_csv(path, sep=sep)
+            frame = pd.read_csv(path, sep=sep, dtype={c: str for c in text_columns} or None)
             first = str(frame.columns[0]) if len(frame.columns) else None
             if index_col is None and first is not None and (
                     first == "" or first.startswith("Unnamed: 0")):
@@ -278,7 +281,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from ..results.fit import load
 
     fit = load(args.model)
-    data = read_data(args.data, args.index_col)
+    text = [column for column, kind in fit.spec.kinds.items() if kind == "text"]
+    data = read_data(args.data, args.index_col, text)
     pred = fit.predict(data, type=args.type, unseen=args.unseen, times=args.times)
     frame = pred.to_frame() if hasattr(pred, "to_frame") else pred
     if args.output is None or args.output == "-":

@@ -95,12 +95,12 @@ class _DNNBase(BaseEstimator):
 
     def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str,
                  input_shape: tuple[int, ...] | None = None, sample_weight: Any = None,
-                 link: str | None = None):
+                 family_options: dict[str, Any] | None = None):
         from ..fitting.dnn import dnn
 
         options = self._options()
-        if link is not None:
-            options["link"] = link
+        # the regressor's link and family parameters (theta, var_power), when given
+        options.update({k: v for k, v in (family_options or {}).items() if v is not None})
         if sample_weight is not None:  # dnn()'s prior weights, checked there
             options["weights"] = _sample_weights(sample_weight, len(data))
         if input_shape is not None and self.base is None:
@@ -211,10 +211,14 @@ class DNNRegressor(RegressorMixin, _DNNBase):
     Gaussian (the default, ``R^2`` score), Poisson (``family="poisson"``, counts), Gamma,
     inverse Gaussian or quasi-Poisson responses; a 2-D ``y`` fits several responses at once
     (``cbind``).
-    """ + _PARAMS_DOC + """    family : {"gaussian", "poisson", "gamma", "inverse_gaussian", "quasipoisson"}, \
-default="gaussian"
+    """ + _PARAMS_DOC + """    family : {"gaussian", "poisson", "negative_binomial", "gamma", "inverse_gaussian", \
+"tweedie", "quasipoisson"}, default="gaussian"
     link : str or None, default=None
         The link function (one of the family's); None: the family's default, as R's.
+    theta : float or None, default=None
+        The negative binomial's θ, fixed; None: estimated by maximum likelihood (glm.nb).
+    var_power : float or None, default=None
+        The Tweedie family's variance power, between 1 and 2 (needed with "tweedie").
 
     Attributes
     ----------
@@ -227,7 +231,8 @@ default="gaussian"
         Number of responses.
     """
 
-    def __init__(self, formula=None, *, family="gaussian", link=None, hidden=(32, 16),
+    def __init__(self, formula=None, *, family="gaussian", link=None, theta=None,
+                 var_power=None, hidden=(32, 16),
                  activation="relu",
                  architecture=None, dropout=0.0, batchnorm=False, penalty=0.0, mixture=0.0,
                  max_norm=None, optimizer="adam", learning_rate=None, learning_rate_decay=1.0,
@@ -242,6 +247,11 @@ default="gaussian"
             base=base, upto=upto, freeze=freeze)
         self.family = family
         self.link = link
+        self.theta = theta
+        self.var_power = var_power
+
+    def _family_options(self) -> dict[str, Any]:
+        return {"link": self.link, "theta": self.theta, "var_power": self.var_power}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -258,7 +268,7 @@ default="gaussian"
                               f"; got {self.family!r}. Use DNNClassifier for classes.")
         if self.formula is not None:
             self._fit_dnn(self.formula, self._check_frame(X, "fit"), self.family,
-                          sample_weight=sample_weight, link=self.link)
+                          sample_weight=sample_weight, family_options=self._family_options())
             self._set_formula_features()
             self.n_outputs_ = len(self.model_.spec.response_columns)
             self._y_2d_ = self.n_outputs_ > 1
@@ -276,7 +286,7 @@ default="gaussian"
         for k, name in enumerate(names):
             frame[name] = Y[:, k]
         self._fit_dnn(formula, frame, self.family, self.input_shape_, sample_weight,
-                      link=self.link)
+                      family_options=self._family_options())
         self.n_outputs_ = Y.shape[1]
         self._y_2d_ = y.ndim == 2  # a column vector y gives column-vector predictions
         return self

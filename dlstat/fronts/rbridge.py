@@ -178,7 +178,7 @@ def describe(model: Any) -> dict[str, Any]:
         "mixture": float(opts.mixture),
         "notes": [str(n) for n in rec.notes],
         "history": frame_to_r(model.history),
-        "columns": [str(c) for c in model.spec.display_columns],
+        "columns": [str(c) for c in model.spec.names],
     }
 
 
@@ -315,8 +315,10 @@ def _predict(model: Any, newdata: Any, type: str = "response",
     return model.predict(newdata, type=type, unseen=unseen, times=times)
 
 
-def _effects(model: Any, level: float = 0.95) -> Any:
-    return model.effects(level)
+def _effects(model: Any, level: float = 0.95, per: str = "variable", variables: Any = None,
+             by: Any = None, newdata: pd.DataFrame | None = None, hypothesis: Any = None,
+             equivalence: Any = None) -> Any:
+    return model.effects(level, per, variables, by, newdata, hypothesis, equivalence)
 
 
 def _importance(model: Any, newdata: pd.DataFrame | None = None, level: float = 0.95) -> Any:
@@ -361,7 +363,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "model_matrix": Endpoint(rgenerics.model_matrix, (_same, _optional(_frame("data")))),
     "predict_se": Endpoint(rgenerics.predict_with_se,
                            (_same, _optional(_frame("newdata")), str, _same, str, _same)),
-    "effects": Endpoint(_effects, (_same, _same)),
+    "predict_interval": Endpoint(rgenerics.predict_interval,
+                                 (_same, _optional(_data("newdata")), str, _same, _same, _same,
+                                  _same)),
+    "calibration": Endpoint(lambda model, newdata=None, bins=10, strategy="uniform":
+                            model.calibration(newdata, bins, strategy),
+                            (_same, _optional(_frame("newdata")), _whole, str)),
+    "calibration_curve": Endpoint(lambda result: result.curve, (_same,), frame_to_r),
+    "effects": Endpoint(_effects, (_same, _same, _same, _same, _same,
+                                   _optional(_frame("newdata")), _same, _same)),
     "importance": Endpoint(_importance, (_same, _optional(_frame("newdata")), _same)),
     "dependence": Endpoint(_dependence, (_same, _same, _same, _whole, _same)),
     "dependence_curve": Endpoint(lambda result: result.curve, (_same,), frame_to_r),

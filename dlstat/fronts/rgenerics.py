@@ -85,3 +85,21 @@ def predict_with_se(model: Any, newdata: pd.DataFrame | None, type: str = "respo
                                                       frame["se_fit"].to_numpy())
     return {"frame": frame_to_r(frame),
             "residual_scale": float(inference.dispersion(model)) ** 0.5}
+
+
+def predict_interval(model: Any, newdata: Any, type: str = "response",
+                     unseen: str | None = None, level: float = 0.95,
+                     method: str | None = None, weights: Any = None) -> dict[str, Any]:
+    """``predict(interval = "prediction")`` and ``predict(type = "set")`` of a fit or, with
+    ``type`` and ``interval`` alike, a cross-validation (CV+): the frame and how it was
+    made."""
+    if type == "set":
+        frame = model.predict(newdata, type="set", unseen=unseen, level=level,
+                              **({} if method is None else {"method": method}))
+    elif hasattr(model, "fits"):  # a cross-validation: CV+
+        frame = model.predict(newdata, type=type, interval="prediction", level=level,
+                              unseen=unseen, weights=weights)
+    else:
+        frame = model.predict(newdata, type=type, unseen=unseen, interval="prediction",
+                              level=level, method=method, weights=weights)
+    return {"frame": frame_to_r(frame), "method": str(frame.attrs.get("method", ""))}

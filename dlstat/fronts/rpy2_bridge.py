@@ -53,21 +53,19 @@ function(py) {
                    history = .decode_frame(info$history)),
               class = "dlstat_rpy2_fit")
   }
-  # An R function calling formula endpoint `endpoint`; `decode` turns its answer into a list.
+  # An R function calling formula endpoint `endpoint` (through the R package's prelude,
+  # .formula_endpoint() in R/convert.R); `decode` turns its answer into a list.
   formula_function <- function(endpoint, class, decode) {
     function(formula, data, ...) {
-      call <- match.call()
-      res <- call_py(endpoint, .formula_text(formula), .encode_frame(data),
-                     .options_dict(list(...)), call = call)
-      structure(c(decode(res, data), call = call), class = class)
+      sent <- .formula_endpoint(endpoint, call_py)
+      structure(c(decode(sent$value, data), call = sent$call), class = class)
     }
   }
   is_frame <- function(x) is.list(x) && identical(x[["__dlstat__"]], "frame")
   decode_all <- function(res, data) lapply(res, function(x) if (is_frame(x)) .decode_frame(x) else x)
   api$dnn <- function(formula, data, ...) {
-    call <- match.call()
-    new_fit(call_py("fit", .formula_text(formula), .encode_frame(data),
-                    .options_dict(list(...)), call = call), call)
+    sent <- .formula_endpoint("fit", call_py)
+    new_fit(sent$value, sent$call)
   }
   api$cv_dnn <- formula_function("cv", "dlstat_rpy2_cv", function(res, data) {
     labels <- .row_labels(data)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -12,6 +14,27 @@ from .fit import DNNFit
 from .protocol import Result, Summary, check_metric, items_table, mean_sd_se
 
 FOLD_COLUMNS = ("repeat", "fold", "n_train", "n_test", "n_unpredicted")
+
+
+@dataclass
+class OutOfFold:
+    """The held-out rows of the folds: which fold network (``split``, an index into
+    ``CVResult.fits``) and repeat predicted each, its natural-scale response, that network's
+    mean and the row's weight (prior × trials)."""
+
+    split: np.ndarray
+    repeat: np.ndarray | int
+    y: np.ndarray
+    mu: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def join(cls, parts: list[OutOfFold]) -> OutOfFold:
+        """One table of every fold's rows."""
+        return cls(np.concatenate([p.split for p in parts]),
+                   np.concatenate([np.full(len(p.split), p.repeat) for p in parts]),
+                   np.vstack([p.y for p in parts]), np.vstack([p.mu for p in parts]),
+                   np.concatenate([p.weights for p in parts]))
 
 
 @dataclass(repr=False)
@@ -53,6 +76,7 @@ class CVResult(Result):
     fold_ids: pd.Series  # 0-based fold per row of data (NA for dropped rows), first repeat
     fits: list[DNNFit]
     notes: list[str]
+    out_of_fold: OutOfFold | None = None  # the held-out rows' responses and means (CV+)
 
     @property
     def metric_names(self) -> list[str]:
@@ -85,6 +109,18 @@ class CVResult(Result):
     def n_repeats(self) -> int:
         return int(self.metrics["repeat"].nunique())
 
+    def predict(self, newdata: Any, type: str = "response", interval: str = "none",
+                level: float = 0.95, unseen: str | None = None,
+                weights: Any = None) -> pd.Series | pd.DataFrame:
+        """The fold networks' mean prediction for ``newdata`` (``type="response"``); with
+        ``interval="prediction"`` also ``lwr`` and ``upr``, the CV+ interval at ``level``
+        (Barber et al. 2021) from the out-of-fold residuals, and for a classifier
+        ``type="set"`` the CV+ set of classes (one logical column per class).  ``weights``:
+        the new rows' prior weights, as :meth:`DNNFit.predict`.  One repeat only."""
+        from .prediction import cv_plus_frame
+
+        return cv_plus_frame(self, newdata, type, interval, level, unseen, weights)
+
     def summary(self) -> Summary:
         """Held-out metrics (mean, sd, se), the per-fold table and, with ``test=``, the test
         set's metrics over the fold networks."""
@@ -92,16 +128,24 @@ class CVResult(Result):
                               ("Observations", int(self.fold_ids.notna().sum())),
                               ("Folds", self.n_folds), ("Repeats", self.n_repeats)])
         tables = {"design": design, "metrics": self.summary_table, "folds": self.metrics}
+        layouts = {"design": "items"}
         captions = {"design": "Cross-validation",
                     "metrics": "Held-out metrics (mean, sd, se = sd / sqrt(folds))",
                     "folds": "Per fold"}
         if self.test_table is not None:
             tables["test"] = self.test_table
             captions["test"] = "Test set, scored by every fold's network (mean, sd, se)"
+        from .prediction import cv_coverage
+
+        coverage, coverage_notes = cv_coverage(self)
+        if coverage:
+            tables.update(coverage)
+            captions["prediction"] = "CV+ prediction intervals or sets, on the test rows"
+            layouts["prediction"] = "items"
         title = f"{self.n_folds}-fold cross-validation" + (
             f", {self.n_repeats} repeats" if self.n_repeats > 1 else "")
-        return Summary(title, self.call, tables, list(self.notes), captions,
-                       layouts={"design": "items"})
+        return Summary(title, self.call, tables, list(self.notes) + coverage_notes, captions,
+                       layouts=layouts)
 
     def tidy(self) -> pd.DataFrame:
         """One row per metric: ``metric``, ``mean``, ``sd``, ``se`` (and ``test_mean``,

@@ -1,6 +1,8 @@
 """Average marginal effects and permutation importance of a network, with bootstrap inference.
 
-Effects are per design column, holding the other columns fixed, as a GLM coefficient is read:
+By default effects are per input variable, as marginaleffects defines them (see
+:mod:`dlstat.results.variable_effects`: the delta method for a GLM, the bootstrap for a
+network).  With ``per="column"`` they are per design column, holding the other columns fixed, as a GLM coefficient is read:
 a numeric column's effect is the average derivative of the response-scale prediction with
 respect to that column on its original scale (central differences through the
 standardisation); a factor's effect is, per non-reference level, the average change in the
@@ -21,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
+from ..formula.rnames import r_symbol
 from .bootstrap import inference_columns, interval_note, response_rows_of
 from .protocol import Result, Summary, items_table, new_figure
 
@@ -52,6 +55,7 @@ class BootstrapTable(Result):
     level: float
     n_replicates: int
     notes: list[str] = field(default_factory=list)
+    labels: list[str] | None = None  # row labels of summary() and plot(); default row_labels
 
     def tidy(self) -> pd.DataFrame:
         """broom's columns ``term, estimate, std.error, statistic, p.value, conf.low,
@@ -65,7 +69,8 @@ class BootstrapTable(Result):
 
     def summary(self) -> Summary:
         """The table with significance codes (as cito's and glm's summaries)."""
-        return Summary(self.title, self.call, {"estimates": coded_table(self.table),
+        return Summary(self.title, self.call, {"estimates": coded_table(self.table,
+                                                                        self.labels),
                                                "legend": items_table(SIGNIF_ROWS)},
                        notes=list(self.notes), layouts={"legend": "items"},
                        captions={"estimates": self.title, "legend": "Legend"})
@@ -73,7 +78,7 @@ class BootstrapTable(Result):
     def plot(self, ax=None):
         """Estimates with their intervals, one row each; returns the matplotlib Figure."""
         fig, ax = new_figure(ax, figsize=(6, 0.4 * len(self.table) + 1.5))
-        labels = row_labels(self.table)
+        labels = self.labels or row_labels(self.table)
         y = np.arange(len(self.table))[::-1]
         est = self.table["estimate"].to_numpy()
         err = np.vstack([est - self.table["conf.low"], self.table["conf.high"] - est])
@@ -94,8 +99,9 @@ def row_labels(table: pd.DataFrame) -> list[str]:
     return [str(t) for t in table["term"]]
 
 
-def coded_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Estimate, Std. Error, z value, Pr(>|z|) and R's significance codes, by row label."""
+def coded_table(table: pd.DataFrame, labels: list[str] | None = None) -> pd.DataFrame:
+    """Estimate, Std. Error, z value, Pr(>|z|) and R's significance codes, by row label
+    (``labels``, default :func:`row_labels`)."""
     from .inference import signif_stars
 
     return pd.DataFrame({"Estimate": table["estimate"].to_numpy(),
@@ -105,15 +111,15 @@ def coded_table(table: pd.DataFrame) -> pd.DataFrame:
                          "": signif_stars(table["p.value"]),
                          "conf.low": table["conf.low"].to_numpy(),
                          "conf.high": table["conf.high"].to_numpy()},
-                        index=pd.Index(row_labels(table)))
+                        index=pd.Index(labels or row_labels(table)))
 
 
 def bootstrap_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """summary()'s effects and importance tables of a bootstrapped fit, with their notes."""
     if fit.bootstrap is None:
         return {}, []
-    found = [effects(fit), importance(fit)]
-    tables = {"average_marginal_effects": coded_table(found[0].table),
+    found = [summary_effects(fit), importance(fit)]
+    tables = {"average_marginal_effects": coded_table(found[0].table, found[0].labels),
               "permutation_importance": coded_table(found[1].table),
               "bootstrap": items_table([("Replicates", fit.bootstrap.size), *SIGNIF_ROWS])}
     return tables, list(dict.fromkeys(found[0].notes + found[1].notes))
@@ -126,7 +132,7 @@ def effect_groups(fit: DNNFit) -> list[EffectGroup]:
     """One group per numeric design column and per factor term."""
     groups: dict[str, EffectGroup] = {}
     out: list[EffectGroup] = []
-    for j, (term, column) in enumerate(zip(fit.spec.terms(), fit.spec.display_columns)):
+    for j, (term, column) in enumerate(zip(fit.spec.terms(), fit.spec.names)):
         if is_factor_term(fit, term):
             if term not in groups:
                 groups[term] = EffectGroup(term, [], True)
@@ -143,8 +149,11 @@ def is_factor_term(fit: DNNFit, term: str) -> bool:
 
 
 def factor_variable(fit: DNNFit, term: str) -> str | None:
-    """The variable whose factor's main effect ``term`` is, or ``None``."""
-    return next((v for v in fit.spec.levels if term in (v, f"C({v})", f"factor({v})")), None)
+    """The variable whose factor's main effect ``term`` is (as a user or R names it), or
+    ``None``."""
+    return next((v for v in fit.spec.levels
+                 if term in (v, r_symbol(v), f"C({r_symbol(v)})", f"factor({r_symbol(v)})")),
+                None)
 
 
 def raw_to_standard(fit: DNNFit, j: int, raw: float) -> float:
@@ -166,7 +175,7 @@ def effect_rows(fit: DNNFit, X: np.ndarray, groups: list[EffectGroup],
                 level = base.copy()
                 level[:, j] = raw_to_standard(fit, j, 1.0)
                 designs.append(level)
-                labels.append(fit.spec.display_columns[j])
+                labels.append(fit.spec.names[j])
             continue
         j = g.columns[0]
         for step in (_STEP, -_STEP):
@@ -191,11 +200,50 @@ def _differences(fit: DNNFit, groups: list[EffectGroup],
     return out
 
 
-def effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
-    """:meth:`DNNFit.effects`: average marginal effects with bootstrap inference."""
+def summary_effects(fit: DNNFit) -> BootstrapTable:
+    """The effects summary() shows: per variable, or per column for a fit whose variables it
+    cannot move (an array input, no training frame)."""
+    from .variable_effects import per_variable_available
+
+    return effects(fit, per="variable" if per_variable_available(fit) else "column")
+
+
+PER = ("variable", "column")
+
+
+def effects(fit: DNNFit, level: float = 0.95, per: str = "variable", variables: Any = None,
+            by: Any = None, newdata: pd.DataFrame | None = None, hypothesis: Any = None,
+            equivalence: Any = None) -> BootstrapTable:
+    """:meth:`DNNFit.effects`: average marginal effects per input variable (default) or per
+    design column (``per="column"``)."""
     from .inference import check_level
 
     check_level(level)
+    if per not in PER:
+        raise OptionError(f"per must be one of {list(PER)}; got {per!r}.")
+    if per == "column":
+        given = {k: v for k, v in dict(variables=variables, by=by, newdata=newdata,
+                                       hypothesis=hypothesis, equivalence=equivalence).items()
+                 if v is not None}
+        if given:
+            raise OptionError(f"{sorted(given)} apply to effects per variable; drop them, or "
+                              "use per='variable' (the default).")
+        return column_effects(fit, level)
+    from .variable_effects import row_label, variable_effects
+
+    table, notes = variable_effects(fit, level, variables, by, newdata, hypothesis,
+                                    equivalence)
+    by_columns = [] if "contrast" not in table else \
+        list(table.columns[list(table.columns).index("contrast") + 1:
+                           list(table.columns).index("estimate")])
+    labels = ([row_label(r, by_columns) for _, r in table.iterrows()]
+              if "contrast" in table else [str(t) for t in table["term"]])
+    return BootstrapTable("Average marginal effects", fit.call, table, level,
+                          0 if fit.bootstrap is None else fit.bootstrap.size, notes, labels)
+
+
+def column_effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
+    """Average marginal effects per design column with bootstrap inference."""
     X, _, _ = fit.training_data()
     offset = fit.priors.offset
     groups = effect_groups(fit)

@@ -17,9 +17,9 @@ from ..families.survival import check_times
 from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
-from .record import FitRecord, RowPriors
+from .record import FitRecord, HeldRows, RowPriors
 
-PREDICT_TYPES = ("response", "link", "class", "prob", "risk", "survival")
+PREDICT_TYPES = ("response", "link", "class", "prob", "set", "risk", "survival")
 SURVIVAL_TYPES = ("risk", "survival")  # a survival family's (predict.coxph's names)
 
 
@@ -56,6 +56,7 @@ class DNNFit(Result):
     """
 
     bootstrap: Replicates | None = None  # set by dnn(..., bootstrap=B)
+    training_frame: pd.DataFrame | None = None  # the training rows' input variables, as given
 
     def __init__(self, spec: DesignSpec, family: Family, topology: Topology, params: Params,
                  options: FitOptions, history: pd.DataFrame, record: FitRecord,
@@ -76,11 +77,14 @@ class DNNFit(Result):
         self._train_Y = train_Y
         self._train_priors = train_priors
         self.saved_inference = saved_inference
+        # validation and test rows, for conformal intervals and calibration (set by dnn())
+        self.held_rows: dict[str, HeldRows] = {}
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
                 unseen: str | None = None, interval: str = "none", level: float = 0.95,
-                se_fit: bool = False, times: Any = None) -> pd.Series | pd.DataFrame:
+                se_fit: bool = False, method: str | None = None,
+                weights: Any = None, times: Any = None) -> pd.Series | pd.DataFrame:
         """Predictions for ``newdata`` (default: the training rows), aligned to its index.
 
         ``type``: ``"response"`` (mean on the response scale), ``"link"`` (linear predictor),
@@ -100,6 +104,15 @@ class DNNFit(Result):
         ``predict(..., se.fit=TRUE)``); ``se_fit=True`` adds ``se_fit``, the link-scale
         standard error.
 
+        ``interval="prediction"`` gives ``fit``, ``lwr``, ``upr``: an interval at ``level`` for
+        a new observation of the response (``attrs["method"]`` says how it was made;
+        :mod:`dlstat.results.prediction`).  ``method`` chooses it (default: from what the fit
+        holds): ``"lm"`` for a gaussian GLM (R's ``predict.lm`` interval; ``weights``, a
+        column of ``newdata`` or one number per row, are the new rows' prior weights, as
+        R's), ``"jackknife+ab"`` with ``bootstrap=B``, ``"split"`` (split conformal) with
+        validation rows.  For a classifier ``type="set"`` gives the conformal set of classes
+        at ``level``: one logical column per class.
+
         A Cox model (``family="cox"``): ``"link"`` is the linear predictor (centred at the
         training means, as ``predict.coxph``'s ``"lp"``), ``"risk"`` (or ``"response"``) its
         exponential, and ``"survival"`` with ``times=[t1, ...]`` the survival probability at
@@ -116,6 +129,26 @@ class DNNFit(Result):
             raise OptionError("times= goes with type='survival' (the times at which to give "
                               "the survival probability, e.g. times=[100, 365]), and only "
                               f"with it; got type={type!r} and times={times!r}.")
+        if self.family.kind.survival and (type == "set" or interval == "prediction"):
+            raise OptionError("a Cox model predicts a relative risk, not a response value: it "
+                              "has no prediction interval or set. Use type='survival' with "
+                              "times= for survival probabilities.")
+        if type == "set" or interval == "prediction":
+            from . import prediction
+
+            if se_fit:
+                raise OptionError("se_fit is given with interval='confidence' or 'none'; a "
+                                  "prediction interval or set has no standard error.")
+            if type == "set":
+                if interval not in ("none", "prediction"):
+                    raise OptionError(f"type='set' is a conformal prediction set; "
+                                      f"interval={interval!r} does not go with it.")
+                return prediction.set_frame(self, newdata, unseen, level, method)
+            return prediction.interval_frame(self, newdata, type, unseen, level, method,
+                                             weights)
+        if method is not None or weights is not None:
+            raise OptionError("method= and weights= belong to interval='prediction' or "
+                              f"type='set'; got interval={interval!r}, type={type!r}.")
         if interval != "none" or se_fit:
             return self._predict_with_se(newdata, type, unseen, interval, level, bool(se_fit))
         if type in ("class", "prob") and not self.family.is_classification:
@@ -279,11 +312,11 @@ class DNNFit(Result):
 
             return tidy_frame(self, conf_level)
         W = self.params[self.topology.input_kernel()][0]
-        if W.ndim != 2 or W.shape[0] != len(self.spec.display_columns):
+        if W.ndim != 2 or W.shape[0] != self.spec.n_columns:
             return self._kernel_norms()  # inputs read as images or sequences
         rows = [{"layer": "input", "term": t, "column": c,
                  "norm": float(np.linalg.norm(W[j])), "nonzero": int((W[j] != 0).sum())}
-                for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.display_columns))]
+                for j, (t, c) in enumerate(zip(self.spec.terms(), self.spec.names))]
         return pd.DataFrame(rows) if rows else pd.DataFrame(
             columns=["layer", "term", "column", "norm", "nonzero"])
 
@@ -310,7 +343,7 @@ class DNNFit(Result):
                 rows.append({"response": str(out), "term": "(Intercept)",
                              "estimate": intercept[k]})
             rows += [{"response": str(out), "term": c, "estimate": slope[j, k]}
-                     for j, c in enumerate(self.spec.display_columns)]
+                     for j, c in enumerate(self.spec.names)]
         frame = pd.DataFrame(rows)
         return frame.drop(columns="response") if len(outs) == 1 else frame
 
@@ -433,15 +466,24 @@ class DNNFit(Result):
 
     # -- display ------------------------------------------------------------------------------
     # -- inference (a network: bootstrap=B) ---------------------------------------------------
-    def effects(self, level: float = 0.95):
-        """Average marginal effects on the response scale, one row per numeric design column
-        and per non-reference factor level (per class for a multinomial fit), with broom's
-        columns and ``sd`` (the spread of the rows' effects); the inference columns come from
-        the bootstrap (``dnn(..., bootstrap=B)``: percentile intervals), NaN without it.
-        See ``dlstat.results.effects``."""
+    def effects(self, level: float = 0.95, per: str = "variable", variables: Any = None,
+                by: Any = None, newdata: pd.DataFrame | None = None, hypothesis: Any = None,
+                equivalence: Any = None):
+        """Average marginal effects on the response scale, as marginaleffects'
+        ``avg_slopes``/``avg_comparisons``: one row per input variable (numeric: the average
+        derivative through every column built from it; factor: each level's average contrast
+        with the reference, the rest at observed values), per class for a multinomial fit.
+        ``variables`` chooses them, ``by`` averages per group of a column, ``newdata`` gives
+        the rows to average over (default: the training rows), ``hypothesis`` (a number,
+        ``"pairwise"``, ``"reference"``, ``"sequential"`` or an equation such as
+        ``"b1 - b2 = 0"``) tests functions of the rows, ``equivalence=(low, high)`` adds the
+        two one-sided tests.  Inference: the delta method for a GLM (``hidden=()``), the
+        bootstrap for a network (``dnn(..., bootstrap=B)``), NaN otherwise.
+        ``per="column"``: the table per design column.  See ``dlstat.results.variable_effects``
+        and ``dlstat.results.effects``."""
         from .effects import effects
 
-        return effects(self, level)
+        return effects(self, level, per, variables, by, newdata, hypothesis, equivalence)
 
     def importance(self, newdata: pd.DataFrame | None = None, level: float = 0.95):
         """Permutation importance per formula term: the increase of the mean deviance when the
@@ -459,6 +501,16 @@ class DNNFit(Result):
         from .dependence import partial_dependence
 
         return partial_dependence(self, term, kind, grid, level)
+
+    def calibration(self, newdata: pd.DataFrame | None = None, bins: int = 10,
+                    strategy: str = "uniform"):
+        """A classifier's reliability curve and expected calibration error, on ``newdata``
+        (else the test rows, else the validation rows, else the training rows), in ``bins``
+        equal-width (``"uniform"``) or equal-count (``"quantile"``) bins; ``.plot()`` draws
+        the reliability diagram.  See ``dlstat.results.calibration``."""
+        from .calibration import calibration
+
+        return calibration(self, newdata, bins, strategy)
 
     def summary(self) -> Summary:
         """An lm-style summary: tables first (``.tables``), text when printed, HTML in notebooks."""
@@ -490,7 +542,7 @@ class DNNFit(Result):
         """The unstandardised design matrix of ``data`` (complete rows), as the model sees it."""
         X, ok = self.spec.design(data, unseen=self.options.unseen)
         raw = X * self.spec.scale + self.spec.center
-        return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.display_columns)
+        return pd.DataFrame(raw, index=data.index[ok], columns=self.spec.names)
 
     def save(self, path: str, drop_bootstrap: bool = False) -> None:
         """Write the model to one file (JSON spec + weights; no pickle); a GLM's covariance

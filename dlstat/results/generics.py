@@ -70,7 +70,7 @@ def residual_values(family, type: str, y: np.ndarray, mu: np.ndarray, eta: np.nd
         if type == "working":
             return raw / family.mu_eta(eta)
         if type == "deviance":
-            unit = family.kind.unit_deviances(y, mu)
+            unit = family.unit_deviances(y, mu)
             return np.sign(raw) * np.sqrt(np.maximum(w * unit, 0))
         return raw * np.sqrt(w) / np.sqrt(family.variance(mu))
 
@@ -79,15 +79,15 @@ def residual_values(family, type: str, y: np.ndarray, mu: np.ndarray, eta: np.nd
 
 
 def model_matrix(fit: DNNFit, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The design on the user's scale with R's column names (intercept first), for the
-    training rows or the complete rows of ``data`` (as R's ``model.matrix``)."""
+    """The design on the user's scale with R's column names (``spec.names``, intercept
+    first), for the training rows or the complete rows of ``data`` (as ``model.matrix``)."""
     if data is None:
         X, _, index = fit.training_data()
     else:
         X, ok = fit.spec.design(data, unseen=fit.options.unseen, what="data")
         index = data.index[ok]
     raw = X * fit.spec.scale + fit.spec.center
-    frame = pd.DataFrame(raw, index=index, columns=r_column_names(fit))
+    frame = pd.DataFrame(raw, index=index, columns=fit.spec.names)
     if fit.spec.intercept:
         frame.insert(0, INTERCEPT, 1.0)
     return frame
@@ -99,44 +99,6 @@ def model_matrix_assign(fit: DNNFit) -> list[int]:
     terms = fit.spec.terms()
     numbers = {term: i for i, term in enumerate(dict.fromkeys(terms), start=1)}
     return [0] * int(fit.spec.intercept) + [numbers[t] for t in terms]
-
-
-def r_column_names(fit: DNNFit) -> list[str]:
-    """The design's columns named as R's ``model.matrix`` names them: ``factor(cyl)6`` for
-    ``C(cyl)[T.6]`` (when the formula said ``factor()``), ``woolB:tensionM``, ``I(wt^2)``,
-    ``poly(disp, 2)1``, ``amTRUE``."""
-    written = re.sub(r"\s+", "", fit.spec.formula)
-    return [":".join(_r_part(part, written) for part in _split_interaction(column))
-            for column in fit.spec.display_columns]
-
-
-def _split_interaction(column: str) -> list[str]:
-    """``a:b[T.x]`` → ``["a", "b[T.x]"]``, splitting only outside brackets."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(column):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == ":" and depth == 0:
-            parts.append(column[start:i])
-            start = i + 1
-    return parts + [column[start:]]
-
-
-_LEVELLED = re.compile(r"^(?P<base>.*)\[(?:T\.)?(?P<level>[^\[\]]*)\]$")
-_FACTOR_CALL = re.compile(r"^C\((?P<inner>.*)\)$")
-_R_LOGICAL = {"True": "TRUE", "False": "FALSE"}
-
-
-def _r_part(part: str, written: str) -> str:
-    """One factor of a column name in R's spelling."""
-    match = _LEVELLED.match(part)
-    base, level = (match["base"], match["level"]) if match else (part, "")
-    call = _FACTOR_CALL.match(base)
-    if call and "factor(" + re.sub(r"\s+", "", call["inner"]) + ")" in written:
-        base = f"factor({call['inner']})"
-    return base.replace(" ** ", "^") + _R_LOGICAL.get(level, level)
 
 
 # --------------------------------------------------------------------------- update

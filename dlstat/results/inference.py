@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ..errors import OptionError, warn
+from ..errors import DataError, OptionError, warn
 from ..fitting.aliasing import raw_design as _raw_design
+from ..formula.scaling import check_inference_range
 from .persistence import SavedInference
 from .protocol import items_table
 
@@ -100,7 +101,7 @@ def df_residual(fit: DNNFit) -> int:
 
 def coefficient_names(fit: DNNFit) -> list[str]:
     """The design's coefficient names, intercept first (as ``tidy`` lists them)."""
-    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.display_columns)
+    return (["(Intercept)"] if fit.spec.intercept else []) + list(fit.spec.names)
 
 
 def raw_design(fit: DNNFit, X_standardised: np.ndarray) -> np.ndarray:
@@ -150,7 +151,10 @@ def inference_to_save(fit: DNNFit) -> SavedInference | None:
         return fit.saved_inference
     if not wald_applies(fit):
         return None
-    vcov, why_not = identified_vcov(fit)
+    try:
+        vcov, why_not = identified_vcov(fit)
+    except DataError:  # a column on a scale float64 cannot hold: no covariance to keep
+        return None
     ll = loglik(fit)
     usable = not why_not and (np.diag(vcov) > 0).all() and math.isfinite(ll)
     return SavedInference(vcov, ll) if usable else None
@@ -163,6 +167,7 @@ def vcov_matrix(fit: DNNFit) -> np.ndarray:
     require_glm(fit, "vcov()")
     require_unpenalised(fit, "vcov()")
     require_single_response(fit, "vcov()")
+    check_inference_range(fit.spec)
     vcov, why_not = identified_vcov(fit)
     if why_not == SINGULAR_INFORMATION:
         warn(why_not)
@@ -328,7 +333,7 @@ def loglik(fit: DNNFit) -> float:
     X, y, _ = fit.training_data()  # a loaded fit: the clear error, not a wrong number
     priors = fit.priors
     mu = fit.family.mean(fit.link_of(X, priors.offset))
-    return float(kind.loglik(y, mu, priors.weights, r.deviance, priors.trials))
+    return fit.family.loglik(y, mu, priors.weights, r.deviance, priors.trials)
 
 
 def _interpolates(fit: DNNFit) -> bool:
@@ -352,10 +357,11 @@ def _loglik_from_deviance(fit: DNNFit) -> float:
 
 def loglik_df(fit: DNNFit) -> int:
     """Parameters counted by ``logLik``: the coefficients, plus the dispersion of a family
-    whose likelihood has one (gaussian, Gamma, inverse Gaussian), as R counts them."""
+    whose likelihood has one (gaussian, Gamma, inverse Gaussian) and an estimated θ
+    (``glm.nb``), as R counts them."""
     require_glm(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
     require_unpenalised(fit, "the log-likelihood's degrees of freedom (AIC, BIC)")
-    return n_coefficients(fit) + fit.family.kind.extra_parameters * fit.topology.n_outputs
+    return n_coefficients(fit) + fit.family.extra_parameters * fit.topology.n_outputs
 
 
 def aic(fit: DNNFit) -> float:
@@ -385,14 +391,13 @@ def signif_stars(p_values: pd.Series) -> list[str]:
     return ["" if pd.isna(p) else next((s for c, s in cuts if p < c), " ") for p in p_values]
 
 
-INTERVALS = ("none", "confidence")
+INTERVALS = ("none", "confidence", "prediction")
 
 
 def check_interval_request(fit: DNNFit, type: str, interval: str) -> None:
     """Refuse interval and standard-error requests that have no delta-method meaning."""
     if interval not in INTERVALS:
-        raise OptionError(f"interval must be one of {list(INTERVALS)}; got {interval!r}. "
-                          "Prediction intervals for new observations are not offered.")
+        raise OptionError(f"interval must be one of {list(INTERVALS)}; got {interval!r}.")
     if type not in ("response", "link"):
         raise OptionError(f"intervals and se_fit are given for type='response' or type='link'; "
                           f"got type={type!r}.")
@@ -410,11 +415,7 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
                      se_fit: bool) -> pd.DataFrame:
     """``X`` is the design rows and their offset.  ``fit``, optionally ``lwr``/``upr`` (the link-scale Wald interval transformed by the
     inverse link, so it stays inside the response's range) and ``se_fit`` (link scale)."""
-    X, offset = X
-    kept = ~aliased_mask(fit)  # aliased columns contribute nothing (as predict.lm)
-    Z = raw_design(fit, X)[:, kept]
-    eta = Z @ coefficient_vector(fit)[0][kept] + (0 if offset is None else offset)
-    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit)[np.ix_(kept, kept)], Z))
+    eta, se = link_and_se(fit, *X)
     scale = (lambda v: v) if type == "link" else _inverse_link(fit)
     columns = {"fit": scale(eta)}
     if interval == "confidence":
@@ -426,6 +427,18 @@ def prediction_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | None], ok: n
     for name, values in columns.items():
         out.loc[ok, name] = values
     return out
+
+
+def link_and_se(fit: DNNFit, X: np.ndarray,
+                offset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The linear predictor of standardised design rows ``X`` (with their ``offset``) from the
+    coefficients, and its standard error (aliased columns contribute nothing, as
+    ``predict.lm``)."""
+    kept = ~aliased_mask(fit)
+    Z = raw_design(fit, X)[:, kept]
+    eta = Z @ coefficient_vector(fit)[0][kept] + (0 if offset is None else offset)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Z, vcov_matrix(fit)[np.ix_(kept, kept)], Z))
+    return eta, se
 
 
 def _inverse_link(fit: DNNFit) -> Callable[[np.ndarray], np.ndarray]:
@@ -448,7 +461,20 @@ def information_criteria(fit: DNNFit) -> dict[str, float]:
     criteria = wald_applies(fit) and not np.isnan(ll)
     return {"logLik": ll, "AIC": aic(fit) if criteria else np.nan,
             "BIC": bic(fit) if criteria else np.nan,
-            "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid}
+            "df.null": int(null_df), "df.residual": np.nan if df_resid is None else df_resid,
+            **parameter_columns(fit, ll)}
+
+
+def parameter_columns(fit: DNNFit, ll: float) -> dict[str, float]:
+    """The family's own parameter as ``glm.nb`` reports it: its value, and when estimated its
+    standard error and 2 × the log-likelihood (``theta``, ``SE.theta``, ``twologlik``)."""
+    spec, fam = fit.family.kind.parameter, fit.family
+    if spec is None:
+        return {}
+    out = {spec.name: fam.parameter}
+    if fam.estimates_parameter:
+        out.update({f"SE.{spec.name}": fam.parameter_se, "twologlik": 2 * ll})
+    return out
 
 
 def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
@@ -470,13 +496,29 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
     defined = tidy["std.error"][tidy["estimate"].notna()]
     notes = [] if not np.isnan(defined).all() else [_no_se_reason(fit)]
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
-    aic_value = information_criteria(fit)["AIC"]
+    criteria = information_criteria(fit)
+    aic_value = criteria["AIC"]
     if not np.isnan(aic_value):
         tests.append(("AIC", f"{aic_value:.5g}".replace("inf", "Inf")))  # R's -Inf
+    tests += _parameter_lines(fit, criteria)
     k = n_aliased(fit)
     captions = ({"coefficients": f"Coefficients: ({k} not defined because of singularities)"}
                 if k else {})
     return {"coefficients": table, "tests": items_table(tests)}, notes, captions
+
+
+def _parameter_lines(fit: DNNFit, criteria: dict[str, float]) -> list[tuple[str, str]]:
+    """summary.negbin's lines: Theta, its Std. Err. and 2 x log-likelihood (when estimated)."""
+    spec = fit.family.kind.parameter
+    if spec is None:
+        return []
+    value = criteria[spec.name]
+    lines = [(spec.name, f"{value:.5g}" + ("" if fit.family.estimates_parameter else
+                                           " (given)"))]
+    if fit.family.estimates_parameter:
+        lines += [(f"Std. Err. of {spec.name}", f"{criteria['SE.' + spec.name]:.5g}"),
+                  ("2 x log-likelihood", f"{criteria['twologlik']:.3f}")]
+    return lines
 
 
 def _row_labels(tidy: pd.DataFrame) -> pd.Index:

@@ -27,6 +27,7 @@ from ..engine.layers import param_defs
 from ..engine.network import Params, Topology
 from ..errors import DlstatError, ModelFileError
 from ..families import Family
+from ..fitting.resolve import resolve_options
 from ..formula import DesignSpec
 from ..formula.arrays import ArraySpec
 from ..formula.stored import design_from_file
@@ -42,15 +43,7 @@ MAX_RATIO = 1100  # deflate cannot compress more than ~1032:1; a header claiming
 MAX_UNITS = 1_000_000
 _NOT_STORED = ("layers", "architecture", "validation", "test", "base", "upto", "freeze",
                "client")
-_LAYERS = {"dense": architecture.dense, "dropout": architecture.dropout,
-           "batchnorm": architecture.batchnorm, "activation": architecture.activation,
-           "reshape": architecture.reshape, "conv1d": architecture.conv1d,
-           "conv2d": architecture.conv2d, "maxpool": architecture.maxpool,
-           "avgpool": architecture.avgpool, "flatten": architecture.flatten,
-           "global_avgpool": architecture.global_avgpool, "lstm": architecture.lstm,
-           "gru": architecture.gru, "embedding": architecture.embedding,
-           "rnn": lambda recurrent_activation, **args: architecture.rnn(**args),  # no gates
-           "bidirectional": lambda layer, merge: architecture.bidirectional(_layer(layer), merge)}
+_LAYERS = architecture.SPEC_TABLE
 
 
 @dataclass
@@ -268,11 +261,14 @@ def _layer(item: Any) -> architecture.Layer:
     if not isinstance(item, dict) or item.get("kind") not in _LAYERS:
         raise ValueError(f"layer {str(item)[:80]} is not one of {sorted(_LAYERS)}")
     args = {k: v for k, v in item.items() if k != "kind"}
-    width = {"dense": "units", "conv1d": "filters", "conv2d": "filters"}.get(item["kind"])
+    row = _LAYERS[item["kind"]]
+    width = row.width
     if width and not (isinstance(args.get(width), int) and args[width] <= MAX_UNITS):
         raise ValueError(f"{item['kind']} layer width {args.get(width)!r} is not 1 to "
                          f"{MAX_UNITS}")
-    return _LAYERS[item["kind"]](**args)
+    if row.nested and row.nested in args:
+        args[row.nested] = _layer(args[row.nested])
+    return row.from_fields(**args)
 
 
 def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
@@ -283,7 +279,7 @@ def _options(d: dict[str, Any], topology: Topology) -> FitOptions:
     # The stored options are checked as typed ones; validation data is not stored, so a
     # stand-in lets early_stopping pass the check.
     options.validation = None if options.early_stopping is None else 0.5
-    options.check()
+    resolve_options(options)
     options.validation = None
     options.layers = topology.layers
     return options
@@ -344,7 +340,8 @@ def _check_aliased_weights(parts: ModelParts, where: str) -> None:
 
 def _probe(spec: DesignSpec, where: str) -> None:
     """Replay the (vetted) design on one made-up row: its columns must be the stored ones."""
-    row = {v: [spec.levels[v][0] if spec.levels.get(v) else 1.0] for v in spec.variables}
+    row = {v: [spec.levels[v][0] if spec.levels.get(v) else
+               pd.Timestamp(0) if spec.kinds.get(v) == "date" else 1.0] for v in spec.variables}
     data = {**row, spec.name: np.zeros((1, *spec.shape))} if isinstance(spec, ArraySpec) else \
         pd.DataFrame(row)
     try:

@@ -35,3 +35,15 @@ class RowPriors:
     weights: np.ndarray
     offset: np.ndarray | None = None
     trials: np.ndarray | None = None
+
+
+@dataclass
+class HeldRows:
+    """Rows a fit did not train on (its validation or test rows; not kept in model files):
+    the standardised design, the natural-scale response, the weights (prior × trials) and
+    the offset on the user's link scale."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    offset: np.ndarray | None = None

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import describe
+from .calibration import calibration_tables
 from .effects import bootstrap_tables
 from .inference import coefficient_tables
+from .prediction import fit_coverage
 from .protocol import Summary, items_table
 
 
@@ -17,17 +19,23 @@ def fit_summary(fit) -> Summary:
     notes = list(fit.record.notes) + ([why_not] if why_not else [])
     glm_tables, glm_notes, glm_captions = coefficient_tables(fit)
     boot_tables, boot_notes = bootstrap_tables(fit)
+    interval_tables, interval_notes = fit_coverage(fit)
+    calibration, calibration_notes = calibration_tables(fit)
     return Summary(
         title="Neural network fitted by dlstat::dnn",
         call=fit.call,
         tables={"model": model_table(fit), "architecture": architecture_table(fit),
                 "training": training_table(fit), "fit": fit_table(fit),
-                "deviance": deviance_table(fit, residual_df), **glm_tables, **boot_tables},
-        notes=notes + glm_notes + boot_notes,
+                "deviance": deviance_table(fit, residual_df), **glm_tables, **boot_tables,
+                **interval_tables, **calibration},
+        notes=notes + glm_notes + boot_notes + interval_notes + calibration_notes,
         captions={"model": "Model", "fit": "Fit (metrics by data part)",
-                  "tests": "Coefficient tests", **glm_captions},
+                  "tests": "Coefficient tests",
+                "prediction": "Prediction intervals or sets, measured on the test rows",
+                **glm_captions},
         layouts={"model": "items", "training": "items", "deviance": "deviance",
-                 "tests": "items", "bootstrap": "items"},
+                 "tests": "items", "bootstrap": "items", "prediction": "items",
+                 "calibration": "items"},
     )
 
 

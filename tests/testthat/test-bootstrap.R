@@ -10,8 +10,8 @@ test_that("bootstrap effects, importance and partial dependence equal Python's n
 
   e <- effects(fit)
   expect_s3_class(e, "dlstat_effects")
-  expect_named(tidy(e), c("term", "estimate", "std.error", "statistic", "p.value",
-                          "conf.low", "conf.high", "sd"))
+  expect_named(tidy(e), c("term", "contrast", "estimate", "std.error", "statistic",
+                          "p.value", "conf.low", "conf.high", "sd"))
   expect_equal(tidy(e), py_table(py_fit$effects()), tolerance = 1e-10)
   expect_equal(tidy(e)$estimate[1:2], unname(coef(fit)[c("wt", "hp")]), tolerance = 1e-6)
   expect_equal(tidy(effects(fit, level = 0.8))$conf.low,
@@ -55,7 +55,7 @@ test_that("bad bootstrap values and mistaken calls are refused with dlstat's mes
   expect_error(dnn(mpg ~ wt, data = mtcars, bootstrap = 1e6), "at most 1000",
                class = "dlstat_error")
   fit <- dnn(mpg ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs", verbose = 0)
-  expect_true(all(is.na(tidy(effects(fit))$std.error)))
+  expect_true(all(is.na(tidy(effects(fit, per = "column"))$std.error)))
   expect_error(partial_dependence(fit, "nope"), "choose one of", class = "dlstat_error")
   expect_error(partial_dependence(fit, "wt", kind = "x"), "should be one of")
   expect_error(partial_dependence(mtcars, "wt"), "model from dnn")

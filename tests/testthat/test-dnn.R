@@ -30,7 +30,7 @@ test_that("dnn() fits and the methods print, summarise, tidy and plot", {
   expect_true(any(grepl("^\\[1\\] family chosen", printed)))
 
   t <- tidy(fit)
-  expect_equal(t$column, c("wt", "hp", "C(cyl)[T.6]", "C(cyl)[T.8]"))
+  expect_equal(t$column, c("wt", "hp", "factor(cyl)6", "factor(cyl)8"))
   g <- glance(fit)
   expect_equal(nrow(g), 1L)
   expect_equal(g$nobs, 24L)

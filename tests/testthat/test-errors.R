@@ -35,3 +35,21 @@ test_that("errors about data and formulas read in R notation", {
   expect_match(m3, "pass n <= 10000 or n = NULL", fixed = TRUE)
   for (text in c(m, m2, m3)) expect_false(grepl(python_spelling, text), info = text)
 })
+
+test_that("a column whose type changed since the fit is refused, never predicted NA", {
+  skip_if_no_python()
+  cars <- transform(mtcars, am = as.logical(am))
+  fit <- dnn(mpg ~ wt + am, data = cars, hidden = c(), optimizer = "lbfgs", verbose = 0)
+  expect_equal(unname(predict(fit, newdata = cars)), unname(fitted(fit)), tolerance = 1e-10)
+  for (numbers in list(mtcars, transform(mtcars, am = as.integer(am)))) {
+    expect_error(predict(fit, newdata = numbers), class = "dlstat_error")
+    m <- message_of(predict(fit, newdata = numbers))
+    expect_match(m, "column \"am\" of newdata holds numbers", fixed = TRUE)
+    expect_match(m, "fitted with true/false values", fixed = TRUE)
+    expect_match(m, "as.logical()", fixed = TRUE)
+  }
+  numeric_fit <- dnn(mpg ~ wt + am, data = mtcars, hidden = c(), optimizer = "lbfgs",
+                     verbose = 0)
+  expect_error(predict(numeric_fit, newdata = cars), "holds true/false values",
+               class = "dlstat_error")
+})

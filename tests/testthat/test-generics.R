@@ -46,6 +46,28 @@ test_that("coef, vcov, confint, fitted, residuals, logLik, AIC, BIC and nobs are
   }
 })
 
+test_that("every coefficient-labelled table names coefficients as glm() does", {
+  skip_if_no_python()
+  fit <- dnn(mpg ~ wt + factor(cyl), data = mtcars, hidden = c(), optimizer = "lbfgs",
+             verbose = 0)
+  expect_equal(names(coef(fit)), names(coef(glm(mpg ~ wt + factor(cyl), data = mtcars))))
+  pairs <- list(
+    glm_pair(mpg ~ wt + factor(cyl) + I(hp^2) + I(disp/100), mtcars, "gaussian"),
+    glm_pair(breaks ~ wool * tension, warpbreaks, "poisson"),
+    glm_pair(carb ~ poly(wt, 2) + factor(vs), mtcars, "poisson")
+  )
+  for (p in pairs) {
+    expected <- names(coef(p$ref))
+    expect_equal(names(coef(p$fit)), expected)
+    expect_equal(rownames(vcov(p$fit)), expected)
+    expect_equal(colnames(vcov(p$fit)), expected)
+    expect_equal(rownames(confint(p$fit)), expected)
+    expect_equal(tidy(p$fit)$term, expected)
+    expect_equal(rownames(summary(p$fit)$tables$coefficients), expected)
+    expect_equal(colnames(model.matrix(p$fit)), colnames(model.matrix(p$ref)))
+  }
+})
+
 test_that("confint() takes parm and level as confint.default does", {
   skip_if_no_python()
   p <- glm_pair(am ~ wt + hp, mtcars, "binomial")

@@ -71,6 +71,21 @@ test_that("an offset (a formula term or offset =) is glm()'s, in prediction too"
                class = "dlstat_error")
 })
 
+test_that("offset = names its column whatever the name, and never splices formula text", {
+  skip_if_no_python()
+  cars <- mtcars
+  cars[["log disp) + hp"]] <- log(cars$disp)
+  fit <- dnn(mpg ~ wt, data = cars, hidden = c(), optimizer = "lbfgs",
+             offset = "log disp) + hp", verbose = 0)
+  g <- stats::glm(mpg ~ wt + offset(log(disp)), data = mtcars)
+  expect_equal(coef(fit), coef(g), tolerance = 1e-6)
+  cars$x <- 0
+  cars$y <- 0
+  cars[["x` + log(hp) + `y"]] <- log(cars$disp)
+  expect_error(dnn(mpg ~ wt, data = cars, hidden = c(), offset = "x` + log(hp) + `y"),
+               "backquote", class = "dlstat_error")
+})
+
 test_that("bad weights are refused with dlstat errors that name the problem", {
   skip_if_no_python()
   expect_error(dnn(mpg ~ wt, data = mtcars, hidden = c(), weights = -rep(1, 32)),

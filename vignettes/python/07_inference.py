@@ -43,13 +43,38 @@ glm = dl.dnn("mpg ~ wt + hp + factor(cyl)", data=mtcars, hidden=(), optimizer="l
 print(glm.summary().tables["coefficients"])
 
 reference = smf.glm("mpg ~ wt + hp + C(cyl)", data=mtcars.astype({"cyl": int})).fit()
-terms = glm.tidy()["term"]
+terms = glm.tidy()["term"]  # R's names, as glm() gives them: factor(cyl)6, factor(cyl)8
+in_r = {"Intercept": "(Intercept)", "C(cyl)[T.6]": "factor(cyl)6", "C(cyl)[T.8]": "factor(cyl)8"}
 side_by_side = pd.DataFrame({"dlstat": glm.tidy()["std.error"].to_numpy(),
-                             "statsmodels": reference.bse.rename({"Intercept": "(Intercept)"})
-                             .loc[terms].to_numpy()}, index=terms)
+                             "statsmodels": reference.bse.rename(in_r).loc[terms].to_numpy()},
+                            index=terms)
 print("\nstandard errors:")
 print(side_by_side.round(5))
 assert np.allclose(side_by_side["dlstat"], side_by_side["statsmodels"], rtol=1e-4)
+
+# %% [markdown]
+# ## Effects per variable: through every column built from it
+#
+# `effects()` reports one row per *input variable*, as marginaleffects' `avg_slopes()` and
+# `avg_comparisons()` do: a numeric variable's effect is the average derivative of the
+# prediction, so with `wt + I(wt**2)` both columns move together and the effect of `wt` is
+# b1 + 2·b2·mean(wt), not b1; a factor's is the average change from its reference level with
+# the other variables at their observed values.  For a GLM the standard errors are the delta
+# method's with `vcov()` (the numbers marginaleffects gives for R's `glm`); `by=` averages per
+# group, `hypothesis=` tests functions of the rows (here: is the slope of `wt` the same with
+# and without a manual gearbox?), `per="column"` gives the older table per design column.
+
+# %%
+curved = dl.dnn("mpg ~ wt * factor(am) + I(wt**2)", data=mtcars, hidden=(), optimizer="lbfgs")
+print(curved.effects())
+b = curved.coef()
+slope_wt = (b["wt"] + 2 * b["I(wt^2)"] * mtcars.wt + b["wt:factor(am)1"] * mtcars.am).mean()
+assert np.isclose(curved.effects().tidy()["estimate"].iloc[0], slope_wt, rtol=1e-6)
+by_am = curved.effects(variables="wt", by="am", hypothesis="b2 - b1 = 0")
+print(by_am.tidy().round(4))
+group_mean = mtcars.groupby("am").wt.mean()  # the curvature moves each group's slope too
+assert np.isclose(by_am.tidy()["estimate"].iloc[0], b["wt:factor(am)1"] + 2 * b["I(wt^2)"]
+                  * (group_mean[1] - group_mean[0]), rtol=1e-6)
 
 # %% [markdown]
 # ## A network's effects, with bootstrap intervals
