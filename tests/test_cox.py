@@ -4,6 +4,8 @@ the set-level loss shared by NumPy and TensorFlow; the Surv() response; a deep C
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -213,3 +215,20 @@ def test_cli_fits_and_predicts_survival(tmp_path, capsys):
     expected = dl.load(str(model)).predict(data, type="survival", times=[0.5, 1.0])
     np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv", index_col=0).to_numpy(),
                                expected.to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("baseline", ["x", [[1, 2], [0.5]], [[2, 1], [0.1, 0.2]],
+                                      [[1, 2], [0.3, 0.1]], {"a": 1}, [[1, "b"], [0, 1]]])
+def test_a_tampered_baseline_in_a_model_file_is_refused(tmp_path, baseline):
+    from test_model_file_safety import SPEC, _members, _npy, _spec, _write
+
+    mt = dl.datasets.load("mtcars")
+    path = tmp_path / "cox.dlstat"
+    dl.dnn("Surv(mpg, am) ~ wt", mt, **GLM).save(str(path))
+    spec = _spec(path)
+    spec["family"]["baseline"] = baseline
+    members = _members(path)
+    members[SPEC] = _npy(np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8))
+    _write(tmp_path / "bad.dlstat", members)
+    with pytest.raises(dl.errors.ModelFileError, match="baseline"):
+        dl.load(str(tmp_path / "bad.dlstat"))

@@ -462,27 +462,9 @@ class Family:
                    parameter=None if parameter is None else float(parameter),
                    parameter_se=float("nan") if se is None else float(se),
                    parameter_given=bool(given), ties=ties,
-                   baseline=_baseline_of(d.get("baseline")),
-                   eta_center=_finite(d.get("eta_center", 0.0), "eta_center"))
-
-
-def _finite(value: Any, what: str) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
-        raise ValueError(f"the family's {what} is not a finite number")
-    return float(value)
-
-
-def _baseline_of(stored: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """A stored baseline hazard, checked: increasing times, a non-decreasing finite hazard."""
-    if stored is None:
-        return None
-    times, cumhaz = (np.asarray(v, dtype=np.float64).reshape(-1) for v in stored)
-    if not (len(times) == len(cumhaz) and np.isfinite(times).all() and np.isfinite(cumhaz).all()
-            and (np.diff(times) > 0).all() and (np.diff(cumhaz) >= 0).all()
-            and (cumhaz >= 0).all()):
-        raise ValueError("the family's baseline hazard is not increasing times with a "
-                         "non-decreasing cumulative hazard")
-    return times, cumhaz
+                   baseline=survival.baseline_from_json(d.get("baseline")),
+                   eta_center=survival.finite_from_json(d.get("eta_center", 0.0),
+                                                        "eta_center"))
 
 
 def _valid_number(value: Any) -> bool:

@@ -340,3 +340,26 @@ def linear_means(train: tuple, new: tuple, ties: str) -> np.ndarray:
     beta = fit_linear(Z, y, weights, offset, ties)
     eta = Zn @ beta + (0 if new_offset is None else np.asarray(new_offset).reshape(-1))
     return np.exp(eta)[:, None]
+
+
+def finite_from_json(value: Any, what: str) -> float:
+    """A stored number, checked to be finite."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
+        raise ValueError(f"the family's {what} is not a finite number")
+    return float(value)
+
+
+def baseline_from_json(stored: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A stored baseline hazard, checked: increasing times, a non-decreasing finite hazard."""
+    if stored is None:
+        return None
+    try:
+        times, cumhaz = (np.asarray(v, dtype=np.float64).reshape(-1) for v in stored)
+    except (TypeError, ValueError):
+        raise ValueError("the family's baseline hazard is not two lists of numbers") from None
+    if not (len(times) == len(cumhaz) and np.isfinite(times).all() and np.isfinite(cumhaz).all()
+            and (np.diff(times) > 0).all() and (np.diff(cumhaz) >= 0).all()
+            and (cumhaz >= 0).all()):
+        raise ValueError("the family's baseline hazard is not increasing times with a "
+                         "non-decreasing cumulative hazard")
+    return times, cumhaz
