@@ -56,6 +56,7 @@ def test_cox_at_hidden_none_is_coxph(r, case, ties):
     np.testing.assert_allclose(fit.glance()["null_deviance"].iloc[0],
                                -2 * vec(r, "f_$loglik[1]")[0], rtol=1e-9)
     np.testing.assert_allclose(fit.aic(), vec(r, "AIC(f_)")[0], rtol=1e-9)
+    np.testing.assert_allclose(fit.bic(), vec(r, "BIC(f_)")[0], rtol=1e-9)
     np.testing.assert_allclose(fit.glance()["train_concordance"].iloc[0],
                                vec(r, "concordance(f_)$concordance")[0], rtol=1e-9)
     for kind in ("martingale", "deviance"):

@@ -239,6 +239,8 @@ class FamilyKind:
     # (train = (Z, y, weights, offset), new = (Z, offset)); and the score per row at η = 0
     # that dnn_path's largest penalty reads, (y, η, w, ties) -> [n]
     glm_means: Callable[..., np.ndarray] | None = None
+    # the observations BIC counts, (y, w) -> n, when not the rows (Cox: the events)
+    loglik_nobs: Callable[[np.ndarray, np.ndarray], int] | None = None
     score_rows: Callable[..., np.ndarray] | None = None
     # A parameter of the variance (θ, p): the functions above then take it as their last
     # argument; None for one-parameter families
@@ -346,7 +348,8 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
                set_loss=survival.set_loss, survival=True, ties=survival.TIES,
                information=survival.information,
                residual_types=survival.RESIDUAL_TYPES, residuals=survival.residuals,
-               glm_means=survival.linear_means, score_rows=survival.score_rows),
+               glm_means=survival.linear_means, score_rows=survival.score_rows,
+               loglik_nobs=survival.n_events),
 ]}
 
 FAMILIES = tuple(FAMILY_KINDS)

@@ -303,6 +303,11 @@ def check_times(times: Any) -> np.ndarray:
     return values.astype(np.float64)
 
 
+def n_events(y: np.ndarray, w: np.ndarray) -> int:
+    """The events among the rows of positive weight (``logLik.coxph``'s nobs)."""
+    return int(((np.asarray(y)[:, 1] > 0) & (np.asarray(w) > 0)).sum())
+
+
 def score_rows(y: np.ndarray, eta: np.ndarray, w: np.ndarray | None, ties: str) -> np.ndarray:
     """∂ log partial likelihood / ∂η per row: the prior weight times the martingale
     residual (the score of a Cox model is Z' of these)."""

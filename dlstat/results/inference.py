@@ -379,7 +379,14 @@ def loglik_nobs(fit: DNNFit) -> int:
     """The rows R's ``BIC`` counts, ``attr(logLik(g), "nobs")``: every row, of prior weight 0
     or not, as ``logLik.glm`` counts them; a family whose log-likelihood here is
     ``logLik.lm``'s (gaussian: R's glm would give -Inf, log(0) of the zero weights) leaves
-    them out, as ``BIC(lm(...))`` does."""
+    them out, as ``BIC(lm(...))`` does.  A family that counts otherwise says how (Cox: the
+    events, as ``logLik.coxph``); NaN when that needs the training rows a loaded model lacks."""
+    counter = fit.family.kind.loglik_nobs
+    if counter is not None:
+        if not fit.has_training_data:
+            return math.nan
+        _, y, _ = fit.training_data()
+        return counter(y, fit.priors.weights)
     if fit.family.kind.loglik_drops_zero_weights:
         return fit.record.n_obs
     return fit.record.n_obs + fit.record.n_zero_weight
