@@ -199,6 +199,7 @@
   if (is.character(formula) && length(formula) == 1L && !is.na(formula)) return(formula)
   if (inherits(formula, "formula") || is.call(formula)) {
     text <- paste(deparse(formula, width.cutoff = 500L), collapse = " ")
+    text <- gsub("survival::Surv(", "Surv(", text, fixed = TRUE)  # the response dlstat reads
     return(gsub("[[:space:]]+", " ", text))
   }
   .abort("formula must be a formula such as y ~ x1 + x2, or a string; got %s.", .show(formula))

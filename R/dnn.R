@@ -21,13 +21,17 @@
 #'   the section Arrays of [dnn()]).
 #' @param family `"gaussian"`, `"binomial"`, `"multinomial"`, `"poisson"`,
 #'   `"negative_binomial"`, `"gamma"`, `"inverse_gaussian"`, `"tweedie"`,
-#'   `"quasipoisson"` or `"quasibinomial"`, or an R family object such as
+#'   `"quasipoisson"`, `"quasibinomial"` or `"cox"` (a `Surv(time, status)`
+#'   response, as [survival::coxph()]), or an R family object such as
 #'   `poisson(link = "log")`, `Gamma("log")` or `MASS::negative.binomial(2)`;
 #'   `NULL` chooses from the response (a factor with two levels is binomial,
-#'   with more multinomial, counts are not assumed).
+#'   with more multinomial, a `Surv()` response cox, counts are not assumed).
 #' @param link The link function, one of the family's links: `"identity"`,
 #'   `"log"`, `"logit"`, `"probit"`, `"cloglog"`, `"inverse"`, `"1/mu^2"`,
 #'   `"sqrt"`, `"softmax"`; `NULL` is the family's default, as R's.
+#' @param ties How the `"cox"` family handles tied event times, as
+#'   [survival::coxph()]: `"efron"` or `"breslow"`; `NULL` is `"efron"`,
+#'   coxph's default.
 #' @param theta The negative binomial's theta (variance `mu + mu^2/theta`),
 #'   fixed, as `glm(family = MASS::negative.binomial(theta))`; `NULL`
 #'   estimates it by maximum likelihood, as [MASS::glm.nb()] (reported with
@@ -130,8 +134,8 @@
 #' glm_like <- dnn(am ~ wt, data = mtcars, hidden = c(), optimizer = "lbfgs")
 #' coef(glm_like)
 #' @export
-dnn <- function(formula, data, family = NULL, link = NULL, theta = NULL, var_power = NULL,
-                hidden = c(32, 16), activation = "relu",
+dnn <- function(formula, data, family = NULL, link = NULL, ties = NULL, theta = NULL,
+                var_power = NULL, hidden = c(32, 16), activation = "relu",
                 architecture = NULL, dropout = 0, batchnorm = FALSE, penalty = 0,
                 mixture = 0, max_norm = NULL, optimizer = "adam", learning_rate = NULL,
                 learning_rate_decay = 1, batch_size = 32, epochs = NULL, validation = NULL,
@@ -220,7 +224,11 @@ NULL
 #' @param type `"response"` (the mean: numbers, or class probabilities for a
 #'   multinomial model), `"link"` (the linear predictor), `"class"` (a factor
 #'   with the response's levels) or `"prob"` (a data frame with one column of
-#'   probabilities per level).
+#'   probabilities per level); a `"cox"` model: `"link"` (the linear predictor,
+#'   centred as [survival::predict.coxph()]'s `"lp"`), `"risk"` (its
+#'   exponential) or `"survival"` (the probability of surviving past each of
+#'   `times`, one column per time, as [survival::survfit.coxph()]).
+#' @param times The times of `type = "survival"`.
 #' @param unseen `"error"` or `"na"` for factor levels the model never saw;
 #'   `NULL` uses the model's setting.
 #' @param se.fit Also give standard errors, on the scale of `type` (the
@@ -254,10 +262,11 @@ NULL
 #' predict(fit, head(iris), type = "prob")
 #' @export
 predict.dlstat_fit <- function(object, newdata = NULL,
-                               type = c("response", "link", "class", "prob", "set"),
+                               type = c("response", "link", "class", "prob", "set", "risk",
+                                        "survival"),
                                unseen = NULL, se.fit = FALSE,
                                interval = c("none", "confidence", "prediction"),
-                               level = 0.95, weights = NULL, method = NULL, ...) {
+                               level = 0.95, weights = NULL, method = NULL, times = NULL, ...) {
   call <- .method_call("predict")
   py <- .py(object)
   type <- match.arg(type)
@@ -273,7 +282,8 @@ predict.dlstat_fit <- function(object, newdata = NULL,
     return(.predict_se_result(.decode_result(res$frame, names = names), res$residual_scale,
                               isTRUE(se.fit), interval))
   }
-  spec <- .rcall("predict", py, frame, type, unseen, call = call)
+  spec <- .rcall("predict", py, frame, type, unseen, if (is.null(times)) NULL else as.list(as.numeric(times)),
+                 call = call)
   .decode_result(spec, names = names)
 }
 

@@ -27,7 +27,8 @@
 #' @param parm Coefficients to give intervals for: names or positions (all by
 #'   default).
 #' @param level The confidence level.
-#' @param type The type of residuals.
+#' @param type The type of residuals (a `"cox"` model: `"martingale"` or
+#'   `"deviance"`, as [survival::residuals.coxph()]).
 #' @param data A data frame for `model.matrix()`; by default the rows used in
 #'   fitting.
 #' @param test `"Chisq"` (likelihood-ratio tests) or `"F"` (gaussian fits).
@@ -75,7 +76,7 @@ confint.dlstat_fit <- function(object, parm, level = 0.95, ...) {
 
 #' @rdname dlstat_generics
 #' @export
-residuals.dlstat_fit <- function(object, type = c("deviance", "pearson", "working", "response"),
+residuals.dlstat_fit <- function(object, type = c("deviance", "pearson", "working", "response", "martingale"),
                                  ...) {
   call <- .method_call("residuals")
   type <- match.arg(type)

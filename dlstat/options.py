@@ -22,7 +22,7 @@ import pandas as pd
 
 from .architecture import ACTIVATIONS, LAYER_TYPES, Layer, describe
 from .errors import DlstatError, OptionError, OptionTypeError, warn
-from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES
+from .families import FAMILIES, FAMILY_KINDS, LINK_NAMES, TIES_NAMES
 from .optimizer_table import DEFAULT_LEARNING_RATE, OPTIMIZERS
 
 DEFAULT_SEED = 0
@@ -130,10 +130,14 @@ OPTIONS: tuple[Option, ...] = (
            allowed=FAMILIES, none_means="chosen from the response"),
     Option("family", CHOICE, "gaussian", "the response family of a regressor",
            frozenset({REGRESSOR}),
-           allowed=tuple(k.name for k in FAMILY_KINDS.values() if not k.classes)),
+           allowed=tuple(k.name for k in FAMILY_KINDS.values()
+                         if not k.classes and not k.survival)),
     Option("link", CHOICE, None, "the link function (one of the family's links)",
            _fit(without=(CLASSIFIER,)), allowed=LINK_NAMES,
            none_means="the family's default link, as R's"),
+    Option("ties", CHOICE, None, "how a survival family (cox) handles tied event times, as "
+           "survival::coxph", frozenset({DNN, CLI}), allowed=TIES_NAMES,
+           none_means="'efron', coxph's default"),
     Option("theta", NUMBER, None, "the negative binomial's theta (variance mu + mu^2/theta) "
            "fixed at this value, as glm(family = MASS::negative.binomial(theta))",
            _fit(without=(CLASSIFIER,)), low=0.0, open_low=True,
@@ -474,6 +478,7 @@ class FitOptions:
 
     family: str | None = None
     link: str | None = None
+    ties: str | None = None
     theta: float | None = None
     var_power: float | None = None
     hidden: Any = (32, 16)

@@ -185,7 +185,7 @@ def test_the_engine_loss_is_the_numpy_deviance_for_every_family_and_link():
     from dlstat.families.ops import tf_ops
 
     rng = np.random.default_rng(0)
-    for kind in FAMILY_KINDS.values():
+    for kind in (k for k in FAMILY_KINDS.values() if k.set_loss is None):  # Cox: test_cox
         parameter = None if kind.parameter is None else kind.parameter.example
         for link in kind.links:
             eta = rng.uniform(0.3, 1.5, size=(20, 3 if kind.several_classes else 1))

@@ -101,7 +101,9 @@ class StackJob:
 
     def offsets(self) -> np.ndarray:
         """The offset of every row and output, zeros when there is none."""
-        return np.zeros(self.Y.shape) if self.offset is None else self.offset
+        if self.offset is None:  # one per output (a survival response has two columns)
+            return np.zeros((len(self.Y), self.topology.n_outputs))
+        return self.offset
 
     def family_parameters(self) -> np.ndarray:
         """Each network's family parameter; zeros (unused) for a family without one."""

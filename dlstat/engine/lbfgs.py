@@ -56,7 +56,7 @@ class Layout:
 
 def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     """``losses(theta)`` → per-network (data loss, validation loss, penalty), and ``unpack``."""
-    from .training import row_loss
+    from .training import batch_loss
 
     placed = plan(job.topology)
     X = tf.constant(job.X[None], tf.float64)
@@ -85,9 +85,8 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     def losses(theta):
         P = unpack(theta)
         eta = tf_forward(tf, placed, P, X, StackContext(False)) + offset
-        rows = row_loss(job.family, eta, Y, family_parameter)
-        data = tf.reduce_sum(rows * w, 1) / tf.maximum(tf.reduce_sum(w, 1), 1e-300)
-        val = tf.reduce_sum(rows * vw, 1) / tf.maximum(tf.reduce_sum(vw, 1), 1e-300)
+        data, _ = batch_loss(job.family, eta, Y, w, family_parameter)
+        val, _ = batch_loss(job.family, eta, Y, vw, family_parameter)
         penalty = tf.zeros_like(data)
         off = 0
         for name, size, is_split, pen in zip(layout.names, sizes, layout.split, layout.penalised):

@@ -146,19 +146,16 @@ def dropout_positions(cfg: RunConfig, batch) -> dict[int, Any]:
             for p in cfg.placed if p.kind.name == "dropout" and p.layer.rate > 0}
 
 
-def row_loss(family, eta, y, parameter=None):
-    """Unit deviance / 2 per row, summed over outputs: [M, B] (``family``: the fit's
-    ``LossKey``, whose formula the family table defines once for NumPy and TensorFlow;
-    ``parameter``: the family's own parameter per network, broadcast against ``eta``)."""
+@plain
+def batch_loss(family, eta, y, w, parameter=None):
+    """The loss of each network's batch, [M] (the weighted mean of unit deviance / 2, or a
+    set-level loss such as Cox's over the batch's risk sets), and its weights' sum
+    (``family``: the fit's ``LossKey``, whose formula the family table defines once for NumPy
+    and TensorFlow; ``parameter``: the family's own parameter per network, broadcast against
+    ``eta``)."""
     from ..families.ops import tf_ops
 
-    return family.row_loss(tf_ops(), y, eta, parameter)
-
-
-@plain
-def weighted_mean(values, weights):
-    sw = tf.reduce_sum(weights, -1)
-    return tf.reduce_sum(values * weights, -1) / tf.maximum(sw, 1e-12), sw
+    return family.batch_loss(tf_ops(), y, eta, w, parameter)
 
 
 @plain
@@ -310,8 +307,7 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
         eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xb, ctx)
         if Ob:
             eta += Ob[0]  # the offset enters the output layer's linear predictor
-        rows = row_loss(cfg.family, eta, Yb, cfg.per_net(family_parameter, 3))
-        data_loss, sw = weighted_mean(rows, wb)
+        data_loss, sw = batch_loss(cfg.family, eta, Yb, wb, cfg.per_net(family_parameter, 3))
         total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
     # Gradients of trained parameters only: none flows into frozen (transferred) layers.
     grads = tape.gradient(total, [P[i] for i in cfg.trained])
@@ -336,8 +332,7 @@ def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, pa
                        StackContext(False, lead=cfg.lead))
     if Ov:
         eta_v += Ov[0]
-    rows = row_loss(cfg.family, eta_v, Yv, cfg.per_net(family_parameter, 3))
-    val_loss, _ = weighted_mean(rows, vw)
+    val_loss, _ = batch_loss(cfg.family, eta_v, Yv, vw, cfg.per_net(family_parameter, 3))
     nan = tf.constant(np.nan, Xv.dtype)
     val_loss = tf.where(track.active & has_val, val_loss, nan)
     improved = track.active & has_val & (val_loss < track.best_val)

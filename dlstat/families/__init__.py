@@ -6,8 +6,8 @@ evaluates the same formulas through ``ops.tf_ops()``.
 """
 
 from .fitted import Family, LossKey, check_family, make_family
-from .kinds import FAMILIES, FAMILY_KINDS, LINK_NAMES, FamilyKind, family_kind
+from .kinds import FAMILIES, FAMILY_KINDS, LINK_NAMES, TIES_NAMES, FamilyKind, family_kind
 from .links import LINKS, Link
 
 __all__ = ["FAMILIES", "FAMILY_KINDS", "LINKS", "LINK_NAMES", "Family", "FamilyKind", "Link",
-           "LossKey", "check_family", "family_kind", "make_family"]
+           "LossKey", "TIES_NAMES", "check_family", "family_kind", "make_family"]

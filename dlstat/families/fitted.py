@@ -6,7 +6,7 @@ Every family-specific number is asked of the kind (``kinds.py``) or the link (``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import OptionError, ResponseError
 from .kinds import FAMILIES, FAMILY_KINDS, FamilyKind
 from .links import LINKS, Link
+from . import survival
 from .metrics import class_metrics, regression_metrics
 from .response import (
     check_counts,
@@ -44,11 +45,24 @@ class LossKey:
 
     family: str
     link: str
+    ties: str = ""  # a survival family's ties method
 
     def row_loss(self, ops, y, eta, parameter=None):
         """Unit deviance / 2 per row, summed over outputs (``ops``: NumPy or TensorFlow;
         ``parameter``: the family's own parameter, per network, for a family that has one)."""
         return FAMILY_KINDS[self.family].half_deviance(ops, y, eta, self.link, parameter)
+
+    def batch_loss(self, ops, y, eta, w, parameter=None):
+        """The loss of a batch of rows (the last axis) with weights ``w`` and their sum: the
+        weighted mean of the row losses, or a set-level loss (Cox's negative log partial
+        likelihood, risk sets within the batch) divided by the weights' sum."""
+        total_weight = ops.sum(w)
+        kind = FAMILY_KINDS[self.family]
+        if kind.set_loss is not None:
+            total = kind.set_loss(ops, y, eta, w, self.ties)
+        else:
+            total = ops.sum(self.row_loss(ops, y, eta, parameter) * w)
+        return total / ops.maximum(total_weight, 1e-12), total_weight
 
 
 @dataclass
@@ -62,6 +76,12 @@ class Family:
     y_scale: np.ndarray = field(default_factory=lambda: np.ones(1))
     counts: bool = False  # binomial cbind(successes, failures): proportions, trials as weights
     link: str = ""  # "" = the family's default link
+    ties: str = ""  # a survival family's ties method ("" = its default)
+    # a survival family's Breslow baseline: distinct event times and cumulative hazard there
+    baseline: tuple[np.ndarray, np.ndarray] | None = None
+    # a survival family's training mean of η: a Cox model's η is identified up to a constant,
+    # so η is reported centred there (coxph's centred linear predictor; at hidden=() ~ 0)
+    eta_center: float = 0.0
     # The kind's own parameter (θ, the variance power), given or estimated with its standard
     # error (NaN when given); None for a family without one.
     parameter: float | None = None
@@ -70,6 +90,7 @@ class Family:
 
     def __post_init__(self) -> None:
         self.link = self.link or self.kind.default_link
+        self.ties = self.ties or (self.kind.ties[0] if self.kind.ties else "")
 
     @property
     def kind(self) -> FamilyKind:
@@ -81,7 +102,7 @@ class Family:
 
     @property
     def loss(self) -> LossKey:
-        return LossKey(self.name, self.link)
+        return LossKey(self.name, self.link, self.ties)
 
     @property
     def standardised(self) -> bool:
@@ -90,6 +111,8 @@ class Family:
 
     @property
     def n_outputs(self) -> int:
+        if self.kind.survival:  # time and status: one linear predictor
+            return 1
         return len(self.levels) if self.kind.several_classes else len(self.outputs)
 
     @property
@@ -100,6 +123,8 @@ class Family:
     @property
     def output_names(self) -> list[str]:
         """A name per network output: the classes of a multinomial, else the responses."""
+        if self.kind.survival:
+            return [f"Surv({', '.join(self.outputs)})"]
         return [str(v) for v in (self.levels if self.kind.several_classes else self.outputs)]
 
     @property
@@ -158,7 +183,10 @@ class Family:
     # -- encoding -----------------------------------------------------------------------------
     def encode(self, response: pd.DataFrame) -> np.ndarray:
         """The training target: standardised values (gaussian), 0/1 or proportions (binomial),
-        one-hot (multinomial) or the values, shape [n, n_outputs]."""
+        one-hot (multinomial) or the values, shape [n, n_outputs] (a survival response: its
+        time and status, [n, 2])."""
+        if self.kind.survival:
+            return survival.surv_frame(response).to_numpy(dtype=np.float64)
         if not self.kind.classes:
             return (numeric(response, self.name) - self.y_center) / self.y_scale
         if self.counts:
@@ -191,7 +219,10 @@ class Family:
         return self.link_fn.inverse(self.link_scale(eta))
 
     def link_scale(self, eta: np.ndarray) -> np.ndarray:
-        """The linear predictor on the user's scale (a standardised response: unstandardised)."""
+        """The linear predictor on the user's scale (a standardised response: unstandardised;
+        a survival family's: centred at its training mean)."""
+        if self.kind.survival:
+            return eta - self.eta_center
         return eta * self.y_scale + self.y_center if self.standardised else eta
 
     def mu_eta(self, eta_user: np.ndarray) -> np.ndarray:
@@ -215,6 +246,13 @@ class Family:
         return self.natural(self.encode(response))
 
     # -- deviance and the null model ----------------------------------------------------------
+    def deviance(self, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None) -> float:
+        """The (weighted) deviance of means ``mu``: Σ w·d, or −2 log partial likelihood."""
+        w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if self.kind.set_loss is not None:
+            return survival.deviance(y, self.link_fn.fun(mu), w, self.ties)
+        return float(w @ self.deviance_rows(y, mu))
+
     def deviance_rows(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Unit deviance per row (summed over outputs), as R's ``family()$dev.resids``."""
         return self.kind.deviance_rows(y, mu, self.parameter)
@@ -241,11 +279,12 @@ class Family:
         offset and no intercept the null model is the offset alone, as in R."""
         if offset is None:
             null = self.null_mean(y, weights) if intercept else self.mean_at_zero_link()
-            return np.broadcast_to(null, y.shape)
+            return np.broadcast_to(null, (len(y), self.n_outputs))
         if self.kind.several_classes:
             raise OptionError("an offset is not defined for the multinomial family (one linear "
                               "predictor per class); drop the offset or use family='binomial'.")
-        o = np.repeat(np.asarray(offset, dtype=np.float64).reshape(-1, 1), y.shape[1], axis=1)
+        o = np.repeat(np.asarray(offset, dtype=np.float64).reshape(-1, 1), self.n_outputs,
+                      axis=1)
         if not intercept:
             return self.link_fn.inverse(o)
         w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -269,10 +308,24 @@ class Family:
                 break
         return b
 
+    def null_score(self, y_encoded: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """−∂(loss)/∂η per row and output at the null fit, [n, outputs]: w·(y − ȳ_w) (the
+        canonical links' score at the intercept-only fit), or the family's own score at η = 0
+        (Cox: w times the martingale residuals)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if self.kind.score_rows is not None:
+            eta = np.zeros(len(y_encoded))
+            return self.kind.score_rows(y_encoded, eta, w, self.ties)[:, None]
+        null = np.average(y_encoded, axis=0, weights=w)
+        return w[:, None] * (y_encoded - null)
+
     def null_link(self, y_encoded: np.ndarray, weights: np.ndarray | None = None,
                   offset: np.ndarray | None = None) -> np.ndarray:
         """The intercept-only fit on the network's output scale (to initialise the output bias;
-        ``offset`` on that scale, [n, outputs], is taken out first: an approximation)."""
+        ``offset`` on that scale, [n, outputs], is taken out first: an approximation).  A
+        survival family has no intercept: 0."""
+        if self.kind.survival:
+            return np.zeros(self.n_outputs)
         if offset is not None:
             shifted = y_encoded - offset if self.link == "identity" else y_encoded
             base = self.null_link(shifted, weights)
@@ -289,6 +342,28 @@ class Family:
             eta = self.link_fn.fun(np.clip(m, lo, hi))
         return np.where(np.isfinite(eta), eta, 0.0)
 
+    def learned_from_fit(self, y: np.ndarray, eta: np.ndarray, weights: np.ndarray) -> Family:
+        """The family as a fit keeps it, with what it learns from the fitted linear predictor
+        on the training rows: a survival family's baseline cumulative hazard (Breslow's, or
+        Efron's with Efron ties, as ``survfit.coxph``); itself otherwise."""
+        if not self.kind.survival:
+            return self
+        used = np.asarray(weights) > 0
+        learned = replace(self, eta_center=float(np.average(eta[used, 0],
+                                                            weights=weights[used])))
+        learned.baseline = survival.baseline_hazard(y, learned.link_scale(eta), weights,
+                                                    self.ties)
+        return learned
+
+    def survival_at(self, eta: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """A survival family's S(t | η) = exp(−H₀(t)·exp(η)), [n, len(times)]."""
+        if self.baseline is None:
+            raise OptionError("this survival model holds no baseline hazard (a model file "
+                              "from before it was kept); refit it to predict survival.")
+        cumhaz = survival.cumulative_hazard_at(*self.baseline, times)
+        return np.exp(-np.outer(np.exp(np.asarray(eta, dtype=np.float64).reshape(-1)),
+                                cumhaz))
+
     # -- metrics ------------------------------------------------------------------------------
     def metrics(self, y: np.ndarray, mu: np.ndarray,
                 weights: np.ndarray | None = None) -> dict[str, float]:
@@ -299,6 +374,8 @@ class Family:
         means (R²: 1 − Σw·r² / Σw·(y − ȳ_w)², as ``summary.lm``); classification metrics are
         those of the trials, each row counting w times (scikit-learn's ``sample_weight``)."""
         w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if self.kind.set_loss is not None:
+            return survival.survival_metrics(y, self.link_fn.fun(mu), w, self.ties)
         dev = self.deviance_rows(y, mu)
         total = max(float(w.sum()), 1e-300)
         out: dict[str, float] = {"deviance": float(w @ dev), "mean_deviance": float(w @ dev)
@@ -319,6 +396,8 @@ class Family:
 
     @property
     def main_metric(self) -> str:
+        if self.kind.survival:
+            return "concordance"
         return "accuracy" if self.is_classification else "rmse"
 
     # -- persistence --------------------------------------------------------------------------
@@ -331,6 +410,9 @@ class Family:
             "levels": [plain(v) for v in self.levels] if self.levels is not None else None,
             "y_center": self.y_center.tolist(),
             "y_scale": self.y_scale.tolist(),
+            **({"ties": self.ties, "eta_center": self.eta_center} if self.ties else {}),
+            **({} if self.baseline is None else
+               {"baseline": [self.baseline[0].tolist(), self.baseline[1].tolist()]}),
             "parameter": self.parameter,
             "parameter_se": None if np.isnan(self.parameter_se) else self.parameter_se,
             "parameter_given": self.parameter_given,
@@ -363,6 +445,11 @@ class Family:
         counts = d.get("counts", False)
         if counts not in (False, True) or (counts and not kind.counts):
             raise ValueError(f"family {name!r} cannot hold binomial counts ({counts!r})")
+        ties = d.get("ties", "")
+        if ties not in ("", *kind.ties):
+            raise ValueError(f"family {name!r} cannot have ties {str(ties)[:50]!r}")
+        if kind.survival and len(outputs) != 2:
+            raise ValueError("a survival family's outputs are its time and status columns")
         parameter, se = d.get("parameter"), d.get("parameter_se")
         given = d.get("parameter_given", True)
         if (kind.parameter is None) != (parameter is None) or given not in (False, True) or (
@@ -374,7 +461,10 @@ class Family:
                    y_scale=scale, counts=bool(counts), link=link,
                    parameter=None if parameter is None else float(parameter),
                    parameter_se=float("nan") if se is None else float(se),
-                   parameter_given=bool(given))
+                   parameter_given=bool(given), ties=ties,
+                   baseline=survival.baseline_from_json(d.get("baseline")),
+                   eta_center=survival.finite_from_json(d.get("eta_center", 0.0),
+                                                        "eta_center"))
 
 
 def _valid_number(value: Any) -> bool:
@@ -406,6 +496,23 @@ def check_family(family: Any, link: str | None = None,
     return family, link
 
 
+def _check_survival(kind: FamilyKind, response: pd.DataFrame, ties: str | None) -> None:
+    """A Surv() response goes with a survival family and back; ``ties`` with a survival
+    family only."""
+    surv = bool(response.attrs.get("survival"))
+    survival_names = [k.name for k in FAMILY_KINDS.values() if k.survival]
+    if kind.survival and not surv:
+        raise ResponseError(
+            f"family={kind.name!r} needs a Surv(time, status) response, as in "
+            f"'Surv(time, status) ~ x'; got {[str(c) for c in response.columns]}.")
+    if surv and not kind.survival:
+        raise ResponseError(
+            f"a Surv(time, status) response needs family {survival_names} (or family=None); "
+            f"got family={kind.name!r}.")
+    if ties is not None and ties not in kind.ties:
+        allowed = (f"its ties are {list(kind.ties)}" if kind.ties else
+                   f"ties is for family {survival_names} only; leave it None")
+        raise OptionError(f"ties={ties!r} does not apply to family {kind.name!r}: {allowed}.")
 def _check_parameters(kind: FamilyKind, parameters: Mapping[str, Any]) -> None:
     own = kind.parameter.name if kind.parameter is not None else None
     for name, value in parameters.items():
@@ -425,13 +532,15 @@ def _check_parameters(kind: FamilyKind, parameters: Mapping[str, Any]) -> None:
 def make_family(family: Any, response: pd.DataFrame, levels: list[Any] | None = None,
                 intercept: bool = True, weights: np.ndarray | None = None,
                 link: str | None = None,
-                parameters: Mapping[str, Any] | None = None) -> tuple[Family, str | None]:
+                parameters: Mapping[str, Any] | None = None,
+                ties: str | None = None) -> tuple[Family, str | None]:
     """Check ``family`` against the response (choosing one when ``None``) and learn its encoding.
 
     ``levels`` fixes the classes (cross-validation uses the full data's classes in every fold);
     prior ``weights`` weight a gaussian response's centre and scale; ``link`` overrides the
     family's default link; ``parameters`` the options fixing a family's own parameter
-    (see :func:`check_family`; a parameter not given is estimated when the model is fitted).
+    (see :func:`check_family`; a parameter not given is estimated when the model is fitted);
+    ``ties`` is a survival family's ties method.
     Returns the family and, when it was chosen automatically, a sentence saying why.
     """
     from .response import infer
@@ -442,6 +551,9 @@ def make_family(family: Any, response: pd.DataFrame, levels: list[Any] | None = 
     name, link = check_family(family, link, parameters)
     kind = FAMILY_KINDS[name]
     outputs = [str(c) for c in response.columns]
+    _check_survival(kind, response, ties)
+    if kind.survival:
+        return Family(name, outputs, link=link or "", ties=ties or ""), reason
     if not kind.classes:
         y = numeric(response, name)
         problem = kind.accepts(y[np.isfinite(y)])

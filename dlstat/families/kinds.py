@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import survival
 from .links import LINKS, Link
 from .ops import numpy_ops
 
@@ -134,6 +135,16 @@ def _gamma_loglik(y, mu, w, deviance, trials):
     return float(w[used] @ stats.gamma.logpdf(y[used, 0], 1 / disp, scale=mu[used, 0] * disp))
 
 
+def _partial_loglik(y, mu, w, deviance, trials):
+    """Cox: the log partial likelihood, −deviance / 2 (``coxph``'s ``loglik[2]``)."""
+    return -deviance / 2
+
+
+def _no_unit_deviance(ops, y, mu):
+    raise TypeError("the Cox partial likelihood is not a sum over rows: use the family's "
+                    "set_loss / deviance")
+
+
 def _inverse_gaussian_loglik(y, mu, w, deviance, trials):
     """R's ``inverse.gaussian()$aic``: Σw (log(2πφ) + 1) + 3 Σ w log y + 2, φ = deviance / Σw,
     as a log-likelihood (its "+ 2" counts the dispersion)."""
@@ -208,6 +219,29 @@ class FamilyKind:
     # logLik.lm's convention: rows of prior weight 0 are not observations of the likelihood,
     # so BIC's n leaves them out (R's logLik.glm counts every row)
     loglik_drops_zero_weights: bool = False
+    # A loss over a set of rows, not a sum over rows (Cox's partial likelihood):
+    # (ops, y, η, w, ties) -> the negative log-likelihood of each set; the engine takes its
+    # batch loss from it, and NumPy the deviance (twice it).
+    set_loss: Callable[..., Any] | None = None
+    # A Surv(time, status) response: two columns, one linear predictor, no intercept, a
+    # ties method (the first of ``ties`` is the default), risk and survival predictions.
+    survival: bool = False
+    ties: tuple[str, ...] = ()
+    # The observed information of a likelihood that is not a GLM's, (Z, y, η, w, ties) -> [p, p]
+    # (Cox: the partial likelihood's); None: the GLM's Fisher information from the working
+    # weights.
+    information: Callable[..., np.ndarray] | None = None
+    # The residual types it offers; ``residuals`` (type, y, η, w, ties) -> [n] computes them
+    # when they are not a GLM's (R's residuals.glm types from μ).
+    residual_types: tuple[str, ...] = ("deviance", "pearson", "working", "response")
+    residuals: Callable[..., np.ndarray] | None = None
+    # compare()'s GLM baseline when it is not statsmodels' GLM: (train, new, ties) -> means
+    # (train = (Z, y, weights, offset), new = (Z, offset)); and the score per row at η = 0
+    # that dnn_path's largest penalty reads, (y, η, w, ties) -> [n]
+    glm_means: Callable[..., np.ndarray] | None = None
+    # the observations BIC counts, (y, w) -> n, when not the rows (Cox: the events)
+    loglik_nobs: Callable[[np.ndarray, np.ndarray], int] | None = None
+    score_rows: Callable[..., np.ndarray] | None = None
     # A parameter of the variance (θ, p): the functions above then take it as their last
     # argument; None for one-parameter families
     parameter: FamilyParameter | None = None
@@ -310,10 +344,17 @@ FAMILY_KINDS: dict[str, FamilyKind] = {kind.name: kind for kind in [
     FamilyKind("quasibinomial", _BINOMIAL_LINKS, lambda mu: mu * (1 - mu), _binomial_dev, None,
                classes=True, counts=True, estimates_dispersion=True, accepts=_proportion,
                canonical={"logit": _binomial_logit}, statsmodels="Binomial"),
+    FamilyKind("cox", ("log",), lambda mu: mu, _no_unit_deviance, _partial_loglik,
+               set_loss=survival.set_loss, survival=True, ties=survival.TIES,
+               information=survival.information,
+               residual_types=survival.RESIDUAL_TYPES, residuals=survival.residuals,
+               glm_means=survival.linear_means, score_rows=survival.score_rows,
+               loglik_nobs=survival.n_events),
 ]}
 
 FAMILIES = tuple(FAMILY_KINDS)
 LINK_NAMES = tuple(dict.fromkeys(name for kind in FAMILY_KINDS.values() for name in kind.links))
+TIES_NAMES = tuple(dict.fromkeys(name for kind in FAMILY_KINDS.values() for name in kind.ties))
 
 
 def family_kind(name: str) -> FamilyKind:

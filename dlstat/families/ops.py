@@ -18,6 +18,18 @@ def _numpy_ops() -> SimpleNamespace:
     def where(cond, a, b):
         return np.where(cond, a, b)
 
+    def searchsorted(sorted_values, values, side):
+        flat_s = sorted_values.reshape(-1, sorted_values.shape[-1])
+        flat_v = values.reshape(-1, values.shape[-1])
+        found = [np.searchsorted(s, v, side=side) for s, v in zip(flat_s, flat_v)]
+        return np.stack(found).reshape(values.shape)
+
+    def cumsum(x, exclusive=False, reverse=False):
+        x = np.flip(x, -1) if reverse else x
+        out = np.cumsum(x, axis=-1)
+        out = out - x if exclusive else out
+        return np.flip(out, -1) if reverse else out
+
     return SimpleNamespace(
         log=np.log, exp=np.exp, log1p=np.log1p, expm1=np.expm1, sqrt=np.sqrt,
         square=np.square, abs=np.abs, sign=np.sign, tanh=np.tanh, erfc=special.erfc,
@@ -26,7 +38,12 @@ def _numpy_ops() -> SimpleNamespace:
         ones_like=np.ones_like, zeros_like=np.zeros_like, pow=np.power,
         logsumexp=lambda x: special.logsumexp(x, axis=-1),
         sum=lambda x: np.sum(x, axis=-1), softmax=lambda x: special.softmax(x, axis=-1),
-        errstate=lambda: np.errstate(divide="ignore", invalid="ignore", over="ignore"))
+        errstate=lambda: np.errstate(divide="ignore", invalid="ignore", over="ignore"),
+        # along the last axis, batched over the leading ones (the Cox partial likelihood)
+        argsort=lambda x: np.argsort(x, axis=-1, kind="stable"),
+        take=lambda x, i: np.take_along_axis(x, i, -1), searchsorted=searchsorted,
+        cumsum=cumsum, max=lambda x: np.max(x, axis=-1, keepdims=True),
+        stop_gradient=lambda x: x)
 
 
 def _tf_ops() -> SimpleNamespace:
@@ -42,7 +59,12 @@ def _tf_ops() -> SimpleNamespace:
         ones_like=tf.ones_like, zeros_like=tf.zeros_like, pow=tf.pow,
         logsumexp=lambda x: tf.reduce_logsumexp(x, -1),
         sum=lambda x: tf.reduce_sum(x, -1), softmax=lambda x: tf.nn.softmax(x, -1),
-        errstate=contextlib.nullcontext)
+        errstate=contextlib.nullcontext,
+        argsort=lambda x: tf.argsort(x, axis=-1, stable=True),
+        take=lambda x, i: tf.gather(x, i, batch_dims=len(x.shape) - 1),
+        searchsorted=lambda s, v, side: tf.searchsorted(s, v, side=side),
+        cumsum=lambda x, exclusive=False, reverse=False: tf.cumsum(x, -1, exclusive, reverse),
+        max=lambda x: tf.reduce_max(x, -1, keepdims=True), stop_gradient=tf.stop_gradient)
 
 
 _CACHE: dict[str, SimpleNamespace] = {}

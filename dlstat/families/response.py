@@ -22,6 +22,8 @@ def valid_levels(several: bool, levels: Any) -> bool:
 
 
 def infer(response: pd.DataFrame) -> tuple[str, str]:
+    if response.attrs.get("survival"):
+        return "cox", "the response is Surv(time, status), so family = 'cox'"
     col = response.columns[0]
     y = response.iloc[:, 0]
     if response.shape[1] > 1:

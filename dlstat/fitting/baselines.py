@@ -22,8 +22,8 @@ def null_means(block: Block, new: Scored) -> tuple[np.ndarray, Family]:
     weights, offset = block.fitting_priors()
     fitted = fam.provisional().null_means(y, weights, offset, block.design.spec.intercept)
     fam = _estimated(fam, y, fitted, weights)
-    if offset is None:
-        return np.repeat(fam.null_mean(y, weights)[None, :], len(new.X), axis=0), fam
+    if offset is None:  # the intercept-only mean, or the mean at η = 0 without an intercept
+        return np.repeat(fitted[:1], len(new.X), axis=0), fam
     # The null model's linear predictor minus the offset is its intercept, the same in
     # every row; the held-out rows add their own offset.
     intercept = fam.link_fn.fun(fitted[0]) - offset[0]
@@ -121,6 +121,8 @@ def _statsmodels_means(fam, train: tuple, new: tuple) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         X, y, weights, offset = train
         Xn, new_offset = new
+        if fam.kind.glm_means is not None:  # not a GLM (Cox: its linear model)
+            return fam.kind.glm_means(train, new, fam.ties)
         if fam.kind.statsmodels is None:  # the multinomial: MNLogit
             return _multinomial_means(X, y, weights, Xn)
         cols = [sm.GLM(y[:, j], X, family=statsmodels_family(fam), var_weights=weights,

@@ -180,7 +180,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
         found = complete_rows(formula, data, na_action=opts.na_action)
         if family is None:  # chosen from all rows, so that both parts share the classes
             full, chosen = make_family(opts.family, found.response, link=opts.link,
-                                           parameters=given_parameters(opts))
+                                           parameters=given_parameters(opts), ties=opts.ties)
             family, levels = full.name, full.levels
         train_rows, held_rows = _split_rows(found.positions, opts.validation, validation_seed)
         train, held = data.iloc[train_rows], data.iloc[held_rows]
@@ -198,7 +198,7 @@ def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str |
     design.n_dropped += n_dropped
     prior = row_weights[design.positions]
     fam, reason = make_family(family or opts.family, design.response, levels=levels,
-                              link=opts.link, parameters=given_parameters(opts),
+                              link=opts.link, parameters=given_parameters(opts), ties=opts.ties,
                               intercept=design.spec.intercept, weights=prior)
     notes += design.notes
     if design.offset is not None and fam.kind.several_classes:
@@ -268,7 +268,7 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
                 X[:, list(aliased)] = 0.0
             parts_X.append(X)
             parts_Y.append(Y)
-            parts_O.append(np.zeros(Y.shape) if link_offset is None
+            parts_O.append(np.zeros((len(Y), k)) if link_offset is None
                            else b.family.encode_offset(link_offset))
             rows.append(np.arange(offset, offset + len(X)))
             offset += len(X)
@@ -392,7 +392,9 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
     fam, rec = fit.family, fit.record
     y, w = fam.natural(block.Y), block.weights
-    mu = fam.mean(block.link(fit.params, fit.topology, block.X, block.offset))
+    eta = block.link(fit.params, fit.topology, block.X, block.offset)
+    mu = fam.mean(eta)
+    fit.family = fam.learned_from_fit(y, eta, w)
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
     rec.n_zero_weight = len(w) - rec.n_obs
     if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):
@@ -402,7 +404,7 @@ def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     rec.metrics["train"] = fam.metrics(y, mu, w)
     rec.deviance = rec.metrics["train"]["deviance"]
     null_mu = fam.null_means(y, w, block.offset, block.design.spec.intercept)
-    rec.null_deviance = float(w @ fam.deviance_rows(y, null_mu))
+    rec.null_deviance = fam.deviance(y, null_mu, w)
     if block.val_X is not None:
         val_mu = fam.mean(block.link(fit.params, fit.topology, block.val_X, block.val_offset))
         rec.metrics["validation"] = fam.metrics(fam.natural(block.val_Y), val_mu,

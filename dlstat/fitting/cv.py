@@ -51,7 +51,7 @@ def plan_folds(formula: str, data: pd.DataFrame, opts: FitOptions, folds: int = 
     the response's classes, which every fold must share)."""
     full = build_design(formula, data, na_action=opts.na_action)
     family, reason = make_family(opts.family, full.response, link=opts.link,
-                                   parameters=given_parameters(opts))
+                                   parameters=given_parameters(opts), ties=opts.ties)
     rows = full.positions
     for name, col in (("stratify", stratify), ("groups", groups)):
         if col is not None and col not in data.columns:

@@ -33,14 +33,14 @@ RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 
 def penalty_max(block: Block, mixture: float, grouped: bool = False) -> float:
     """The smallest penalty at which every input's weight is zero in the linear model.
 
-    As glmnet: the largest absolute gradient of the mean deviance / 2 at the null fit, over
+    As glmnet: the largest absolute gradient of the mean deviance / 2 (Cox: of the log
+    partial likelihood) at the null fit, over
     ``mixture`` (at least 0.001, glmnet's rule for ridge); with ``grouped`` the gradient's norm
     over outputs per input.  On glmnet's penalty scale (gaussian: times sd(y)).
     """
     fam = block.family
     y, w = block.Y, block.weights
-    null = np.broadcast_to(np.average(y, axis=0, weights=w), y.shape)
-    grad = block.X.T @ (w[:, None] * (y - null)) / w.sum()  # [p, k]
+    grad = block.X.T @ fam.null_score(y, w) / w.sum()  # [p, k]
     size = np.linalg.norm(grad, axis=1) if grouped else np.abs(grad).max(axis=1)
     top = float(size.max()) if size.size else 0.0
     return top / max(mixture, RIDGE_ALPHA) * fam.penalty_scale

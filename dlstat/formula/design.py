@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataError, FormulaError, warn
 from .kinds import as_factor, check_kinds, kinds_of, kinds_of_levels, plain_value
 from .limits import check_against_data
-from .parse import BS_EXTEND, OFFSET_COLUMN, ParsedFormula, parse_formula
+from .parse import BS_EXTEND, OFFSET_COLUMN, SURV, ParsedFormula, parse_formula
 from .plain import is_plain_number, plain_columns, plain_matrix
 from .rnames import r_names, split_interaction
 from .scaling import standardise_columns
@@ -259,7 +259,11 @@ def build_design(
     X, columns, intercept, state = _design_matrix(parsed, frame)
     del frame  # the typed frame is not needed beyond the matrix
     _check_finite_design(X, columns, formula)
-    center = center_inputs if center_inputs is not None else intercept
+    # A survival response: the design is R's model matrix without its intercept column
+    # (coxph's), centred as coxph centres it (a constant is not identified).
+    survival = parsed.response_transform == SURV
+    intercept = intercept and not survival
+    center = center_inputs if center_inputs is not None else (intercept or survival)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[rows]
     if w is not None and not (w > 0).any():
         raise DataError("every complete row has weight 0, which leaves nothing to fit; give "
@@ -412,6 +416,10 @@ def response_frame(frame: pd.DataFrame, columns: list[str], transform: str | Non
     resp = frame[columns].copy()
     if not transform:
         return resp
+    if transform == SURV:
+        from ..families.survival import surv_frame
+
+        return surv_frame(resp, strict)
     fn = _SAFE_CONTEXT[transform]
     col = columns[0]
     if strict and not pd.api.types.is_numeric_dtype(resp[col]):

@@ -36,6 +36,10 @@ RHS_CALLS: dict[str, frozenset[str]] = {
 }
 # Element-wise transforms a response may carry (``log(y) ~ x``).
 LHS_TRANSFORMS = frozenset({"log", "log1p", "log2", "log10", "exp", "sqrt", "abs"})
+# A survival response, Surv(time, status): two columns, read by the survival family; the model
+# has no intercept (as survival::coxph).
+SURV = "Surv"
+RESPONSE_FORMS = LHS_TRANSFORMS | {SURV}
 CONSTANTS = {"TRUE": "True", "FALSE": "False", "True": "True", "False": "False"}
 _UNSAFE_WORDS = frozenset(
     {"eval", "exec", "compile", "open", "getattr", "setattr", "globals", "locals", "vars", "input"}
@@ -189,14 +193,21 @@ def _parse_response(
         and lhs[1].text == "("
         and lhs[-1].text == ")"
     )
-    if shaped and lhs[0].text == "cbind":
+    if shaped and lhs[0].text in ("cbind", SURV):
         args = lhs[2:-1]
         names = [t for t in args[0::2]]
         commas = args[1::2]
         if all(t.kind == "NAME" for t in names) and all(t.text == "," for t in commas):
             cols = [_column(t, columns, formula) for t in names]
             if len(set(cols)) != len(cols):
-                raise FormulaError(f"cbind() in {formula!r} names a column twice; name each once.")
+                raise FormulaError(f"{lhs[0].text}() in {formula!r} names a column twice; name "
+                                   "each once.")
+            if lhs[0].text == SURV:
+                if len(cols) != 2:
+                    raise FormulaError(
+                        f"Surv() in {formula!r} takes two columns, Surv(time, status) (right-"
+                        f"censored data); got {len(cols)}.")
+                return cols, SURV
             return cols, None
     if shaped and lhs[0].text in LHS_TRANSFORMS and len(lhs) == 4 and lhs[2].kind == "NAME":
         return [_column(lhs[2], columns, formula)], lhs[0].text
@@ -204,7 +215,8 @@ def _parse_response(
     _refuse_unsafe(lhs, formula)
     raise FormulaError(
         f"cannot use {left!r} as the response in {formula!r}. The left of '~' must be a column, "
-        f"cbind(col1, col2, ...) for several responses, or one of "
+        f"cbind(col1, col2, ...) for several responses, Surv(time, status) for survival "
+        f"times, or one of "
         f"{', '.join(sorted(LHS_TRANSFORMS))} applied to a column."
     )
 

@@ -19,7 +19,7 @@ from ..errors import FormulaError, ModelFileError
 from .arrays import MAX_ARRAY_RANK, ArraySpec, split_formula
 from .design import DesignSpec
 from .kinds import KINDS
-from .parse import LHS_TRANSFORMS, parse_formula, vet_rendered_rhs
+from .parse import RESPONSE_FORMS, parse_formula, vet_rendered_rhs
 
 MAX_COLUMNS = 100_000
 MAX_LEVELS = 1_000_000
@@ -41,8 +41,8 @@ def design_from_file(d: Any) -> DesignSpec | ArraySpec:
     variables = _names(d, "variables", MAX_COLUMNS)
     columns = _names(d, "columns", MAX_COLUMNS)
     transform = d.get("response_transform")
-    if transform is not None and transform not in LHS_TRANSFORMS:
-        _refuse(f"response transform {transform!r} is not one of {sorted(LHS_TRANSFORMS)}")
+    if transform is not None and transform not in RESPONSE_FORMS:
+        _refuse(f"response transform {transform!r} is not one of {sorted(RESPONSE_FORMS)}")
     offsets = _check_formula(formula, rhs, response, transform, variables)
     if d.get("offsets", []) != offsets:
         _refuse(f"its offsets {str(d.get('offsets'))[:200]} are not the offset terms of "

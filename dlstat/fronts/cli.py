@@ -166,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("data", metavar="DATA", help=data_help)
     pred.add_argument("--type", choices=PREDICT_TYPES, default="response",
                       help="response (default; the mean), link (linear predictor), class "
-                           "(predicted level) or prob (class probabilities)")
+                           "(predicted level), prob (class probabilities); a cox model: risk, "
+                           "or survival with --times")
+    pred.add_argument("--times", type=float, nargs="+", metavar="T", default=None,
+                      help="the times of --type survival (a column per time)")
     pred.add_argument("--unseen", choices=option("unseen").allowed, default=None,
                       help="factor levels the model never saw: error, or an NA prediction "
                            "(default: as when fitted)")
@@ -277,7 +280,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     fit = load(args.model)
     text = [column for column, kind in fit.spec.kinds.items() if kind == "text"]
     data = read_data(args.data, args.index_col, text)
-    pred = fit.predict(data, type=args.type, unseen=args.unseen)
+    pred = fit.predict(data, type=args.type, unseen=args.unseen, times=args.times)
     frame = pred.to_frame() if hasattr(pred, "to_frame") else pred
     if args.output is None or args.output == "-":
         frame.to_csv(sys.stdout)

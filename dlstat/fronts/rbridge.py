@@ -311,8 +311,8 @@ def _load(path: str) -> Any:
 
 
 def _predict(model: Any, newdata: Any, type: str = "response",
-             unseen: str | None = None) -> Any:
-    return model.predict(newdata, type=type, unseen=unseen)
+             unseen: str | None = None, times: Any = None) -> Any:
+    return model.predict(newdata, type=type, unseen=unseen, times=times)
 
 
 def _effects(model: Any, level: float = 0.95, per: str = "variable", variables: Any = None,
@@ -339,7 +339,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "compare": Endpoint(_compare, _FORMULA_CALL),
     "partition": Endpoint(_partition, (_frame("data"), options_from_r)),
     "describe": Endpoint(describe, (_same,)),
-    "predict": Endpoint(_predict, (_same, _optional(_data("newdata")), str, _same), frame_to_r),
+    "predict": Endpoint(_predict, (_same, _optional(_data("newdata")), str, _same, _same),
+                        frame_to_r),
     "summary": Endpoint(summary, (_same, _same)),
     "tidy": Endpoint(lambda result: result.tidy(), (_same,), frame_to_r),
     "glance": Endpoint(lambda result: result.glance(), (_same,), frame_to_r),

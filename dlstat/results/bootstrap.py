@@ -134,10 +134,14 @@ def prediction_interval_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | Non
                           f"{fit.topology.n_outputs} output(s). Use predict(type='prob') for "
                           "class probabilities without intervals.")
     alpha = (1 - check_level(level)) / 2
-    scale = fit.family.mean if type == "response" else fit.family.link_scale
     X, offset = X
-    draws = np.stack([scale(r.link_of(X, offset))[:, 0] for r in replicates.fits])
+
+    def scaled(f):  # each fit on its own family's scale (a Cox network's centred η)
+        scale = f.family.mean if type == "response" else f.family.link_scale
+        return scale(f.link_of(X, offset))[:, 0]
+
+    draws = np.stack([scaled(r) for r in replicates.fits])
     out = pd.DataFrame(np.nan, index=index, columns=["fit", "lwr", "upr"])
-    out.loc[ok, "fit"] = scale(fit.link_of(X, offset))[:, 0]
+    out.loc[ok, "fit"] = scaled(fit)
     out.loc[ok, "lwr"], out.loc[ok, "upr"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
     return out

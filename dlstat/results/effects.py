@@ -304,7 +304,8 @@ def permutation_importance(fit: DNNFit, X: np.ndarray, y: np.ndarray,
         shuffled = X.copy()
         shuffled[:, cols] = X[order][:, cols]
         designs.append(shuffled)
-    deviance = [fit.family.deviance_rows(y, mu).mean() for mu in response_rows_of(fit, designs, offset)]
+    deviance = [fit.family.deviance(y, mu) / len(y)
+                for mu in response_rows_of(fit, designs, offset)]
     return np.array(deviance[1:]) - deviance[0]
 
 

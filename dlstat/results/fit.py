@@ -13,12 +13,14 @@ from ..errors import DataError, OptionError
 from ..families import Family
 from ..formula import DesignSpec
 from ..options import FitOptions
+from ..families.survival import check_times
 from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary
 from .record import FitRecord, HeldRows, RowPriors
 
-PREDICT_TYPES = ("response", "link", "class", "prob", "set")
+PREDICT_TYPES = ("response", "link", "class", "prob", "set", "risk", "survival")
+SURVIVAL_TYPES = ("risk", "survival")  # a survival family's (predict.coxph's names)
 
 
 class DNNFit(Result):
@@ -82,7 +84,7 @@ class DNNFit(Result):
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
                 unseen: str | None = None, interval: str = "none", level: float = 0.95,
                 se_fit: bool = False, method: str | None = None,
-                weights: Any = None) -> pd.Series | pd.DataFrame:
+                weights: Any = None, times: Any = None) -> pd.Series | pd.DataFrame:
         """Predictions for ``newdata`` (default: the training rows), aligned to its index.
 
         ``type``: ``"response"`` (mean on the response scale), ``"link"`` (linear predictor),
@@ -110,9 +112,27 @@ class DNNFit(Result):
         R's), ``"jackknife+ab"`` with ``bootstrap=B``, ``"split"`` (split conformal) with
         validation rows.  For a classifier ``type="set"`` gives the conformal set of classes
         at ``level``: one logical column per class.
+
+        A Cox model (``family="cox"``): ``"link"`` is the linear predictor (centred at the
+        training means, as ``predict.coxph``'s ``"lp"``), ``"risk"`` (or ``"response"``) its
+        exponential, and ``"survival"`` with ``times=[t1, ...]`` the survival probability at
+        each time (a column per time) from the baseline cumulative hazard, as
+        ``survfit(coxph_fit, newdata)``.
         """
         if type not in PREDICT_TYPES:
             raise OptionError(f"type must be one of {list(PREDICT_TYPES)}; got {type!r}.")
+        if type in SURVIVAL_TYPES and not self.family.kind.survival:
+            raise OptionError(f"type={type!r} is for a survival model (family='cox' with a "
+                              f"Surv(time, status) response); this model's family is "
+                              f"{self.family.name!r}. Use type='response'.")
+        if (times is None) == (type == "survival"):
+            raise OptionError("times= goes with type='survival' (the times at which to give "
+                              "the survival probability, e.g. times=[100, 365]), and only "
+                              f"with it; got type={type!r} and times={times!r}.")
+        if self.family.kind.survival and (type == "set" or interval == "prediction"):
+            raise OptionError("a Cox model predicts a relative risk, not a response value: it "
+                              "has no prediction interval or set. Use type='survival' with "
+                              "times= for survival probabilities.")
         if type == "set" or interval == "prediction":
             from . import prediction
 
@@ -137,7 +157,16 @@ class DNNFit(Result):
                 f"model's family is {self.family.name!r}. Use type='response'."
             )
         eta, ok, index = self._link(newdata, unseen or self.options.unseen)
+        if type == "survival":
+            return self._survival(eta, ok, index, times)
         return self._shape(eta, ok, index, type)
+
+    def _survival(self, eta: np.ndarray, ok: np.ndarray, index: pd.Index, times: Any):
+        """S(t | x) = exp(−H₀(t)·exp(η)) at each of ``times``: a column per time."""
+        at = check_times(times)
+        full = np.full((len(ok), len(at)), np.nan)
+        full[ok] = self.family.survival_at(self.family.link_scale(eta), at)
+        return pd.DataFrame(full, index=index, columns=[f"{t:g}" for t in at])
 
     @property
     def has_training_data(self) -> bool:
@@ -213,7 +242,7 @@ class DNNFit(Result):
             cols = fam.output_names
         else:
             full[ok] = fam.mean(eta)
-            cols = fam.outputs
+            cols = fam.output_names
             if fam.is_classification:
                 probs = (full if fam.kind.several_classes
                          else np.column_stack([1 - full[:, 0], full[:, 0]]))

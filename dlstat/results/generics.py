@@ -34,11 +34,16 @@ def residuals(fit: DNNFit, type: str = "deviance") -> pd.Series | pd.DataFrame:
     probability, as ``nnet::multinom``); the others are defined for one-parameter families
     and are refused.
     """
-    if type not in RESIDUAL_TYPES:
-        raise OptionError(f"type must be one of {list(RESIDUAL_TYPES)}; got {type!r}.")
+    kind = fit.family.kind
+    if type not in kind.residual_types:
+        raise OptionError(f"type must be one of {list(kind.residual_types)} for family "
+                          f"{kind.name!r}; got {type!r}.")
     X, y, index = fit.training_data()
     priors = fit.priors
     eta = fit.family.link_scale(fit.link_of(X, priors.offset))
+    if kind.residuals is not None:  # not a GLM's (Cox: martingale, deviance)
+        return pd.Series(kind.residuals(type, y, eta[:, 0], priors.weights, fit.family.ties),
+                         index=index, name=type)
     mu = fit.family.link_fn.inverse(eta)
     if fit.family.kind.several_classes:
         if type != "response":

@@ -193,13 +193,15 @@ def identified_vcov(fit: DNNFit) -> tuple[np.ndarray, str]:
     when it is not)."""
     if not fit.has_training_data and fit.saved_inference is not None:
         return fit.saved_inference.vcov.copy(), ""
-    X, _, _ = fit.training_data()
+    X, y, _ = fit.training_data()
     Z = raw_design(fit, X)[:, ~aliased_mask(fit)]
     priors = fit.priors
     fam = fit.family
     eta = fam.link_scale(fit.link_of(X, priors.offset))
     mu = fam.link_fn.inverse(eta)
-    if fam.kind.several_classes:
+    if fam.kind.information is not None:
+        information = fam.kind.information(Z, y, eta[:, 0], priors.weights, fam.ties)
+    elif fam.kind.several_classes:
         information = _multinomial_information(Z * priors.weights[:, None], Z, mu)
     else:  # the working weights of IRLS at the optimum, (dμ/dη)²/V(μ), times the priors
         with np.errstate(divide="ignore", invalid="ignore"):  # V(μ) = 0: no information
@@ -377,7 +379,14 @@ def loglik_nobs(fit: DNNFit) -> int:
     """The rows R's ``BIC`` counts, ``attr(logLik(g), "nobs")``: every row, of prior weight 0
     or not, as ``logLik.glm`` counts them; a family whose log-likelihood here is
     ``logLik.lm``'s (gaussian: R's glm would give -Inf, log(0) of the zero weights) leaves
-    them out, as ``BIC(lm(...))`` does."""
+    them out, as ``BIC(lm(...))`` does.  A family that counts otherwise says how (Cox: the
+    events, as ``logLik.coxph``); NaN when that needs the training rows a loaded model lacks."""
+    counter = fit.family.kind.loglik_nobs
+    if counter is not None:
+        if not fit.has_training_data:
+            return math.nan
+        _, y, _ = fit.training_data()
+        return counter(y, fit.priors.weights)
     if fit.family.kind.loglik_drops_zero_weights:
         return fit.record.n_obs
     return fit.record.n_obs + fit.record.n_zero_weight
@@ -489,6 +498,8 @@ def coefficient_tables(fit: DNNFit) -> tuple[dict[str, pd.DataFrame], list[str],
                           f"Pr(>|{letter}|)": tidy["p.value"].to_numpy(),
                           "": signif_stars(tidy["p.value"])},
                          index=_row_labels(tidy))
+    if fit.family.kind.survival:  # summary.coxph's hazard ratios
+        table.insert(1, "exp(coef)", np.exp(tidy["estimate"].to_numpy()))
     defined = tidy["std.error"][tidy["estimate"].notna()]
     notes = [] if not np.isnan(defined).all() else [_no_se_reason(fit)]
     tests = [("Signif. codes", SIGNIF_LEGEND), ("Dispersion parameter", _dispersion_text(fit))]
