@@ -164,3 +164,25 @@ def test_a_thousand_two_level_factors_are_coded_as_formulaic_codes_them(monkeypa
     assert fast.spec.columns == slow.spec.columns == [f"V{j}[T.G]" for j in range(1_000)]
     np.testing.assert_allclose(fast.X, slow.X, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fast_new[0], slow_new[0], rtol=1e-12, atol=1e-12)
+
+
+def test_factors_sharing_levels_share_no_mistakes(monkeypatch):
+    """Columns with the same levels in other orders, or equal levels of other types (1 and
+    1.0 and True), are coded each as its own, as formulaic codes them."""
+    n = 40
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({
+        "first_g": np.where(np.arange(n) % 3 == 0, "G", "A").astype(object),
+        "first_a": np.where(np.arange(n) % 3 == 1, "G", "A").astype(object),
+        "ints": pd.Categorical(np.arange(n) % 2), "floats": pd.Categorical(np.arange(n) % 2 * 1.0),
+        "flags": np.arange(n) % 2 == 1, "objects": (np.arange(n) % 2).astype(object),
+        "ordered": pd.Categorical(np.where(np.arange(n) % 4 == 0, "lo", "hi"),
+                                  categories=["lo", "hi"], ordered=True),
+        "y": rng.normal(size=n),
+    })
+    fast, slow, fast_new, slow_new = both_routes("y ~ .", data, monkeypatch, data.iloc[::-1])
+    assert fast.spec.columns == slow.spec.columns == [
+        "first_g[T.G]", "first_a[T.G]", "ints[T.1]", "floats[T.1.0]", "flags[T.True]",
+        "objects[T.1]", "ordered[T.hi]"]
+    np.testing.assert_allclose(fast.X, slow.X, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast_new[0], slow_new[0], rtol=1e-12, atol=1e-12)

@@ -81,7 +81,7 @@ def learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[An
             observed = seen_levels(s, len(s.cat.categories))
             levels[col] = [jsonable(v) for v, seen in zip(s.cat.categories, observed) if seen]
         else:
-            values = [_integral(v) for v in s.dropna().unique().tolist()]
+            values = [_integral(v) for v in s.unique().tolist() if not pd.isna(v)]
             try:
                 levels[col] = sorted(jsonable(v) for v in values)
             except TypeError:
@@ -112,10 +112,11 @@ def typed_frame(
     everything else as float64; the caller's frame is never touched (the frame's columns may
     share its memory: pandas copies on write)."""
     out = {}
+    coding: dict = {}  # factors sharing levels (A, C, G, T) share their coding
     for col in columns:
         s = data[col]
         if col in levels:
-            out[col] = _as_factor(s, col, levels[col], unseen, what)
+            out[col] = _as_factor(s, col, levels[col], unseen, what, coding)
         elif is_categorical(s) and col not in levels:
             out[col] = s  # a response factor: the family encodes it
         else:
@@ -126,11 +127,15 @@ def typed_frame(
     return frame
 
 
-def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str) -> pd.Series:
-    # Each distinct value (a categorical's category) is looked at once, not each row.
+def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str,
+               coding: dict | None = None) -> pd.Series:
+    """``s`` as a categorical of ``levels``.  Each distinct value (a categorical's category)
+    is looked at once, not each row; ``coding`` remembers the dtype and the value-to-level
+    codes of columns seen before, keyed by their values and their types."""
+    coding = {} if coding is None else coding
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes, values = s.array.codes, [jsonable(v) for v in s.cat.categories]
-        if values == levels:  # R's factors and the frame the levels were learned on
+        if values == levels and not s.cat.ordered:  # R's factors; the frame learned on
             return pd.Series(s.array, index=s.index, name=col)
     else:
         codes, uniques = pd.factorize(s)
@@ -147,11 +152,16 @@ def _as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str
             )
         warn(
             f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').")
-    dtype = pd.CategoricalDtype(levels)
+    key = tuple((type(v), v) for v in levels)
+    if key not in coding:
+        coding[key] = pd.CategoricalDtype(levels)
+    dtype = coding[key]
     kept = [v if v in known else None for v in values]
-    level_of = np.append(pd.Categorical(kept, dtype=dtype).codes, -1)  # -1: missing
-    return pd.Series(pd.Categorical.from_codes(level_of[codes], dtype=dtype), index=s.index,
-                     name=col)
+    lookup = (key, tuple((type(v), v) for v in kept))
+    if lookup not in coding:
+        coding[lookup] = np.append(pd.Categorical(kept, dtype=dtype).codes, -1)  # -1: missing
+    return pd.Series(pd.Categorical.from_codes(coding[lookup][codes], dtype=dtype),
+                     index=s.index, name=col)
 
 
 def carried_columns(parsed: ParsedFormula) -> set[str]:
