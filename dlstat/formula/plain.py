@@ -92,7 +92,7 @@ def plain_matrix(layout: PlainLayout, numeric: Mapping[str, np.ndarray],
     inputs' arrays, ``codes`` each factor's integer codes into its levels (``-1``: missing)."""
     X = np.zeros((n_rows, len(layout.columns)), dtype=np.float64)
     for first, names in layout.runs:
-        _transpose_into(X[:, first:first + len(names)], [numeric[c] for c in names], block)
+        _copy_columns(X[:, first:first + len(names)], [numeric[c] for c in names], block)
     if layout.factors:
         _scatter_ones(X, layout.factors, codes)
     floats: dict[str, np.ndarray] = {}
@@ -105,7 +105,7 @@ def plain_matrix(layout: PlainLayout, numeric: Mapping[str, np.ndarray],
     return X
 
 
-def _transpose_into(target: np.ndarray, values: list[np.ndarray], block: int) -> None:
+def _copy_columns(target: np.ndarray, values: list[np.ndarray], block: int) -> None:
     """Copy the columns ``values`` into the row-major ``target``, ``block`` rows at a time:
     each block's writes stay in cache (4096 rows of a column span 256 kB), and NumPy copies
     a block of every column in one call.  Measured against copying column slices through a
