@@ -10,9 +10,15 @@ import pytest
 from conftest import run_python
 
 import dlstat as dl
-from dlstat.errors import FormulaError
+from dlstat.errors import FormulaError, OptionError
 from dlstat.formula import build_design, parse_formula
-from dlstat.formula.limits import MAX_TERMS
+from dlstat.formula.limits import (
+    BUDGET_VARIABLE,
+    MAX_DESIGN_COLUMNS,
+    MAX_FORMULAIC_TERMS,
+    MAX_TERMS,
+)
+from dlstat.formula.parse import MAX_STORED_RHS_CHARS, vet_rendered_rhs
 
 MTCARS = dl.datasets.load("mtcars")
 TEN = "(wt + hp + qsec + drat + disp + cyl + am + gear + carb + vs)"
@@ -47,7 +53,7 @@ def test_a_power_beyond_the_number_of_terms_adds_nothing():
 
 def test_too_many_terms_are_refused_with_the_limit():
     cols = [f"x{j}" for j in range(60)]
-    with pytest.raises(FormulaError, match=f"at most {MAX_TERMS}"):
+    with pytest.raises(FormulaError, match=f"at most {MAX_TERMS:,}"):
         parse_formula("y ~ (" + " + ".join(cols) + ")^4", ["y"] + cols)
     with pytest.raises(FormulaError, match="compound terms"):
         parse_formula("y ~ (a:b + c + d + e)^4", list("yabcde"))
@@ -114,3 +120,73 @@ def test_valid_poly_and_bs_still_work():
     assert d.X.shape == (32, 8)
     small = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, 2, 3, 1, 2, 3]})
     assert build_design("y ~ poly(x, 2)", small).X.shape == (6, 2)
+
+
+@pytest.fixture()
+def no_formulaic(monkeypatch):
+    """formulaic refuses to run: what is refused must be refused before it."""
+    import formulaic
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("formulaic was called")
+
+    monkeypatch.setattr(formulaic, "model_matrix", no_work)
+
+
+def test_more_terms_than_formulaic_builds_quickly_are_refused_first(no_formulaic):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(1, 2, size=(20, 141)), columns=[f"x{j}" for j in range(141)])
+    frame["y"] = rng.normal(size=20)
+    items = ["log(x0)"] + [f"x{j}" for j in range(1, 141)]
+    with pytest.raises(FormulaError, match=f"at most {MAX_FORMULAIC_TERMS:,} such terms"):
+        build_design("y ~ (" + " + ".join(items) + ")^2", frame)  # 10,011 terms
+
+
+def test_more_design_columns_than_a_model_file_holds_are_refused_first(no_formulaic):
+    levels = [f"L{j}" for j in range(400)]
+    frame = pd.DataFrame({"g": levels, "h": levels[::-1], "y": np.arange(400.0)})
+    with pytest.raises(FormulaError, match=f"more than {MAX_DESIGN_COLUMNS:,} design columns"):
+        build_design("y ~ g:h", frame)  # 160,000 columns
+
+
+def test_a_design_over_the_memory_budget_is_refused_naming_its_size(monkeypatch, no_formulaic):
+    fit = build_design("mpg ~ .", MTCARS)
+    monkeypatch.setenv(BUDGET_VARIABLE, "1000")
+    for formula in ["mpg ~ .", "mpg ~ log(wt) + C(cyl)"]:
+        with pytest.raises(FormulaError, match=f"32 rows x .* columns.*{BUDGET_VARIABLE}"):
+            build_design(formula, MTCARS)
+    with pytest.raises(FormulaError, match="32 rows x 10 columns"):
+        fit.spec.design(MTCARS)
+    monkeypatch.setenv(BUDGET_VARIABLE, "2560")  # exactly 32 x 10 float64
+    build_design("mpg ~ .", MTCARS)
+    monkeypatch.setenv(BUDGET_VARIABLE, "lots")
+    with pytest.raises(OptionError, match=BUDGET_VARIABLE):
+        build_design("mpg ~ .", MTCARS)
+
+
+def test_a_model_file_holds_the_right_hand_side_of_the_widest_design():
+    genes = [f"ENSG{j:011d}.{j % 13}" for j in range(MAX_DESIGN_COLUMNS)]
+    parsed = parse_formula("y ~ .", ["y", *genes])
+    assert len(parsed.rhs) <= MAX_STORED_RHS_CHARS
+    vet_rendered_rhs(parsed.rhs, parsed.variables)
+
+
+def test_the_model_file_limit_is_the_design_limit():
+    from dlstat.formula import stored
+
+    assert stored.MAX_COLUMNS == MAX_DESIGN_COLUMNS
+
+
+def test_design_columns_are_bounded_before_formulaic_counts_them():
+    from dlstat.formula.limits import column_bound
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"g": rng.choice(list("abc"), 40), "h": rng.choice(list("pqrs"), 40),
+                          "k": rng.choice([1, 2], 40), "x": rng.uniform(1, 2, 40),
+                          "z": rng.uniform(1, 2, 40), "y": rng.normal(size=40)})
+    formula = "y ~ g:h + poly(x, 3) + bs(z, df=5) + factor(k) + x + log(z):g"
+    parsed = parse_formula(formula, list(frame.columns))
+    levels = {"g": list("abc"), "h": list("pqrs"), "k": [1, 2]}
+    bound = column_bound(parsed.tree, levels, MAX_DESIGN_COLUMNS)
+    assert bound == 12 + 3 + 5 + 2 + 1 + 3
+    assert build_design(formula, frame).X.shape[1] <= bound

@@ -18,12 +18,36 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaError, warn
-from .kinds import as_factor, check_kinds, kinds_of, kinds_of_levels, plain_value
-from .limits import check_against_data
-from .parse import BS_EXTEND, OFFSET_COLUMN, SURV, ParsedFormula, parse_formula
-from .plain import is_plain_number, plain_columns, plain_matrix
+from .inputs import (
+    carried_columns,
+    check_column_names,
+    check_frame,
+    learn_levels,
+    offset_columns,
+    typed_frame,
+    typed_inputs,
+)
+from .kinds import check_kinds, kinds_of, kinds_of_levels, plain_value
+from .limits import (
+    MAX_DESIGN_COLUMNS,
+    check_against_data,
+    check_design_size,
+    check_formulaic_terms,
+    column_bound,
+)
+from .parse import (
+    BS_EXTEND,
+    MAX_STORED_RHS_CHARS,
+    OFFSET_COLUMN,
+    SURV,
+    ParsedFormula,
+    parse_formula,
+)
+from .plain import PlainLayout, missing_rows, plain_design, plain_layout, seen_levels, take_rows
 from .rnames import r_names, split_interaction
 from .scaling import standardise_columns
+from .terms import Node, group_long_sums, read_rhs
+from .tokens import tokenize
 
 _SAFE_CONTEXT = {
     "log": np.log,
@@ -91,8 +115,9 @@ class DesignSpec:
         the matrix and flagged ``False`` in the mask, so callers can return NA for them without
         dropping or reordering anything.
         """
-        _check_frame(data, what)
-        missing = [v for v in self.variables if v not in data.columns]
+        check_frame(data, what)
+        present = set(data.columns.tolist())
+        missing = [v for v in self.variables if v not in present]
         if OFFSET_COLUMN in missing:
             raise DataError(
                 f"this model's offset was given as a vector (offset=[...]), so {what} must "
@@ -104,18 +129,19 @@ class DesignSpec:
                 "add them (with the same names) before predicting."
             )
         check_kinds(data, self.kinds, what)
-        frame = _typed_frame(data, self.variables, self.levels, unseen=unseen, what=what,
-                             keep=_plain_inputs(self.rhs, self.variables, self.columns))
-        complete = frame.notna().all(axis=1).to_numpy().copy()
-        X = self._matrix(frame.iloc[np.flatnonzero(complete)])
+        check_design_size(len(data), len(self.columns), self.formula)
+        frame, numeric = typed_inputs(data, self.variables, self.levels, self._layout,
+                                      offset_columns(self.offsets), unseen=unseen, what=what)
+        complete = frame.notna().all(axis=1).to_numpy() & ~missing_rows(numeric, len(frame))
+        frame, numeric = take_rows(frame, numeric, np.flatnonzero(complete))
+        X = self._matrix(frame, numeric)
         with np.errstate(over="ignore", invalid="ignore"):
             X = X - self.center  # one new matrix, scaled in place
             X /= self.scale
         # checked once standardised: a value near float64's limit overflows when centred
         finite = np.isfinite(X).all(axis=1)
         if self.offsets:
-            finite &= np.isfinite(offset_values(self.offsets,
-                                                frame.iloc[np.flatnonzero(complete)]))
+            finite &= np.isfinite(offset_values(self.offsets, frame))
         if not finite.all():
             warn(f"{int((~finite).sum())} row(s) of {what} give non-finite design values "
                  "(e.g. log of a non-positive number, or a value near float64's limit); "
@@ -130,18 +156,35 @@ class DesignSpec:
         them), on the link scale; ``None`` when the formula has none."""
         if not self.offsets:
             return None
-        frame = _typed_frame(data, self.variables, self.levels, unseen="na", what="newdata")
+        frame = typed_frame(data, self.variables, self.levels, unseen="na", what="newdata")
         return offset_values(self.offsets, frame.iloc[np.flatnonzero(ok)])
 
-    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+    @cached_property
+    def _tree(self) -> Node | None:
+        """The right-hand side read once (``None`` for text the reader does not take)."""
+        try:
+            return read_rhs(tokenize(self.rhs.replace(BS_EXTEND, ""),
+                                     max_chars=MAX_STORED_RHS_CHARS))
+        except (FormulaError, ValueError):
+            return None
+
+    @cached_property
+    def _layout(self) -> PlainLayout | None:
+        """The plain layout of the design, when it gives exactly the fitted columns."""
+        if self._tree is None:
+            return None
+        layout = plain_layout(self._tree, self.variables, self.levels)
+        return layout if layout is not None and layout.columns == self.columns else None
+
+    def _matrix(self, frame: pd.DataFrame, numeric: dict[str, np.ndarray]) -> np.ndarray:
+        if self._layout is not None:
+            return plain_design(self._layout, frame, numeric)
         from formulaic import ModelSpec
 
-        plain = plain_columns(self.rhs, self.variables)
-        if plain is not None and plain[0] == self.columns:
-            X = plain_matrix(frame, self.columns)
-            if X is not None:
-                return X
-        spec = ModelSpec(formula=self.rhs, transform_state=_state_from_json(self.transform_state))
+        if self._tree is not None:  # a model file could hold more than dlstat would build
+            check_formulaic_terms(self._tree, self.formula)
+        spec = ModelSpec(formula=group_long_sums(self.rhs, (BS_EXTEND,)),
+                         transform_state=_state_from_json(self.transform_state))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mm = spec.get_model_matrix(frame, context=_SAFE_CONTEXT, na_action="ignore")
@@ -216,8 +259,10 @@ class CompleteRows:
 def complete_rows(formula: str, data: pd.DataFrame, na_action: str = "omit") -> CompleteRows:
     """Vet ``formula`` and find the rows of ``data`` with every used column present."""
     parsed, used, levels = _parse_on(formula, data)
-    frame = _typed_frame(data, used, levels, unseen="error", what="data")
-    positions, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
+    layout = plain_layout(parsed.tree, parsed.variables, levels)
+    frame, numeric = typed_inputs(data, used, levels, layout, carried_columns(parsed),
+                                  unseen="error", what="data")
+    positions, n_dropped, notes = _complete(frame, numeric, used, na_action, formula)
     response = response_frame(frame.iloc[positions], parsed.response_columns,
                               parsed.response_transform)
     return CompleteRows(positions, n_dropped, notes, response)
@@ -241,23 +286,33 @@ def build_design(
     ``standardise=False`` keeps the columns as they are (integer codes for an embedding)."""
     parsed, used, levels = _parse_on(formula, data)
     kinds = kinds_of(data, parsed.variables)
-    keep = _plain_inputs(parsed.rhs, parsed.variables)
-    frame = _typed_frame(data, used, levels, unseen="error", what="data", keep=keep)
-    rows, n_dropped, notes = _complete(frame, used, na_action, formula, len(data))
-    if n_dropped:  # a copy of the frame only when rows were dropped
-        frame = frame.iloc[rows]
+    layout = plain_layout(parsed.tree, parsed.variables, levels)  # None: formulaic
+    frame, numeric = typed_inputs(data, used, levels, layout, carried_columns(parsed),
+                                  unseen="error", what="data")
+    rows, n_dropped, notes = _complete(frame, numeric, used, na_action, formula)
+    # a copy of the inputs only when rows were dropped
+    frame, numeric = take_rows(frame, numeric, rows)
     # Levels are learned again on the complete rows: a level seen only in dropped rows is unused.
-    learned = {c: [v for v in lv if (frame[c] == v).any()] for c, lv in levels.items()}
+    learned = {c: [v for v, seen in zip(lv, seen_levels(frame[c], len(lv))) if seen]
+               for c, lv in levels.items()}
     if learned != levels:  # retyped only then: a second copy of a large frame costs memory
-        frame = _typed_frame(frame, used, learned, unseen="error", what="data", keep=keep)
+        frame = typed_frame(frame, list(frame.columns), learned, unseen="error", what="data")
+        if layout is not None:  # the first level may be gone: the coding changes
+            layout = plain_layout(parsed.tree, parsed.variables, learned)
     levels = learned
     distinct = {c.column: int(frame[c.column].nunique()) for c in parsed.transforms if c.column}
     n = len(frame)
     check_against_data(parsed.transforms, distinct, n, formula)
+    if layout is not None:
+        check_design_size(n, len(layout.columns), formula)
+    else:
+        check_formulaic_terms(parsed.tree, formula)
+        check_design_size(n, column_bound(parsed.tree, levels, MAX_DESIGN_COLUMNS), formula,
+                          exact=False)
     offset = _training_offset(parsed, frame)
     response = response_frame(frame, parsed.response_columns, parsed.response_transform)
-    X, columns, intercept, state = _design_matrix(parsed, frame)
-    del frame  # the typed frame is not needed beyond the matrix
+    X, columns, intercept, state = _design_matrix(parsed, frame, numeric, layout)
+    del frame, numeric  # the typed inputs are not needed beyond the matrix
     _check_finite_design(X, columns, formula)
     # A survival response: the design is R's model matrix without its intercept column
     # (coxph's), centred as coxph centres it (a constant is not identified).
@@ -290,8 +345,8 @@ def build_design(
         offsets=parsed.offsets,
         kinds=kinds,
     )
-    for name in [c for c, k in zip(spec.names, scaled.constant) if k]:
-        notes.append(f"design column {name!r} is constant in the training data.")
+    for j in np.flatnonzero(scaled.constant):  # R's names made only for a constant column
+        notes.append(f"design column {spec.names[j]!r} is constant in the training data.")
     return Design(spec, X, response, data.index[rows], n_dropped, notes, rows, offset)
 
 
@@ -329,22 +384,25 @@ def _training_offset(parsed: ParsedFormula, frame: pd.DataFrame) -> np.ndarray |
 
 def _parse_on(formula: str, data: pd.DataFrame) -> tuple[ParsedFormula, list[str], dict]:
     """The vetted formula, the columns it uses and the levels of its factors in ``data``."""
-    _check_frame(data, "data")
-    _check_column_names(data, "data")
-    parsed = parse_formula(formula, list(data.columns))
+    check_frame(data, "data")
+    check_column_names(data, "data")
+    parsed = parse_formula(formula, data.columns.tolist())
     used = list(dict.fromkeys(parsed.response_columns + parsed.variables))
-    return parsed, used, _learn_levels(data, parsed)
+    return parsed, used, learn_levels(data, parsed)
 
 
-def _complete(frame: pd.DataFrame, used: list[str], na_action: str, formula: str,
-              n_rows: int) -> tuple[np.ndarray, int, list[str]]:
-    """Positions of the complete rows of ``frame``, how many were dropped and the note."""
-    complete = frame.notna().all(axis=1).to_numpy()
+def _complete(frame: pd.DataFrame, numeric: dict[str, np.ndarray], used: list[str],
+              na_action: str, formula: str) -> tuple[np.ndarray, int, list[str]]:
+    """Positions of the complete rows of the typed inputs, how many were dropped and the
+    note."""
+    n_rows = len(frame)
+    complete = frame.notna().all(axis=1).to_numpy() & ~missing_rows(numeric, n_rows)
     notes: list[str] = []
     n_dropped = int((~complete).sum())
     if n_dropped:
         if na_action == "fail":
-            bad = [c for c in used if frame[c].isna().any()]
+            bad = [c for c in used if (pd.isna(numeric[c]).any() if c in numeric
+                                       else frame[c].isna().any())]
             raise DataError(
                 f"{n_dropped} row(s) have missing values in {bad} and na_action='fail'. "
                 "Use na_action='omit' to drop them, or fill them in first."
@@ -360,19 +418,19 @@ def _complete(frame: pd.DataFrame, used: list[str], na_action: str, formula: str
     return np.flatnonzero(complete), n_dropped, notes
 
 
-def _design_matrix(parsed: ParsedFormula,
-                   frame: pd.DataFrame) -> tuple[np.ndarray, list[str], bool, dict]:
+def _design_matrix(parsed: ParsedFormula, frame: pd.DataFrame, numeric: dict[str, np.ndarray],
+                   layout: PlainLayout | None) -> tuple[np.ndarray, list[str], bool, dict]:
     """The design (a new writable float64 matrix), its columns, whether it has an intercept,
-    and formulaic's transform state: directly for plain numeric columns, else by formulaic."""
-    plain = plain_columns(parsed.rhs, parsed.variables)
-    X = None if plain is None else plain_matrix(frame, plain[0])
-    if X is not None:
-        return X, plain[0], plain[1], {}
+    and formulaic's transform state: in bulk for plain terms, else by formulaic."""
+    if layout is not None:
+        return plain_design(layout, frame, numeric), layout.columns, layout.intercept, {}
     mm, state = _model_matrix(parsed, frame)
     columns = [c for c in mm.columns if c != "Intercept"]
     X = np.asarray(mm[columns], dtype=np.float64).reshape(len(frame), len(columns))
-    if not X.flags.writeable:
-        X = X.copy()
+    if not (X.flags.writeable and X.flags.c_contiguous):
+        # row-major as the bulk route's: the column means are then summed in the same
+        # order, so both routes standardise to the same numbers, to the last bit
+        X = X.copy(order="C")
     return X, columns, "Intercept" in mm.columns, state
 
 
@@ -383,7 +441,8 @@ def _model_matrix(parsed: ParsedFormula, frame: pd.DataFrame) -> tuple[pd.DataFr
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            mm = model_matrix(parsed.rhs, frame, context=_SAFE_CONTEXT, na_action="ignore")
+            mm = model_matrix(group_long_sums(parsed.rhs, (BS_EXTEND,)), frame,
+                              context=_SAFE_CONTEXT, na_action="ignore")
     except SyntaxError:
         raise _keyword_columns_error(parsed) from None
     except (FormulaicError, ValueError, TypeError, ArithmeticError) as exc:
@@ -435,114 +494,6 @@ def response_frame(frame: pd.DataFrame, columns: list[str], transform: str | Non
     return pd.DataFrame({f"{transform}({col})": values}, index=resp.index)
 
 
-def _check_frame(data: Any, what: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(
-            f"{what} must be a pandas DataFrame; got {type(data).__name__}. Wrap arrays with "
-            "pandas.DataFrame(...) and name the columns used in the formula."
-        )
-    if len(data) == 0:
-        raise DataError(f"{what} has no rows; pass a data frame with at least one row.")
-
-
-def _check_column_names(data: pd.DataFrame, what: str) -> None:
-    """Formulas name columns by text: refuse names a formula cannot address unambiguously.
-
-    A bare number in a formula is a constant (``y ~ 0`` drops the intercept, as in R), so
-    numeric column names such as those of ``pandas.DataFrame(array)`` cannot be referenced."""
-    odd = [c for c in data.columns if not isinstance(c, str)]
-    if odd:
-        shown = ", ".join(repr(c) for c in odd[:8]) + (" …" if len(odd) > 8 else "")
-        raise DataError(
-            f"{what} has column names that are not text ({shown}); a formula names columns by "
-            "text, and a number in a formula is a constant. Name the columns first, e.g. "
-            "data.add_prefix('V') or pandas.DataFrame(array, columns=['y', 'x1', ...])."
-        )
-    repeated = sorted(set(data.columns[data.columns.duplicated()]))
-    if repeated:
-        raise DataError(
-            f"{what} has repeated column names {repeated[:8]}; a formula could not tell them "
-            "apart. Rename or drop the duplicates."
-        )
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    return bool(
-        isinstance(s.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(s.dtype)
-        or pd.api.types.is_string_dtype(s.dtype)
-        or s.dtype == object
-    )
-
-
-def _learn_levels(data: pd.DataFrame, parsed: ParsedFormula) -> dict[str, list[Any]]:
-    """Levels of every factor variable, in R's order (categories' order, else sorted)."""
-    levels: dict[str, list[Any]] = {}
-    for col in parsed.variables:
-        s = data[col]
-        if not (_is_categorical(s) or col in parsed.factor_columns):
-            continue
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            observed = set(s.dropna().unique())
-            levels[col] = [plain_value(v) for v in s.cat.categories if v in observed]
-        else:
-            values = [_integral(v) for v in s.dropna().unique().tolist()]
-            try:
-                levels[col] = sorted(plain_value(v) for v in values)
-            except TypeError:
-                levels[col] = sorted((plain_value(v) for v in values), key=str)
-    return levels
-
-
-def _plain_inputs(rhs: str, variables: list[str],
-                  columns: list[str] | None = None) -> frozenset[str]:
-    """The predictors of a plain design (see ``plain.py``) when ``rhs`` is one whose columns
-    are ``columns`` (any, when not given): the typed frame keeps them in their own numeric
-    dtype, since ``plain_matrix`` casts them to float64 as it copies them."""
-    plain = plain_columns(rhs, variables)
-    if plain is None or (columns is not None and plain[0] != columns):
-        return frozenset()
-    return frozenset(plain[0])
-
-
-def _typed_frame(
-    data: pd.DataFrame, columns: list[str], levels: dict[str, list[Any]], unseen: str, what: str,
-    keep: frozenset[str] = frozenset(),
-) -> pd.DataFrame:
-    """A new frame of the used columns: factors as categoricals with the model's levels,
-    numeric columns of ``keep`` as they are, everything else as float64; the caller's frame
-    is never touched (the frame's columns may share its memory: pandas copies on write)."""
-    out = {}
-    for col in columns:
-        s = data[col]
-        if col in levels:
-            out[col] = as_factor(s, col, levels[col], unseen, what)
-        elif _is_categorical(s) and col not in levels:
-            out[col] = s  # a response factor: the family encodes it
-        elif col in keep and is_plain_number(s.dtype):
-            out[col] = s
-        else:
-            out[col] = _as_numeric(s, col, what)
-    # copy=False: one column per block, not a consolidated copy of the whole frame
-    frame = pd.DataFrame(out, index=data.index, copy=False)
-    frame.index = pd.RangeIndex(len(frame))  # rows by position from here on
-    return frame
-
-
-def _as_numeric(s: pd.Series, col: str, what: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        # As R does for Dates in a model formula: days since 1970-01-01.
-        days = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-        return days.astype(np.float64)
-    try:
-        return s.astype(np.float64)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"column {col!r} of {what} has type {s.dtype}, which dlstat cannot use as a "
-            "number or a factor. Convert it to numbers, strings or a categorical."
-        ) from None
-
-
 def _check_finite_design(X: np.ndarray, columns: list[str], formula: str) -> None:
     bad = ~np.isfinite(X)
     if bad.any():
@@ -566,13 +517,6 @@ def _strip_level(part: str) -> str:
             return part[:i]
         depth += (ch == "(") - (ch == ")")
     return part
-
-
-def _integral(v: Any) -> Any:
-    """6.0 → 6, so factor(cyl) on a float column has levels 4, 6, 8 as in R."""
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return int(v)
-    return v
 
 
 def _state_to_json(state: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, UnseenLevelError, warn
+from ..errors import DataError
 
 KINDS = ("logical", "number", "text", "date")
 _SHOWN = {"logical": "true/false values", "number": "numbers", "text": "text",
@@ -35,7 +35,16 @@ _FIXES = {
 def column_kind(s: pd.Series) -> str | None:
     """``s``'s kind, one of :data:`KINDS`, or ``None`` (no values, or values of mixed or
     other kinds)."""
-    dtype = s.dtype
+    kind = dtype_kind(s.dtype)
+    return values_kind(s.dropna().unique()) if kind is _BY_VALUES else kind
+
+
+_BY_VALUES = object()  # a dtype whose kind its values tell (object and string columns)
+
+
+def dtype_kind(dtype: Any) -> Any:
+    """The kind every column of ``dtype`` has (or ``None``), or ``_BY_VALUES``: read from
+    the dtype alone, so 50,000 numeric columns are typed without looking at one value."""
     if isinstance(dtype, pd.CategoricalDtype):
         return values_kind(dtype.categories)
     if pd.api.types.is_bool_dtype(dtype):
@@ -45,8 +54,20 @@ def column_kind(s: pd.Series) -> str | None:
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         return "number"
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        return values_kind(s.dropna().unique())
+        return _BY_VALUES
     return None
+
+
+def _kinds_by_dtype(data: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """``dtype_kind`` of each of ``columns`` that ``data`` has (asked once per distinct NumPy
+    dtype; each categorical's own, since comparing categoricals' dtypes compares their
+    categories)."""
+    every = dict(zip(data.columns.tolist(), data.dtypes.tolist()))
+    dtypes = {c: every[c] for c in columns if c in every}
+    found = {d: dtype_kind(d) for d in {d for d in dtypes.values()
+                                        if not isinstance(d, pd.CategoricalDtype)}}
+    return {c: dtype_kind(d) if isinstance(d, pd.CategoricalDtype) else found[d]
+            for c, d in dtypes.items()}
 
 
 def values_kind(values: Any) -> str | None:
@@ -70,7 +91,8 @@ def value_kind(v: Any) -> str | None:
 
 def kinds_of(data: pd.DataFrame, variables: list[str]) -> dict[str, str]:
     """The kind of each of ``variables`` in ``data`` that has one."""
-    found = {v: column_kind(data[v]) for v in variables}
+    by_dtype = _kinds_by_dtype(data, variables)
+    found = {v: column_kind(data[v]) if k is _BY_VALUES else k for v, k in by_dtype.items()}
     return {v: k for v, k in found.items() if k is not None}
 
 
@@ -83,9 +105,10 @@ def kinds_of_levels(levels: dict[str, list[Any]]) -> dict[str, str]:
 
 def check_kinds(data: pd.DataFrame, kinds: dict[str, str], what: str) -> None:
     """Refuse a column of ``data`` whose kind differs from its kind at fit."""
-    for col, fitted in kinds.items():
-        if col not in data.columns:
-            continue
+    for col, now_by_dtype in _kinds_by_dtype(data, list(kinds)).items():
+        fitted = kinds[col]
+        if now_by_dtype == fitted:
+            continue  # told by the dtype: no Series built (wide data)
         now = column_kind(data[col])
         if now is None or now == fitted or not data[col].notna().any():
             continue  # an all-missing column (NaN is a float) has no kind
@@ -100,26 +123,6 @@ def level_key(v: Any) -> tuple[str | None, Any]:
     """A level's identity: its kind and value, so that ``True`` is not the level ``1`` while
     the number ``6.0`` is the level ``6``."""
     return value_kind(v), plain_value(v)
-
-
-def as_factor(s: pd.Series, col: str, levels: list[Any], unseen: str, what: str) -> pd.Series:
-    """``s`` as a categorical over the model's ``levels``, values matched kind for kind; a value
-    outside them is refused (``unseen="error"``) or becomes NA with a warning."""
-    known = {level_key(level): level for level in levels}
-    values = s.astype(object).where(s.notna(), None)
-    keys = values.map(lambda v: None if v is None else level_key(v))
-    new = sorted({str(v) for v, k in zip(values, keys) if k is not None and k not in known})
-    if new:
-        if unseen != "na":
-            raise UnseenLevelError(
-                f"column {col!r} of {what} has level(s) {new} not seen when the model was "
-                f"fitted (known levels: {levels}). Recode them to known levels, or pass "
-                "unseen='na' to predict NA for those rows."
-            )
-        warn(
-            f"column {col!r} has unseen level(s) {new}; those rows predict NA (unseen='na').")
-    mapped = keys.map(lambda k: None if k is None else known.get(k))
-    return pd.Series(pd.Categorical(mapped, categories=levels), index=s.index, name=col)
 
 
 def plain_value(v: Any) -> Any:

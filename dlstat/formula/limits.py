@@ -9,19 +9,29 @@ A formula may come from a web form or a command line, so nothing in it may hang 
   (minutes for ten columns to the 10th), so a power of plain terms is expanded here into the
   same terms in the same order, and the number of terms is capped;
 * the degree or df of ``poly()``/``bs()`` must be a number literal the data can support
-  (checked against the data in ``design.py``, as R's ``poly()`` refuses too high a degree).
+  (checked against the data in ``design.py``, as R's ``poly()`` refuses too high a degree);
+* the terms of the whole right-hand side are counted from its structure before any is made
+  (``terms.py``), and so are, once the factors' levels are known, the design's columns and
+  bytes: wide data (``.`` over 50,000 genes, 1,000 factors) builds, a formula asking for more
+  than a model file can hold or the machine's memory is refused, naming the size.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from math import comb
+from typing import Any
 
-from ..errors import FormulaError
-from .tokens import Token
+from ..errors import FormulaError, OptionError
+from .terms import Node, read_rhs, term_bound
+from .tokens import Token, closing
 
-MAX_TERMS = 10_000  # a model with more terms than this is not a formula's job
+MAX_DESIGN_COLUMNS = 100_000  # what a model file holds (``stored.py``): 50,000 genes fit
+MAX_TERMS = MAX_DESIGN_COLUMNS  # each term makes at least one column
+MAX_FORMULAIC_TERMS = 10_000  # formulaic spends about half a millisecond a term
+BUDGET_VARIABLE = "DLSTAT_MAX_DESIGN_BYTES"  # raises (or lowers) the memory a design may take
 POWER_BY_FORMULAIC = 3  # formulaic expands powers up to this fast; above, we expand
 MAX_POLY_DEGREE = 50  # orthogonal polynomials beyond this are numerically meaningless
 MAX_SPLINE_DF = 1_000
@@ -68,8 +78,21 @@ def _operand_start(tokens: list[Token], end: int) -> int:
     return end
 
 
+def count_terms(tokens: list[Token], formula: str) -> Node:
+    """The tree of a vetted right-hand side, refused when it could expand to more than
+    ``MAX_TERMS`` terms: counted from its structure, before any term is made."""
+    try:
+        tree = read_rhs(tokens)
+    except ValueError as exc:
+        raise FormulaError(f"formula {formula!r} cannot be read as a sum of terms: {exc}. "
+                           "Join columns with +, -, :, * or /, as in 'y ~ a + b:c'.") from None
+    _refuse_terms(term_bound(tree, MAX_TERMS), formula)
+    return tree
+
+
 def expand_powers(tokens: list[Token], formula: str) -> list[Token]:
-    """Check every formula power ``(...)^k`` and expand the large ones of plain terms."""
+    """Check every formula power ``(...)^k`` and expand the large ones of plain terms (after
+    ``count_terms`` has bounded the whole)."""
     out: list[Token] = []
     calls: list[bool] = []  # per open parenthesis: does it open a call?
     i = 0
@@ -87,7 +110,6 @@ def expand_powers(tokens: list[Token], formula: str) -> list[Token]:
         start = _operand_start(out, len(out) - 1)
         items = _group_items(out[start:])
         power = min(power, len(items))  # a power beyond the number of items adds nothing
-        _check_terms(len(items), power, formula)
         if power > POWER_BY_FORMULAIC and all(_single_factor(t) for t in items):
             del out[start:]
             out += _expanded(items, power, tok.pos)
@@ -146,13 +168,12 @@ def _single_factor(item: list[Token]) -> bool:
             and _operand_start(item, len(item) - 1) == 0)
 
 
-def _check_terms(n_items: int, power: int, formula: str) -> None:
-    n_terms = sum(comb(n_items, j) for j in range(1, min(power, n_items) + 1))
+def _refuse_terms(n_terms: int, formula: str) -> None:
     if n_terms > MAX_TERMS:
         raise FormulaError(
-            f"formula {formula!r} expands to {n_terms} terms; dlstat builds at most "
-            f"{MAX_TERMS} from a formula. Use a lower power or fewer columns."
-        )
+            f"formula {formula!r} expands to more than {MAX_TERMS:,} terms; dlstat builds at "
+            f"most {MAX_TERMS:,} from a formula. Use a lower power, fewer columns or fewer "
+            "interactions.")
 
 
 def _expanded(items: list[list[Token]], power: int, pos: int) -> list[Token]:
@@ -176,22 +197,14 @@ def transform_calls(tokens: list[Token], formula: str) -> list[TransformCall]:
     for i, tok in enumerate(tokens):
         if tok.kind == "NAME" and not tok.quoted and tok.text in ("poly", "bs") \
                 and i + 1 < len(tokens) and tokens[i + 1].text == "(":
-            end = _closing(tokens, i + 1)
+            end = closing(tokens, i + 1)
+            end = len(tokens) if end < 0 else end
             args = _sum_items_by_comma(tokens[i + 2:end])
             first = args[0] if args else []
             column = first[0].text if len(first) == 1 and first[0].quoted else None
             calls.append(TransformCall(tok.text, column,
                                        _arguments(tok.text, args[1:], formula)))
     return calls
-
-
-def _closing(tokens: list[Token], open_at: int) -> int:
-    depth = 0
-    for j in range(open_at, len(tokens)):
-        depth += (tokens[j].text == "(") - (tokens[j].text == ")")
-        if depth == 0:
-            return j
-    return len(tokens)
 
 
 def _sum_items_by_comma(tokens: list[Token]) -> list[list[Token]]:
@@ -259,3 +272,79 @@ def check_against_data(calls: list[TransformCall], n_unique: dict[str, int],
                     f"{formula!r}: df must be at least the degree and at most the number of "
                     f"unique points ({distinct}). Use a smaller df."
                 )
+
+
+def column_bound(tree: Node, levels: Mapping[str, list[Any]], limit: int) -> int:
+    """An upper bound on the design columns of a right-hand side (factors at full rank,
+    ``poly``/``bs`` at their degree or df); above ``limit`` it is ``limit + 1``."""
+
+    def width(atom: Node) -> int:
+        if atom.op == "name":
+            return max(1, len(levels.get(atom.text, ())))
+        args = atom.args
+        if atom.text == "C" and args and args[0].text in levels:
+            return max(1, len(levels[args[0].text]))
+        if atom.text not in ("poly", "bs"):
+            return 1
+        named = {a.tags[0]: a.text for a in args[1:] if a.tags}
+        positional = [a.text for a in args[1:] if not a.tags]
+        if atom.text == "poly":
+            return _whole(named.get("degree") or (positional[0] if positional else "1"))
+        df = named.get("df") or (positional[0] if positional else "")
+        return _whole(df or named.get("degree", "3"))
+
+    return term_bound(tree, limit, width)
+
+
+def _whole(text: str) -> int:
+    try:
+        return max(1, int(float(text)))
+    except ValueError:
+        return 1
+
+
+def check_formulaic_terms(tree: Node, formula: str) -> None:
+    """Refuse a right-hand side formulaic would spend more than a few seconds on."""
+    n_terms = term_bound(tree, MAX_FORMULAIC_TERMS)
+    if n_terms > MAX_FORMULAIC_TERMS:
+        raise FormulaError(
+            f"formula {formula!r} expands to more than {MAX_FORMULAIC_TERMS:,} terms with "
+            "transforms or factor interactions, which dlstat builds with formulaic (about a "
+            f"second for each 2,000 terms); it builds at most {MAX_FORMULAIC_TERMS:,} such "
+            "terms. Numeric columns and their products, and factors on their own, have no "
+            "such limit: compute transforms as columns of the data, or use fewer interactions.")
+
+
+def check_design_size(n_rows: int, n_columns: int, formula: str, exact: bool = True) -> None:
+    """Refuse a design of more than ``MAX_DESIGN_COLUMNS`` columns, or of more bytes than the
+    memory budget, before it is allocated."""
+    size = "" if exact else "up to "
+    if n_columns > MAX_DESIGN_COLUMNS:
+        raise FormulaError(
+            f"formula {formula!r} makes {size}more than {MAX_DESIGN_COLUMNS:,} design columns; "
+            f"dlstat builds (and a model file holds) at most {MAX_DESIGN_COLUMNS:,}. Use fewer "
+            "columns, interactions or factor levels.")
+    needed, budget = 8 * n_rows * n_columns, design_budget()
+    if needed > budget:
+        raise FormulaError(
+            f"the design of formula {formula!r} would hold {size}{n_rows:,} rows x "
+            f"{n_columns:,} columns = {needed / 2**30:.1f} GiB of float64, more than the "
+            f"{budget / 2**30:.1f} GiB dlstat allows a design ({BUDGET_VARIABLE} or half of "
+            "this machine's memory). Use fewer rows or columns (a lower power, fewer "
+            f"interactions or levels), or set the environment variable {BUDGET_VARIABLE} to "
+            "the number of bytes a design may take.")
+
+
+def design_budget() -> int:
+    """The bytes a design may take: ``DLSTAT_MAX_DESIGN_BYTES``, else half the memory."""
+    given = os.environ.get(BUDGET_VARIABLE)
+    if given:
+        try:
+            return int(float(given))
+        except ValueError:
+            raise OptionError(f"environment variable {BUDGET_VARIABLE}={given!r} is not a "
+                              "number of bytes such as 8e9.") from None
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 * 2**30

@@ -14,8 +14,9 @@ import keyword
 from dataclasses import dataclass, field
 
 from ..errors import FormulaError
-from .limits import TransformCall, expand_powers, float_bases, transform_calls
-from .tokens import Token, render, tokenize
+from .limits import TransformCall, count_terms, expand_powers, float_bases, transform_calls
+from .terms import Node
+from .tokens import Token, closing, render, tokenize
 
 # Calls allowed on the right-hand side, with the keyword arguments each accepts.
 RHS_CALLS: dict[str, frozenset[str]] = {
@@ -47,8 +48,9 @@ _UNSAFE_WORDS = frozenset(
 TRANSFORM_NAMES = ", ".join(sorted(RHS_CALLS))
 # R's bs() extrapolates beyond the boundary knots at prediction time; formulaic must be told.
 BS_EXTEND = ", extrapolation='extend'"
-# A stored right-hand side may hold a power dlstat expanded (up to MAX_TERMS terms).
-MAX_STORED_RHS_CHARS = 2_000_000
+# A stored right-hand side may hold a power dlstat expanded, or '.' over up to MAX_TERMS
+# columns (100,000 gene names of up to ~95 characters).
+MAX_STORED_RHS_CHARS = 10_000_000
 # Columns dlstat adds for weights= and offset= given as vectors (R's model frame names them
 # so too); '.' never expands to them.
 WEIGHTS_COLUMN, OFFSET_COLUMN = "(weights)", "(offset)"
@@ -69,6 +71,7 @@ class ParsedFormula:
     factor_columns: list[str] = field(default_factory=list)
     transforms: list[TransformCall] = field(default_factory=list)
     offsets: list[str] = field(default_factory=list)  # vetted offset(expr) expressions
+    tree: Node = field(default=Node("sum"), repr=False)  # the right-hand side, read once
 
     @property
     def multi_response(self) -> bool:
@@ -94,7 +97,9 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
     rhs, offset_terms = _split_offsets(rhs, formula)
     rhs = _expand_dot(rhs, columns, response, formula)
     vetted, variables, factors = _vet_rhs(rhs, columns, formula)
-    vetted = expand_powers(float_bases(vetted), formula)
+    vetted = float_bases(vetted)
+    tree = count_terms(vetted, formula)
+    vetted = expand_powers(vetted, formula)
     offsets = []
     for term in offset_terms:
         expression, used = _vet_offset(term, columns, formula)
@@ -109,6 +114,7 @@ def parse_formula(formula: str, columns: list[str]) -> ParsedFormula:
         factor_columns=factors,
         transforms=transform_calls(vetted, formula),
         offsets=offsets,
+        tree=tree,
     )
 
 
@@ -147,13 +153,10 @@ def _split_offsets(rhs: list[Token], formula: str) -> tuple[list[Token], list[li
 
 def _closing(tokens: list[Token], start: int, formula: str) -> int:
     """The position of the ')' closing the '(' at ``start``."""
-    depth = 0
-    for j in range(start, len(tokens)):
-        if tokens[j].kind == "OP":
-            depth += (tokens[j].text == "(") - (tokens[j].text == ")")
-            if depth == 0:
-                return j
-    raise FormulaError(f"unbalanced '(' in formula {formula!r}: close every parenthesis.")
+    end = closing(tokens, start)
+    if end < 0:
+        raise FormulaError(f"unbalanced '(' in formula {formula!r}: close every parenthesis.")
+    return end
 
 
 def _vet_offset(expr: list[Token], columns: list[str], formula: str) -> tuple[str, list[str]]:
@@ -175,7 +178,9 @@ def vet_rendered_rhs(rhs: str, variables: list[str]) -> None:
     ``variables`` gives back exactly the same text, i.e. dlstat itself wrote it."""
     tokens = tokenize(rhs.replace(BS_EXTEND, ""), max_chars=MAX_STORED_RHS_CHARS)
     vetted, found, _ = _vet_rhs(tokens, variables, rhs)
-    again = render(expand_powers(float_bases(vetted), rhs))
+    vetted = float_bases(vetted)
+    count_terms(vetted, rhs)
+    again = render(expand_powers(vetted, rhs))
     if again != rhs or not set(found) <= set(variables):
         raise FormulaError(f"right-hand side {rhs[:200]!r} is not text dlstat writes; vetted "
                            f"it reads {again[:200]!r}.")
@@ -233,18 +238,18 @@ def _expand_dot(
             f"'.' in {formula!r} stands for all columns except the response, but the data has "
             "no other column. Add predictors to the data."
         )
-    _refuse_unsafe([Token("NAME", c, 0, quoted=True) for c in others], formula)
+    _refuse_unsafe([Token("NAME", c, 0, quoted=True) for c in others
+                    if "`" in c or "\\" in c], formula)
     out: list[Token] = []
     for tok in rhs:
         if tok.kind != "DOT":
             out.append(tok)
             continue
+        plus = Token("OP", "+", tok.pos)
         out.append(Token("OP", "(", tok.pos))
-        for j, col in enumerate(others):
-            if j:
-                out.append(Token("OP", "+", tok.pos))
-            out.append(Token("NAME", col, tok.pos, quoted=True))
-        out.append(Token("OP", ")", tok.pos))
+        for col in others:
+            out += (Token("NAME", col, tok.pos, quoted=True), plus)
+        out[-1] = Token("OP", ")", tok.pos)
     return out
 
 
@@ -259,9 +264,14 @@ def _vet_rhs(
     stack: list[str | None] = []  # call name per open parenthesis (None for grouping)
     known, seen = frozenset(columns), set()
     for i, tok in enumerate(rhs):
+        if tok.quoted and tok.text in known:  # a backquoted column ('.' gives 50,000)
+            if tok.text not in seen:
+                seen.add(tok.text)
+                variables.append(tok.text)
+            out.append(tok)
+            continue
         nxt = rhs[i + 1] if i + 1 < len(rhs) else None
         prev = rhs[i - 1] if i else None
-        call = next((c for c in reversed(stack) if c is not None), None)
         if tok.kind == "NAME" and not tok.quoted and nxt is not None and nxt.text == "(":
             if tok.text not in RHS_CALLS:
                 raise FormulaError(
@@ -274,6 +284,7 @@ def _vet_rhs(
                 factors.extend(_factor_argument(rhs, i, columns, formula))
             continue
         if tok.kind == "NAME" and not tok.quoted and nxt is not None and nxt.text == "=":
+            call = _innermost_call(stack)
             allowed = RHS_CALLS.get(call or "", frozenset())
             if not stack or stack[-1] != call or tok.text not in allowed:
                 where = f"{call}()" if call else "outside a function call"
@@ -292,7 +303,7 @@ def _vet_rhs(
             if col not in seen:
                 seen.add(col)
                 variables.append(col)
-            out.append(Token("NAME", col, tok.pos, quoted=True))
+            out.append(tok if tok.quoted else Token("NAME", col, tok.pos, quoted=True))
             continue
         if tok.kind == "OP":
             if tok.text == "(":
@@ -306,7 +317,7 @@ def _vet_rhs(
                     )
                 if stack.pop() == "bs":
                     out.append(Token("RAW", BS_EXTEND, tok.pos))
-            elif tok.text in (",", "=") and call is None:
+            elif tok.text in (",", "=") and _innermost_call(stack) is None:
                 raise FormulaError(
                     f"{tok.text!r} at position {tok.pos} in formula {formula!r} is only allowed "
                     "between the arguments of a transform such as poly(x, 2)."
@@ -317,6 +328,10 @@ def _vet_rhs(
     if stack:
         raise FormulaError(f"unbalanced '(' in formula {formula!r}: close every parenthesis.")
     return out, variables, factors
+
+
+def _innermost_call(stack: list[str | None]) -> str | None:
+    return next((c for c in reversed(stack) if c is not None), None)
 
 
 def _factor_argument(rhs: list[Token], i: int, columns: list[str], formula: str) -> list[str]:
