@@ -29,6 +29,7 @@ from ..results.fit import DNNFit, FitRecord
 from ..results.record import HeldRows, RowPriors
 from ..scale import active_client, train_on_cluster
 from .aliasing import aliased_columns
+from .glm_polish import polish, polishable
 from .family_parameter import Estimated, start_values, train_estimating
 from .priors import prior_weights
 
@@ -319,7 +320,8 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     kept = copy.copy(opts)
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
     return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
-                    estimated) for m, net in enumerate(networks)]
+                    estimated, exact=net.counts is None and net.penalty == 0)
+            for m, net in enumerate(networks)]
 
 
 def _aliased_by_block(blocks: list[Block], networks: list[Network],
@@ -355,7 +357,10 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
-            aliased: tuple[int, ...] = (), estimated: Estimated | None = None) -> DNNFit:
+            aliased: tuple[int, ...] = (), estimated: Estimated | None = None,
+            exact: bool = False) -> DNNFit:
+    """Network ``m`` of the trained stack as a fit (``exact``: an unpenalised network on its
+    block's own rows, which an L-BFGS GLM finishes by Fisher scoring)."""
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
@@ -384,6 +389,8 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
                  call=call, train_X=block.X, train_index=block.index, train_Y=block.Y,
                  train_priors=RowPriors(block.weights, block.offset, trials))
     fit.training_frame = block.frame
+    if exact and polishable(fit):
+        polish(fit, block.X, block.Y)
     measure(fit, block, opts)
     return fit
 
