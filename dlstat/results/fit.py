@@ -106,7 +106,7 @@ class DNNFit(Result):
 
         ``interval="prediction"`` gives ``fit``, ``lwr``, ``upr``: an interval at ``level`` for
         a new observation of the response (``attrs["method"]`` says how it was made;
-        :mod:`dlstat.results.prediction`).  ``method`` chooses it (default: from what the fit
+        ``dlstat.results.prediction``).  ``method`` chooses it (default: from what the fit
         holds): ``"lm"`` for a gaussian GLM (R's ``predict.lm`` interval; ``weights``, a
         column of ``newdata`` or one number per row, are the new rows' prior weights, as
         R's), ``"jackknife+ab"`` with ``bootstrap=B``, ``"split"`` (split conformal) with
