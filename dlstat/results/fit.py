@@ -502,6 +502,26 @@ class DNNFit(Result):
 
         return partial_dependence(self, term, kind, grid, level)
 
+    def attributions(self, newdata: Any, method: str = "integrated_gradients",
+                     target: Any = None, scale: str = "response", baseline: Any = None,
+                     steps: int = 50):
+        """Attributions of the output for ``target`` (a class name or index; default each
+        row's predicted class) on ``scale`` (``"response"``: probability or mean; ``"link"``)
+        to each input value of ``newdata``: ``method="integrated_gradients"`` (from
+        ``baseline``, default zeros, trapezoid rule on ``steps`` intervals),
+        ``"saliency"`` (the gradient) or ``"gradient_x_input"``; ``.values`` has the input's
+        shape.  See ``dlstat.results.attributions``."""
+        from .attributions import attributions
+
+        return attributions(self, newdata, method, target, scale, baseline, steps)
+
+    def filters(self):
+        """The first convolution's filters as position weight matrices (``.plot()``: logos).
+        See ``dlstat.results.logos``."""
+        from .logos import filters
+
+        return filters(self)
+
     def calibration(self, newdata: pd.DataFrame | None = None, bins: int = 10,
                     strategy: str = "uniform"):
         """A classifier's reliability curve and expected calibration error, on ``newdata``
