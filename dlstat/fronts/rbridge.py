@@ -375,6 +375,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "importance": Endpoint(_importance, (_same, _optional(_frame("newdata")), _same)),
     "dependence": Endpoint(_dependence, (_same, _same, _same, _whole, _same)),
     "dependence_curve": Endpoint(lambda result: result.curve, (_same,), frame_to_r),
+    "attributions": Endpoint(lambda model, newdata, method, target, scale, baseline, steps:
+                             model.attributions(newdata, method, target, scale, baseline, steps),
+                             (_same, _data("newdata"), str, _same, str, _same, _whole)),
+    "attributions_values": Endpoint(lambda result: result.values, (_same,), array_to_r),
+    "filters": Endpoint(lambda model: model.filters(), (_same,)),
+    "filters_pwm": Endpoint(lambda result: result.pwm, (_same,), array_to_r),
     "layer": Endpoint(layer_from_call, (str, _same, _same), layer_to_r),
     "roundtrip_data": Endpoint(_same, (_data("data"),), _roundtrip_data),
 }
