@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(dataset-fashion-mnist r-base-core r-base-dev r-cran-glmnet r-cran-mass r-cran-survival r-cran-reticulate
+              r-cran-mlbench r-bioc-biostrings
               r-cran-testthat r-cran-generics r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown
               pandoc r-cran-pkgdown r-cran-pkgload chromium chromium-driver)
 missing=()
