@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages (Fashion-MNIST; R with glmnet, reticulate and testthat for
+# Idempotent set-up: Debian packages (Fashion-MNIST; R with mlbench and Biostrings for the
+# sequence data, glmnet, reticulate and testthat for
 # the R package and the glmnet comparisons; pkgdown, Chromium and its driver for the
 # documentation), a virtual environment in .venv, and dlstat installed into it in editable mode
 # (TensorFlow is a regular dependency) with its R-bridge, Dask, documentation and development extras.
