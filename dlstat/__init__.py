@@ -65,6 +65,8 @@ _LAZY = {
     "foldid_folds": ("validation.folds", "foldid_folds"),
     "base_features": ("transfer", "base_features"),
     "dask_client": ("scale", "dask_client"),
+    "onehot": ("sequences", "onehot"),
+    "kmer_codes": ("sequences", "kmer_codes"),
 }
 
 
@@ -91,5 +93,5 @@ __all__ = [
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",
     "bidirectional", "embedding", "gru", "lstm", "rnn",
-    "base_features", "dask_client",
+    "base_features", "dask_client", "kmer_codes", "onehot",
 ]

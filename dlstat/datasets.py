@@ -400,7 +400,17 @@ def _shown(series: Any) -> str:
     return f"{type(series).__name__} of shape {list(array.shape)}"
 
 
+from .sequence_datasets import (  # noqa: E402  (sequence data sets live in their own module)
+    SPLICE_CLASSES,
+    TF_MOTIF,
+    TF_SEED,
+    TFBinding,
+    splice,
+    tf_binding,
+)
+
 __all__ = [
+    "SPLICE_CLASSES", "TFBinding", "TF_MOTIF", "TF_SEED", "splice", "tf_binding",
     "FASHION_MNIST_CLASSES", "airquality", "available", "describe", "esoph", "faithful",
     "fashion_mnist", "infert", "insect_sprays", "iris", "load", "mtcars", "plant_growth",
     "swiss", "tooth_growth", "trees", "warpbreaks",

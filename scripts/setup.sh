@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages (Fashion-MNIST; R with glmnet, reticulate and testthat for
+# Idempotent set-up: Debian packages (Fashion-MNIST; R with mlbench and Biostrings for the
+# sequence data, glmnet, reticulate and testthat for
 # the R package and the glmnet comparisons; pkgdown, Chromium and its driver for the
 # documentation), a virtual environment in .venv, and dlstat installed into it in editable mode
 # (TensorFlow is a regular dependency) with its R-bridge, Dask, documentation and development extras.
@@ -7,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(dataset-fashion-mnist r-base-core r-base-dev r-cran-glmnet r-cran-mass r-cran-survival r-cran-reticulate
+              r-cran-mlbench r-bioc-biostrings
               r-cran-testthat r-cran-generics r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown
               pandoc r-cran-pkgdown r-cran-pkgload chromium chromium-driver)
 missing=()

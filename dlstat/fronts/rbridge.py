@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..errors import DlstatError, DlstatWarning, OptionTypeError
 from ..options import integer_option_names
+from ..sequences import kmer_codes, onehot
 from . import rgenerics
 from .rcodec import (
     array_to_r,
@@ -351,6 +352,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "load": Endpoint(_load, (str,)),
     "fashion_mnist": Endpoint(_fashion_mnist, (str, _same, _same)),
     "series_windows": Endpoint(_series_windows, (_same, _same, _same, _same)),
+    "onehot": Endpoint(onehot, (vector_from_r, str, _whole, str, str), array_to_r),
+    "kmer_codes": Endpoint(kmer_codes, (vector_from_r, _whole, str, _whole, str, str),
+                           array_to_r),
     "roundtrip": Endpoint(_same, (_frame("data"),), frame_to_r),
     "dtypes": Endpoint(_dtypes, (_frame("data"),)),
     "vcov": Endpoint(rgenerics.vcov, (_same,)),
