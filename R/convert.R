@@ -267,8 +267,6 @@
   out
 }
 
-# Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
-# data frames, hidden widths, folds and penalties are encoded for the codec.
 # An R family object (or function) as dlstat's family name and link; R's names Gamma and
 # inverse.gaussian are dlstat's gamma and inverse_gaussian, and MASS's negative.binomial(theta)
 # is negative_binomial with its theta.
@@ -289,6 +287,8 @@
   list(family = name, link = family$link, theta = theta)
 }
 
+# Options for an endpoint: a named list (a dict in Python, where an empty list means none) whose
+# data frames, hidden widths, folds and penalties are encoded for the codec.
 .options_dict <- function(options) {
   out <- list()
   for (name in names(options)) {

@@ -256,11 +256,10 @@ def worker_identity() -> dict[str, str | None]:
 def engine_digest() -> str:
     """SHA-256 (16 hex digits) of every engine source the graph cache keys on, and of the
     task that runs a chunk: equal digests, the same code trains the networks."""
-    from .engine.cache import engine_sources
+    from .engine.cache import sources_digest
 
-    digest = hashlib.sha256()
-    for path in [*engine_sources(), Path(__file__).with_name("scale.py")]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest = hashlib.sha256(sources_digest())
+    digest.update(Path(__file__).with_name("scale.py").read_bytes())
     return digest.hexdigest()[:16]
 
 

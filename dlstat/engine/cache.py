@@ -121,9 +121,18 @@ def key_digest(key: Any, tf_version: str) -> str:
 
     h = hashlib.sha256(stable_text(key).encode())
     h.update(f"|{tf_version}|{__version__}".encode())
-    for path in engine_sources():
-        h.update(path.read_bytes())
+    h.update(sources_digest())
     return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=1)
+def sources_digest() -> bytes:
+    """SHA-256 of every engine source (names and bytes), read once per process: the graph
+    cache's key and the cluster's version check both include it."""
+    h = hashlib.sha256()
+    for path in engine_sources():
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.digest()
 
 
 def cached_function(tf, key: Any, build: Callable[[], Any]):

@@ -84,8 +84,8 @@ class LayerKind:
     """
 
     name = ""
-    solo = False
-    keras_parts: tuple[str, ...] = ()  # its parameters in the order of Keras's get_weights()  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
+    solo = False  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
+    keras_parts: tuple[str, ...] = ()  # its parameters in the order of Keras's get_weights()
 
     def prefix(self, index: int | None) -> str:
         """The prefix of this layer's parameter keys and Keras name, e.g. ``dense2``."""

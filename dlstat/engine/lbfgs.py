@@ -56,7 +56,7 @@ class Layout:
 
 def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     """``losses(theta)`` → per-network (data loss, validation loss, penalty), and ``unpack``."""
-    from .training import batch_loss
+    from ..families.ops import tf_ops
 
     placed = plan(job.topology)
     X = tf.constant(job.X[None], tf.float64)
@@ -85,8 +85,8 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     def losses(theta):
         P = unpack(theta)
         eta = tf_forward(tf, placed, P, X, StackContext(False)) + offset
-        data, _ = batch_loss(job.family, eta, Y, w, family_parameter)
-        val, _ = batch_loss(job.family, eta, Y, vw, family_parameter)
+        (data, _), (val, _) = job.family.batch_losses(tf_ops(), Y, eta, (w, vw),
+                                                      family_parameter)
         penalty = tf.zeros_like(data)
         off = 0
         for name, size, is_split, pen in zip(layout.names, sizes, layout.split, layout.penalised):

@@ -56,13 +56,20 @@ class LossKey:
         """The loss of a batch of rows (the last axis) with weights ``w`` and their sum: the
         weighted mean of the row losses, or a set-level loss (Cox's negative log partial
         likelihood, risk sets within the batch) divided by the weights' sum."""
-        total_weight = ops.sum(w)
+        return self.batch_losses(ops, y, eta, (w,), parameter)[0]
+
+    def batch_losses(self, ops, y, eta, weights, parameter=None):
+        """:meth:`batch_loss` for each of several weightings of the same rows (training and
+        validation), the row losses computed once."""
         kind = FAMILY_KINDS[self.family]
-        if kind.set_loss is not None:
-            total = kind.set_loss(ops, y, eta, w, self.ties)
-        else:
-            total = ops.sum(self.row_loss(ops, y, eta, parameter) * w)
-        return total / ops.maximum(total_weight, 1e-12), total_weight
+        rows = None if kind.set_loss is not None else self.row_loss(ops, y, eta, parameter)
+        out = []
+        for w in weights:
+            total_weight = ops.sum(w)
+            total = (kind.set_loss(ops, y, eta, w, self.ties) if rows is None
+                     else ops.sum(rows * w))
+            out.append((total / ops.maximum(total_weight, 1e-12), total_weight))
+        return out
 
 
 @dataclass
@@ -158,11 +165,7 @@ class Family:
 
     def with_parameter(self, value: float, se: float = float("nan")) -> Family:
         """This family at the kind's parameter ``value`` (estimated, with its ``se``)."""
-        import copy
-
-        out = copy.copy(self)
-        out.parameter, out.parameter_se = float(value), float(se)
-        return out
+        return replace(self, parameter=float(value), parameter_se=float(se))
 
     def provisional(self) -> Family:
         """This family, at a provisional value of the kind's parameter when it has none yet

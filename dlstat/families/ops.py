@@ -7,6 +7,7 @@ the engine's graph (TensorFlow), so the two cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -67,18 +68,13 @@ def _tf_ops() -> SimpleNamespace:
         max=lambda x: tf.reduce_max(x, -1, keepdims=True), stop_gradient=tf.stop_gradient)
 
 
-_CACHE: dict[str, SimpleNamespace] = {}
-
-
+@functools.cache
 def numpy_ops() -> SimpleNamespace:
     """NumPy's operations (SciPy's special functions; imported on first use)."""
-    if "np" not in _CACHE:
-        _CACHE["np"] = _numpy_ops()
-    return _CACHE["np"]
+    return _numpy_ops()
 
 
+@functools.cache
 def tf_ops() -> SimpleNamespace:
     """TensorFlow's operations (only the engine calls this: it imports TensorFlow)."""
-    if "tf" not in _CACHE:
-        _CACHE["tf"] = _tf_ops()
-    return _CACHE["tf"]
+    return _tf_ops()

@@ -36,9 +36,14 @@ def infer(response: pd.DataFrame) -> tuple[str, str]:
             return "binomial", f"response {col!r} holds only 0 and 1, so family = 'binomial'"
         return "gaussian", f"response {col!r} is numeric, so family = 'gaussian'"
     n = len(response_levels(y))
-    if n == 2:
-        return "binomial", f"response {col!r} is a factor with 2 levels, so family = 'binomial'"
-    return "multinomial", f"response {col!r} is a factor with {n} levels, so family = 'multinomial'"
+    family = class_family(n)
+    return family, f"response {col!r} is a factor with {n} levels, so family = {family!r}"
+
+
+def class_family(n_classes: int) -> str:
+    """The family of a response with ``n_classes`` classes: binomial for two, else
+    multinomial (``infer`` and the classifier choose alike)."""
+    return "binomial" if n_classes == 2 else "multinomial"
 
 
 def response_levels(y: pd.Series) -> list[Any]:

@@ -115,10 +115,10 @@ def _certainly_full_rank(spec, X: np.ndarray, weights: np.ndarray) -> bool:
         gram += (rows * w[:, None]).T @ rows
         sums += w @ rows
     total = float(weights.sum())
-    scale, center = np.ones_like(spec.scale), spec.center / spec.scale  # as _unit_design
-    raw_sums = scale * sums + center * total  # Σ w x_raw for each column
-    raw = (np.outer(scale, scale) * gram + np.outer(scale * sums, center)
-           + np.outer(center, scale * sums) + total * np.outer(center, center))
+    center = spec.center / spec.scale  # the columns of _unit_design
+    raw_sums = sums + center * total  # Σ w x for each column
+    raw = (gram + np.outer(sums, center) + np.outer(center, sums)
+           + total * np.outer(center, center))
     if spec.intercept:
         raw = np.block([[np.array([[total]]), raw_sums[None, :]], [raw_sums[:, None], raw]])
     norms = np.sqrt(np.diag(raw))

@@ -390,7 +390,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
                  train_priors=RowPriors(block.weights, block.offset, trials))
     fit.training_frame = block.frame
     if exact and polishable(fit):
-        polish(fit, block.X, block.Y)
+        polish(fit)
     measure(fit, block, opts)
     return fit
 

@@ -223,7 +223,7 @@ def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
                      "n_test": int(test.ok.sum()), "n_unpredicted": int((~test.ok).sum()),
                      **fit.family.metrics(test.y, mu, test.weights)})
         preds.append(pd.DataFrame(mu, index=held_out_rows(plan, r, k)[test.ok]))
-        held.append(OutOfFold(np.full(len(mu), split), r, test.y, mu, test.weights))
+        held.append(OutOfFold(np.full(len(mu), split), test.y, mu, test.weights))
     return rows, preds, held
 
 

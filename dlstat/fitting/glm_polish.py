@@ -20,14 +20,15 @@ def polishable(fit) -> bool:
     fam, opts = fit.family, fit.options
     return (not fit.topology.layers and opts.penalty == 0 and opts.optimizer == "lbfgs"
             and opts.transfer is None and fam.n_outputs == 1
-            and not fam.kind.several_classes and getattr(fam.kind, "set_loss", None) is None
-            and getattr(fam.kind, "parameter", None) is None)
+            and not fam.kind.several_classes and fam.kind.set_loss is None
+            and fam.kind.parameter is None)
 
 
-def polish(fit, X: np.ndarray, Y: np.ndarray) -> None:
-    """Fisher scoring on the fit's own (standardised) design ``X`` from its current weights,
-    written back into ``fit.params``; ``Y`` the encoded response."""
+def polish(fit) -> None:
+    """Fisher scoring on the fit's own training rows from its current weights, written back
+    into ``fit.params``."""
     fam, priors = fit.family, fit.priors
+    X, Y, _ = fit.training_data()
     kernel_key, bias_key = fit.topology.output_key("kernel"), fit.topology.output_key("bias")
     kept = np.setdiff1d(np.arange(X.shape[1]), fit.record.aliased)
     intercept = fit.topology.output_bias
@@ -39,7 +40,7 @@ def polish(fit, X: np.ndarray, Y: np.ndarray) -> None:
     gamma = W[0, kept, 0] * ys
     if intercept:
         gamma = np.concatenate([[b.reshape(-1)[0] * ys + yc], gamma])
-    y = fam.natural(Y)[:, 0]
+    y = Y[:, 0]
     w = priors.weights
     offset = np.zeros(len(y)) if priors.offset is None else np.asarray(priors.offset, float)
     shift = 0.0 if intercept else yc

@@ -156,7 +156,9 @@ class DesignSpec:
         them), on the link scale; ``None`` when the formula has none."""
         if not self.offsets:
             return None
-        frame = typed_frame(data, self.variables, self.levels, unseen="na", what="newdata")
+        read = offset_columns(self.offsets)  # only what the offset reads (not every column)
+        frame = typed_frame(data, [v for v in self.variables if v in read], self.levels,
+                            unseen="na", what="newdata")
         return offset_values(self.offsets, frame.iloc[np.flatnonzero(ok)])
 
     @cached_property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..errors import FormulaError
-from .tokens import Token, tokenize
+from .tokens import Token, closing, tokenize
 
 _LEVELLED = re.compile(r"^(?P<base>.*)\[(?:T\.)?(?P<level>[^\[\]]*)\]$")
 _R_LOGICAL = {"True": "TRUE", "False": "FALSE"}
@@ -147,7 +147,8 @@ def _variable_order(formula: str, variables: list[str]) -> dict[str, int]:
         if tok.kind == "DOT":
             units = [r_symbol(v) for v in variables]
         elif tok.kind == "NAME" and i + 1 < len(rhs) and rhs[i + 1].text == "(":
-            end = _closing(rhs, i + 1)
+            end = closing(rhs, i + 1)
+            end = len(rhs) - 1 if end < 0 else end
             units, i = [deparse(rhs[i:end + 1])], end
         elif tok.kind == "NAME":
             units = [r_symbol(tok.text)]
@@ -157,12 +158,3 @@ def _variable_order(formula: str, variables: list[str]) -> dict[str, int]:
             order.setdefault(unit, len(order))
         i += 1
     return order
-
-
-def _closing(tokens: list[Token], start: int) -> int:
-    depth = 0
-    for j in range(start, len(tokens)):
-        depth += (tokens[j].text == "(") - (tokens[j].text == ")")
-        if depth == 0:
-            return j
-    return len(tokens) - 1

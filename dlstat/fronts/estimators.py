@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import DataError, OptionError
+from ..families.response import class_family
 from ..options import CLASSIFIER, REGRESSOR, option, options_for
 from .arrays import array_of, as_rows, base_row_shape, row_shape, with_reshape
 
@@ -339,7 +340,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         frame = self._x_frame(X)
         # Codes 0..K-1 as a factor: the family's levels follow classes_ exactly.
         frame["y"] = pd.Categorical.from_codes(codes.ravel(), categories=range(len(classes)))
-        self._fit_dnn("y ~ .", frame, _family_for(len(classes)), self.input_shape_,
+        self._fit_dnn("y ~ .", frame, class_family(len(classes)), self.input_shape_,
                       sample_weight)
         self.classes_ = classes
         return self
@@ -353,7 +354,7 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
                              f"{self.formula!r} has another response.")
         observed = pd.unique(data[parsed.response_columns[0]].dropna())
         _require_two_classes(observed)
-        model = self._fit_dnn(self.formula, data, _family_for(len(observed)),
+        model = self._fit_dnn(self.formula, data, class_family(len(observed)),
                               sample_weight=sample_weight)
         self.classes_ = np.asarray(model.family.levels)
         self._set_formula_features()
@@ -387,10 +388,6 @@ class DNNClassifier(ClassifierMixin, _DNNBase):
         if self.formula is None:
             return super().score(X, y, sample_weight=sample_weight)
         return self._formula_score(X, y, sample_weight, accuracy_score)
-
-
-def _family_for(n_classes: int) -> str:
-    return "binomial" if n_classes == 2 else "multinomial"
 
 
 def _require_two_classes(classes) -> None:

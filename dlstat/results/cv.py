@@ -19,11 +19,10 @@ FOLD_COLUMNS = ("repeat", "fold", "n_train", "n_test", "n_unpredicted")
 @dataclass
 class OutOfFold:
     """The held-out rows of the folds: which fold network (``split``, an index into
-    ``CVResult.fits``) and repeat predicted each, its natural-scale response, that network's
-    mean and the row's weight (prior × trials)."""
+    ``CVResult.fits``, which also fixes the repeat) predicted each, its natural-scale
+    response, that network's mean and the row's weight (prior × trials)."""
 
     split: np.ndarray
-    repeat: np.ndarray | int
     y: np.ndarray
     mu: np.ndarray
     weights: np.ndarray
@@ -32,7 +31,6 @@ class OutOfFold:
     def join(cls, parts: list[OutOfFold]) -> OutOfFold:
         """One table of every fold's rows."""
         return cls(np.concatenate([p.split for p in parts]),
-                   np.concatenate([np.full(len(p.split), p.repeat) for p in parts]),
                    np.vstack([p.y for p in parts]), np.vstack([p.mu for p in parts]),
                    np.concatenate([p.weights for p in parts]))
 

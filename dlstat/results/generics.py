@@ -17,7 +17,6 @@ from ..options import FitOptions
 if TYPE_CHECKING:
     from .fit import DNNFit
 
-RESIDUAL_TYPES = ("deviance", "pearson", "working", "response")
 INTERCEPT = "(Intercept)"
 
 
