@@ -193,6 +193,12 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
+    return cv_result(call, data, plan, blocks, fits, source)
+
+
+def cv_result(call: str, data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
+              fits: list[DNNFit], source: ArrayInput | None = None) -> CVResult:
+    """The cross-validation result of the fold networks ``fits`` (one per block)."""
     rows, preds, held = evaluate_folds(data, plan, blocks, fits)
     pred_frame = combine_predictions(data, preds, plan.family)
     notes = list(plan.notes) + sorted({n for b in blocks for n in b.notes
