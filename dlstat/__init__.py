@@ -49,6 +49,8 @@ _LAZY = {
     "AnovaResult": ("results.anova", "AnovaResult"),
     "DNNRegressor": ("fronts.estimators", "DNNRegressor"),
     "DNNClassifier": ("fronts.estimators", "DNNClassifier"),
+    "DNNRegressorCV": ("fronts.estimators", "DNNRegressorCV"),
+    "DNNClassifierCV": ("fronts.estimators", "DNNClassifierCV"),
     "datasets": ("datasets", None),
     "cv_dnn": ("fitting.cv", "cv_dnn"),
     "CVResult": ("results.cv", "CVResult"),
@@ -87,7 +89,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
+    "DNNClassifier", "DNNClassifierCV", "DNNFit", "DNNRegressorCV", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "DlstatWarning", "ClusterError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
     "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "TuneResult", "tune_dnn", "activation", "batchnorm", "compare", "cv_dnn",

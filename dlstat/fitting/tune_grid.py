@@ -22,6 +22,7 @@ from ..options import (
     DNN,
     IN_STACK,
     LARGER,
+    LAYERS,
     NUMBER,
     OPTIONS,
     WHOLE,
@@ -85,9 +86,12 @@ def _entry(name: str, values: Any, random: bool, fixed: Mapping[str, Any]) -> An
             raise OptionError(f"grid[{name!r}] range {values!r} must be (low, high) with low < "
                               f"high, or (low, high, 'log') with 0 < low < high.")
         return tuple(values)
-    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+    one_value = row.kind in (WIDTHS, LAYERS) and isinstance(values, tuple)  # e.g. (32, 16)
+    if one_value or isinstance(values, (str, bytes, Mapping)) or not hasattr(values,
+                                                                            "__iter__"):
         raise OptionTypeError(f"grid[{name!r}] must be a list of values to try, e.g. "
-                              f"{name}: [{row.default!r}, ...]; got {values!r}.")
+                              f"{{{name!r}: [{row.default!r}, ...]}}; got {values!r}"
+                              f"{f' (one value: write [{values!r}])' if one_value else ''}.")
     items = list(values)
     if not items:
         raise OptionError(f"grid[{name!r}] is empty; give at least one value to try.")

@@ -169,7 +169,7 @@ class TuneResult(Result):
                       rotation=90, fontsize=7)
         ax.set_ylabel(f"{metric} (held out)")
         ax.legend()
-        fig.tight_layout()
+        fig.subplots_adjust(bottom=0.4)  # room for the configurations' labels
         return fig
 
 
