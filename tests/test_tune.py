@@ -177,3 +177,43 @@ def test_engine_per_network_rates_equal_each_network_in_its_own_stack():
                                    **per([m, m]), **common))
         for key, own_key in zip(sorted(stack.params), sorted(own.params)):
             np.testing.assert_array_equal(stack.params[key][m], own.params[own_key][0])
+
+
+# -- the CV estimators: tuning inside fit --------------------------------------------------------
+from functools import partial  # noqa: E402
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from dlstat.fronts.estimators import DNNClassifierCV, DNNRegressorCV  # noqa: E402
+
+QUICK = dict(hidden=(16,), epochs=50, grid={"learning_rate": [0.01, 0.03]}, folds=3)
+# As tests/test_estimators.py: float32 training makes weighted and repeated fits agree to
+# ~1e-7 relative only.
+FLOAT32 = {"check_sample_weight_equivalence_on_dense_data":
+           "float32 training: weighted and repeated fits agree to ~1e-7 relative only"}
+
+
+@parametrize_with_checks([DNNRegressorCV(**QUICK), DNNClassifierCV(**QUICK)],
+                         expected_failed_checks=lambda estimator: FLOAT32)
+def test_sklearn_estimator_checks_of_cv_estimators(estimator, check, monkeypatch):
+    name = check.func.__name__ if isinstance(check, partial) else check.__name__
+    if name == "check_array_api_input":
+        monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    check(estimator)
+
+
+def test_cv_estimator_is_tune_dnn_then_refit():
+    X = MTCARS[["wt", "hp", "qsec"]].to_numpy()
+    y = MTCARS["mpg"].to_numpy()
+    grid = {"learning_rate": [0.01, 0.03], "penalty": [0.0, 0.1]}
+    est = DNNRegressorCV(grid=grid, folds=4, choice="1se", hidden=(4,), epochs=4, verbose=0)
+    est.fit(X, y)
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2"]).assign(y=y)
+    tuned = dl.tune_dnn("y ~ .", frame, grid=grid, folds=4, hidden=(4,), epochs=4,
+                        family="gaussian", verbose=0)
+    assert est.best_params_ == tuned.params_1se
+    np.testing.assert_allclose(est.cv_results_["mean_deviance_mean"],
+                               tuned.table["mean_deviance_mean"], rtol=1e-6)
+    assert est.cv_results_["params"] == tuned.configurations
+    np.testing.assert_allclose(est.predict(X), tuned.refit("1se").predict(frame), rtol=1e-6)
+    assert est.get_params()["choice"] == "1se" and "grid" in est.get_params()

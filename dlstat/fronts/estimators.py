@@ -445,6 +445,10 @@ class _Tuning:
         grid = DEFAULT_GRID if self.grid is None else self.grid
         if self.choice not in ("best", "1se"):
             raise OptionError(f"choice must be 'best' or '1se'; got {self.choice!r}.")
+        if len(data) < self.folds:  # scikit-learn's words for it
+            raise DataError(f"{type(self).__name__} cross-validates in {self.folds} folds, "
+                            f"which needs at least {self.folds} rows; got n_samples="
+                            f"{len(data)}. Pass more rows, or fewer folds.")
         fixed = {k: v for k, v in options.items() if not isinstance(grid, dict) or k not in grid}
         tuning = tune_dnn(formula, data, grid=grid, n_random=self.n_random, folds=self.folds,
                           **fixed)
