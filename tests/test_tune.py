@@ -217,3 +217,20 @@ def test_cv_estimator_is_tune_dnn_then_refit():
     assert est.cv_results_["params"] == tuned.configurations
     np.testing.assert_allclose(est.predict(X), tuned.refit("1se").predict(frame), rtol=1e-6)
     assert est.get_params()["choice"] == "1se" and "grid" in est.get_params()
+
+
+def test_rpy2_bridge_tunes_with_pythons_numbers():
+    """R code run from Python (rpy2) gets tune_dnn()'s table: the same numbers as Python's."""
+    ro = pytest.importorskip("rpy2.robjects")
+    from dlstat.fronts import rpy2_bridge
+
+    rpy2_bridge.expose()
+    ro.r("tuned_ <- tune_dnn(mpg ~ wt + hp, data = mtcars, folds = 3, hidden = 3, epochs = 2,"
+         " seed = 1, grid = list(learning_rate = c(0.01, 0.03), penalty = c(0, 0.1)))")
+    assert list(ro.r("class(tuned_)")) == ["dlstat_rpy2_tune"]
+    tuned = dl.tune_dnn("mpg ~ wt + hp", MTCARS, folds=3, hidden=(3,), epochs=2, seed=1,
+                        verbose=0, grid={"learning_rate": [0.01, 0.03], "penalty": [0, 0.1]})
+    np.testing.assert_allclose(np.asarray(ro.r("tuned_$table$mean_deviance_mean")),
+                               tuned.table["mean_deviance_mean"], rtol=1e-12)
+    assert ro.r("tuned_$best")[0] == tuned.best + 1
+    assert list(ro.r("class(refit(tuned_, '1se'))")) == ["dlstat_rpy2_fit"]

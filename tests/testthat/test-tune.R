@@ -1,12 +1,12 @@
 small_tune <- function(...) {
-  tune_dnn(mpg ~ wt + hp, data = mtcars, folds = 4, foldid = rep(1:4, 8), hidden = 4,
-           epochs = 3, batch_size = 8, seed = 2, ...)
+  tune_dnn(mpg ~ wt + hp, data = mtcars, folds = 4, foldid = rep(1:4, 8), epochs = 3,
+           batch_size = 8, seed = 2, ...)
 }
 
 test_that("tune_dnn() gives each configuration cv_dnn()'s numbers and chooses as cv.glmnet", {
   skip_if_no_python()
   grid <- list(learning_rate = c(0.01, 0.03), dropout = c(0, 0.25), penalty = c(0, 0.1))
-  tuned <- small_tune(grid = grid)
+  tuned <- small_tune(grid = grid, hidden = 4)
   expect_s3_class(tuned, "dlstat_tune")
   expect_equal(nrow(tuned$table), 8L)
   expect_equal(tuned$n_stacks, 1L)
@@ -46,13 +46,13 @@ test_that("tune_dnn() results print, summarise, plot, refit and refuse bad grids
   expect_s3_class(fit, "dlstat_fit")
   expect_s3_class(refit(tuned, 3), "dlstat_fit")
   expect_error(refit(tuned, NA), "which must be", class = "dlstat_error")
-  expect_error(small_tune(grid = list(dropout = c(0.1, 1.5))), "grid['dropout'] value 1.5",
+  expect_error(small_tune(grid = list(dropout = c(0.1, 1.5)), hidden = 4), "grid['dropout'] value 1.5",
                fixed = TRUE, class = "dlstat_error")
   expect_error(small_tune(grid = list(seed = 1:2)), "cannot be tuned", class = "dlstat_error")
   drawn <- small_tune(grid = list(learning_rate = tune_range(1e-3, 1e-1, log = TRUE)),
-                      n_random = 3)
+                      n_random = 3, hidden = 4)
   again <- small_tune(grid = list(learning_rate = tune_range(1e-3, 1e-1, log = TRUE)),
-                      n_random = 3)
+                      n_random = 3, hidden = 4)
   expect_equal(drawn$table, again$table)
   expect_true(all(drawn$table$learning_rate >= 1e-3 & drawn$table$learning_rate <= 1e-1))
 })
