@@ -25,7 +25,7 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +128,7 @@ def common_random_numbers(dl: Any, df: Any, ids: np.ndarray, epochs: int) -> dic
             "mean_same_seed": float(same.mean()), "mean_different_seeds": float(other.mean())}
 
 
-def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke test: n=600, 2 epochs")
     args = parser.parse_args(argv)
@@ -160,7 +160,8 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     wide = wide_first_layer(M, p, HIDDEN[0], BATCH)
     share_tune = first_layer_share(p, HIDDEN)
     share_path = first_layer_share(20, (64, 64))  # bench_path.py's network
-    print(f"first layer of {M} networks on a shared batch: batched {wide['batched_seconds_per_step'] * 1e3:.3f}"
+    per_step = wide["batched_seconds_per_step"] * 1e3
+    print(f"first layer of {M} networks on a shared batch: batched {per_step:.3f}"
           f" ms, one wide matmul {wide['wide_seconds_per_step'] * 1e3:.3f} ms per step "
           f"({common.fmt(wide['speedup'], '.1f')}x); that layer is {100 * share_tune:.0f}% of "
           f"the tuning network's flops, {100 * share_path:.0f}% of dnn_path's (bench_path)")

@@ -69,8 +69,8 @@ def test_best_and_one_se_follow_cv_glmnet_rule(tuned):
 
 
 def test_one_se_prefers_fewest_units():
-    from dlstat.results.tune import choose
     from dlstat.fitting.tune_grid import simplicity
+    from dlstat.results.tune import choose
 
     configs = [{"hidden": (16, 8), "penalty": 0.0}, {"hidden": (4,), "penalty": 0.0},
                {"hidden": (4,), "penalty": 1.0}, {"hidden": (2,), "penalty": 0.0}]
@@ -94,7 +94,7 @@ def test_refit_and_protocol(tuned):
 
 @pytest.mark.parametrize("grid, error, words", [
     ({"learnin_rate": [0.1]}, OptionTypeError, "did you mean 'learning_rate'"),
-    ({"dropout": [0.1, 1.5]}, OptionError, "grid['dropout'] value 1.5"),
+    ({"dropout": [0.1, 1.5]}, OptionError, "grid entry dropout, value 1.5"),
     ({"seed": [1, 2]}, OptionError, "seed cannot be tuned"),
     ({"folds": [3, 5]}, OptionError, "folds cannot be tuned"),
     ({"hidden": (3, 2)}, OptionTypeError, "must be a list"),
@@ -234,3 +234,40 @@ def test_rpy2_bridge_tunes_with_pythons_numbers():
                                tuned.table["mean_deviance_mean"], rtol=1e-12)
     assert ro.r("tuned_$best")[0] == tuned.best + 1
     assert list(ro.r("class(refit(tuned_, '1se'))")) == ["dlstat_rpy2_fit"]
+
+
+# -- on a cluster: the stack in chunks, with the same numbers ----------------------------------
+def test_tuning_stack_split_into_chunks_equals_one_call(monkeypatch):
+    """The per-network decays, max-norms and dropout rates travel with their networks when a
+    stack is cut into chunks (as client= cuts it): the chunks assembled equal the one call."""
+    from dlstat import engine
+    from dlstat.engine.chunks import assemble, split_job
+    from dlstat.fitting import blocks
+
+    jobs = []
+    monkeypatch.setattr(blocks, "train_stack",
+                        lambda job: jobs.append(job) or engine.train_stack(job))
+    dl.tune_dnn("mpg ~ wt + hp", MTCARS, grid={"dropout": [0.0, 0.3], "max_norm": [None, 0.5],
+                                               "learning_rate_decay": [1.0, 0.7]},
+                folds=3, hidden=(4,), epochs=3, verbose=0)
+    job = jobs[-1]
+    assert job.size == 24 and job.dropout is not None
+    whole = engine.train_stack(job)
+    chunked = assemble([engine.train_stack(c) for c in split_job(job, [5, 7, 12])])
+    for name in whole.params:
+        assert np.array_equal(whole.params[name], chunked.params[name])
+
+
+def test_tuning_on_a_local_cluster_equals_local():
+    distributed = pytest.importorskip("distributed")
+    grid = {"dropout": [0.0, 0.2], "learning_rate": [0.01, 0.03]}
+    options = dict(grid=grid, folds=3, hidden=(4,), epochs=3, verbose=0)
+    local = dl.tune_dnn("mpg ~ wt + hp", MTCARS, **options)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=40)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            remote = dl.tune_dnn("mpg ~ wt + hp", MTCARS, client=client, **options)
+    finally:
+        cluster.close()
+    pd.testing.assert_frame_equal(local.table, remote.table, check_exact=True)

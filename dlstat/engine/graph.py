@@ -276,7 +276,8 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
     updates = tuple(UpdateSettings(defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
                                    job.uses_max_norm) for n in names)
-    cfg = RunConfig(tuple(plan(traced_topology(job))), names, tuple(defs[n].trainable for n in names),
+    cfg = RunConfig(tuple(plan(traced_topology(job))), names,
+                    tuple(defs[n].trainable for n in names),
                     updates, job.family, None, solo_path(job), job.offset is not None,
                     job.optimizer, has_penalty(job), permutes_rows(job),
                     job.dropout is not None)

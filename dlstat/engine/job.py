@@ -118,7 +118,8 @@ class StackJob:
     def dropout_tensors(self) -> tuple[np.ndarray, np.ndarray]:
         """Each network's dropout rate and the scale kept units are divided by, both as the
         float32 values a layer with that rate uses (zeros and ones without per-network rates)."""
-        rates = np.zeros(len(self.seeds)) if self.dropout is None else np.asarray(self.dropout, float)
+        rates = (np.zeros(len(self.seeds)) if self.dropout is None
+                 else np.asarray(self.dropout, float))
         return rates.astype(np.float32), (1.0 - rates).astype(np.float32)
 
     def offsets(self) -> np.ndarray:

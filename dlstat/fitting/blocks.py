@@ -385,8 +385,9 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
-    if stack is not None:  # the same parameters in the same order, keyed by its own layers
-        params = {own: params[key] for key, own in zip(param_defs(stack), param_defs(topology))}
+    keys = None if stack is None else (list(param_defs(stack)), list(param_defs(topology)))
+    if keys is not None and keys[0] != keys[1]:  # the same parameters keyed by its own layers
+        params = {own: params[key] for key, own in zip(*keys)}
     first = topology.input_kernel()
     params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     if aliased:  # an aliased column contributes nothing to predictions (as in R)

@@ -76,25 +76,25 @@ def _entry(name: str, values: Any, random: bool, fixed: Mapping[str, Any]) -> An
                           f"{fixed[name]!r}); give it in one place only.")
     if _is_range(row, values):
         if not random:
-            raise OptionError(f"grid[{name!r}] = {values!r} is a range, which only n_random= "
+            raise OptionError(f"grid entry {name} = {values!r} is a range, which only n_random= "
                               f"draws from; give a list of values such as "
                               f"[{values[0]!r}, {values[1]!r}], or pass n_random=.")
         low, high = values[0], values[1]
         for end in (low, high):
             _check_value(row, end)
         if not low < high or (len(values) == 3 and (values[2] != LOG or low <= 0)):
-            raise OptionError(f"grid[{name!r}] range {values!r} must be (low, high) with low < "
+            raise OptionError(f"grid entry {name}: range {values!r} must be (low, high) with low < "
                               f"high, or (low, high, 'log') with 0 < low < high.")
         return tuple(values)
     one_value = row.kind in (WIDTHS, LAYERS) and isinstance(values, tuple)  # e.g. (32, 16)
     if one_value or isinstance(values, (str, bytes, Mapping)) or not hasattr(values,
                                                                             "__iter__"):
-        raise OptionTypeError(f"grid[{name!r}] must be a list of values to try, e.g. "
+        raise OptionTypeError(f"grid entry {name} must be a list of values to try, e.g. "
                               f"{{{name!r}: [{row.default!r}, ...]}}; got {values!r}"
                               f"{f' (one value: write [{values!r}])' if one_value else ''}.")
     items = list(values)
     if not items:
-        raise OptionError(f"grid[{name!r}] is empty; give at least one value to try.")
+        raise OptionError(f"grid entry {name} is empty; give at least one value to try.")
     for value in items:
         _check_value(row, value)
     return items
@@ -119,7 +119,7 @@ def _check_value(row: Option, value: Any) -> None:
     try:
         row.check(value)
     except DlstatError as exc:
-        raise type(exc)(f"grid[{row.name!r}] value {value!r}: {exc} Remove it from the grid "
+        raise type(exc)(f"grid entry {row.name}, value {value!r}: {exc} Remove it from the grid "
                         "or change it.") from None
 
 

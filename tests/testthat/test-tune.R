@@ -46,7 +46,7 @@ test_that("tune_dnn() results print, summarise, plot, refit and refuse bad grids
   expect_s3_class(fit, "dlstat_fit")
   expect_s3_class(refit(tuned, 3), "dlstat_fit")
   expect_error(refit(tuned, NA), "which must be", class = "dlstat_error")
-  expect_error(small_tune(grid = list(dropout = c(0.1, 1.5)), hidden = 4), "grid['dropout'] value 1.5",
+  expect_error(small_tune(grid = list(dropout = c(0.1, 1.5)), hidden = 4), "grid entry dropout, value 1.5",
                fixed = TRUE, class = "dlstat_error")
   expect_error(small_tune(grid = list(seed = 1:2)), "cannot be tuned", class = "dlstat_error")
   drawn <- small_tune(grid = list(learning_rate = tune_range(1e-3, 1e-1, log = TRUE)),
