@@ -23,7 +23,7 @@ from ..progress import progress_bar
 from ..results.tune import TuneResult
 from .arrays import array_inputs
 from .blocks import Network, train_blocks
-from .cv import cv_result, fold_blocks, plan_folds
+from .cv import cv_result, fold_blocks, held_out_scored, plan_folds
 from .dnn import call_text
 from .resolve import fit_options
 from .tune_grid import configurations, stack_key
@@ -155,12 +155,13 @@ def _train_stack(formula: str, data: pd.DataFrame, plan, own: list[FitOptions], 
                 for opts in own for b in range(len(blocks))]
     fits = train_blocks(blocks, networks, stack, call=calls[0], formula=formula)
     k = len(blocks)
+    tests = held_out_scored(data, plan, blocks)  # every configuration scores the same rows
     results = []
     for c, call in enumerate(calls):
         mine = fits[c * k:(c + 1) * k]
         for fit in mine:
             fit.call = call
-        results.append(cv_result(call, data, plan, blocks, mine, source))
+        results.append(cv_result(call, data, plan, blocks, mine, source, tests))
     return results
 
 
