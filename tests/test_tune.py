@@ -117,6 +117,14 @@ def test_grid_too_large_is_refused_before_training():
         dl.tune_dnn("mpg ~ wt", MTCARS, grid=grid, folds=3, verbose=0)
 
 
+def test_endless_or_huge_grid_entries_are_refused():
+    import itertools
+
+    for values in (itertools.count(), range(10**12)):
+        with pytest.raises(OptionError, match="more than 10,000 values"):
+            dl.tune_dnn("mpg ~ wt", MTCARS, grid={"epochs": values}, folds=3, verbose=0)
+
+
 def test_random_draws_are_reproducible():
     grid = {"learning_rate": (1e-3, 1e-1, "log"), "dropout": (0.0, 0.5),
             "hidden": [(2,), (4,)], "epochs": (2, 4)}

@@ -92,7 +92,10 @@ def _entry(name: str, values: Any, random: bool, fixed: Mapping[str, Any]) -> An
         raise OptionTypeError(f"grid entry {name} must be a list of values to try, e.g. "
                               f"{{{name!r}: [{row.default!r}, ...]}}; got {values!r}"
                               f"{f' (one value: write [{values!r}])' if one_value else ''}.")
-    items = list(values)
+    items = list(itertools.islice(values, MAX_CONFIGURATIONS + 1))  # never an endless list
+    if len(items) > MAX_CONFIGURATIONS:
+        raise OptionError(f"grid entry {name} has more than {MAX_CONFIGURATIONS:,} values; give "
+                          "fewer, or a (low, high) range with n_random=.")
     if not items:
         raise OptionError(f"grid entry {name} is empty; give at least one value to try.")
     for value in items:
