@@ -166,9 +166,10 @@ def test_engine_per_network_rates_equal_each_network_in_its_own_stack():
     common = dict(family="gaussian", X=X, Y=Y, output_bias=np.zeros(1), epochs=4,
                   batch_size=16)
 
-    def per(m):
+    def per(m, seeds=None):
         return dict(penalty=np.zeros(len(m)), mixture=np.zeros(len(m)),
-                    learning_rate=np.full(len(m), 0.02), seeds=np.ones(len(m), int),
+                    learning_rate=np.full(len(m), 0.02),
+                    seeds=np.ones(len(m), int) if seeds is None else np.array(seeds),
                     train_weights=np.ones((len(m), 60)))
 
     def layers(rate):
@@ -179,10 +180,12 @@ def test_engine_per_network_rates_equal_each_network_in_its_own_stack():
                                  learning_rate_decay=np.array(decay), max_norm=np.array(norms),
                                  **per([0, 1, 2]), **common))
     for m in range(3):
+        # in a stack of its own settings whose other network has another seed (so each
+        # network's dropout bits are hashed apart, not once for a stack of one seed)
         own = train_stack(StackJob(topology=Topology(3, layers(rates[m]), 1),
                                    learning_rate_decay=decay[m],
                                    max_norm=None if np.isinf(norms[m]) else norms[m],
-                                   **per([m, m]), **common))
+                                   **per([m, m], seeds=[1, 7]), **common))
         for key, own_key in zip(sorted(stack.params), sorted(own.params)):
             np.testing.assert_array_equal(stack.params[key][m], own.params[own_key][0])
 

@@ -280,7 +280,7 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
                     tuple(defs[n].trainable for n in names),
                     updates, job.family, None, solo_path(job), job.offset is not None,
                     job.optimizer, has_penalty(job), permutes_rows(job),
-                    job.dropout is not None)
+                    job.dropout is not None, bool(np.all(job.seeds == job.seeds[0])))
     # Every dimension is left open so one trace serves all data sizes and stack sizes; each
     # parameter keeps its rank.
     matrix, vector, scalar = (None, None), (None,), ()

@@ -62,6 +62,8 @@ class RunConfig:
     permute_rows: bool = True
     # Whether each network has its own dropout rate (graph inputs, not the layers' constants).
     dropout_per_network: bool = False
+    # Whether every network of the stack has the same seed (so the same dropout bits).
+    shared_seed: bool = False
 
     @property
     def lead(self) -> int:
@@ -302,8 +304,11 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
     counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
+    # One seed for the whole stack (the folds of a CV, the configurations of a tuning): every
+    # network's dropout bits are the same numbers, hashed once and broadcast over the stack.
+    drawn = seeds[:1] if cfg.shared_seed else seeds
     bits = ((lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)[0]) if cfg.solo
-            else (lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)))
+            else (lambda c, shape, hashed: random_bits(drawn, c, shape, hashed)))
     ctx = StackContext(True, bits, counter, wb, lead=cfg.lead, positions=positions,
                        rates=rates if cfg.dropout_per_network else None)
     with tf.GradientTape() as tape:

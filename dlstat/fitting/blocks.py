@@ -393,11 +393,11 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     if aliased:  # an aliased column contributes nothing to predictions (as in R)
         params[first] = params[first].copy()
         params[first][:, list(aliased)] = 0.0
-    history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
-                            "loss": result.loss[:, m]})
+    ran = ~np.isnan(result.loss[:, m])  # the epochs it trained (NaN once it stopped)
+    history = {"epoch": np.arange(1, len(result.loss) + 1)[ran], "loss": result.loss[ran, m]}
     if result.val_loss is not None:
-        history["val_loss"] = result.val_loss[:, m]
-    history = history.dropna(subset=["loss"]).reset_index(drop=True)
+        history["val_loss"] = result.val_loss[ran, m]
+    history = pd.DataFrame(history)
     transfer = [] if opts.transfer is None else [opts.transfer.note()]
     family, estimation = block.family, []
     if estimated is not None:  # this network's own estimate of the family's parameter
