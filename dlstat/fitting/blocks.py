@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import code_input
-from ..engine import StackJob, Topology, forward_auto, select, train_stack
+from ..engine import StackJob, Topology, forward_auto, glm_path, select, train_stack
 from ..engine.job import engine_rows
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
@@ -309,6 +309,9 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     )
     result, estimated = train_estimating(job, blocks, networks,
                                          lambda j: _train_with_progress(j, opts))
+    if glm_path.solves(job) and opts.client is not None:
+        result.notes.append("solved in this process by coordinate descent (an exact "
+                            "elastic-net GLM); client= was not needed.")
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -343,6 +346,8 @@ def _null_link(block: Block) -> np.ndarray:
 def _train_with_progress(job: StackJob, opts: FitOptions):
     """Train ``job`` here or, with a Dask client, in chunks on its cluster (the same numbers),
     showing a bar when ``opts.verbose`` asks and the output is a terminal."""
+    if glm_path.solves(job):  # elastic-net GLMs: glmnet's exact path solver, in seconds
+        return glm_path.solve(job)
     client = active_client(opts.client)
     if client is not None:
         return train_on_cluster(job, client, opts.verbose)

@@ -253,12 +253,12 @@ def _kernel_norm(fit: DNNFit) -> float:
 
 def _term_norms(fits: list[DNNFit], grid) -> pd.DataFrame:
     """Per formula term: the norm of its design columns' input weights at each penalty."""
-    terms = fits[0].spec.terms()
-    frame = {}
-    for term in dict.fromkeys(terms):
-        cols = [j for j, t in enumerate(terms) if t == term]
-        frame[term] = [float(np.linalg.norm(_first_kernel(f)[cols])) for f in fits]
-    return pd.DataFrame(frame, index=pd.Index(grid, name="penalty"))
+    codes, terms = pd.factorize(pd.Series(fits[0].spec.terms(), dtype=object))
+    squares = np.zeros((len(fits), len(terms)))
+    for i, fit in enumerate(fits):  # a term's squared norm: the sum over its columns
+        np.add.at(squares[i], codes, (_first_kernel(fit) ** 2).sum(axis=1))
+    return pd.DataFrame(np.sqrt(squares), columns=list(terms),
+                        index=pd.Index(grid, name="penalty"))
 
 
 def _entry(norms: pd.DataFrame) -> pd.DataFrame:
