@@ -23,6 +23,8 @@ columns, the intercept unpenalised.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +33,14 @@ from ..families import family_kind
 from ..families.links import LINKS
 from ..families.ops import numpy_ops
 from ..optimizer_table import CONVERGES
+from .feature_sign import feature_sign
 from .job import StackJob, StackResult
 from .network import init_params
 
 MAX_NEWTON = 100  # proximal Newton steps per penalty (glmnet: 25 IRLS passes by default)
 MAX_HALVINGS = 30
 MAX_KKT_ROUNDS = 50
-OBJECTIVE_TOL = 1e-13  # relative change of the penalised objective that ends Newton's steps
+OBJECTIVE_TOL = 1e-11  # relative change of the penalised objective that ends Newton's steps
 CD_TOL = 1e-12  # scikit-learn's duality-gap tolerance (relative to the working response)
 KKT_SLACK = 1e-9  # relative: a gradient this far over the L1 bound counts as a violation
 WEIGHT_FLOOR = 1e-12  # working weights are floored (relative) where μ reaches its bounds
@@ -90,15 +93,21 @@ class _Glm:
         return W, w * score
 
 
-def solve(job: StackJob) -> StackResult:
-    """Every network of ``job`` (see :func:`solves`) at its exact minimum: the networks of
-    one block of rows along their penalties, largest first, each from the previous one.
-
-    Its products are matrix-vector products over a few hundred rows: BLAS threads cost more
-    than they give there (and stall on a busy machine), so it runs on one."""
+def blas_threads(job: StackJob):
+    """A context for NumPy work on the networks of ``job``: one BLAS thread when this solver
+    applies.  Its products (and those measuring its fits) are matrix-vector products: BLAS
+    threads cost more than they give there, and stall when the machine is busy."""
+    if not solves(job):
+        return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def solve(job: StackJob) -> StackResult:
+    """Every network of ``job`` (see :func:`solves`) at its exact minimum: the networks of
+    one block of rows along their penalties, largest first, each from the previous one."""
+    with blas_threads(job):
         return _solve(job)
 
 
@@ -243,21 +252,33 @@ class _PathState:
         return MAX_NEWTON, False
 
     def _weighted_enet(self, Xs, z, W, start, lam, alpha):
-        """argmin over (b0, β) of ½ Σ W (z − b0 − Xβ)² + lam(α|β|₁ + (1−α)/2 |β|²)."""
-        from sklearn.linear_model import enet_path
-
-        if not self.intercept:
-            Xc, zc, xbar, zbar = Xs, z, 0.0, 0.0
-        else:
+        """argmin over (b0, β) of ½ Σ W (z − b0 − Xβ)² + lam(α|β|₁ + (1−α)/2 |β|²): feature-
+        sign search on the Gram matrix, or coordinate descent where that cannot finish."""
+        if self.intercept:
             total = W.sum()
             xbar, zbar = (W @ Xs) / total, float(W @ z) / total
             Xc, zc = Xs - xbar, z - zbar
-        n = len(z)
-        root = np.sqrt(n * W)  # scikit-learn's loss is the mean over rows: ‖·‖² / (2n)
+        else:
+            Xc, zc, xbar, zbar = Xs, z, np.zeros(Xs.shape[1]), 0.0
         if Xs.shape[1] == 0:
             return start, zbar
+        root = np.sqrt(W)
+        beta = feature_sign(Xc * root[:, None], zc * root, lam * (1 - alpha), lam * alpha,
+                            start)
+        if beta is None:
+            beta = _coordinate_descent(Xc, zc, W, start, lam, alpha)
+        return beta, zbar - float(xbar @ beta)
+
+
+def _coordinate_descent(Xc, zc, W, start, lam, alpha):
+    """scikit-learn's compiled coordinate descent on the weighted, centred problem."""
+    from sklearn.linear_model import enet_path
+
+    root = np.sqrt(len(zc) * W)  # scikit-learn's loss is the mean over rows: ‖·‖² / (2n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its convergence warning: the Newton step checks
         _, coefs, _ = enet_path(np.asfortranarray(Xc * root[:, None]), zc * root,
                                 l1_ratio=alpha, alphas=[lam], coef_init=start.copy(),
-                                check_input=False, tol=CD_TOL, max_iter=100_000)
-        beta = coefs[:, 0]
-        return beta, zbar - float(xbar @ beta) if self.intercept else 0.0
+                                check_input=False, tol=CD_TOL, max_iter=100_000,
+                                precompute=True)
+    return coefs[:, 0]

@@ -322,9 +322,10 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         )
     kept = copy.copy(opts)
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
-                    estimated, exact=net.counts is None and net.penalty == 0)
-            for m, net in enumerate(networks)]
+    with glm_path.blas_threads(job):
+        return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
+                        estimated, exact=net.counts is None and net.penalty == 0)
+                for m, net in enumerate(networks)]
 
 
 def _aliased_by_block(blocks: list[Block], networks: list[Network],
