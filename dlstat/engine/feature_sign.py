@@ -16,6 +16,7 @@ import numpy as np
 
 MAX_ROUNDS_PER_COLUMN = 4
 OPTIMALITY_TOL = 1e-11  # relative to the largest of μ and |c|
+ROUNDING_TOL = 1e-8  # ... where the objective cannot be lowered in floating point
 CONDITION_LIMIT = 1e-10  # smallest / largest squared pivot of Cholesky: singular below
 
 
@@ -35,32 +36,57 @@ def feature_sign(A: np.ndarray, b: np.ndarray, ridge: float, mu: float,
         theta = np.sign(beta)
         active = theta != 0
         if not active.any() or np.abs(g[active] + mu * theta[active]).max() <= tol:
-            violated = ~active & (np.abs(g) > mu + tol)
-            if not violated.any():
+            excess = np.where(active, 0.0, np.abs(g) - mu)
+            if excess.max(initial=0.0) <= tol:
                 return beta
-            theta[violated] = -np.sign(g[violated])
-            active |= violated
-        cols = np.flatnonzero(active)
-        block = A[:, cols].T @ A[:, cols] + ridge * np.eye(len(cols))
-        target = _solve(block, c[cols] - mu * theta[cols])
-        if target is None:
-            return None
-        moved = _line_search(block, c[cols], mu, beta[cols], target)
-        if moved is None:
-            return None
-        beta[cols] = moved
+            # every violator at once; when their guessed signs do not lower the objective,
+            # the largest alone (feature-sign's own step, which always does)
+            tries = [excess > tol, excess == excess.max()]
+        else:
+            tries = [np.zeros_like(active)]
+        for added in tries:
+            cols = np.flatnonzero(active | added)
+            signs = np.where(added, -np.sign(g), theta)[cols]
+            moved = _step(A[:, cols], c[cols], ridge, mu, beta[cols], signs)
+            if moved is not None:
+                beta[cols] = moved
+                break
+        else:  # no point lowers the objective: optimal to rounding, or stuck
+            return beta if _optimal(g, beta, mu, ROUNDING_TOL * tol / OPTIMALITY_TOL) \
+                else None
     return None
 
 
+def _step(A: np.ndarray, c: np.ndarray, ridge: float, mu: float, current: np.ndarray,
+          signs: np.ndarray) -> np.ndarray | None:
+    """Feature-sign's step on columns ``A`` with the guessed ``signs``: the minimiser of the
+    quadratic on that orthant, reached by a line search; None if nothing lowers the objective."""
+    block = A.T @ A + ridge * np.eye(A.shape[1])
+    target = _solve(block, c - mu * signs)
+    return None if target is None else _line_search(block, c, mu, current, target)
+
+
+def _optimal(g: np.ndarray, beta: np.ndarray, mu: float, tol: float) -> bool:
+    """The KKT conditions at ``beta`` (gradient ``g`` of the smooth part) within ``tol``."""
+    on = beta != 0
+    return bool(np.abs(g[on] + mu * np.sign(beta[on])).max(initial=0.0) <= tol
+                and np.abs(g[~on]).max(initial=0.0) <= mu + tol)
+
+
 def _solve(block: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    from scipy.linalg import cho_factor, cho_solve
+
     try:
-        lower = np.linalg.cholesky(block)
+        factor = cho_factor(block, check_finite=False)
+        pivots = np.diag(factor[0]) ** 2
+        if pivots.min() > CONDITION_LIMIT * pivots.max():
+            return cho_solve(factor, rhs, check_finite=False)
     except np.linalg.LinAlgError:
-        return None
-    pivots = np.diag(lower) ** 2
-    if pivots.min() <= CONDITION_LIMIT * pivots.max():
-        return None
-    return np.linalg.solve(lower.T, np.linalg.solve(lower, rhs))
+        pass
+    # More active columns than rows (a saturated lasso): the least-norm solution; the line
+    # search keeps only what lowers the objective, and only the KKT conditions end the search
+    solution = np.linalg.lstsq(block, rhs, rcond=None)[0]
+    return solution if np.isfinite(solution).all() else None
 
 
 def _line_search(Q, c, mu, current, target) -> np.ndarray | None:
@@ -74,10 +100,17 @@ def _line_search(Q, c, mu, current, target) -> np.ndarray | None:
     def objective(b):
         return 0.5 * b @ Q @ b - c @ b + mu * np.abs(b).sum()
 
+    # the exact minimiser along the first piece (before any sign change), where the signs
+    # are the current ones, and the step's for coefficients leaving zero
+    signs = np.where(current != 0, np.sign(current), np.sign(step))
+    curvature = step @ Q @ step
+    slope = step @ (Q @ current - c) + mu * signs @ step
+    first = stops[0] if stops.size else 1.0
+    inner = [] if curvature <= 0 or slope >= 0 else [min(-slope / curvature, first)]
     best, best_value = None, objective(current)
-    for t in [*stops, 1.0]:
+    for t in [*inner, *stops, 1.0]:
         point = current + t * step
-        point[(current != 0) & np.isclose(crossing, t, rtol=1e-12, atol=0)] = 0.0
+        point[(current != 0) & (crossing == t)] = 0.0
         value = objective(point)
         if value < best_value or best is None and value <= best_value:
             best, best_value = point, value

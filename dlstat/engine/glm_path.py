@@ -40,7 +40,7 @@ from .network import init_params
 MAX_NEWTON = 100  # proximal Newton steps per penalty (glmnet: 25 IRLS passes by default)
 MAX_HALVINGS = 30
 MAX_KKT_ROUNDS = 50
-OBJECTIVE_TOL = 1e-11  # relative change of the penalised objective that ends Newton's steps
+OBJECTIVE_TOL = 1e-9  # relative change of the penalised objective that ends Newton's steps
 CD_TOL = 1e-12  # scikit-learn's duality-gap tolerance (relative to the working response)
 KKT_SLACK = 1e-9  # relative: a gradient this far over the L1 bound counts as a violation
 WEIGHT_FLOOR = 1e-12  # working weights are floored (relative) where μ reaches its bounds
