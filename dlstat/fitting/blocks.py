@@ -252,8 +252,11 @@ def _split_rows(rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarra
 
 
 def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
-                 call: str, formula: str, group_inputs: bool = False) -> list[DNNFit]:
-    """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
+                 call: str, formula: str, group_inputs: bool = False,
+                 measured: bool = True) -> list[DNNFit]:
+    """Train every network in one engine call; return a fitted ``DNNFit`` per network
+    (``measured=False``: without training metrics and calibration, for networks that are
+    only scored on held-out rows and dropped, such as a path's fold networks)."""
     width = max(b.width for b in blocks)
     k = blocks[0].family.n_outputs
     dropped = _aliased_by_block(blocks, networks, opts)
@@ -324,7 +327,8 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
     with glm_path.blas_threads(job):
         return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
-                        estimated, exact=net.counts is None and net.penalty == 0)
+                        estimated, exact=net.counts is None and net.penalty == 0,
+                        measured=measured)
                 for m, net in enumerate(networks)]
 
 
@@ -364,7 +368,7 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
             aliased: tuple[int, ...] = (), estimated: Estimated | None = None,
-            exact: bool = False) -> DNNFit:
+            exact: bool = False, measured: bool = True) -> DNNFit:
     """Network ``m`` of the trained stack as a fit (``exact``: an unpenalised network on its
     block's own rows, which an L-BFGS GLM finishes by Fisher scoring)."""
     params = select(result.params, m)
@@ -397,17 +401,27 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     fit.training_frame = block.frame
     if exact and polishable(fit):
         polish(fit)
-    measure(fit, block, opts)
+    if measured:
+        measure(fit, block, opts)
+    else:  # what scoring held-out rows needs: the family as learned from the fit
+        learn_family(fit, block)
     return fit
+
+
+def learn_family(fit: DNNFit, block: Block) -> np.ndarray:
+    """Set the fit's family as learned from its training rows (a survival baseline); return
+    the training means."""
+    fam = fit.family
+    eta = block.link(fit.params, fit.topology, block.X, block.offset)
+    fit.family = fam.learned_from_fit(fam.natural(block.Y), eta, block.weights)
+    return fam.mean(eta)
 
 
 def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
     fam, rec = fit.family, fit.record
     y, w = fam.natural(block.Y), block.weights
-    eta = block.link(fit.params, fit.topology, block.X, block.offset)
-    mu = fam.mean(eta)
-    fit.family = fam.learned_from_fit(y, eta, w)
+    mu = learn_family(fit, block)
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
     rec.n_zero_weight = len(w) - rec.n_obs
     if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):

@@ -134,8 +134,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
                              opts, call=call, formula=formula, group_inputs=grouped)
     fold_fits = train_blocks(blocks, [Network(b, float(lam), mixture, opts.seed_value)
                                       for lam in grid for b in range(len(blocks))],
-                             opts, call=call, formula=formula, group_inputs=grouped) \
-        if blocks else []
+                             opts, call=call, formula=formula, group_inputs=grouped,
+                             measured=False) if blocks else []
     per = 1 + len(blocks)
     fits = [fit for i in range(len(grid))
             for fit in [full_fits[i], *fold_fits[i * len(blocks):(i + 1) * len(blocks)]]]
