@@ -25,6 +25,7 @@ from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
 from .arrays import refuse_array_data
+from .collector import collector_paused
 from .priors import attach_priors
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
@@ -51,6 +52,7 @@ def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
     return top * ratio ** (np.arange(n_penalties) / max(n_penalties - 1, 1))
 
 
+@collector_paused
 def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,
              penalty_min_ratio: float | None = None, mixture: float = 0.0, folds: int = 5,
              foldid: Any = None, sparsity: str | None = None, weights: Any = None,
