@@ -175,6 +175,7 @@ class _PathState:
         self.beta = np.zeros(data.X.shape[1])
         self.b0 = self._null_bias(start_bias) if intercept else 0.0
         self.ever = np.zeros(data.X.shape[1], bool)
+        self.grad: np.ndarray | None = None  # the loss's gradient at the current solution
 
     def _null_bias(self, start: float) -> float:
         """The intercept-only fit (with the offset) by Newton's method from ``start``."""
@@ -204,7 +205,9 @@ class _PathState:
     def solve(self, lam: float, alpha: float, previous: float | None) -> tuple[int, bool]:
         """Move the solution to penalty ``lam``: strong set, Newton steps, KKT check; return
         the Newton steps taken and whether every stage converged."""
-        grad = self.gradient(self.eta(self.beta, self.b0))
+        # the gradient at the previous penalty's solution, from its KKT check
+        grad = self.grad if self.grad is not None else self.gradient(
+            self.eta(self.beta, self.b0))
         bound = alpha * (2 * lam - (previous if previous is not None else lam))
         strong = self.ever | (np.abs(grad) >= bound)
         total, converged = 0, True
@@ -220,6 +223,7 @@ class _PathState:
         else:
             converged = False
         self.ever |= self.beta != 0
+        self.grad = grad
         return total, converged
 
     def _newton(self, cols: np.ndarray, lam: float, alpha: float) -> tuple[int, bool]:
@@ -229,9 +233,12 @@ class _PathState:
         self.beta[:] = 0.0
         self.beta[cols] = beta_s
         current = self.objective(self.beta, self.b0, lam, alpha)
+        last_W = None
         for step in range(1, MAX_NEWTON + 1):
             eta = self.eta(self.beta, self.b0)
             W, wr = self.glm.working(d.y, eta, d.w)
+            if last_W is not None and np.array_equal(W, last_W):
+                return step - 1, True  # the quadratic was the objective (gaussian): solved
             z = eta - d.offset + wr / W  # the working response of b0 + Xβ
             new_s, new_b0 = self._weighted_enet(d.X[:, cols], z, W, beta_s, lam, alpha)
             trial, t = np.zeros_like(self.beta), 1.0
@@ -244,6 +251,7 @@ class _PathState:
                 t /= 2
             else:
                 return step, False
+            last_W = W if t == 1.0 else None
             change = current - value
             beta_s, self.b0, current = trial[cols].copy(), b0, value
             self.beta[cols] = beta_s

@@ -403,7 +403,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
         polish(fit)
     if measured:
         measure(fit, block, opts)
-    else:  # what scoring held-out rows needs: the family as learned from the fit
+    elif fit.family.learns_from_fit:  # what scoring held-out rows needs (a Cox baseline)
         learn_family(fit, block)
     return fit
 
