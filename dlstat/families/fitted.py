@@ -345,6 +345,11 @@ class Family:
             eta = self.link_fn.fun(np.clip(m, lo, hi))
         return np.where(np.isfinite(eta), eta, 0.0)
 
+    @property
+    def learns_from_fit(self) -> bool:
+        """Whether :meth:`learned_from_fit` learns anything (a survival family's baseline)."""
+        return self.kind.survival
+
     def learned_from_fit(self, y: np.ndarray, eta: np.ndarray, weights: np.ndarray) -> Family:
         """The family as a fit keeps it, with what it learns from the fitted linear predictor
         on the training rows: a survival family's baseline cumulative hazard (Breslow's, or

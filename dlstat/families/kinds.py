@@ -254,6 +254,13 @@ class FamilyKind:
             raise ValueError(f"family {self.name!r} needs its {self.parameter.name}")
         return (value,)
 
+    def has_working_response(self, link: str) -> bool:
+        """Whether a penalised linear fit at ``link`` is glmnet's problem, solvable by IRLS's
+        working response and weights: one linear predictor per row whose loss is the unit
+        deviance / 2 at a canonical link (not a set loss, no softmax, no own parameter)."""
+        return (link in self.canonical and not self.several_classes and self.set_loss is None
+                and self.parameter is None)
+
     @property
     def default_link(self) -> str:
         return self.links[0]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..architecture import code_input
-from ..engine import StackJob, Topology, forward_auto, select, train_stack
+from ..engine import StackJob, Topology, forward_auto, glm_path, select, train_stack
 from ..engine.job import engine_rows
 from ..engine.layers import param_defs
 from ..engine.recurrent import check_codes
@@ -256,8 +256,11 @@ def _split_rows(rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarra
 
 
 def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
-                 call: str, formula: str, group_inputs: bool = False) -> list[DNNFit]:
-    """Train every network in one engine call; return a fitted ``DNNFit`` per network."""
+                 call: str, formula: str, group_inputs: bool = False,
+                 measured: bool = True) -> list[DNNFit]:
+    """Train every network in one engine call; return a fitted ``DNNFit`` per network
+    (``measured=False``: without training metrics and calibration, for networks that are
+    only scored on held-out rows and dropped, such as a path's fold networks)."""
     width = max(b.width for b in blocks)
     k = blocks[0].family.n_outputs
     dropped = _aliased_by_block(blocks, networks, opts)
@@ -313,6 +316,9 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     )
     result, estimated = train_estimating(job, blocks, networks,
                                          lambda j: _train_with_progress(j, opts))
+    if glm_path.solves(job) and opts.client is not None:
+        result.notes.append("solved in this process by coordinate descent (an exact "
+                            "elastic-net GLM); client= was not needed.")
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
@@ -323,12 +329,14 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
             f"smaller learning_rate (e.g. {lr / 10:g}), a smaller network, or a penalty."
         )
     fits = []
-    for m, net in enumerate(networks):
-        kept = copy.copy(net.options or opts)
-        kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-        fits.append(_fit_of(blocks[net.block], result, m, kept, call, formula,
-                            dropped[net.block], estimated,
-                            exact=net.counts is None and net.penalty == 0, stack=topology))
+    with glm_path.blas_threads(job):
+        for m, net in enumerate(networks):
+            kept = copy.copy(net.options or opts)
+            kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
+            fits.append(_fit_of(blocks[net.block], result, m, kept, call, formula,
+                                dropped[net.block], estimated,
+                                exact=net.counts is None and net.penalty == 0, stack=topology,
+                                measured=measured))
     return fits
 
 
@@ -363,6 +371,8 @@ def _null_link(block: Block) -> np.ndarray:
 def _train_with_progress(job: StackJob, opts: FitOptions):
     """Train ``job`` here or, with a Dask client, in chunks on its cluster (the same numbers),
     showing a bar when ``opts.verbose`` asks and the output is a terminal."""
+    if glm_path.solves(job):  # elastic-net GLMs: glmnet's exact path solver, in seconds
+        return glm_path.solve(job)
     client = active_client(opts.client)
     if client is not None:
         return train_on_cluster(job, client, opts.verbose)
@@ -378,7 +388,8 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
             aliased: tuple[int, ...] = (), estimated: Estimated | None = None,
-            exact: bool = False, stack: Topology | None = None) -> DNNFit:
+            exact: bool = False, stack: Topology | None = None,
+            measured: bool = True) -> DNNFit:
     """Network ``m`` of the trained stack as a fit (``exact``: an unpenalised network on its
     block's own rows, which an L-BFGS GLM finishes by Fisher scoring; ``stack``: the stack's
     topology, whose dropout layers a network without dropout does not have)."""
@@ -415,17 +426,27 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     fit.training_frame = block.frame
     if exact and polishable(fit):
         polish(fit)
-    measure(fit, block, opts)
+    if measured:
+        measure(fit, block, opts)
+    elif fit.family.learns_from_fit:  # what scoring held-out rows needs (a Cox baseline)
+        learn_family(fit, block)
     return fit
+
+
+def learn_family(fit: DNNFit, block: Block) -> np.ndarray:
+    """Set the fit's family as learned from its training rows (a survival baseline); return
+    the training means."""
+    fam = fit.family
+    eta = block.link(fit.params, fit.topology, block.X, block.offset)
+    fit.family = fam.learned_from_fit(fam.natural(block.Y), eta, block.weights)
+    return fam.mean(eta)
 
 
 def measure(fit: DNNFit, block: Block, opts: FitOptions) -> None:
     """Deviance, null deviance and metrics on training, validation and test rows."""
     fam, rec = fit.family, fit.record
     y, w = fam.natural(block.Y), block.weights
-    eta = block.link(fit.params, fit.topology, block.X, block.offset)
-    mu = fam.mean(eta)
-    fit.family = fam.learned_from_fit(y, eta, w)
+    mu = learn_family(fit, block)
     rec.n_obs = int((w > 0).sum())  # as R: rows of weight 0 are not observations
     rec.n_zero_weight = len(w) - rec.n_obs
     if rec.n_obs < len(w) and not any("prior weight 0" in n for n in rec.notes):

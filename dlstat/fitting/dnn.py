@@ -10,12 +10,14 @@ import pandas as pd
 
 from .blocks import Block, Network, make_block, train_blocks
 from ..results.bootstrap import Replicates, replicate_seed, resample_counts
+from .collector import collector_paused
 from .priors import attach_priors
 from ..results.fit import DNNFit
 from ..options import FitOptions
 from .resolve import fit_options
 
 
+@collector_paused
 def dnn(formula: str, data: pd.DataFrame, **options: Any) -> DNNFit:
     """Fit a neural network from a formula and a data frame, as ``glm()`` fits a GLM.
 

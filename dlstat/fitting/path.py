@@ -25,6 +25,7 @@ from ..progress import progress_bar
 from ..results.path import PathResult
 from .cv import fold_blocks, held_out, plan_folds
 from .arrays import refuse_array_data
+from .collector import collector_paused
 from .priors import attach_priors
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
@@ -51,6 +52,7 @@ def penalty_grid(top: float, n_penalties: int, ratio: float) -> np.ndarray:
     return top * ratio ** (np.arange(n_penalties) / max(n_penalties - 1, 1))
 
 
+@collector_paused
 def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penalties: int = 20,
              penalty_min_ratio: float | None = None, mixture: float = 0.0, folds: int = 5,
              foldid: Any = None, sparsity: str | None = None, weights: Any = None,
@@ -134,8 +136,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
                              opts, call=call, formula=formula, group_inputs=grouped)
     fold_fits = train_blocks(blocks, [Network(b, float(lam), mixture, opts.seed_value)
                                       for lam in grid for b in range(len(blocks))],
-                             opts, call=call, formula=formula, group_inputs=grouped) \
-        if blocks else []
+                             opts, call=call, formula=formula, group_inputs=grouped,
+                             measured=False) if blocks else []
     per = 1 + len(blocks)
     fits = [fit for i in range(len(grid))
             for fit in [full_fits[i], *fold_fits[i * len(blocks):(i + 1) * len(blocks)]]]
@@ -253,12 +255,12 @@ def _kernel_norm(fit: DNNFit) -> float:
 
 def _term_norms(fits: list[DNNFit], grid) -> pd.DataFrame:
     """Per formula term: the norm of its design columns' input weights at each penalty."""
-    terms = fits[0].spec.terms()
-    frame = {}
-    for term in dict.fromkeys(terms):
-        cols = [j for j, t in enumerate(terms) if t == term]
-        frame[term] = [float(np.linalg.norm(_first_kernel(f)[cols])) for f in fits]
-    return pd.DataFrame(frame, index=pd.Index(grid, name="penalty"))
+    codes, terms = pd.factorize(pd.Series(fits[0].spec.terms(), dtype=object))
+    squares = np.zeros((len(fits), len(terms)))
+    for i, fit in enumerate(fits):  # a term's squared norm: the sum over its columns
+        np.add.at(squares[i], codes, (_first_kernel(fit) ** 2).sum(axis=1))
+    return pd.DataFrame(np.sqrt(squares), columns=list(terms),
+                        index=pd.Index(grid, name="penalty"))
 
 
 def _entry(norms: pd.DataFrame) -> pd.DataFrame:
