@@ -68,7 +68,8 @@ X = dl.onehot(splice["sequence"])
 cls = splice["Class"].to_numpy()
 train = np.arange(len(splice)) < 2000
 print(X.shape)
-print(pd.crosstab(np.where(train, "train", "test"), cls))
+print(pd.crosstab(pd.Series(np.where(train, "train", "test"), name="rows"),
+                  pd.Series(cls, name="Class")))
 assert pd.Series(cls[train]).value_counts()[["ei", "ie", "n"]].tolist() == [464, 485, 1051]
 
 # The consensus at the junction: donors (ei) start the intron with GT, acceptors (ie) end it
@@ -228,15 +229,15 @@ plt.close(fig)
 # %% [markdown]
 # ## Wide data: a lasso path over genes
 #
-# Expression data have far more genes than samples.  We simulate 200 samples of 300 genes
-# where only five genes (`g4`, `g18`, `g43`, `g102`, `g151`) move the log-odds of a binary
+# Expression data have far more genes than samples.  We simulate 100 samples of 150 genes
+# where only five genes (`g4`, `g18`, `g43`, `g102`, `g141`) move the log-odds of a binary
 # phenotype, and run the lasso path (`hidden=()`, `mixture=1`) with five-fold CV, as
 # `cv.glmnet` would.  (The path at `hidden=()` is being made as fast as glmnet; until then the
 # vignette keeps the gene count small.)
 
 # %%
-GENES, SAMPLES = 300, 200
-TRUE_GENES = {"g4": 1.5, "g18": -1.5, "g43": 1.2, "g102": -1.2, "g151": 1.0}
+GENES, SAMPLES = 150, 100
+TRUE_GENES = {"g4": 2.0, "g18": -2.0, "g43": 1.5, "g102": -1.5, "g141": 1.5}
 rng = np.random.default_rng(23)
 expr = pd.DataFrame(rng.normal(size=(SAMPLES, GENES)),
                     columns=[f"g{j}" for j in range(1, GENES + 1)])
@@ -244,7 +245,7 @@ eta = sum(beta * expr[g] for g, beta in TRUE_GENES.items())
 expr["case"] = (rng.random(SAMPLES) < 1 / (1 + np.exp(-eta))).astype(int)
 start = time.perf_counter()
 path = dl.dnn_path("case ~ .", expr, hidden=(), mixture=1, family="binomial", folds=5,
-                   n_penalties=15, optimizer="lbfgs", seed=1, verbose=0)
+                   n_penalties=10, optimizer="lbfgs", seed=1, verbose=0)
 print(f"path of {GENES} genes: {time.perf_counter() - start:.0f} s")
 print(path)
 
@@ -256,17 +257,17 @@ print(path)
 
 # %%
 norms = path.term_norms
-entered = (norms > 0).to_numpy()
-first = np.where(entered.any(axis=0), entered.argmax(axis=0), len(norms))
-order = pd.Series(norms.index.to_numpy()[np.minimum(first, len(norms) - 1)], index=norms.columns)
-order = order[entered.any(axis=0)].sort_values(ascending=False)
+entered = norms > 0
+order = entered.idxmax()[entered.any()].sort_values(ascending=False)  # penalty at entry
 print("first ten genes to enter (penalty at entry):")
 print(order.head(10).round(4).to_string())
 at_1se = norms.loc[path.penalty_1se]
 selected = sorted(at_1se.index[at_1se > 0], key=lambda g: int(g[1:]))
 print(f"genes kept at penalty_1se = {path.penalty_1se:.4f}: {selected}")
-first_five = set(order.index[:5])
-print(f"true genes among the first five to enter: {len(first_five & set(TRUE_GENES))} of 5")
+last_true = order[list(TRUE_GENES)].min()  # the penalty at which the last true gene enters
+noise_before = int((order.drop(list(TRUE_GENES)) >= last_true).sum())
+print(f"true genes enter at penalties {order[list(TRUE_GENES)].round(4).to_dict()}; "
+      f"{noise_before} noise genes have entered by then")
 assert set(TRUE_GENES) <= set(selected)
 
 # %% [markdown]
@@ -274,11 +275,11 @@ assert set(TRUE_GENES) <= set(selected)
 #
 # * `dl.onehot` turns sequences (with IUPAC codes, padding and other alphabets) into the
 #   `[n, L, 4]` arrays a `conv1d` reads; a formula names the array like any other term.
-# * On the splice junctions, a CNN beats the GLM and the dense network on the same folds and
-#   on StatLog's test set, where it lands next to the best of StatLog's classifiers (the RBF
-#   network); the GLM on one-hot bases is logistic discrimination again.
+# * On the splice junctions the CNN has the best cross-validated accuracy of the three on the
+#   same folds; on StatLog's test set all three sit in the range of StatLog's classifiers (the
+#   table above), and the GLM on one-hot bases is StatLog's logistic discrimination again.
 # * Integrated gradients point at the planted motif in nearly every bound sequence, their
 #   attributions add up to the prediction minus the baseline's, and one filter of the first
 #   convolution spells much of the motif.
-# * On wide data, the lasso path at `hidden=()` is `cv.glmnet`: the true genes are the first
-#   to enter and survive at `penalty_1se`.
+# * On wide data, the lasso path at `hidden=()` is `cv.glmnet`: all five true genes are kept
+#   at `penalty_1se`, together with a few noise genes (printed above).
