@@ -76,10 +76,11 @@ assert pd.Series(cls[train]).value_counts()[["ei", "ie", "n"]].tolist() == [464,
 
 # The consensus at the junction: donors (ei) start the intron with GT, acceptors (ie) end it
 # with AG.
-print("share of 'GT' at bases 31-32:", splice.groupby("Class", observed=True)
-      .apply(lambda d: (d["sequence"].str[30:32] == "GT").mean()).round(3).to_dict())
-print("share of 'AG' at bases 29-30:", splice.groupby("Class", observed=True)
-      .apply(lambda d: (d["sequence"].str[28:30] == "AG").mean()).round(3).to_dict())
+bases = splice["sequence"].str
+print("share of 'GT' at bases 31-32:",
+      (bases[30:32] == "GT").groupby(splice["Class"], observed=True).mean().round(3).to_dict())
+print("share of 'AG' at bases 29-30:",
+      (bases[28:30] == "AG").groupby(splice["Class"], observed=True).mean().round(3).to_dict())
 
 # %% [markdown]
 # Three models of `Class ~ seq`, where `seq` is the `[n, 60, 4]` one-hot array:
@@ -113,8 +114,9 @@ for name, options in MODELS.items():
     start = time.perf_counter()
     cv = dl.cv_dnn("Class ~ seq", data, foldid=foldid, seed=1, verbose=0, **options)
     cv_acc[name] = cv.metrics["accuracy"].to_numpy()
+    seconds = time.perf_counter() - start
     print(f"{name:>5}: CV accuracy {cv_acc[name].mean():.3f} ± "
-          f"{cv_acc[name].std(ddof=1) / np.sqrt(FOLDS):.3f} (SE)  [{time.perf_counter() - start:.0f} s]")
+          f"{cv_acc[name].std(ddof=1) / np.sqrt(FOLDS):.3f} (SE)  [{seconds:.0f} s]")
 per_fold = pd.DataFrame(cv_acc, index=pd.Index(range(1, FOLDS + 1), name="fold"))
 print(per_fold.round(3))
 gain = per_fold["CNN"] - per_fold["GLM"]
@@ -235,8 +237,8 @@ plt.close(fig)
 # Expression data have far more genes than samples.  We simulate 100 samples of 150 genes
 # where only five genes (`g4`, `g18`, `g43`, `g77`, `g99`) move the log-odds of a binary
 # phenotype, and run the lasso path (`hidden=()`, `mixture=1`) with cross-validation, as
-# `cv.glmnet` would (three folds, to keep the vignette quick).  (The path at `hidden=()` is being made as fast as glmnet; until then the
-# vignette keeps the gene count small.)
+# `cv.glmnet` would.  Real expression data have thousands of genes; the sizes here (and three
+# folds) keep the vignette quick.
 
 # %%
 GENES, SAMPLES = 150, 100
