@@ -272,7 +272,7 @@ print(f"genes kept at penalty_1se = {path.penalty_1se:.4f}: {selected}")
 last_true = order[list(TRUE_GENES)].min()  # the penalty at which the last true gene enters
 noise_before = int((order.drop(list(TRUE_GENES)) >= last_true).sum())
 print(f"true genes enter at penalties {order[list(TRUE_GENES)].round(4).to_dict()}; "
-      f"{noise_before} noise genes have entered by then")
+      f"noise genes entered by then: {noise_before}")
 assert set(TRUE_GENES) <= set(selected)
 
 # %% [markdown]
