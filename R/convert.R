@@ -325,6 +325,8 @@
     } else if (name == "architecture" && is.list(value)) {
       value <- if (inherits(value, "dlstat_layer")) list(unclass(value))
                else lapply(value, function(v) if (inherits(v, "dlstat_layer")) unclass(v) else v)
+    } else if (name == "grid" && is.list(value)) {
+      value <- .grid_dict(value)
     } else if (name == "models" && is.list(value)) {
       if (is.null(names(value)) || any(!nzchar(names(value)))) {
         .abort("models must be a named list of option lists, e.g. models = list(small = list(hidden = 8), big = list(hidden = c(64, 32))).")
@@ -336,6 +338,21 @@
     out[name] <- list(value)
   }
   out
+}
+
+# tune_dnn()'s grid: each entry a list of values (a vector's elements, or a list's items such as
+# hidden = list(8, c(16, 8))), or a tune_range() as it is.
+.grid_dict <- function(grid) {
+  if (is.null(names(grid)) || any(!nzchar(names(grid)))) {
+    .abort("grid must be a named list of values to try, e.g. grid = list(learning_rate = c(0.01, 0.03), dropout = c(0, 0.2)).")
+  }
+  lapply(grid, function(entry) {
+    if (inherits(entry, "dlstat_range")) return(unclass(entry))
+    if (is.list(entry)) {
+      return(lapply(entry, function(v) if (is.numeric(v) && length(v) != 1L) as.list(as.numeric(v)) else v))
+    }
+    if (is.numeric(entry)) as.list(as.numeric(entry)) else as.list(entry)
+  })
 }
 
 # The answer of an endpoint (a list: ok, value, warnings, or ok, message, type) -> its value.

@@ -51,13 +51,17 @@ dnn_path <- function(formula, data, penalties = NULL, n_penalties = 20, penalty_
   ), class = c("dlstat_path", "dlstat_result"))
 }
 
-#' Refit at a chosen penalty
+#' Refit at a chosen penalty or configuration
 #'
-#' @param object A `dlstat_path` from [dnn_path()].
-#' @param which `"1se"` (the largest penalty within one standard error of the
-#'   best), `"min"` (the best) or a penalty value on the path.
+#' @param object A `dlstat_path` from [dnn_path()] or a `dlstat_tune` from
+#'   [tune_dnn()].
+#' @param which For a path: `"1se"` (the largest penalty within one standard
+#'   error of the best), `"min"` (the best) or a penalty value on the path.
+#'   For tuning: `"best"`, `"1se"` (the simplest configuration within one
+#'   standard error of the best) or a row of the table.
 #' @param ... Not used.
-#' @return A `dlstat_fit` trained on all the data at that penalty.
+#' @return A `dlstat_fit` trained on all the data at that penalty or
+#'   configuration.
 #' @export
 refit <- function(object, ...) UseMethod("refit")
 

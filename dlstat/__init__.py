@@ -49,6 +49,8 @@ _LAZY = {
     "AnovaResult": ("results.anova", "AnovaResult"),
     "DNNRegressor": ("fronts.estimators", "DNNRegressor"),
     "DNNClassifier": ("fronts.estimators", "DNNClassifier"),
+    "DNNRegressorCV": ("fronts.estimators", "DNNRegressorCV"),
+    "DNNClassifierCV": ("fronts.estimators", "DNNClassifierCV"),
     "datasets": ("datasets", None),
     "cv_dnn": ("fitting.cv", "cv_dnn"),
     "CVResult": ("results.cv", "CVResult"),
@@ -57,6 +59,8 @@ _LAZY = {
     "partition": ("validation.partition", "partition"),
     "dnn_path": ("fitting.path", "dnn_path"),
     "PathResult": ("results.path", "PathResult"),
+    "tune_dnn": ("fitting.tune", "tune_dnn"),
+    "TuneResult": ("results.tune", "TuneResult"),
     "Folds": ("validation.folds", "Folds"),
     "kfold": ("validation.folds", "kfold"),
     "stratified_kfold": ("validation.folds", "stratified_kfold"),
@@ -85,10 +89,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "DNNClassifier", "DNNFit", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
+    "DNNClassifier", "DNNClassifierCV", "DNNFit", "DNNRegressorCV", "DNNRegressor", "DataError", "DivergenceError", "DlstatError",
     "DlstatWarning", "ClusterError",
     "FormulaError", "ModelFileError", "OptionError", "ResponseError", "UnseenLevelError",
-    "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "activation", "batchnorm", "compare", "cv_dnn",
+    "AnovaResult", "CVResult", "Comparison", "anova", "Folds", "PathResult", "dnn_path", "TuneResult", "tune_dnn", "activation", "batchnorm", "compare", "cv_dnn",
     "datasets", "dense", "dnn", "dropout", "foldid_folds", "group_kfold", "kfold", "load", "partition",
     "repeated_kfold", "stratified_kfold",
     "avgpool", "conv1d", "conv2d", "flatten", "global_avgpool", "maxpool", "reshape",

@@ -35,14 +35,24 @@ SPARSITY = ("inputs",)
 
 # The functions an option can belong to (``"cli"`` is ``dlstat fit``).
 DNN, CV, COMPARE, PATH, PARTITION = "dnn", "cv_dnn", "compare", "dnn_path", "partition"
+TUNE = "tune_dnn"
 REGRESSOR, CLASSIFIER, CLI = "DNNRegressor", "DNNClassifier", "cli"
-FUNCTIONS = (DNN, CV, COMPARE, PATH, PARTITION, REGRESSOR, CLASSIFIER, CLI)
+FUNCTIONS = (DNN, CV, COMPARE, PATH, PARTITION, TUNE, REGRESSOR, CLASSIFIER, CLI)
+
+# How tune_dnn() trains configurations that differ in an option (``Option.tune``): in one stack
+# (a per-network value of the engine, a tensor of its graph) or in a stack per value (it
+# changes the graph's shapes or structure).  Empty: the option cannot be tuned.
+IN_STACK, APART = "in one stack", "a stack per value"
+# Which way an option's value makes a network simpler (``Option.simpler``), for the
+# one-standard-error choice; a width tuple counts its units, None counts as no limit (inf).
+LARGER, SMALLER = "larger", "smaller"
 
 # Kinds of value.
 NUMBER, WHOLE, CHOICE, FLAG = "number", "whole number", "choice", "True or False"
 WIDTHS, LAYERS = "tuple of layer widths", "list of layer specs"
 FRAME_OR_FRACTION, FRAME = "data frame or fraction", "data frame"
 COLUMN, FOLD_IDS, GRID, MODELS = "column name", "fold ids", "list of numbers", "option dicts"
+TUNING_GRID = "mapping of option names to lists of values"
 COLUMN_OR_VECTOR = "column name or numeric vector"
 BASE, UPTO = "fitted network, model file or Keras model", "layer kind or count"
 CLIENT = "Dask client or scheduler address"
@@ -68,6 +78,13 @@ class Option:
         What ``None`` stands for; empty when ``None`` is refused.
     metavar
         The placeholder shown by ``dlstat fit --help``.
+    tune
+        Whether ``tune_dnn`` can vary the option, and how: ``IN_STACK`` (configurations that
+        differ only in such options train as one stack), ``APART`` (a stack per value) or
+        ``""`` (not tunable).
+    simpler
+        ``LARGER`` or ``SMALLER``: which values make a network simpler, for the
+        one-standard-error choice of ``tune_dnn`` (empty: no direction).
     """
 
     name: str
@@ -82,6 +99,8 @@ class Option:
     open_high: bool = False
     none_means: str = ""  # what None stands for; empty: None is refused
     metavar: str = ""
+    tune: str = ""  # IN_STACK, APART or "" (not tunable): see tune_dnn()
+    simpler: str = ""  # LARGER or SMALLER: the direction that makes a network simpler
 
     def expects(self) -> str:
         """What the option accepts, in words (for messages and help)."""
@@ -147,33 +166,39 @@ OPTIONS: tuple[Option, ...] = (
            open_low=True, open_high=True, none_means="needed with family 'tweedie'",
            metavar="P"),
     Option("hidden", WIDTHS, (32, 16), "widths of the hidden layers; () for none (a GLM)",
-           _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS"),
+           _fit(), low=1, high=MAX_WIDTH, none_means="no hidden layer", metavar="WIDTHS",
+           tune=APART, simpler=SMALLER),
     Option("activation", CHOICE, "relu", "activation of the hidden layers", _fit(),
-           allowed=ACTIVATIONS),
+           allowed=ACTIVATIONS, tune=APART),
     Option("architecture", LAYERS, None, "a list of layer specs (dense(), dropout(), ...) "
            "instead of hidden, activation, dropout and batchnorm", _fit(without=(CLI,)),
            none_means="built from hidden"),
     Option("dropout", NUMBER, 0.0, "dropout rate after each hidden layer (0 = none)", _fit(),
-           low=0.0, high=1.0, open_high=True, metavar="RATE"),
-    Option("batchnorm", FLAG, False, "batch normalisation after each hidden layer", _fit()),
+           low=0.0, high=1.0, open_high=True, metavar="RATE", tune=IN_STACK, simpler=LARGER),
+    Option("batchnorm", FLAG, False, "batch normalisation after each hidden layer", _fit(),
+           tune=APART),
     Option("penalty", NUMBER, 0.0, "elastic-net penalty on the weights (glmnet's lambda); "
            "with optimizer 'adamw' its L2 part is decoupled weight decay instead", _fit(),
-           low=0.0, metavar="LAMBDA"),
+           low=0.0, metavar="LAMBDA", tune=IN_STACK, simpler=LARGER),
     Option("mixture", NUMBER, 0.0, "elastic-net mixture: 0 = ridge (L2) ... 1 = lasso (L1), "
-           "as glmnet's alpha", _fit(PATH), low=0.0, high=1.0, metavar="ALPHA"),
+           "as glmnet's alpha", _fit(PATH), low=0.0, high=1.0, metavar="ALPHA", tune=IN_STACK),
     Option("max_norm", NUMBER, None, "max-norm constraint on each unit's incoming weights",
-           _fit(), low=0.0, open_low=True, none_means="no constraint", metavar="C"),
+           _fit(), low=0.0, open_low=True, none_means="no constraint", metavar="C",
+           tune=IN_STACK, simpler=SMALLER),
     Option("optimizer", CHOICE, "adam", "the optimiser ('lbfgs' is full-batch)", _fit(),
-           allowed=OPTIMIZERS),
+           allowed=OPTIMIZERS, tune=APART),
     Option("learning_rate", NUMBER, None, "learning rate (not used by 'lbfgs')", _fit(),
-           low=0.0, open_low=True, none_means="the optimizer's default", metavar="RATE"),
+           low=0.0, open_low=True, none_means="the optimizer's default", metavar="RATE",
+           tune=IN_STACK),
     Option("learning_rate_decay", NUMBER, 1.0, "factor multiplying the learning rate after "
            "each epoch (epoch e steps at learning_rate * decay^e; 1 = constant; not used by "
-           "'lbfgs')", _fit(), low=0.0, high=1.0, open_low=True, metavar="FACTOR"),
+           "'lbfgs')", _fit(), low=0.0, high=1.0, open_low=True, metavar="FACTOR",
+           tune=IN_STACK),
     Option("batch_size", WHOLE, 32, "rows per mini-batch (not used by 'lbfgs')", _fit(),
-           low=1, high=INT32_MAX, none_means="full batch", metavar="N"),
+           low=1, high=INT32_MAX, none_means="full batch", metavar="N", tune=APART),
     Option("epochs", WHOLE, None, "maximum number of epochs (L-BFGS iterations)", _fit(),
-           low=1, high=INT32_MAX, none_means="100; 1000 with 'lbfgs'", metavar="N"),
+           low=1, high=INT32_MAX, none_means="100; 1000 with 'lbfgs'", metavar="N",
+           tune=APART, simpler=SMALLER),
     Option("validation", FRAME_OR_FRACTION, None, "a fraction of the rows held out (e.g. "
            "0.2) or a data frame, watched during training and by early stopping", _fit(),
            low=0.0, high=1.0, open_low=True, open_high=True, none_means="none",
@@ -182,13 +207,13 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({DNN}), none_means="none"),
     Option("early_stopping", WHOLE, None, "patience in epochs without a better validation "
            "loss (needs validation)", _fit(), low=1, high=INT32_MAX, none_means="no stopping",
-           metavar="PATIENCE"),
+           metavar="PATIENCE", tune=APART),
     Option("na_action", CHOICE, "omit", "rows with missing values: dropped with a note "
            "('omit') or refused ('fail')", frozenset({DNN, CLI}), allowed=NA_ACTIONS),
     Option("unseen", CHOICE, "error", "factor levels absent when fitting, at prediction: "
            "an error or an NA prediction", frozenset({DNN}), allowed=UNSEEN_ACTIONS),
     Option("seed", WHOLE, None, "random seed; the same seed and data give the same result",
-           _fit(CV, COMPARE, PARTITION), low=0, high=INT32_MAX, none_means="seed 0"),
+           _fit(CV, COMPARE, PARTITION, TUNE), low=0, high=INT32_MAX, none_means="seed 0"),
     Option("bootstrap", WHOLE, None, "number of case-resampled networks trained in the same "
            "stack as the full-data fit, for effects, importance and intervals",
            frozenset({DNN}), low=2, high=MAX_BOOTSTRAP, none_means="no bootstrap",
@@ -196,22 +221,29 @@ OPTIONS: tuple[Option, ...] = (
     Option("client", CLIENT, None, "a Dask distributed.Client or a scheduler address "
            "('tcp://host:8786'): the stack of networks is split into chunks trained on the "
            "cluster's workers, with the same numbers as locally",
-           frozenset({DNN, CV, COMPARE, PATH}), none_means="train here (or the default of "
+           frozenset({DNN, CV, COMPARE, PATH, TUNE}), none_means="train here (or the default of "
            "dl.dask_client())", metavar="ADDRESS"),
     Option("verbose", WHOLE, 1, "0 = silent, 1 = a progress bar for long work",
            _fit(without=(CLI,)), low=0, high=2),
-    Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE}), low=2,
+    Option("folds", WHOLE, 10, "number of folds", frozenset({CV, COMPARE, TUNE}), low=2,
            high=INT32_MAX),
     Option("folds", WHOLE, 5, "number of folds (0: score on a validation split instead)",
            frozenset({PATH}), low=0, high=INT32_MAX),
     Option("repeats", WHOLE, 1, "repeated k-fold: independent fold assignments",
            frozenset({CV}), low=1, high=INT32_MAX),
     Option("stratify", COLUMN, None, "a column whose classes keep their proportions in each "
-           "part", frozenset({CV, COMPARE, PARTITION}), none_means="no stratification"),
+           "part", frozenset({CV, COMPARE, PARTITION, TUNE}), none_means="no stratification"),
     Option("groups", COLUMN, None, "a column whose groups are never split across parts",
-           frozenset({CV, COMPARE, PARTITION}), none_means="no groups"),
+           frozenset({CV, COMPARE, PARTITION, TUNE}), none_means="no groups"),
     Option("foldid", FOLD_IDS, None, "your own fold of every row (as cv.glmnet's foldid); "
-           "overrides folds", frozenset({CV, COMPARE, PATH}), none_means="made from folds"),
+           "overrides folds", frozenset({CV, COMPARE, PATH, TUNE}),
+           none_means="made from folds"),
+    Option("grid", TUNING_GRID, None, "option names mapped to the values to try (every "
+           "combination), or with n_random to lists or (low, high) ranges to draw from",
+           frozenset({TUNE}), none_means="needs n_random and a grid of ranges"),
+    Option("n_random", WHOLE, None, "draw this many configurations from grid's lists and "
+           "ranges (reproducibly from seed) instead of trying every combination",
+           frozenset({TUNE}), low=1, high=10_000, none_means="every combination of grid"),
     Option("models", MODELS, None, "names mapped to option dicts, one network each, merged "
            "over the shared options", frozenset({COMPARE}), none_means="one network 'dnn'"),
     Option("penalties", GRID, None, "your own grid of penalties", frozenset({PATH}), low=0.0,
@@ -238,11 +270,12 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({PARTITION}), low=0.0, high=1.0, open_high=True),
     Option("weights", COLUMN_OR_VECTOR, None, "prior weights (as glm's): a numeric column or "
            "one non-negative number per row; they multiply the deviance of each row",
-           frozenset({DNN, CV, COMPARE, PATH, CLI}), none_means="every row weighs 1",
+           frozenset({DNN, CV, COMPARE, PATH, TUNE, CLI}), none_means="every row weighs 1",
            metavar="COLUMN"),
     Option("offset", COLUMN_OR_VECTOR, None, "an offset added to the linear predictor (as "
            "glm's): a numeric column or one number per row; offset(expr) terms in the "
-           "formula add to it", frozenset({DNN, CV, COMPARE, PATH, CLI}), none_means="none",
+           "formula add to it", frozenset({DNN, CV, COMPARE, PATH, TUNE, CLI}),
+           none_means="none",
            metavar="COLUMN"),
 )
 
@@ -422,6 +455,13 @@ def _check_models(opt: Option, value: Any) -> None:
                               f"{{'small': {{'hidden': (8,)}}}}; got {type(value).__name__}.")
 
 
+def _check_tuning_grid(opt: Option, value: Any) -> None:
+    if not isinstance(value, Mapping) or not value:
+        raise OptionTypeError(f"grid must map option names to lists of values, e.g. "
+                              f"{{'learning_rate': [0.01, 0.001], 'dropout': [0, 0.2]}}; got "
+                              f"{str(value)[:80]!r}.")
+
+
 def _check_client(opt: Option, value: Any) -> None:
     # Duck-typed, so that checking an option never imports distributed.
     if isinstance(value, str):
@@ -459,7 +499,7 @@ _CHECKERS: dict[str, Callable[[Option, Any], None]] = {
     FRAME: _check_frame, COLUMN: _check_column, FOLD_IDS: _check_fold_ids, GRID: _check_grid,
     MODELS: _check_models, COLUMN_OR_VECTOR: _check_column_or_vector,
     BASE: _check_base, UPTO: _check_upto, FREEZE: _check_freeze,
-    CLIENT: _check_client,
+    CLIENT: _check_client, TUNING_GRID: _check_tuning_grid,
 }
 _SHORTHAND = ("hidden", "activation", "dropout", "batchnorm")  # what architecture= replaces
 

@@ -2,7 +2,8 @@
 # Build the documentation: the Python site (Sphinx, warnings as errors, tutorials executed) into
 # docs/_build/html and the R package's pkgdown site into docs/_build/html/r (linked from it),
 # then check both in headless Chromium (tests/test_docs_site.py; screenshots in
-# docs/_build/screenshots).  Run scripts/setup.sh first.
+# docs/_build/screenshots).  Sets up first (scripts/setup.sh docs: R, pkgdown, Chromium, the
+# docs extra), unless DLSTAT_PYTHON names a Python that has them.
 #
 #   bash scripts/docs.sh                          # build both sites and run the browser test
 #   DLSTAT_DOCS_SKIP_R=1 bash scripts/docs.sh     # the Python site only
@@ -10,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+[ -n "${DLSTAT_PYTHON:-}" ] || bash scripts/setup.sh docs
 python=${DLSTAT_PYTHON:-$root/.venv/bin/python}
 export DLSTAT_PYTHON=$python RETICULATE_PYTHON=$python
 export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH}

@@ -3,7 +3,7 @@
 # tarball (which runs the testthat tests and rebuilds the vignette), against the Python in .venv.
 # Exits non-zero on any ERROR or WARNING (NOTEs are reported, not fatal).
 #
-#   bash scripts/r-check.sh            # after scripts/setup.sh
+#   bash scripts/r-check.sh            # after scripts/setup.sh test
 #   DLSTAT_PYTHON=/path/to/python bash scripts/r-check.sh
 #
 # Debian packages needed: r-base-core r-cran-reticulate r-cran-generics r-cran-testthat
@@ -14,11 +14,11 @@ root=$PWD
 
 python=${DLSTAT_PYTHON:-$root/.venv/bin/python}
 if [ ! -x "$python" ]; then
-  echo "r-check: no Python at $python; run scripts/setup.sh first or set DLSTAT_PYTHON" >&2
+  echo "r-check: no Python at $python; run scripts/setup.sh test first or set DLSTAT_PYTHON" >&2
   exit 2
 fi
 "$python" -c "import dlstat.fronts.rbridge" || {
-  echo "r-check: $python cannot import dlstat.fronts.rbridge; run scripts/setup.sh" >&2
+  echo "r-check: $python cannot import dlstat.fronts.rbridge; run scripts/setup.sh test" >&2
   exit 2
 }
 export DLSTAT_PYTHON=$python RETICULATE_PYTHON=$python

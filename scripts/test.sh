@@ -4,6 +4,6 @@
 # vignette). Arguments go to pytest. Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 .venv/bin/python -m pytest -q "$@"
 bash scripts/r-check.sh

@@ -42,7 +42,8 @@ WITH_EXAMPLES = [name for name, obj in OBJECTS.items() if _tests(name, obj)]
 
 
 def test_the_fitting_functions_have_examples():
-    for name in ("dnn", "cv_dnn", "compare", "dnn_path", "partition", "dense", "lstm"):
+    for name in ("dnn", "cv_dnn", "compare", "dnn_path", "tune_dnn", "partition", "dense",
+                 "lstm"):
         assert f"dlstat.{name}" in WITH_EXAMPLES, f"dlstat.{name} has no doctest example"
 
 

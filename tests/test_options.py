@@ -34,6 +34,7 @@ from dlstat.options import (
     OPTIONS,
     PARTITION,
     PATH,
+    TUNE,
     WHOLE,
     FitOptions,
     Option,
@@ -44,7 +45,7 @@ from dlstat.options import (
 ROOT = Path(__file__).resolve().parents[1]
 MTCARS = dl.datasets.load("mtcars")
 PYTHON_FUNCTIONS = {CV: dl.cv_dnn, COMPARE: dl.compare, PATH: dl.dnn_path,
-                    PARTITION: dl.partition}
+                    PARTITION: dl.partition, TUNE: dl.tune_dnn}
 HOSTILE = ["abc", True, [1, 2], None, 1e300, -0.0, float("nan"), float("inf"), -1, 10**400,
            {"a": 1}, np.array([1.0, np.nan])]
 
@@ -190,6 +191,8 @@ def _call(function: str, name: str, value: Any):
         return dl.partition(MTCARS, **{name: value})
     if function in PYTHON_FUNCTIONS:
         extra = {"folds": 3} if name not in ("folds", "foldid") else {}
+        if function == TUNE and name != "grid":  # a grid to tune, so the value is what's tested
+            extra["grid"] = {"penalty": [0.0, 0.1]}
         return PYTHON_FUNCTIONS[function]("mpg ~ wt + hp", MTCARS, **{**extra, name: value})
     cls = DNNRegressor if function == "DNNRegressor" else DNNClassifier
     y = MTCARS["mpg"] if cls is DNNRegressor else MTCARS["am"]
@@ -326,7 +329,7 @@ def test_verbose_defaults_to_one_everywhere():
 # --------------------------------------------------------------------------- the R front
 
 R_FUNCTIONS = {DNN: "dnn.R", CV: "cv.R", COMPARE: "compare.R", PATH: "path.R",
-               PARTITION: "partition.R"}
+               PARTITION: "partition.R", TUNE: "tune.R"}
 R_FORMALS = r"""
 args <- commandArgs(trailingOnly = TRUE)
 for (file in list.files(args[1], pattern = "[.]R$", full.names = TRUE)) {

@@ -23,7 +23,8 @@ from .job import StackJob, StackResult
 MIN_CHUNK = 2
 # The per-network fields of a StackJob (leading axis M); everything else is shared.
 PER_NETWORK = ("train_weights", "penalty", "mixture", "learning_rate", "seeds", "output_bias",
-               "val_weights", "train_repeats", "family_parameter")
+               "val_weights", "train_repeats", "family_parameter", "learning_rate_decay",
+               "max_norm", "dropout")
 
 
 def chunk_sizes(M: int, slots: int, min_size: int = MIN_CHUNK) -> list[int]:

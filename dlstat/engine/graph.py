@@ -132,9 +132,10 @@ def _call(tf, fn, job: StackJob, names: list[str], params0, rows):
             tf.constant(job.penalty, dtype), tf.constant(job.mixture, dtype),
             tf.constant(job.learning_rate, dtype), tf.constant(job.seeds, tf.int64),
             tf.constant(job.epochs, tf.int32), tf.constant(job.patience or 0, tf.int32),
-            tf.constant(batch, tf.int32), tf.constant(job.max_norm or 0.0, dtype),
-            tf.constant(job.learning_rate_decay, dtype),
+            tf.constant(batch, tf.int32), tf.constant(job.max_norm, dtype),
+            tf.constant(job.learning_rate_decay, tf.float64),
             tf.constant(job.family_parameters(), dtype),
+            *(tf.constant(v, dtype) for v in job.dropout_tensors()),
         )
 
 
@@ -274,10 +275,12 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
     # A frozen kernel is neither updated nor penalised (its penalty would be a constant).
     updates = tuple(UpdateSettings(defs[n].penalised and defs[n].trainable,
                                    job.group_inputs and n == first_kernel,
-                                   job.max_norm is not None) for n in names)
-    cfg = RunConfig(tuple(plan(job.topology)), names, tuple(defs[n].trainable for n in names),
+                                   job.uses_max_norm) for n in names)
+    cfg = RunConfig(tuple(plan(traced_topology(job))), names,
+                    tuple(defs[n].trainable for n in names),
                     updates, job.family, None, solo_path(job), job.offset is not None,
-                    job.optimizer, has_penalty(job), permutes_rows(job))
+                    job.optimizer, has_penalty(job), permutes_rows(job),
+                    job.dropout is not None, bool(np.all(job.seeds == job.seeds[0])))
     # Every dimension is left open so one trace serves all data sizes and stack sizes; each
     # parameter keeps its rank.
     matrix, vector, scalar = (None, None), (None,), ()
@@ -287,9 +290,29 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
         (matrix, index), (matrix, real),
         tuple(((None,) * (1 + len(defs[n].shape)), real) for n in names),
         (vector, real), (vector, real), (vector, real), (vector, seed), (scalar, index),
-        (scalar, index), (scalar, index), (scalar, real), (scalar, real), (vector, real),
+        (scalar, index), (scalar, index), (vector, real), (vector, "float64"), (vector, real),
+        (vector, real), (vector, real),
     )
     return cfg, signature
+
+
+RATE_PLACEHOLDER = 0.5  # a dropout layer's rate in the trace when each network has its own
+
+
+def traced_topology(job: StackJob):
+    """The topology the trace is built from: with per-network dropout rates (``job.dropout``)
+    every dropout layer holds one placeholder rate, so that the rates are the graph's inputs
+    and a stack with new rates reuses the trace."""
+    if job.dropout is None:
+        return job.topology
+    from dataclasses import replace
+
+    from .layers import LAYER_TABLE
+
+    layers = tuple(replace(layer, rate=RATE_PLACEHOLDER)
+                   if LAYER_TABLE[layer.kind].per_network_rate else layer
+                   for layer in job.topology.layers)
+    return replace(job.topology, layers=layers)
 
 
 def _build(spec: tuple[Any, tuple], report_epoch=None):

@@ -69,7 +69,8 @@ class StackJob:
     learning_rate: np.ndarray
     seeds: np.ndarray
     output_bias: np.ndarray
-    learning_rate_decay: float = 1.0  # epoch e steps at learning_rate * decay**e
+    # [M] (or one value for all): network m's epoch e steps at learning_rate[m] * decay[m]**e
+    learning_rate_decay: np.ndarray | float = 1.0
     optimizer: str = "adam"
     epochs: int = 100
     batch_size: int | None = 32
@@ -79,7 +80,11 @@ class StackJob:
     # None: each training row once.  Full-batch L-BFGS reads them as weights.
     train_repeats: np.ndarray | None = None
     patience: int | None = None
-    max_norm: float | None = None
+    # [M] (or one value for all) max-norm of each unit's incoming weights; inf or None: none
+    max_norm: np.ndarray | float | None = None
+    # [M] each network's rate for every dropout layer of the topology (a tensor of the graph:
+    # a new rate never retraces); None: the rates the topology's layers hold
+    dropout: np.ndarray | None = None
     group_inputs: bool = False  # the L1 part as a group lasso on each input's weights
     offset: np.ndarray | None = None
     initial: Params | None = None  # starting values shared by every network (a pretrained base)
@@ -98,6 +103,24 @@ class StackJob:
             from ..families.fitted import LossKey
 
             self.family = LossKey(self.family, family_kind(self.family).default_link)
+        # Per-network values given once for the whole stack are spread over its networks.
+        M = len(self.seeds)
+        self.learning_rate_decay = np.broadcast_to(
+            np.asarray(self.learning_rate_decay, np.float64), (M,)).copy()
+        norms = np.asarray(np.inf if self.max_norm is None else self.max_norm, np.float64)
+        self.max_norm = np.broadcast_to(np.where(np.isnan(norms), np.inf, norms), (M,)).copy()
+
+    @property
+    def uses_max_norm(self) -> bool:
+        """Whether any network caps its units' norms (part of the trace's configuration)."""
+        return bool(np.isfinite(self.max_norm).any())
+
+    def dropout_tensors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each network's dropout rate and the scale kept units are divided by, both as the
+        float32 values a layer with that rate uses (zeros and ones without per-network rates)."""
+        rates = (np.zeros(len(self.seeds)) if self.dropout is None
+                 else np.asarray(self.dropout, float))
+        return rates.astype(np.float32), (1.0 - rates).astype(np.float32)
 
     def offsets(self) -> np.ndarray:
         """The offset of every row and output, zeros when there is none."""

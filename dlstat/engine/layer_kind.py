@@ -73,6 +73,14 @@ class StackContext:
     moving: dict[str, Any] = field(default_factory=dict)
     lead: int = 1
     positions: dict[int, Any] = field(default_factory=dict)
+    # Per-network (rate, scale) of the layers whose kind reads them (``per_network_rate``):
+    # [M] each in a stack, scalars without the stack axis; None: the layers' own rates.
+    rates: tuple[Any, Any] | None = None
+
+    def per_network(self, v, rank: int):
+        """A per-network value ``[M]`` broadcast against a tensor of rank ``rank`` (a scalar
+        without the stack axis is used as it is)."""
+        return v if self.lead == 0 else v[(slice(None),) + (None,) * (rank - 1)]
 
 
 class LayerKind:
@@ -85,6 +93,8 @@ class LayerKind:
 
     name = ""
     solo = False  # its TensorFlow forward also runs without the stack axis (``ctx.lead == 0``)
+    # Its rate may differ between the networks of one stack (read from ``StackContext.rates``).
+    per_network_rate = False
     keras_parts: tuple[str, ...] = ()  # its parameters in the order of Keras's get_weights()
 
     def prefix(self, index: int | None) -> str:

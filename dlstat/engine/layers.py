@@ -154,6 +154,7 @@ class DropoutKind(LayerKind):
 
     name = "dropout"
     solo = True
+    per_network_rate = True
 
     def tf_forward(self, tf, p, P, h, ctx):
         rate = p.layer.rate
@@ -163,9 +164,15 @@ class DropoutKind(LayerKind):
                                ctx.positions.get(p.index))
         # A unit is kept when its 24 random bits, read as a fraction of 2**24, reach the rate
         # (in float32): the same test on the integers, without casting them.
-        threshold = math.ceil(float(np.float32(rate)) * 16777216.0)
+        if ctx.rates is None:
+            threshold, scale = math.ceil(float(np.float32(rate)) * 16777216.0), 1.0 - rate
+        else:  # each network's own rate: the same float32 values, as tensors (exact products)
+            rank = len(h.shape)
+            threshold = ctx.per_network(
+                tf.cast(tf.math.ceil(ctx.rates[0] * 16777216.0), tf.int64), rank)
+            scale = ctx.per_network(ctx.rates[1], rank)
         kept = tf.bitwise.bitwise_and(bits, 0xFFFFFF) >= threshold
-        return tf.where(kept, h / (1.0 - rate), tf.zeros_like(h))
+        return tf.where(kept, h / scale, tf.zeros_like(h))
 
     def keras(self, keras, p, P):
         return keras.layers.Dropout(p.layer.rate, name=p.keras_name()), None

@@ -60,6 +60,10 @@ class RunConfig:
     # then each step slices its batch) or, for a large design, each step gathers its batch
     # (the same rows, without a second copy of the design held for the epoch).
     permute_rows: bool = True
+    # Whether each network has its own dropout rate (graph inputs, not the layers' constants).
+    dropout_per_network: bool = False
+    # Whether every network of the stack has the same seed (so the same dropout bits).
+    shared_seed: bool = False
 
     @property
     def lead(self) -> int:
@@ -278,7 +282,7 @@ def update_parameters(cfg: RunConfig, P, grads, S1, S2, states, max_norm, masks,
             if how.group_rows and cfg.penalty_on:
                 piece = group_shrink(tf, piece, piece_rate, st_i, cfg.lead)
             if how.penalised and how.use_max_norm:
-                piece = cap_norms(tf, piece, max_norm, cfg.lead)
+                piece = cap_norms(tf, piece, cfg.per_net(max_norm, len(piece.shape)), cfg.lead)
             out[i] = tf.where(st_i.mask, piece, P[i])
     else:
         for i, piece in zip(cfg.trained, pieces_of(cfg, tf.where(st.mask, new, flat), trained)):
@@ -294,14 +298,19 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
     """One mini-batch step of every active network; also its loss and weight sums.
 
     ``batch`` holds the step's rows of X, Y and the offsets (when the job has one)."""
-    X, _, _, penalty, mixture, lr, seeds, max_norm, masks, positions, family_parameter = data
+    (X, _, _, penalty, mixture, lr, seeds, max_norm, masks, positions, family_parameter,
+     rates) = data
     Xb, Yb, *Ob = batch
     # Dropout masks depend on (epoch, step) only, not on the stack's longest network, so a
     # network's numbers are the same alone or in any stack.
     counter = tf.cast(e, tf.int64) * (1 << 20) + tf.cast(s, tf.int64) + 1
+    # One seed for the whole stack (the folds of a CV, the configurations of a tuning): every
+    # network's dropout bits are the same numbers, hashed once and broadcast over the stack.
+    drawn = seeds[:1] if cfg.shared_seed else seeds
     bits = ((lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)[0]) if cfg.solo
-            else (lambda c, shape, hashed: random_bits(seeds, c, shape, hashed)))
-    ctx = StackContext(True, bits, counter, wb, lead=cfg.lead, positions=positions)
+            else (lambda c, shape, hashed: random_bits(drawn, c, shape, hashed)))
+    ctx = StackContext(True, bits, counter, wb, lead=cfg.lead, positions=positions,
+                       rates=rates if cfg.dropout_per_network else None)
     with tf.GradientTape() as tape:
         tape.watch(P)
         eta = tf_forward(tf, cfg.placed, dict(zip(cfg.names, P)), Xb, ctx)
@@ -355,13 +364,12 @@ def rows_of(cfg: RunConfig, X, Y, offsets, rows) -> tuple:
 
 
 @plain
-def solo_view(cfg: RunConfig, params, penalty, mixture, lr, idx, w, vidx, vw,
-              family_parameter):
-    """On the single-network path, every per-network value without its stack axis."""
+def solo_view(cfg: RunConfig, params, idx, w, vidx, vw, per_network):
+    """On the single-network path, every per-network value without its stack axis
+    (``per_network``: a tuple of [M] vectors)."""
     if not cfg.solo:
-        return list(params), penalty, mixture, lr, idx, w, vidx, vw, family_parameter
-    return ([p[0] for p in params], penalty[0], mixture[0], lr[0], idx, w, vidx[0], vw[0],
-            family_parameter[0])
+        return list(params), idx, w, vidx, vw, per_network
+    return ([p[0] for p in params], idx, w, vidx[0], vw[0], tuple(v[0] for v in per_network))
 
 
 def run_epoch(cfg: RunConfig, data, e, idx_e, w_e, batch, steps, state):
@@ -398,12 +406,17 @@ def make_run(cfg: RunConfig):
     """The training run for ``cfg``: the function ``graph.py`` traces with its signature."""
 
     def run(X, Y, offsets, idx, w, vidx, vw, params, penalty, mixture, lr, seeds, epochs, patience,
-            batch, max_norm, lr_decay, family_parameter):
+            batch, max_norm, lr_decay, family_parameter, dropout_rate, dropout_scale):
         M = tf.shape(idx)[0]
         per = [] if cfg.solo else [M]  # the shape of a per-network value
         steps = tf.shape(idx)[1] // batch
-        P, penalty, mixture, lr, idx, w, vidx, vw, family_parameter = solo_view(
-            cfg, params, penalty, mixture, lr, idx, w, vidx, vw, family_parameter)
+        P, idx, w, vidx, vw, values = solo_view(
+            cfg, params, idx, w, vidx, vw, (penalty, mixture, lr, family_parameter, max_norm,
+                                            lr_decay, dropout_rate, dropout_scale))
+        penalty, mixture, lr, family_parameter, max_norm, lr_decay, *rates = values
+        # decay ** e as a running product in float64 (multiplication rounds the same way
+        # wherever a network sits in its stack; see next_decays)
+        lr_factor = tf.ones_like(lr_decay)
         S1 = tf.zeros_like(flat_of(cfg, [P[i] for i in cfg.trained]))  # the optimizer's slots
         S2 = tf.zeros_like(S1)
         masks = mask_vectors(cfg, P)
@@ -420,8 +433,8 @@ def make_run(cfg: RunConfig):
         e = tf.constant(0)
         while e < epochs and tf.reduce_any(track.active):
             idx_e, w_e = epoch_order(seeds, e, idx, w)
-            data = (X, Y, offsets, penalty, mixture, lr * lr_decay ** tf.cast(e, X.dtype), seeds,
-                    max_norm, masks, positions, family_parameter)
+            data = (X, Y, offsets, penalty, mixture, lr * tf.cast(lr_factor, X.dtype), seeds,
+                    max_norm, masks, positions, family_parameter, rates)
             P, S1, S2, decays, track, loss_sum, weight_sum = run_epoch(
                 cfg, data, e, idx_e, w_e, batch, steps, (P, S1, S2, decays, track))
             ran = track.active | (track.diverged & tf.equal(track.epochs_run, e))
@@ -432,6 +445,7 @@ def make_run(cfg: RunConfig):
             best_P, track, val_loss = end_epoch(cfg, e, P, best_P, track, val, train_loss,
                                                 patience, family_parameter)
             vhist = vhist.write(e, val_loss)
+            lr_factor *= lr_decay
             e += 1
         use_best = val[2] & (track.best_epoch > 0) & (patience > 0)
         final = [tf.where(cfg.per_net(use_best, len(p.shape)), b, p)

@@ -17,6 +17,7 @@ import pandas as pd
 from ..architecture import code_input
 from ..engine import StackJob, Topology, forward_auto, select, train_stack
 from ..engine.job import engine_rows
+from ..engine.layers import param_defs
 from ..engine.recurrent import check_codes
 from ..errors import DataError, DivergenceError, OptionError, warn
 from ..families import Family, make_family
@@ -168,6 +169,9 @@ class Network:
     mixture: float
     seed: int
     counts: np.ndarray | None = None  # a bootstrap resample: each training row's count
+    # Its own options (tune_dnn: learning rate, decay, dropout, max-norm differing from the
+    # stack's, which must share its shapes); None: the stack's options.
+    options: FitOptions | None = None
 
 
 def make_block(formula: str, data: pd.DataFrame, opts: FitOptions, family: str | None = None,
@@ -298,11 +302,11 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
         train_weights=train_w, val_weights=val_w, train_repeats=repeats,
         penalty=np.array([n.penalty / blocks[n.block].family.penalty_scale for n in networks]),
         mixture=np.array([n.mixture for n in networks], float),
-        learning_rate=np.full(M, opts.lr), learning_rate_decay=opts.learning_rate_decay,
         seeds=np.array([n.seed for n in networks]),
         output_bias=np.stack([_null_link(blocks[n.block]) for n in networks]),
         optimizer=opts.optimizer, epochs=opts.max_epochs, batch_size=opts.batch_size,
-        patience=opts.early_stopping, max_norm=opts.max_norm, group_inputs=group_inputs,
+        patience=opts.early_stopping, group_inputs=group_inputs,
+        **per_network_values(networks, opts),
         offset=all_O if any(b.offset is not None for b in blocks) else None,
         initial=None if opts.transfer is None else opts.transfer.weights,
         family_parameter=start_values(blocks, networks),
@@ -312,16 +316,32 @@ def train_blocks(blocks: list[Block], networks: list[Network], opts: FitOptions,
     if result.diverged.any():
         m = int(np.flatnonzero(result.diverged)[0])
         where = f" (network {m + 1} of {M})" if M > 1 else ""
+        lr = job.learning_rate[m]
         raise DivergenceError(
             f"training diverged (a non-finite loss) in epoch {int(result.epochs_run[m])}"
-            f"{where} with optimizer={opts.optimizer!r} and learning_rate={opts.lr:g}. Try a "
-            f"smaller learning_rate (e.g. {opts.lr / 10:g}), a smaller network, or a penalty."
+            f"{where} with optimizer={opts.optimizer!r} and learning_rate={lr:g}. Try a "
+            f"smaller learning_rate (e.g. {lr / 10:g}), a smaller network, or a penalty."
         )
-    kept = copy.copy(opts)
-    kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
-    return [_fit_of(blocks[net.block], result, m, kept, call, formula, dropped[net.block],
-                    estimated, exact=net.counts is None and net.penalty == 0)
-            for m, net in enumerate(networks)]
+    fits = []
+    for m, net in enumerate(networks):
+        kept = copy.copy(net.options or opts)
+        kept.client = None  # how the fit ran, not what it is: a fit never holds a cluster
+        fits.append(_fit_of(blocks[net.block], result, m, kept, call, formula,
+                            dropped[net.block], estimated,
+                            exact=net.counts is None and net.penalty == 0, stack=topology))
+    return fits
+
+
+def per_network_values(networks: list[Network], opts: FitOptions) -> dict[str, np.ndarray | None]:
+    """The engine's per-network learning rates, decays, max-norms and dropout rates from each
+    network's own options (``opts`` where it has none); dropout rates are per-network tensors
+    only when they differ (otherwise the layers' own rate, as a single fit trains)."""
+    own = [net.options or opts for net in networks]
+    rates = np.array([o.dropout for o in own], float)
+    return {"learning_rate": np.array([o.lr for o in own]),
+            "learning_rate_decay": np.array([o.learning_rate_decay for o in own], float),
+            "max_norm": np.array([np.inf if o.max_norm is None else o.max_norm for o in own]),
+            "dropout": rates if np.any(rates != opts.dropout) else None}
 
 
 def _aliased_by_block(blocks: list[Block], networks: list[Network],
@@ -358,22 +378,26 @@ def _train_with_progress(job: StackJob, opts: FitOptions):
 
 def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: str,
             aliased: tuple[int, ...] = (), estimated: Estimated | None = None,
-            exact: bool = False) -> DNNFit:
+            exact: bool = False, stack: Topology | None = None) -> DNNFit:
     """Network ``m`` of the trained stack as a fit (``exact``: an unpenalised network on its
-    block's own rows, which an L-BFGS GLM finishes by Fisher scoring)."""
+    block's own rows, which an L-BFGS GLM finishes by Fisher scoring; ``stack``: the stack's
+    topology, whose dropout layers a network without dropout does not have)."""
     params = select(result.params, m)
     topology = Topology(block.width, opts.layers, block.family.n_outputs,
                         output_bias=block.design.spec.intercept, frozen=_frozen(opts))
+    keys = None if stack is None else (list(param_defs(stack)), list(param_defs(topology)))
+    if keys is not None and keys[0] != keys[1]:  # the same parameters keyed by its own layers
+        params = {own: params[key] for key, own in zip(*keys)}
     first = topology.input_kernel()
     params[first] = params[first][:, : block.width]  # drop the stack's zero-padding inputs
     if aliased:  # an aliased column contributes nothing to predictions (as in R)
         params[first] = params[first].copy()
         params[first][:, list(aliased)] = 0.0
-    history = pd.DataFrame({"epoch": np.arange(1, len(result.loss) + 1),
-                            "loss": result.loss[:, m]})
+    ran = ~np.isnan(result.loss[:, m])  # the epochs it trained (NaN once it stopped)
+    history = {"epoch": np.arange(1, len(result.loss) + 1)[ran], "loss": result.loss[ran, m]}
     if result.val_loss is not None:
-        history["val_loss"] = result.val_loss[:, m]
-    history = history.dropna(subset=["loss"]).reset_index(drop=True)
+        history["val_loss"] = result.val_loss[ran, m]
+    history = pd.DataFrame(history)
     transfer = [] if opts.transfer is None else [opts.transfer.note()]
     family, estimation = block.family, []
     if estimated is not None:  # this network's own estimate of the family's parameter

@@ -24,7 +24,7 @@ from ..results.cv import CVResult, OutOfFold
 from ..results.fit import DNNFit
 from ..validation.folds import Folds
 from .arrays import ArrayInput, array_inputs
-from .blocks import Block, Network, make_block, train_blocks
+from .blocks import Block, Network, Scored, make_block, train_blocks
 from .dnn import call_text
 
 
@@ -193,7 +193,15 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
     networks = [Network(i, opts.penalty, opts.mixture, opts.seed_value)
                 for i in range(len(blocks))]
     fits = train_blocks(blocks, networks, opts, call=call, formula=formula)
-    rows, preds, held = evaluate_folds(data, plan, blocks, fits)
+    return cv_result(call, data, plan, blocks, fits, source)
+
+
+def cv_result(call: str, data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
+              fits: list[DNNFit], source: ArrayInput | None = None,
+              tests: list[Scored] | None = None) -> CVResult:
+    """The cross-validation result of the fold networks ``fits`` (one per block; ``tests``:
+    the blocks' held-out rows already scored, shared by networks of the same blocks)."""
+    rows, preds, held = evaluate_folds(data, plan, blocks, fits, tests)
     pred_frame = combine_predictions(data, preds, plan.family)
     notes = list(plan.notes) + sorted({n for b in blocks for n in b.notes
                                         if n.startswith("fold")})
@@ -210,14 +218,20 @@ def cv_dnn(formula: str, data: pd.DataFrame, folds: int = 10, repeats: int = 1,
                     out_of_fold=OutOfFold.join(held))
 
 
+def held_out_scored(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block]) -> list[Scored]:
+    """Each block's held-out rows, ready to score."""
+    return [block.scored(held_out(data, plan, r, k)) for (r, k), block in zip(plan.splits,
+                                                                               blocks)]
+
+
 def evaluate_folds(data: pd.DataFrame, plan: FoldPlan, blocks: list[Block],
-                   fits: list[DNNFit]) -> tuple[list[dict[str, Any]], list[pd.DataFrame],
-                                                list[OutOfFold]]:
+                   fits: list[DNNFit], tests: list[Scored] | None = None
+                   ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], list[OutOfFold]]:
     """Held-out metrics per fold, out-of-fold means (rows × outputs) per fold, and the held-out
     rows' responses beside their means (for CV+)."""
     rows, preds, held = [], [], []
-    for split, ((r, k), block, fit) in enumerate(zip(plan.splits, blocks, fits)):
-        test = block.scored(held_out(data, plan, r, k))
+    tests = tests or held_out_scored(data, plan, blocks)
+    for split, ((r, k), block, fit, test) in enumerate(zip(plan.splits, blocks, fits, tests)):
         mu = fit.family.mean(block.link(fit.params, fit.topology, test.X, test.offset))
         rows.append({"repeat": r + 1, "fold": k + 1, "n_train": len(block.X),
                      "n_test": int(test.ok.sum()), "n_unpredicted": int((~test.ok).sum()),

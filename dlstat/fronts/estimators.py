@@ -17,6 +17,7 @@ The fitted :class:`~dlstat.DNNFit` is ``model_`` (``summary()``, ``tidy()``, ``p
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -97,8 +98,6 @@ class _DNNBase(BaseEstimator):
     def _fit_dnn(self, formula: str, data: pd.DataFrame, family: str,
                  input_shape: tuple[int, ...] | None = None, sample_weight: Any = None,
                  family_options: dict[str, Any] | None = None):
-        from ..fitting.dnn import dnn
-
         options = self._options()
         # the regressor's link and family parameters (theta, var_power), when given
         options.update({k: v for k, v in (family_options or {}).items() if v is not None})
@@ -107,10 +106,16 @@ class _DNNBase(BaseEstimator):
         if input_shape is not None and self.base is None:
             # Image or sequence rows: the network reads them back (a base's layers already do).
             options["architecture"] = with_reshape(self.architecture, input_shape)
-        model = dnn(formula, data, family=family, **options)
+        model = self._train(formula, data, {"family": family, **options})
         self.model_ = model
         self.n_iter_ = int(model.record.epochs_run)
         return model
+
+    def _train(self, formula: str, data: pd.DataFrame, options: dict[str, Any]):
+        """The fitted network of ``formula`` on ``data`` with ``options``."""
+        from ..fitting.dnn import dnn
+
+        return dnn(formula, data, **options)
 
     def _check_frame(self, X: Any, what: str) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
@@ -399,4 +404,100 @@ def _require_two_classes(classes) -> None:
         )
 
 
-__all__ = ["DNNClassifier", "DNNRegressor"]
+# The tuning parameters of the CV estimators, before the network's own (and their defaults).
+_TUNING = (("grid", None), ("n_random", None), ("folds", 5), ("choice", "best"))
+DEFAULT_GRID = {"learning_rate": [0.003, 0.01, 0.03], "penalty": [0.0, 0.01]}
+_TUNING_DOC = """
+    grid : dict or None, default=None
+        As :func:`dlstat.tune_dnn`'s: option names mapped to the values to try (an option
+        in it replaces the parameter of that name).  None: ``{"learning_rate": [0.003, 0.01,
+        0.03], "penalty": [0, 0.01]}``.
+    n_random : int or None, default=None
+        Draw this many configurations from ``grid`` (lists and ranges) instead.
+    folds : int, default=5
+        Folds of the cross-validation inside ``fit``.
+    choice : {"best", "1se"}, default="best"
+        The configuration refitted on all the rows: the best mean held-out deviance, or the
+        simplest within one standard error of it.
+"""
+_CV_ATTRIBUTES = """
+    Attributes
+    ----------
+    best_params_ : dict
+        The tuned options of the configuration refitted (``choice``).
+    cv_results_ : dict of ndarray
+        One entry per column of the tuning table (tuned options, ``<metric>_mean``,
+        ``<metric>_se``) and ``params`` (each configuration's options).
+    tuning_ : TuneResult
+        The whole tuning result (``plot()``, ``cv(i)``, ``summary()``).
+    model_ : DNNFit
+        The chosen configuration fitted on all the rows.
+"""
+
+
+class _Tuning:
+    """Cross-validated tuning inside ``fit``: :func:`dlstat.tune_dnn` over ``grid``, then the
+    chosen configuration refitted on all the rows (as ``LogisticRegressionCV``)."""
+
+    def _train(self, formula: str, data: pd.DataFrame, options: dict[str, Any]):
+        from ..fitting.tune import tune_dnn
+
+        grid = DEFAULT_GRID if self.grid is None else self.grid
+        if self.choice not in ("best", "1se"):
+            raise OptionError(f"choice must be 'best' or '1se'; got {self.choice!r}.")
+        if len(data) < self.folds:  # scikit-learn's words for it
+            raise DataError(f"{type(self).__name__} cross-validates in {self.folds} folds, "
+                            f"which needs at least {self.folds} rows; got n_samples="
+                            f"{len(data)}. Pass more rows, or fewer folds.")
+        fixed = {k: v for k, v in options.items() if not isinstance(grid, dict) or k not in grid}
+        tuning = tune_dnn(formula, data, grid=grid, n_random=self.n_random, folds=self.folds,
+                          **fixed)
+        self.tuning_ = tuning
+        self.best_params_ = tuning.best_params if self.choice == "best" else tuning.params_1se
+        self.cv_results_ = {**{c: tuning.table[c].to_numpy() for c in tuning.table.columns},
+                            "params": [dict(c) for c in tuning.configurations]}
+        return tuning.refit(self.choice)
+
+
+def _with_tuning(base: type) -> Any:
+    """``base.__init__`` with the tuning parameters in front of the network's (scikit-learn
+    reads an estimator's parameters from its ``__init__`` signature)."""
+    own = inspect.signature(base.__init__)
+    params = list(own.parameters.values())
+    tuning = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+              for name, default in _TUNING]
+    signature = own.replace(parameters=[*params[:2], *tuning, *params[2:]])
+
+    def __init__(self, formula=None, **kwargs):
+        for name, default in _TUNING:
+            setattr(self, name, kwargs.pop(name, default))
+        base.__init__(self, formula, **kwargs)
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+class DNNRegressorCV(_Tuning, DNNRegressor):
+    __doc__ = """:class:`DNNRegressor` whose options are tuned by cross-validation in ``fit``
+    (:func:`dlstat.tune_dnn`, every configuration × fold in as few stacks as shapes allow),
+    then refitted on all the rows.
+
+    Parameters
+    ----------""" + _TUNING_DOC + """    others
+        As :class:`DNNRegressor`.
+""" + _CV_ATTRIBUTES
+    __init__ = _with_tuning(DNNRegressor)
+
+
+class DNNClassifierCV(_Tuning, DNNClassifier):
+    __doc__ = """:class:`DNNClassifier` whose options are tuned by cross-validation in
+    ``fit`` (:func:`dlstat.tune_dnn`), then refitted on all the rows.
+
+    Parameters
+    ----------""" + _TUNING_DOC + """    others
+        As :class:`DNNClassifier`.
+""" + _CV_ATTRIBUTES
+    __init__ = _with_tuning(DNNClassifier)
+
+
+__all__ = ["DNNClassifier", "DNNClassifierCV", "DNNRegressor", "DNNRegressorCV"]

@@ -77,12 +77,24 @@ def options_from_r(options: dict[str, Any] | list | None) -> dict[str, Any]:
             value = vector_from_r(value)
         elif key == "penalties" and value is not None:
             value = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        elif key == "grid" and isinstance(value, dict):
+            value = {str(k): _grid_entry(str(k), v) for k, v in value.items()}
         elif key == "models" and isinstance(value, dict):
             value = {str(k): options_from_r(v) for k, v in value.items()}
         elif key == "architecture":
             value = architecture_from_r(value)
         out[key] = value
     return out
+
+
+def _grid_entry(name: str, values: Any) -> Any:
+    """One entry of tune_dnn()'s grid from R: a range (``tune_range()``) → a tuple, a vector
+    or list → a list of values, each converted as that option's value is."""
+    if isinstance(values, dict) and values.get("__dlstat__") == "range":
+        return (float(values["low"]), float(values["high"]),
+                *(["log"] if values.get("log") else []))
+    items = values if isinstance(values, list) else [values]
+    return [options_from_r({name: v})[name] for v in items]
 
 
 def _whole(value: Any) -> Any:
@@ -235,6 +247,30 @@ def _path(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str
             "notes": [str(n) for n in res.notes]}
 
 
+def _tune(formula: str, data: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``tune_dnn()``: the table, the 1-based rows of the best and 1-SE choices, and their
+    options."""
+    res = _dl().tune_dnn(formula, data, **options)
+    return {"object": res, "call": res.call, "family": res.family.name,
+            "table": frame_to_r(res.table), "best": res.best + 1, "one_se": res.one_se + 1,
+            "best_params": _r_values(res.best_params),
+            "params_1se": _r_values(res.params_1se), "n_stacks": res.n_stacks,
+            "notes": [str(n) for n in res.notes]}
+
+
+def _r_values(config: dict[str, Any]) -> dict[str, Any]:
+    """Tuned options as R reads them (a width tuple as a list)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def _tune_refit(result: Any, which: Any = "best") -> Any:
+    """A configuration refitted: ``"best"``, ``"1se"`` or a 1-based row from R."""
+    if isinstance(which, (int, float)) and not isinstance(which, bool) and \
+            float(which).is_integer():
+        which = int(which) - 1
+    return result.refit(which)
+
+
 def _compare(formula: str, data: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
     """``compare()``: per-fold metrics, mean ± SE per model (long), paired differences."""
     res = _dl().compare(formula, data, **options)
@@ -337,6 +373,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "fit": Endpoint(_fit, (str, _data("data"), options_from_r)),
     "cv": Endpoint(_cv, (str, _data("data"), options_from_r)),
     "path": Endpoint(_path, _FORMULA_CALL),
+    "tune": Endpoint(_tune, (str, _data("data"), options_from_r)),
+    "tune_refit": Endpoint(_tune_refit, (_same, _same)),
     "compare": Endpoint(_compare, _FORMULA_CALL),
     "partition": Endpoint(_partition, (_frame("data"), options_from_r)),
     "describe": Endpoint(describe, (_same,)),

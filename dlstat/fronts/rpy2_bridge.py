@@ -4,7 +4,7 @@
   keeps (factors ↔ categoricals with R's level order, ordered factors, ``NA`` ↔ missing,
   integers, logicals, Dates, row names);
 * :func:`r_formula` turns an R formula object into the string dlstat parses;
-* :func:`expose` defines ``dnn()``, ``cv_dnn()``, ``dnn_path()``, ``compare()`` and
+* :func:`expose` defines ``dnn()``, ``cv_dnn()``, ``dnn_path()``, ``tune_dnn()``, ``compare()`` and
   ``partition()`` inside the embedded R session, so R code run from Python
   (``rpy2.robjects.r("fit <- dnn(mpg ~ wt, data = mtcars)")``) calls dlstat and gets R objects
   back: data frames, vectors, and fits with ``print``, ``summary``, ``predict``, ``coef`` and
@@ -75,14 +75,19 @@ function(py) {
     out
   })
   api$dnn_path <- formula_function("path", "dlstat_rpy2_path", decode_all)
+  api$tune_dnn <- formula_function("tune", "dlstat_rpy2_tune", decode_all)
   api$compare <- formula_function("compare", "dlstat_rpy2_comparison", decode_all)
   api$partition <- function(data, ...) {
     rows <- call_py("partition", .encode_frame(data), .options_dict(list(...)))
     parts <- lapply(rows, function(i) data[.decode_frame(i)[[1L]] + 1L, , drop = FALSE])
     parts[c("train", "validation", "test")]
   }
-  api$refit <- function(object, which = "1se", ...)
-    new_fit(call_py("path_refit", object$object, which), match.call())
+  api$refit <- function(object, which = NULL, ...) {
+    tuning <- inherits(object, "dlstat_rpy2_tune")
+    which <- which %||% if (tuning) "best" else "1se"
+    new_fit(call_py(if (tuning) "tune_refit" else "path_refit", object$object, which),
+            match.call())
+  }
   api$call_py <- call_py
   api
 }
@@ -102,6 +107,7 @@ function(call_py) {
   methods <- list(
     print.dlstat_rpy2_fit = printed, print.dlstat_rpy2_cv = printed,
     print.dlstat_rpy2_path = printed, print.dlstat_rpy2_comparison = printed,
+    print.dlstat_rpy2_tune = printed, summary.dlstat_rpy2_tune = summarise,
     summary.dlstat_rpy2_fit = summarise, summary.dlstat_rpy2_cv = summarise,
     summary.dlstat_rpy2_path = summarise, summary.dlstat_rpy2_comparison = summarise,
     print.summary.dlstat_rpy2 = show_summary,
@@ -303,8 +309,8 @@ def _entry(op: Any, released: Any = None, *args: Any) -> Any:
 
 
 def expose(envir: Any = None) -> Any:
-    """Define ``dnn()``, ``cv_dnn()``, ``dnn_path()``, ``compare()``, ``partition()`` (and
-    ``refit()`` for paths) in the embedded R session.
+    """Define ``dnn()``, ``cv_dnn()``, ``dnn_path()``, ``tune_dnn()``, ``compare()``,
+    ``partition()`` (and ``refit()`` for paths and tuning) in the embedded R session.
 
     Parameters
     ----------
@@ -336,7 +342,7 @@ def expose(envir: Any = None) -> Any:
         _STATE["new_handle"] = _STATE["api"]["new_handle"]
         rbridge.r_session(bool(ro.r("interactive()")[0]))
     target = ro.globalenv if envir is None else envir
-    for name in ("dnn", "cv_dnn", "dnn_path", "compare", "partition", "refit"):
+    for name in ("dnn", "cv_dnn", "dnn_path", "tune_dnn", "compare", "partition", "refit"):
         target[name] = _STATE["api"][name]
     return target
 

@@ -20,6 +20,21 @@ test_that("use_dlstat_python() checks the path and refuses to switch a running P
   expect_identical(getOption("dlstat.python"), current)
 })
 
+test_that("a session starts the Python DLSTAT_PYTHON names, over RETICULATE_PYTHON, and restores it", {
+  skip_if_no_python()
+  python <- reticulate::py_config()$python
+  script <- tempfile(fileext = ".R")
+  writeLines(c("library(dlstat)", "stopifnot(dlstat_available())",
+               "cat(reticulate::py_config()$python, Sys.getenv('RETICULATE_PYTHON'), sep = '\\n')"),
+             script)
+  env <- c(paste0("DLSTAT_PYTHON=", shQuote(python)), "RETICULATE_PYTHON=/nonexistent/python",
+           paste0("R_LIBS=", shQuote(paste(.libPaths(), collapse = .Platform$path.sep))))
+  out <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), shQuote(script),
+                                  stdout = TRUE, stderr = FALSE, env = env))
+  expect_null(attr(out, "status"))
+  expect_identical(utils::tail(out, 2L), c(python, "/nonexistent/python"))
+})
+
 test_that("install_dlstat() installs with reticulate or with a given Python's pip", {
   calls <- list()
   fake_py_install <- function(...) calls$py_install <<- list(...)
