@@ -131,3 +131,60 @@ def test_tabular_attributions_and_bad_requests():
         fit.attributions(d, baseline=[1.0])
     with pytest.raises(OptionError, match="convolution"):
         fit.filters()
+
+
+def letter_boxes(ax):
+    """(letter, bottom, top, centre x) of every letter patch drawn on ``ax``, the letter read
+    back from its colour (WebLogo's DNA colours)."""
+    from matplotlib.colors import to_rgba
+
+    from dlstat.results.logos import LETTER_COLOURS
+
+    by_colour = {to_rgba(c): letter for letter, c in LETTER_COLOURS.items() if letter != "U"}
+    boxes = []
+    for patch in ax.patches:
+        box = patch.get_path().get_extents()
+        boxes.append((by_colour[tuple(patch.get_facecolor())], box.y0, box.y1,
+                      (box.x0 + box.x1) / 2))
+    return sorted(boxes, key=lambda b: (round(b[3]), b[1]))
+
+
+def test_a_logo_stacks_letters_to_their_heights():
+    """Positive values stack upwards from zero with the largest on top, negative ones
+    downwards; each letter's box is exactly as tall as its value."""
+    import matplotlib.pyplot as plt
+
+    from dlstat.results.logos import draw_logo
+
+    fig, ax = plt.subplots()
+    draw_logo(ax, np.array([[0.5, -0.2, 0.3, 0.0], [0.0, 0.0, 1.0, 0.0]]))
+    got = letter_boxes(ax)
+    want = [("C", -0.2, 0.0, 0), ("G", 0.0, 0.3, 0), ("A", 0.3, 0.8, 0), ("G", 0.0, 1.0, 1)]
+    assert [b[0] for b in got] == [w[0] for w in want]
+    np.testing.assert_allclose([b[1:] for b in got], [w[1:] for w in want], atol=1e-9)
+    plt.close(fig)
+
+
+def test_filter_logos_are_pwm_times_information_content():
+    """A filter whose weights are log-probabilities has those probabilities as its PWM, the
+    information content 2 − entropy (bits), and logo letters of height pwm × information."""
+    import matplotlib.pyplot as plt
+
+    from dlstat.results.logos import Filters
+
+    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25], [0.0, 0.5, 0.5, 0.0]])
+    weights = np.log(np.clip(probs, 1e-12, None))[None] + 3.0  # a shift the softmax ignores
+    f = Filters(weights, "conv1d")
+    np.testing.assert_allclose(f.pwm[0], probs, atol=1e-9)
+    bits = [2 + 0.7 * np.log2(0.7) + 0.3 * np.log2(0.1), 0.0, 1.0]
+    np.testing.assert_allclose(f.information[0], bits, atol=1e-9)
+    fig = f.plot([0], ncols=1)
+    heights = {(round(x), letter): top - bottom
+               for letter, bottom, top, x in letter_boxes(fig.axes[0])}
+    want = {(j, "ACGT"[c]): f.pwm[0, j, c] * f.information[0, j] for j in range(3)
+            for c in range(4)}
+    assert {k for k, h in want.items() if h > 1e-6} <= heights.keys() <= want.keys()
+    np.testing.assert_allclose([heights[k] for k in heights], [want[k] for k in heights],
+                               atol=1e-9)
+    np.testing.assert_allclose(heights[(0, "A")], 0.7 * bits[0], atol=1e-9)
+    plt.close(fig)

@@ -191,3 +191,13 @@ def test_splice_junctions_decode_to_letters_with_the_junction_consensus():
     assert dl.onehot(df["sequence"]).shape == (3186, 60, 4)
     df.loc[0, "sequence"] = "changed"
     assert dl.datasets.splice().loc[0, "sequence"] != "changed"
+
+
+@needs_mlbench
+def test_the_first_2000_splice_rows_have_statlogs_training_class_counts():
+    """StatLog trained on 2,000 of the 3,186 sequences and tested on the other 1,186; mlbench
+    keeps no split, but its first 2,000 rows have the training set's class counts (ei 464, ie
+    485, n 1,051), which vignette 11 and benchmarks/bench_genomics.py rely on."""
+    classes = dl.datasets.splice()["Class"]
+    assert classes[:2000].value_counts().to_dict() == {"n": 1051, "ie": 485, "ei": 464}
+    assert classes[2000:].value_counts().to_dict() == {"n": 603, "ei": 303, "ie": 280}

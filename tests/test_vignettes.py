@@ -28,7 +28,7 @@ TIMEOUT = 300  # seconds per script; a fresh interpreter imports TensorFlow (~8 
 def test_vignettes_present():
     names = [s.name for s in SCRIPTS]
     numbers = [n[:2] for n in names]
-    assert {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10"} <= set(numbers), names
+    assert {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"} <= set(numbers), names
     assert len(set(numbers)) == len(numbers), names  # one vignette per number
 
 
@@ -79,7 +79,8 @@ def test_vignette_runs(script: Path, tmp_path: Path):
 # mirror Python vignettes: each Python topic has its R counterpart.
 R_COUNTERPARTS = {"06": ["fashion-mnist.Rmd"], "07": ["inference.Rmd"],
                   "08": ["convolution.Rmd", "cnn-fashion-mnist.Rmd"], "09": ["recurrent.Rmd"],
-                  "10": ["transfer.Rmd"]}
+                  "10": ["transfer.Rmd"],
+                  "11": ["genomics.Rmd"]}
 
 
 @pytest.mark.parametrize("number,names", R_COUNTERPARTS.items(), ids=list(R_COUNTERPARTS))
