@@ -234,14 +234,15 @@ plt.close(fig)
 # %% [markdown]
 # ## Wide data: a lasso path over genes
 #
-# Expression data have far more genes than samples.  We simulate 100 samples of 150 genes
+# Expression data have far more genes than samples.  We simulate 200 samples of 2,000 genes
 # where only five genes (`g4`, `g18`, `g43`, `g77`, `g99`) move the log-odds of a binary
-# phenotype, and run the lasso path (`hidden=()`, `mixture=1`) with cross-validation, as
-# `cv.glmnet` would.  Real expression data have thousands of genes; the sizes here (and three
-# folds) keep the vignette quick.
+# phenotype, and run the lasso path (`hidden=()`, `mixture=1`) with 5-fold cross-validation,
+# as `cv.glmnet` would.  At `hidden=()` the path is solved as glmnet solves it (strong rules,
+# warm starts, Newton steps on the active genes): the same coefficients and the same
+# `lambda.min` / `lambda.1se` as `cv.glmnet` on the same folds, in a few seconds.
 
 # %%
-GENES, SAMPLES = 150, 100
+GENES, SAMPLES = 2000, 200
 TRUE_GENES = {"g4": 2.0, "g18": -2.0, "g43": 1.5, "g77": -1.5, "g99": 1.5}
 rng = np.random.default_rng(23)
 expr = pd.DataFrame(rng.normal(size=(SAMPLES, GENES)),
@@ -249,8 +250,8 @@ expr = pd.DataFrame(rng.normal(size=(SAMPLES, GENES)),
 eta = sum(beta * expr[g] for g, beta in TRUE_GENES.items())
 expr["case"] = (rng.random(SAMPLES) < 1 / (1 + np.exp(-eta))).astype(int)
 start = time.perf_counter()
-path = dl.dnn_path("case ~ .", expr, hidden=(), mixture=1, family="binomial", folds=3,
-                   n_penalties=10, optimizer="lbfgs", seed=1, verbose=0)
+path = dl.dnn_path("case ~ .", expr, hidden=(), mixture=1, family="binomial", folds=5,
+                   n_penalties=30, optimizer="lbfgs", seed=1, verbose=0)
 print(f"path of {GENES} genes: {time.perf_counter() - start:.0f} s")
 print(path)
 
