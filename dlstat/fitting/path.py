@@ -144,8 +144,8 @@ def dnn_path(formula: str, data: pd.DataFrame, penalties: Any = None, n_penaltie
     for fit, lam in zip(full_fits, grid):
         fit.options = replace(opts, penalty=float(lam), verbose=0, client=None)
         fit.call = call_text("dnn", formula, fit.options)
-    scores = _scores(data, plan, blocks, fits, per, len(grid))
-    table = _table(grid, full_fits, scores, full.family)
+    scores, fold_weights = _scores(data, plan, blocks, fits, per, len(grid))
+    table = _table(grid, full_fits, scores, fold_weights, full.family)
     pmin, p1se = choose(table)
     norms = _term_norms(full_fits, grid)
     entry = _entry(norms) if grouped else None
@@ -196,8 +196,10 @@ def _scoring_blocks(formula, data, opts: FitOptions, folds: int, foldid, holdout
     return plan, blocks
 
 
-def _scores(data, plan, blocks, fits, per: int, n_grid: int) -> np.ndarray:
-    """Held-out [mean deviance, main metric] per penalty and fold: [n_grid, folds, 2]."""
+def _scores(data, plan, blocks, fits, per: int,
+            n_grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out [mean deviance, main metric] per penalty and fold ([n_grid, folds, 2]) and
+    each fold's total weight (prior weights times trials of its held-out rows)."""
     out = np.full((n_grid, len(blocks), 2), np.nan)
     splits = plan.splits[: len(blocks)]
     tests = [block.scored(held_out(data, plan, r, k), what="newdata")
@@ -206,22 +208,34 @@ def _scores(data, plan, blocks, fits, per: int, n_grid: int) -> np.ndarray:
         for j, (block, rows) in enumerate(zip(blocks, tests)):
             m = block.metrics_of(fits[i * per + 1 + j], rows)
             out[i, j] = m["mean_deviance"], m[block.family.main_metric]
-    return out
+    return out, np.array([float(np.sum(rows.weights)) for rows in tests])
 
 
-def _table(grid, full_fits: list[DNNFit], scores: np.ndarray, family: Family) -> pd.DataFrame:
+def fold_mean_se(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cv.glmnet's CV mean and SE over folds (axis 1 of ``scores``): the folds' means
+    weighted by their total weights, and sqrt(weighted mean squared deviation / (K - 1))
+    (the plain mean and sd / sqrt(K) when the folds weigh the same); NaN SE for one fold."""
+    w = weights / weights.sum()
+    mean = np.einsum("gk...,k->g...", scores, w)
     k = scores.shape[1]
-    se = (scores.std(axis=1, ddof=1) / np.sqrt(k)) if k > 1 else np.full(scores.shape[::2],
-                                                                             np.nan)
+    if k < 2:
+        return mean, np.full(mean.shape, np.nan)
+    spread = np.einsum("gk...,k->g...", (scores - mean[:, None]) ** 2, w)
+    return mean, np.sqrt(spread / (k - 1))
+
+
+def _table(grid, full_fits: list[DNNFit], scores: np.ndarray, fold_weights: np.ndarray,
+           family: Family) -> pd.DataFrame:
+    mean, se = fold_mean_se(scores, fold_weights)
     metric = family.main_metric
     rows = {
         "penalty": grid,
         "df": [_df(f) for f in full_fits],
         "dev_explained": [f.dev_explained for f in full_fits],
         "train_deviance": [f.record.deviance for f in full_fits],
-        "cv_mean": scores[:, :, 0].mean(axis=1),
+        "cv_mean": mean[:, 0],
         "cv_se": se[:, 0],
-        f"{metric}_mean": scores[:, :, 1].mean(axis=1),
+        f"{metric}_mean": mean[:, 1],
         f"{metric}_se": se[:, 1],
         "weight_norm": [_kernel_norm(f) for f in full_fits],
     }
