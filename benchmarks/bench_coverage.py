@@ -23,7 +23,9 @@ marginaleffects' delta method holds the rows fixed).  Two settings:
   converged, so the old percentile intervals are rebuilt from the replicates here.
 
 Printed per process, setting and variable: coverage at nominal 0.90 and 0.95 over R data sets
-with the binomial SE sqrt(p(1-p)/R) at the nominal p, the mean estimate against the mean truth,
+with the binomial SE sqrt(p(1-p)/R) at the nominal p (a refused interval, NaN because the fit
+was not converged, counts as not covering; ``refused`` says how many), the mean estimate
+against the mean truth,
 and the mean bootstrap SE against the sd of (estimate - truth) over the data sets.
 
 Usage::
@@ -118,6 +120,7 @@ def run(dl, repeats: int, B: int, settings: list[str], processes: list[str]) -> 
                                      "truth": float(truth[r["effect"]]),
                                      "estimate": r["estimate"], "se": r["se"],
                                      "low": r["low"], "high": r["high"],
+                                     "refused": bool(np.isnan(r["low"])),
                                      "seconds": seconds})
             print(f"{name} data set {rep + 1}/{repeats} done", file=sys.stderr, flush=True)
     return rows
@@ -134,7 +137,8 @@ def summarise(rows: list[dict]) -> pd.DataFrame:
         R = len(g)
         error = g["estimate"] - g["truth"]
         out.append({"process": process, "setting": setting, "effect": effect, "level": level,
-                    "R": R, "coverage": g["covered"].mean(),
+                    "R": R, "refused": int(g["refused"].sum()),
+                    "coverage": g["covered"].mean(),
                     "binomial SE": np.sqrt(level * (1 - level) / R),
                     "mean estimate": g["estimate"].mean(), "mean truth": g["truth"].mean(),
                     "mean SE": g["se"].mean(), "sd(estimate - truth)": error.std(ddof=1),

@@ -5,13 +5,16 @@ their intervals are narrow around the wrong value: on y = sin(x1) + 0.5 x2^2 + x
 (n = 200, hidden=(16,)), Adam at 100 epochs gave the effect of x1 as 0.62 against 0.45 and no
 nominal 90% interval covered it (``benchmarks/bench_coverage.py``).  So bootstrap intervals are
 refused (NaN, with the reason) when the full-data fit or more than
-:data:`MAX_UNCONVERGED_SHARE` of its replicates were still improving when training ended.
+:data:`MAX_UNCONVERGED_SHARE` of its replicates (the median one) were still improving when
+training ended.
 
 A fit is *still improving* when it ran to its epoch limit and its training loss fell by more
 than :data:`PLATEAU_TOLERANCE` (relative) over the last :data:`PLATEAU_WINDOW` of its epochs
 (at least :data:`MIN_WINDOW`).  A fit that stopped before the limit (early stopping, or L-BFGS
 meeting its tolerances) has converged.  Measured on that simulation: the loss fell 7% over the
-last 10% of epochs at Adam's 100, 1% at 500, 0.1-0.7% with L-BFGS at 1000 iterations.  SciPy's
+last 10% of epochs at Adam's 100 (replicates: median 6.6%), 1.0% at 500 (median 1.9%;
+x1 still 0.60), 0.7% with L-BFGS at 1000 iterations (median 0.1%, a few replicates up to 3%,
+slowly fitting noise).  SciPy's
 own L-BFGS flag is not used: its tolerances (ftol 1e-15) are at machine precision, which a
 network's loss approaches forever.  A replicate that diverged already stops the whole fit with a
 :class:`~dlstat.errors.DivergenceError`.
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 PLATEAU_WINDOW = 0.1  # the last tenth of the epochs
 MIN_WINDOW = 5
 PLATEAU_TOLERANCE = 0.01  # relative fall of the training loss over the window
-MAX_UNCONVERGED_SHARE = 0.1
+MAX_UNCONVERGED_SHARE = 0.5
 
 
 def still_improving(fit: DNNFit) -> float | None:
