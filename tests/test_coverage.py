@@ -64,16 +64,15 @@ def test_a_fit_stopped_early_or_converged_keeps_its_intervals():
 
 @pytest.mark.coverage
 def test_recommended_bootstrap_intervals_cover_at_their_level():
-    """bench_coverage's nonlinear and binomial processes, data sets 0-3 each, B = 20,
-    the recommended optimizer='lbfgs': 4 x (3 + 2) = 20 intervals per level, binomial SE
-    sqrt(0.9 * 0.1 / 20) = 0.067 at 0.90 and 0.049 at 0.95.  Held within 5 points of
-    nominal.  The old defaults (Adam, 100 epochs) covered 0 of the x1 effects (their
-    percentile intervals sat around the linear slope 0.65 against 0.45), and their intervals
-    are now refused, so both fail here."""
+    """bench_coverage's three processes (nonlinear, interaction, binomial), data sets 0-2
+    each, B = 20, the recommended optimizer='lbfgs': 3 x (3 + 3 + 2) = 24 intervals per level
+    pooled, binomial SE sqrt(0.9 * 0.1 / 24) = 0.061 at 0.90 and 0.044 at 0.95.  Held within
+    5 points of nominal.  The old defaults (Adam, 100 epochs) covered 0 of the x1 effects of
+    the nonlinear process (intervals around the linear slope 0.63 against 0.48) and their
+    intervals are now refused, so both fail here."""
     b = bench()
-    rows = b.run(dl, repeats=4, B=20, settings=["recommended"],
-                 processes=["nonlinear", "binomial"])
+    rows = b.run(dl, repeats=3, B=20, settings=["recommended"], processes=list(b.PROCESSES))
     pooled = b.pooled(b.summarise(rows)).query("process == 'all'").set_index("level")
-    assert (pooled["intervals"] == 20).all()
+    assert (pooled["intervals"] == 24).all()
     for level in (0.9, 0.95):
         assert abs(pooled.loc[level, "coverage"] - level) <= 0.05 + 1e-9, pooled
