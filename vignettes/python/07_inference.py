@@ -127,7 +127,7 @@ assert np.allclose(comparison["std.error"], comparison["glm_se"], rtol=0.6)
 # |---|---|---|---|---|---|
 # | `optimizer="lbfgs"` (the recipe) | 0.90 | 1.00 | 0.86 | 1.00 | 0.95 (binomial SE 0.03) |
 # | `optimizer="lbfgs"` (the recipe) | 0.95 | 1.00 | 0.97 | 1.00 | 0.99 (SE 0.02) |
-# | Adam, 100 epochs (now refused) | 0.90 | 0.58 (x1: 0.00) | 0.92 | 0.88 | 0.78 (SE 0.03) |
+# | Adam, 100 epochs (refused: nonlinear, interaction) | 0.90 | 0.58 (x1: 0.00) | 0.92 | 0.88 | 0.78 (SE 0.03) |
 #
 # 12 data sets per process, `bootstrap=30`, `hidden=(16,)`; command: `.venv/bin/python
 # benchmarks/bench_coverage.py`. Trained to convergence the intervals are calibrated overall
