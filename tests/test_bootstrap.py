@@ -163,8 +163,9 @@ def test_effects_without_bootstrap_are_estimates_with_a_note(mtcars):
 
 def test_multinomial_effects_per_class_sum_to_zero():
     iris = dl.datasets.load("iris")
-    fit = dl.dnn("Species ~ Sepal.Length + Petal.Width", iris, hidden=(3,), epochs=10,
-                 bootstrap=3, verbose=0)
+    # trained until early stopping: a fit still improving at its epoch limit has no intervals
+    fit = dl.dnn("Species ~ Sepal.Length + Petal.Width", iris, hidden=(3,), epochs=1000,
+                 learning_rate=0.05, validation=0.2, early_stopping=5, bootstrap=3, verbose=0)
     for per in ("column", "variable"):
         table = fit.effects(per=per).tidy()
         assert table["response"].unique().tolist() == ["setosa", "versicolor", "virginica"]

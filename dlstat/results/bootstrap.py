@@ -14,6 +14,9 @@ fit and the two are the same estimator at any number of epochs.
 
 Intervals are percentile intervals of the B replicate estimates; ``std.error`` is their
 standard deviation, ``statistic`` = estimate / std.error with a normal p-value (as cito).
+They are calibrated for networks trained to convergence (``optimizer="lbfgs"``; coverage in
+``benchmarks/bench_coverage.py``); effects of a fit still improving at its epoch limit get
+none (:mod:`dlstat.results.convergence`).
 """
 
 from __future__ import annotations

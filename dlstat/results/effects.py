@@ -26,6 +26,7 @@ import pandas as pd
 from ..errors import DataError, OptionError
 from ..formula.rnames import r_symbol
 from .bootstrap import inference_columns, interval_note, response_rows_of
+from .convergence import unconverged_reason
 from .protocol import Result, Summary, items_table, new_figure
 
 if TYPE_CHECKING:
@@ -251,14 +252,14 @@ def column_effects(fit: DNNFit, level: float = 0.95) -> BootstrapTable:
     estimate = np.concatenate([v.mean(axis=0) for _, v in rows])
     sd = np.concatenate([v.std(axis=0, ddof=1) if len(v) > 1 else np.zeros(v.shape[1])
                          for _, v in rows])
-    draws = None
-    if fit.bootstrap is not None:
+    draws, refused = None, unconverged_reason(fit)
+    if fit.bootstrap is not None and refused is None:
         draws = np.stack([np.concatenate([v.mean(axis=0)
                                           for _, v in effect_rows(r, X, groups, offset)])
                           for r in fit.bootstrap.fits])
     table = _labelled(fit, [name for name, _ in rows], estimate, draws, level)
     table["sd"] = sd
-    notes = [interval_note(fit.bootstrap, level),
+    notes = [refused or interval_note(fit.bootstrap, level),
              "Effects on the response scale, averaged over the training rows: numeric columns "
              "the derivative per unit of the column (others held fixed), factors the change "
              "from the reference level; sd: the spread of the individual rows' effects."]

@@ -19,8 +19,9 @@ Inference.  A GLM (``hidden=()``, no penalty, one response): the delta method, t
 the averaged effect with respect to the coefficients (exact: ``dmu/dbeta = mu_eta(eta) * z``
 at each moved design row ``z``) times R's ``vcov`` with aliased coefficients left out; normal
 statistics and intervals, as marginaleffects.  A network fitted with ``bootstrap=B``: the
-effect of each replicate on the same rows (sd, percentile interval).  Otherwise estimates
-only.  ``hypothesis=`` and ``equivalence=`` are in :mod:`dlstat.results.hypothesis`.
+effect of each replicate on the same rows (sd, percentile interval), refused (NaN, with the
+reason) when the network was not trained to convergence (:mod:`dlstat.results.convergence`).
+Otherwise estimates only.  ``hypothesis=`` and ``equivalence=`` are in :mod:`dlstat.results.hypothesis`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..errors import DataError, OptionError
 from ..formula.design import DesignSpec
 from ..formula.parse import OFFSET_COLUMN
 from ..formula.tokens import tokenize
+from .convergence import unconverged_reason
 from .hypothesis import (
     apply_to_draws,
     apply_with_jacobian,
@@ -261,7 +263,7 @@ def effect_table(fit: DNNFit, variables: Any, by: Any,
         grads = row_gradients(fit, sc, kept)
         table.jacobian = np.array([grads[c][positions[g]].mean(axis=0) for c, g in labels])
         table.vcov = vcov_matrix(fit)[np.ix_(kept, kept)]
-    elif fit.bootstrap is not None:
+    elif fit.bootstrap is not None and unconverged_reason(fit) is None:
         draws = []
         for replicate in fit.bootstrap.fits:
             rep = row_effects(sc, scenario_means(replicate, sc))
@@ -383,6 +385,9 @@ def _inference_note(fit: DNNFit, table: EffectTable, level: float, interval_note
                 f"out); normal statistics and {100 * level:g}% intervals, as marginaleffects.")
     if table.draws is not None:
         return interval_note(fit.bootstrap, level)
+    refused = unconverged_reason(fit)
+    if refused:
+        return refused
     if not fit.topology.layers and fit.topology.n_outputs == 1 and fit.bootstrap is None:
         return ("Estimates only: the delta method needs an unpenalised GLM with its "
                 "covariance; refit with bootstrap=100 for bootstrap intervals.")

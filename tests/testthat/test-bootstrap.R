@@ -76,3 +76,15 @@ test_that("predict(interval = \"confidence\") of a bootstrapped network gives it
   expect_true(all(p[, "lwr"] <= p[, "upr"]))
   expect_equal(unname(p[, "fit"]), unname(predict(fit, d[1:3, ])), tolerance = 1e-12)
 })
+
+test_that("an unconverged network's effects keep their estimates, not their intervals", {
+  skip_if_no_python()
+  set.seed(1)
+  d <- data.frame(x1 = runif(120, -2, 2), x2 = runif(120, -2, 2))
+  d$y <- sin(d$x1) + d$x2 + rnorm(120, sd = 0.5)
+  fit <- dnn(y ~ x1 + x2, d, hidden = c(8), epochs = 10, bootstrap = 3, seed = 1, verbose = 0)
+  e <- tidy(effects(fit))
+  expect_true(all(is.finite(e$estimate)))
+  expect_true(all(is.na(e$std.error)) && all(is.na(e$conf.low)) && all(is.na(e$conf.high)))
+  expect_match(paste(capture.output(print(effects(fit))), collapse = "\n"), "not converged")
+})
