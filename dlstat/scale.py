@@ -30,7 +30,6 @@ from .engine.chunks import (
     chunks_for_memory,
     packed,
     split_job,
-    splittable,
     unpacked,
 )
 from .engine.job import StackJob, StackResult
@@ -89,8 +88,6 @@ def plan_chunks(job: StackJob, workers: dict[str, dict[str, Any]]) -> list[int]:
     """Chunk sizes for ``job`` on ``workers`` (the scheduler's ``{address: info}``): one chunk
     per worker thread, more when a chunk would not fit a quarter of the smallest worker's
     memory; never a single network cut from a larger stack."""
-    if not splittable(job):
-        return [job.size]
     threads = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
     limits = [w.get("memory_limit") or 0 for w in workers.values()]
     memory = min(limits) if limits and min(limits) > 0 else 0

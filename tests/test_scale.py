@@ -76,13 +76,30 @@ def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
         assert np.array_equal(getattr(whole, field), getattr(chunked, field), equal_nan=True)
 
 
-def test_lbfgs_stacks_are_not_split():
+def test_lbfgs_stacks_split_into_chunks_with_the_same_numbers(monkeypatch):
+    """Each network has its own L-BFGS, so an L-BFGS stack chunks as any other."""
+    from dlstat import engine
+    from dlstat.fitting import blocks
     from dlstat.scale import plan_chunks
 
-    class Job:
-        optimizer, size = "lbfgs", 10
+    jobs, results = [], []
 
-    assert plan_chunks(Job(), {"a": {"nthreads": 4}}) == [10]
+    def recording(job):
+        jobs.append(job)
+        results.append(engine.train_stack(job))
+        return results[-1]
+
+    monkeypatch.setattr(blocks, "train_stack", recording)
+    dl.dnn("mpg ~ wt + hp", MTCARS, hidden=(4,), optimizer="lbfgs", epochs=40, bootstrap=4,
+           seed=3, verbose=0)
+    job, whole = jobs[-1], results[-1]
+    assert job.optimizer == "lbfgs" and job.size == 5
+    assert plan_chunks(job, {"a": {"nthreads": 2}, "b": {"nthreads": 2}}) != [5]
+    chunked = assemble([engine.train_stack(c) for c in split_job(job, [2, 3])])
+    for name in whole.params:
+        assert np.array_equal(whole.params[name], chunked.params[name])
+    for field in ("loss", "epochs_run", "diverged"):
+        assert np.array_equal(getattr(whole, field), getattr(chunked, field), equal_nan=True)
 
 
 def test_client_option_is_checked_without_importing_distributed():

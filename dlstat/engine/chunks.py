@@ -39,11 +39,6 @@ def chunk_sizes(M: int, slots: int, min_size: int = MIN_CHUNK) -> list[int]:
     return [base + (i < extra) for i in range(n)]
 
 
-def splittable(job: StackJob) -> bool:
-    """Whether the job's networks train independently (every optimizer but L-BFGS)."""
-    return job.optimizer != "lbfgs"
-
-
 def network_bytes(job: StackJob) -> int:
     """About what one network of ``job`` adds to a chunk's memory: its per-row weights and
     repeats, and its parameters with the optimizer's moments and the best weights kept."""
@@ -131,6 +126,8 @@ def assemble(results: list[StackResult]) -> StackResult:
         best_epoch=np.concatenate([r.best_epoch for r in results]),
         diverged=np.concatenate([r.diverged for r in results]),
         notes=notes,
+        network_notes=None if all(r.network_notes is None for r in results) else
+        [note for r in results for note in (r.network_notes or [[]] * len(r.epochs_run))],
     )
 
 

@@ -163,4 +163,9 @@ class StackResult:
     epochs_run: np.ndarray  # [M]
     best_epoch: np.ndarray  # [M]; 0 when no validation
     diverged: np.ndarray  # [M] bool
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about every network of the stack
+    network_notes: list[list[str]] | None = None  # [M] about one network each
+
+    def notes_of(self, m: int) -> list[str]:
+        """The notes about network ``m``: the stack's and its own."""
+        return self.notes + (self.network_notes[m] if self.network_notes else [])

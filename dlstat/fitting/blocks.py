@@ -417,7 +417,7 @@ def _fit_of(block: Block, result, m: int, opts: FitOptions, call: str, formula: 
     record = FitRecord(0, block.design.n_dropped,
                        0 if block.val_X is None else len(block.val_X),
                        int(result.epochs_run[m]), int(result.best_epoch[m]), 0.0, 0.0, {},
-                       block.notes + transfer + result.notes + estimation,
+                       block.notes + transfer + result.notes_of(m) + estimation,
                        aliased=list(aliased))
     trials = family.trials(block.design.response) if family.counts else None
     fit = DNNFit(block.design.spec, family, topology, params, opts, history, record,
