@@ -54,3 +54,14 @@ def test_one_version_everywhere():
 
 def test_the_command_line_is_installed():
     assert PROJECT["scripts"]["dlstat"] == "dlstat.fronts.cli:main"
+
+
+def test_no_tracked_file_holds_merge_conflict_markers():
+    """A merge left unresolved (both sides kept with git's markers) must not land."""
+    import subprocess
+
+    found = subprocess.run(["git", "grep", "-n", "-E", "^(<{7} |={7}$|>{7} )", "--", "."],
+                           cwd=REPO, capture_output=True, text=True)
+    if found.returncode not in (0, 1):
+        pytest.skip("not a git checkout")
+    assert found.stdout == "", found.stdout
