@@ -2,7 +2,7 @@
 first layer the element-wise work per step, not the matmul, took the time).
 
 - the L2 part's gradient is written out as the gradient tape derives it;
-- the L1 step is left out of the graph when no network has an L1 part;
+- the L1 step (the L2 gradient) is left out of the graph when no network has an L1 (L2) part;
 - a full-size select is skipped when every network takes the step (or none improved).
 """
 
@@ -65,16 +65,19 @@ def test_written_out_l2_gradient_equals_the_tapes_bit_for_bit():
         np.testing.assert_array_equal(t.numpy(), w.numpy())
 
 
-def test_no_l1_step_in_the_graph_without_an_l1_part_and_the_same_numbers():
-    """A ridge network (mixture 0) trains to the same bits in a stack whose graph has the L1
-    step (a lasso network beside it) and in one whose graph leaves it out."""
-    from dlstat.engine import train_stack
-    from dlstat.engine.graph import has_l1
+@pytest.mark.parametrize("alone, beside, flag", [
+    ([0.0, 0.0], [0.0, 1.0], "has_l1"),  # ridge: no L1 step
+    ([1.0, 1.0], [1.0, 0.0], "has_l2"),  # lasso: no L2 gradient
+])
+def test_a_penalty_part_no_network_has_is_left_out_with_the_same_numbers(alone, beside, flag):
+    """A ridge (lasso) network trains to the same bits in a stack whose graph has the L1 step
+    (the L2 gradient) for a network beside it and in one whose graph leaves it out."""
+    from dlstat.engine import graph, train_stack
 
     rows = np.ones((2, 64))
-    ridge_only, with_lasso = _job([0.0, 0.0], rows), _job([0.0, 1.0], rows)
-    assert not has_l1(ridge_only) and has_l1(with_lasso)
-    _same(train_stack(ridge_only), train_stack(with_lasso), 0, 0)
+    without, with_it = _job(alone, rows), _job(beside, rows)
+    assert not getattr(graph, flag)(without) and getattr(graph, flag)(with_it)
+    _same(train_stack(without), train_stack(with_it), 0, 0)
 
 
 def test_a_network_skipping_steps_leaves_the_others_bits_unchanged():

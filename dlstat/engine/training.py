@@ -67,6 +67,9 @@ class RunConfig:
     # Whether any penalised network has an L1 part (mixture > 0): without one the L1 step's
     # threshold is exactly zero everywhere and its element-wise ops are left out of the graph.
     l1_on: bool = True
+    # Whether any penalised network has an L2 part (mixture < 1): without one its gradient
+    # terms (exact zeros) are left out of the graph.
+    l2_on: bool = True
 
     @property
     def lead(self) -> int:
@@ -178,7 +181,7 @@ def with_l2_gradients(cfg: RunConfig, P, grads, penalty, mixture):
     ``0.5 * penalty * (1 - mixture) * sum(p ** 2)`` per penalised parameter, written out as
     the gradient tape derives it (``c * (p * 2)``, then added to the data's gradient: the same
     float32 numbers) without the tape's full-size square, broadcast and sum."""
-    if not (cfg.penalty_on and l2_penalty_applies(cfg.optimizer)):
+    if not (cfg.penalty_on and cfg.l2_on and l2_penalty_applies(cfg.optimizer)):
         return grads
     scale = 0.5 * penalty * (1 - mixture)
     out = list(grads)
