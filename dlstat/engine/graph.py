@@ -263,6 +263,18 @@ def has_penalty(job: StackJob) -> bool:
     return bool(np.any(np.asarray(job.penalty) > 0))
 
 
+def has_l1(job: StackJob) -> bool:
+    """Whether any penalised network of ``job`` has an L1 part (part of the cache key: without
+    one, the L1 step, whose threshold would be exactly zero, is left out of the graph)."""
+    return bool(np.any((np.asarray(job.penalty) > 0) & (np.asarray(job.mixture) > 0)))
+
+
+def has_l2(job: StackJob) -> bool:
+    """Whether any penalised network of ``job`` has an L2 part (part of the cache key: without
+    one, the L2 part's gradient, exact zeros, is left out of the graph)."""
+    return bool(np.any((np.asarray(job.penalty) > 0) & (np.asarray(job.mixture) < 1)))
+
+
 def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
     """What tracing this job's run depends on, and nothing else: its run configuration (without
     an epoch reporter) and its input signature as ``(shape, dtype)`` pairs (``None``: any size).
@@ -280,7 +292,8 @@ def trace_spec(job: StackJob, names: tuple[str, ...]) -> tuple[Any, tuple]:
                     tuple(defs[n].trainable for n in names),
                     updates, job.family, None, solo_path(job), job.offset is not None,
                     job.optimizer, has_penalty(job), permutes_rows(job),
-                    job.dropout is not None, bool(np.all(job.seeds == job.seeds[0])))
+                    job.dropout is not None, bool(np.all(job.seeds == job.seeds[0])),
+                    has_l1(job), has_l2(job))
     # Every dimension is left open so one trace serves all data sizes and stack sizes; each
     # parameter keeps its rank.
     matrix, vector, scalar = (None, None), (None,), ()

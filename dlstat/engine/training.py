@@ -64,6 +64,12 @@ class RunConfig:
     dropout_per_network: bool = False
     # Whether every network of the stack has the same seed (so the same dropout bits).
     shared_seed: bool = False
+    # Whether any penalised network has an L1 part (mixture > 0): without one the L1 step's
+    # threshold is exactly zero everywhere and its element-wise ops are left out of the graph.
+    l1_on: bool = True
+    # Whether any penalised network has an L2 part (mixture < 1): without one its gradient
+    # terms (exact zeros) are left out of the graph.
+    l2_on: bool = True
 
     @property
     def lead(self) -> int:
@@ -90,7 +96,8 @@ class RunConfig:
         hows = [self.updates[i] for i in self.trained]
         if not self.penalty_on or not any(h.penalised for h in hows):
             return None
-        return [h.penalised for h in hows], [h.penalised and not h.group_rows for h in hows]
+        return [h.penalised for h in hows], [h.penalised and not h.group_rows and self.l1_on
+                                             for h in hows]
 
     @property
     def per_parameter_steps(self) -> bool:
@@ -169,13 +176,20 @@ def per_net(v, rank: int = 3):
 
 
 @plain
-def l2_term(cfg: RunConfig, P, penalty, mixture):
-    total = tf.zeros_like(penalty)
-    for p, how in zip(P, cfg.updates):
-        if how.penalised and cfg.penalty_on and l2_penalty_applies(cfg.optimizer):
-            total += 0.5 * penalty * (1 - mixture) * tf.reduce_sum(
-                tf.square(p), list(range(cfg.lead, len(p.shape))))
-    return total
+def with_l2_gradients(cfg: RunConfig, P, grads, penalty, mixture):
+    """``grads`` (of the trained parameters) plus the gradient of the L2 part of the penalty,
+    ``0.5 * penalty * (1 - mixture) * sum(p ** 2)`` per penalised parameter, written out as
+    the gradient tape derives it (``c * (p * 2)``, then added to the data's gradient: the same
+    float32 numbers) without the tape's full-size square, broadcast and sum."""
+    if not (cfg.penalty_on and cfg.l2_on and l2_penalty_applies(cfg.optimizer)):
+        return grads
+    scale = 0.5 * penalty * (1 - mixture)
+    out = list(grads)
+    for k, i in enumerate(cfg.trained):
+        if cfg.updates[i].penalised:
+            p = P[i]
+            out[k] = grads[k] + cfg.per_net(scale, len(p.shape)) * (p * 2.0)
+    return out
 
 
 @plain
@@ -259,7 +273,21 @@ def mask_vectors(cfg: RunConfig, P):
         return ()
     sizes = [tf.reduce_prod(tf.shape(P[i])[cfg.lead:]) for i in cfg.trained]
     return tuple(tf.concat([tf.fill([n], 1.0 if on else 0.0) for n, on in zip(sizes, flags)], 0)
-                 for flags in which)
+                 if any(flags) else None for flags in which)
+
+
+@plain
+def select(mask, new, old):
+    """``tf.where(mask, n, o)`` for each pair of ``new`` and ``old`` (lists of tensors), or
+    ``new`` / ``old`` themselves when ``mask`` is all true / all false (the usual cases: every
+    network takes the step, no network improved): the same values without a full-size select
+    per parameter, which on a wide first layer costs as much as its matmul."""
+    if not new:
+        return []
+    every, some = tf.reduce_all(mask), tf.reduce_any(mask)
+    branch = tf.where(every, 0, tf.where(some, 2, 1))
+    return tf.switch_case(branch, [lambda: list(new), lambda: list(old),
+                                   lambda: [tf.where(mask, n, o) for n, o in zip(new, old)]])
 
 
 @plain
@@ -272,7 +300,7 @@ def update_parameters(cfg: RunConfig, P, grads, S1, S2, states, max_norm, masks,
     flat = flat_of(cfg, trained)
     new, s1, s2, rate = optimizer_step(tf, cfg.optimizer, flat, flat_of(cfg, grads), S1, S2, st,
                                        *masks)
-    S1, S2 = tf.where(st.mask, s1, S1), tf.where(st.mask, s2, S2)
+    S1, S2 = select(st.mask, [s1, s2], [S1, S2])
     out = list(P)
     if cfg.per_parameter_steps:
         group = cfg.penalty_on and any(cfg.updates[i].group_rows for i in cfg.trained)
@@ -283,9 +311,10 @@ def update_parameters(cfg: RunConfig, P, grads, S1, S2, states, max_norm, masks,
                 piece = group_shrink(tf, piece, piece_rate, st_i, cfg.lead)
             if how.penalised and how.use_max_norm:
                 piece = cap_norms(tf, piece, cfg.per_net(max_norm, len(piece.shape)), cfg.lead)
-            out[i] = tf.where(st_i.mask, piece, P[i])
+            out[i] = select(st_i.mask, [piece], [P[i]])[0]
     else:
-        for i, piece in zip(cfg.trained, pieces_of(cfg, tf.where(st.mask, new, flat), trained)):
+        for i, piece in zip(cfg.trained, pieces_of(cfg, select(st.mask, [new], [flat])[0],
+                                                   trained)):
             out[i] = piece
     for i, name in enumerate(cfg.names):
         if name in moving:
@@ -317,9 +346,10 @@ def train_step(cfg: RunConfig, data, e, s, batch, wb, P, S1, S2, decays, track: 
         if Ob:
             eta += Ob[0]  # the offset enters the output layer's linear predictor
         data_loss, sw = batch_loss(cfg.family, eta, Yb, wb, cfg.per_net(family_parameter, 3))
-        total = tf.reduce_sum(data_loss + l2_term(cfg, P, penalty, mixture))
+        total = tf.reduce_sum(data_loss)
     # Gradients of trained parameters only: none flows into frozen (transferred) layers.
-    grads = tape.gradient(total, [P[i] for i in cfg.trained])
+    grads = with_l2_gradients(cfg, P, tape.gradient(total, [P[i] for i in cfg.trained]),
+                              penalty, mixture)
     finite = tf.math.is_finite(data_loss)
     apply = track.active & finite & (sw > 0)
     track = track._replace(diverged=track.diverged | (track.active & ~finite),
@@ -348,7 +378,8 @@ def end_epoch(cfg: RunConfig, e, P, best_P, track: Tracking, val, train_loss, pa
     track = track._replace(best_val=tf.where(improved, val_loss, track.best_val),
                            best_epoch=tf.where(improved, e + 1, track.best_epoch),
                            wait=tf.where(improved, 0, track.wait + 1))
-    best_P = [tf.where(cfg.per_net(improved, len(p.shape)), p, b) for p, b in zip(P, best_P)]
+    best_P = [select(cfg.per_net(improved, len(p.shape)), [p], [b])[0]
+              for p, b in zip(P, best_P)]
     stopped = tf.logical_and(patience > 0, has_val & (track.wait >= patience))
     track = track._replace(active=track.active & ~stopped)
     if cfg.report_epoch is not None:
