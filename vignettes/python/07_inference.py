@@ -109,11 +109,15 @@ comparison.insert(0, "glm", sim_glm.coef().iloc[1:])
 comparison.insert(1, "glm_se", sim_glm.tidy()["std.error"].to_numpy()[1:])
 print(comparison.round(3))
 
-# The network's effects agree with the GLM's coefficients within their bootstrap intervals,
-# and the standard errors are of the same size.
+# The network's effects agree with the GLM's coefficients within their bootstrap intervals.
+# Its standard errors are larger than the GLM's (here 1.4 to 2.5 times): a network that can
+# bend pays for it in variance when the truth is linear, and a bootstrap of networks trained to
+# convergence errs wide (benchmarks/bench_coverage.py: binomial effects' intervals about
+# twice the estimator's spread).  When the GLM fits, as here, its intervals are the ones to use.
 assert (comparison["conf.low"] < comparison["glm"]).all()
 assert (comparison["glm"] < comparison["conf.high"]).all()
-assert np.allclose(comparison["std.error"], comparison["glm_se"], rtol=0.6)
+assert (comparison["std.error"] > comparison["glm_se"]).all()
+assert (comparison["std.error"] < 3 * comparison["glm_se"]).all()
 
 # %% [markdown]
 # ## Measured coverage, and what an unconverged fit gets
