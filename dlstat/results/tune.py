@@ -36,7 +36,7 @@ class TuneResult(Result):
         ``<metric>_se``, as ``cv_dnn``'s ``tidy()``).
     best, one_se : int
         Rows of ``table``: the smallest mean deviance, and the simplest configuration within
-        one SE of it (:func:`dlstat.fitting.tune_grid.simplicity`).
+        one SE of it (``dlstat.fitting.tune_grid.simplicity``).
     configurations : list of dict
         The tuned options of each row.
     cvs : list of CVResult
