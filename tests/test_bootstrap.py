@@ -339,3 +339,41 @@ def test_r_predict_interval_of_a_bootstrapped_network_is_the_percentile_interval
     want = fit.predict(data.head(5), interval="confidence", level=0.9)
     np.testing.assert_allclose(got[["fit", "lwr", "upr"]].to_numpy(), want.to_numpy())
     assert np.isnan(sent["residual_scale"])
+
+
+def test_lbfgs_penalty_of_a_convolution_is_per_network(monkeypatch):
+    """L-BFGS's penalty sums each network's kernels over all their axes: a convolution's
+    kernel [M, k, in, out] once reduced only two axes, so the data loss broadcast into
+    [M, in, out] and the [M, 1, 1] penalties met the kernel's width axis."""
+    from dlstat import engine
+    from dlstat.engine.graph import tf_module
+    from dlstat.engine.layers import param_defs
+    from dlstat.engine.lbfgs import Layout, _objective
+    from dlstat.engine.network import init_params
+    from dlstat.fitting import blocks
+
+    jobs = []
+    monkeypatch.setattr(blocks, "train_stack",
+                        lambda job: jobs.append(job) or engine.train_stack(job))
+    rng = np.random.default_rng(0)
+    data = {"y": rng.normal(size=40), "x": rng.normal(size=(40, 8, 2))}
+    dl.dnn("y ~ x", data, architecture=[dl.conv1d(3, 2), dl.global_avgpool()],
+           optimizer="lbfgs", penalty=0.1, mixture=0.5, epochs=3, bootstrap=2, seed=1,
+           verbose=0)
+    job = jobs[-1]
+    job.penalty = np.array([0.1, 0.3, 0.7])
+    tf = tf_module()
+    params0 = init_params(job.topology, job.seeds, job.output_bias, job.initial)
+    layout = Layout.of(job, params0)
+    losses, _ = _objective(tf, job, layout, params0)
+    theta, _ = layout.start(params0)
+    data_loss, _, penalty = (v.numpy() for v in losses(tf.constant(theta)))
+    defs = param_defs(job.topology)
+    expected = np.zeros(job.size)
+    for name in layout.names:
+        if defs[name].penalised:
+            w = params0[name].reshape(job.size, -1)
+            expected += job.penalty * (0.5 * (1 - job.mixture) * (w ** 2).sum(1)
+                                       + job.mixture * np.abs(w).sum(1))
+    assert data_loss.shape == penalty.shape == (job.size,)
+    np.testing.assert_allclose(penalty, expected, rtol=1e-12)

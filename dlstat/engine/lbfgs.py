@@ -88,8 +88,8 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
     w = tf.constant(job.repeated_weights(), tf.float64)
     vw = tf.constant(job.val_weights if job.val_weights is not None
                      else np.zeros_like(job.train_weights), tf.float64)
-    lam = tf.constant(job.penalty, tf.float64)[:, None, None]
-    alpha = tf.constant(job.mixture, tf.float64)[:, None, None]
+    lam = tf.constant(job.penalty, tf.float64)  # [M]
+    alpha = tf.constant(job.mixture, tf.float64)
     family_parameter = tf.constant(job.family_parameters(), tf.float64)[:, None, None]
     fixed = {n: tf.constant(v, tf.float64) for n, v in params0.items() if n not in layout.names}
     sizes = layout.sizes()
@@ -114,10 +114,15 @@ def _objective(tf, job: StackJob, layout: Layout, params0: Params):
         off = 0
         for name, size, is_split, pen in zip(layout.names, sizes, layout.split, layout.penalised):
             if pen:
-                penalty += tf.reduce_sum(0.5 * lam * (1 - alpha) * tf.square(P[name]), [1, 2])
+                # per network: summed over every axis but the stack's (a convolution's
+                # kernel has four; reducing two left [M, in, out], which the data loss
+                # broadcast into, and the [M, 1, 1] penalty met the kernel's width axis)
+                squares = tf.reduce_sum(tf.square(P[name]), list(range(1, len(P[name].shape))))
+                penalty += 0.5 * lam * (1 - alpha) * squares
                 if is_split:
                     both = tf.reshape(theta[off:off + 2 * size], [2] + list(P[name].shape))
-                    penalty += tf.reduce_sum(lam * alpha * both, [0, 2, 3])
+                    axes = [0] + list(range(2, len(both.shape)))
+                    penalty += lam * alpha * tf.reduce_sum(both, axes)
             off += size * (2 if is_split else 1)
         return data, val, penalty
 
