@@ -52,9 +52,8 @@ def test_chunks_never_cut_a_single_network_from_a_stack(M):
         assert max(sizes) - min(sizes) <= 1
 
 
-def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
-    """The engine seam itself: a path's stack (networks stopping at different epochs, folds of
-    different sizes) trained as uneven chunks, assembled, equals the one-call stack."""
+def _last_stack(monkeypatch, run):
+    """The last engine job ``run()`` trains and its result (trained as usual)."""
     from dlstat import engine
     from dlstat.fitting import blocks
 
@@ -66,8 +65,18 @@ def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
         return results[-1]
 
     monkeypatch.setattr(blocks, "train_stack", recording)
-    dl.dnn_path("mpg ~ wt + hp + qsec", MTCARS, n_penalties=3, folds=3, **STOPPING)
-    job, whole = jobs[-1], results[-1]  # the fold networks' stack: 3 folds x 3 penalties
+    run()
+    return jobs[-1], results[-1]
+
+
+def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
+    """The engine seam itself: a path's stack (networks stopping at different epochs, folds of
+    different sizes) trained as uneven chunks, assembled, equals the one-call stack."""
+    from dlstat import engine
+
+    job, whole = _last_stack(monkeypatch, lambda: dl.dnn_path(
+        "mpg ~ wt + hp + qsec", MTCARS, n_penalties=3, folds=3, **STOPPING))
+    # the fold networks' stack: 3 folds x 3 penalties
     assert job.size == 9 and len(set(whole.epochs_run)) > 1  # they stop at different epochs
     chunked = assemble([engine.train_stack(c) for c in split_job(job, [2, 2, 3, 2])])
     for name in whole.params:
@@ -79,20 +88,11 @@ def test_split_and_assemble_equal_one_stack_with_early_stopping(monkeypatch):
 def test_lbfgs_stacks_split_into_chunks_with_the_same_numbers(monkeypatch):
     """Each network has its own L-BFGS, so an L-BFGS stack chunks as any other."""
     from dlstat import engine
-    from dlstat.fitting import blocks
     from dlstat.scale import plan_chunks
 
-    jobs, results = [], []
-
-    def recording(job):
-        jobs.append(job)
-        results.append(engine.train_stack(job))
-        return results[-1]
-
-    monkeypatch.setattr(blocks, "train_stack", recording)
-    dl.dnn("mpg ~ wt + hp", MTCARS, hidden=(4,), optimizer="lbfgs", epochs=40, bootstrap=4,
-           seed=3, verbose=0)
-    job, whole = jobs[-1], results[-1]
+    job, whole = _last_stack(monkeypatch, lambda: dl.dnn(
+        "mpg ~ wt + hp", MTCARS, hidden=(4,), optimizer="lbfgs", epochs=40, bootstrap=4,
+        seed=3, verbose=0))
     assert job.optimizer == "lbfgs" and job.size == 5
     assert plan_chunks(job, {"a": {"nthreads": 2}, "b": {"nthreads": 2}}) != [5]
     chunked = assemble([engine.train_stack(c) for c in split_job(job, [2, 3])])
