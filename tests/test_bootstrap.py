@@ -18,6 +18,7 @@ from dlstat.fitting.dnn import bootstrap_networks
 from dlstat.fitting.resolve import fit_options
 from dlstat.options import FitOptions
 from dlstat.results.bootstrap import replicate_seed, resample_counts
+from dlstat.results.convergence import unconverged_reason
 
 GLM = dict(hidden=(), optimizer="lbfgs", verbose=0)
 BROOM = ["term", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"]
@@ -46,6 +47,18 @@ def net_boot():
     data = small_regression(n=150, seed=2)
     fit = dl.dnn("y ~ x1 + x2 + x3", data, hidden=(6,), epochs=15, batch_size=16,
                  bootstrap=4, seed=5, verbose=0)
+    return data, fit
+
+
+@pytest.fixture(scope="module")
+def converged_boot():
+    """A bootstrapped network trained until its validation loss stopped falling: the kind whose
+    prediction intervals are given (a fit still improving gets NaN, test_coverage.py)."""
+    data = small_regression(n=150, seed=2)
+    fit = dl.dnn("y ~ x1 + x2 + x3", data, hidden=(6,), epochs=500, learning_rate=0.02,
+                 batch_size=16, validation=0.2, early_stopping=3, bootstrap=4, seed=5,
+                 verbose=0)
+    assert unconverged_reason(fit) is None
     return data, fit
 
 
@@ -224,8 +237,9 @@ def test_summary_shows_effects_and_importance_with_codes(glm_boot):
 
 def test_importance_ranks_a_strong_input_above_noise():
     data = linear_data(200, seed=4, beta=(2.0, 0.0, 0.0))
-    fit = dl.dnn("y ~ x1 + x2 + x3", data, hidden=(8,), epochs=30, learning_rate=0.01,
-                 bootstrap=5, verbose=0)
+    # trained until the validation loss stops falling: an unconverged fit gets no intervals
+    fit = dl.dnn("y ~ x1 + x2 + x3", data, hidden=(8,), epochs=500, learning_rate=0.01,
+                 validation=0.2, early_stopping=5, bootstrap=5, verbose=0)
     table = fit.importance().tidy().set_index("term")
     assert table.loc["x1", "estimate"] > 10 * table.loc[["x2", "x3"], "estimate"].abs().max()
     assert table.loc["x1", "conf.low"] > 0
@@ -290,8 +304,8 @@ def test_plots_return_figures(glm_boot):
 # --------------------------------------------------------------------------- predictions
 
 
-def test_network_prediction_intervals_are_bootstrap_percentiles(net_boot):
-    data, fit = net_boot
+def test_network_prediction_intervals_are_bootstrap_percentiles(converged_boot):
+    data, fit = converged_boot
     new = data.head(5).copy()
     new.loc[new.index[0], "x1"] = np.nan
     frame = fit.predict(new, interval="confidence", level=0.8)
@@ -327,13 +341,13 @@ def test_saving_a_bootstrapped_fit_is_refused_unless_dropped(glm_boot, mtcars, t
     np.testing.assert_allclose(loaded.predict(mtcars), glm_boot.predict(mtcars))
 
 
-def test_r_predict_interval_of_a_bootstrapped_network_is_the_percentile_interval(net_boot):
+def test_r_predict_interval_of_a_bootstrapped_network_is_the_percentile_interval(converged_boot):
     """R's predict(fit, newdata, interval = "confidence") reaches Python through predict_se:
     for a bootstrapped network it is the same percentile interval, with no se.fit."""
     from dlstat.fronts.rcodec import frame_from_r
     from dlstat.fronts.rgenerics import predict_with_se
 
-    data, fit = net_boot
+    data, fit = converged_boot
     sent = predict_with_se(fit, data.head(5), "response", None, "confidence", 0.9)
     got = frame_from_r(sent["frame"])
     want = fit.predict(data.head(5), interval="confidence", level=0.9)

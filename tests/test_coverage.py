@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import dlstat as dl
+from dlstat.errors import DlstatWarning
 from dlstat.results.convergence import PLATEAU_TOLERANCE, still_improving, unconverged_reason
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -52,6 +53,14 @@ def test_an_unconverged_network_gets_no_intervals_but_the_reason():
         assert "optimizer='lbfgs'" in effects.notes[0]
     notes = "\n".join(fit.summary().notes)
     assert "not converged" in notes and "replicates were still improving" in notes
+    # the same refusal for the bootstrap's other intervals: predictions and importance
+    with pytest.warns(DlstatWarning, match="Intervals refused .* not converged at epochs=100"):
+        frame = fit.predict(frame.head(4), interval="confidence")
+    assert np.isfinite(frame["fit"]).all() and frame[["lwr", "upr"]].isna().all().all()
+    importance = fit.importance()
+    assert np.isfinite(importance.tidy()["estimate"]).all()
+    assert importance.tidy()[["std.error", "conf.low", "conf.high"]].isna().all().all()
+    assert importance.notes[0].startswith("Intervals refused (NaN): not converged")
 
 
 def test_a_fit_stopped_early_or_converged_keeps_its_intervals():

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import OptionError
+from ..errors import OptionError, warn
+from .convergence import unconverged_reason
 
 if TYPE_CHECKING:
     from .fit import DNNFit
@@ -143,8 +144,12 @@ def prediction_interval_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | Non
         scale = f.family.mean if type == "response" else f.family.link_scale
         return scale(f.link_of(X, offset))[:, 0]
 
-    draws = np.stack([scaled(r) for r in replicates.fits])
     out = pd.DataFrame(np.nan, index=index, columns=["fit", "lwr", "upr"])
     out.loc[ok, "fit"] = scaled(fit)
+    refused = unconverged_reason(fit)
+    if refused is not None:  # narrow intervals around an under-fitted prediction: none at all
+        warn(refused)
+        return out
+    draws = np.stack([scaled(r) for r in replicates.fits])
     out.loc[ok, "lwr"], out.loc[ok, "upr"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
     return out

@@ -323,13 +323,15 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
         X, y, offset = held_out_rows(fit, newdata)
         estimate = permutation_importance(fit, X, y, terms, (seed, 0), offset)
         notes.append(f"Measured on newdata ({len(X)} rows).")
-    draws = None
+    draws, refused = None, unconverged_reason(fit)
     if fit.bootstrap is not None:
         draws = out_of_bag_importance(fit, terms, seed)
         if newdata is None:
             estimate = draws.mean(axis=0)
             notes.append("Estimate: the mean over the bootstrap replicates of the importance on "
                          "each replicate's out-of-bag rows (the rows it did not train on).")
+        if refused is not None:  # the estimate stands; its interval would not cover
+            draws = None
     elif newdata is None:
         X, y, _ = fit.training_data()
         estimate = permutation_importance(fit, X, y, terms, (seed, 0), fit.priors.offset)
@@ -337,7 +339,7 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
                      "or refit with bootstrap= for out-of-bag importance.")
     table = pd.DataFrame({"term": list(terms), "estimate": estimate})
     table = pd.concat([table, inference_columns(estimate, draws, level)], axis=1)
-    notes.insert(0, interval_note(fit.bootstrap, level))
+    notes.insert(0, refused or interval_note(fit.bootstrap, level))
     notes.append("Importance: increase of the mean deviance per row when the term's columns are "
                  "permuted (0: the network does not use the term).")
     return BootstrapTable("Permutation importance", fit.call, table, level,

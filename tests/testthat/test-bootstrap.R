@@ -69,7 +69,9 @@ test_that("predict(interval = \"confidence\") of a bootstrapped network gives it
   set.seed(1)
   d <- data.frame(x1 = rnorm(80), x2 = rnorm(80))
   d$y <- sin(d$x1) + rnorm(80, sd = 0.3)
-  fit <- dnn(y ~ x1 + x2, d, hidden = c(4), epochs = 5, bootstrap = 3, seed = 2, verbose = 0)
+  # trained until the validation loss stopped falling (an unconverged fit gets NA intervals)
+  fit <- dnn(y ~ x1 + x2, d, hidden = c(4), epochs = 500, learning_rate = 0.02,
+             validation = 0.2, early_stopping = 3, bootstrap = 3, seed = 2, verbose = 0)
   p <- predict(fit, d[1:3, ], interval = "confidence", level = 0.9)
   expect_true(is.matrix(p))
   expect_identical(colnames(p), c("fit", "lwr", "upr"))
@@ -87,4 +89,10 @@ test_that("an unconverged network's effects keep their estimates, not their inte
   expect_true(all(is.finite(e$estimate)))
   expect_true(all(is.na(e$std.error)) && all(is.na(e$conf.low)) && all(is.na(e$conf.high)))
   expect_match(paste(capture.output(print(effects(fit))), collapse = "\n"), "not converged")
+  # the same refusal for its prediction intervals and its importance
+  expect_warning(p <- predict(fit, d[1:3, ], interval = "confidence"), "not converged",
+                 class = "dlstat_warning")
+  expect_true(all(is.finite(p[, "fit"])) && all(is.na(p[, c("lwr", "upr")])))
+  imp <- tidy(importance(fit))
+  expect_true(all(is.finite(imp$estimate)) && all(is.na(imp$conf.low)))
 })
