@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from .architecture import Layer, Reshape, describe
-from .errors import DataError, OptionError, OptionTypeError
 from .engine.layers import Topology, numpy_forward, plan, plan_hidden
+from .errors import DataError, OptionError, OptionTypeError
 
 OUTPUT = "output"  # upto= keeping the base's output layer too
 _LARGEST = float(np.finfo(np.float32).max)  # first-order training runs in float32

@@ -17,7 +17,7 @@ from dlstat.fitting.blocks import Network, make_block, train_blocks
 from dlstat.fitting.dnn import bootstrap_networks
 from dlstat.fitting.resolve import fit_options
 from dlstat.options import FitOptions
-from dlstat.results.bootstrap import replicate_seed, resample_counts
+from dlstat.results.bootstrap import percentile_interval, replicate_seed, resample_counts
 from dlstat.results.convergence import unconverged_reason
 
 GLM = dict(hidden=(), optimizer="lbfgs", verbose=0)
@@ -311,7 +311,7 @@ def test_network_prediction_intervals_are_bootstrap_percentiles(converged_boot):
     frame = fit.predict(new, interval="confidence", level=0.8)
     assert list(frame.columns) == ["fit", "lwr", "upr"] and frame.iloc[0].isna().all()
     draws = np.stack([r.predict(new.iloc[1:]).to_numpy() for r in fit.bootstrap.fits])
-    np.testing.assert_allclose(frame["lwr"].iloc[1:], np.quantile(draws, 0.1, axis=0))
+    np.testing.assert_allclose(frame["lwr"].iloc[1:], percentile_interval(draws, 0.8)[0])
     np.testing.assert_allclose(frame["fit"].iloc[1:], fit.predict(new.iloc[1:]))
 
 
@@ -391,3 +391,44 @@ def test_lbfgs_penalty_of_a_convolution_is_per_network(monkeypatch):
                                        + job.mixture * np.abs(w).sum(1))
     assert data_loss.shape == penalty.shape == (job.size,)
     np.testing.assert_allclose(penalty, expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------- the percentile rule
+
+
+@pytest.mark.parametrize("B", [3, 19, 30, 99, 100, 1000])
+def test_percentile_interval_is_boot_ci_perc(B):
+    """The percentile interval is R's boot.ci(type = "perc"): the (B + 1)·α-th order statistic
+    interpolated on the normal scale (boot:::norm.inter), integer ranks exact, the extremes
+    beyond them; NumPy's default quantile (1 + (B - 1)·α) is narrower."""
+    from conftest import require
+
+    require("rpy2")
+    import rpy2.robjects as ro
+    from rpy2.robjects.packages import importr
+
+    boot = importr("boot")
+    draws = np.random.default_rng(B).standard_t(3, size=(B, 2)) * [1.0, 5.0]
+    for level in (0.8, 0.9, 0.95):
+        low, high = percentile_interval(draws, level)
+        for j in range(2):
+            fn = ro.r("function(t, a) suppressWarnings(boot:::norm.inter(t, a))[, 2]")
+            want = np.asarray(fn(ro.FloatVector(draws[:, j]),
+                                 ro.FloatVector([(1 - level) / 2, (1 + level) / 2])))
+            np.testing.assert_allclose([low[j], high[j]], want, rtol=1e-12, atol=1e-14)
+    obj = ro.r(f"local({{set.seed(1); boot(1:20 + 0, function(d, i) mean(d[i]), R = {B})}})")
+    ci = np.asarray(ro.r("function(b) boot.ci(b, conf = 0.9, type = 'perc')$percent[4:5]")(obj))
+    t = np.asarray(obj.rx2("t"))
+    np.testing.assert_allclose(percentile_interval(t, 0.9), ci.reshape(2, 1), rtol=1e-12)
+    if B >= 19:  # the type-7 quantile sits inside the (B + 1)·α rule's order statistics
+        q = np.quantile(draws, [0.05, 0.95], axis=0)
+        low, high = percentile_interval(draws, 0.9)
+        assert (low <= q[0]).all() and (high >= q[1]).all()
+
+
+def test_percentile_interval_of_a_broken_column_is_nan():
+    draws = np.random.default_rng(0).normal(size=(30, 3))
+    draws[4, 1] = np.nan
+    low, high = percentile_interval(draws, 0.9)
+    assert np.isnan(low[1]) and np.isnan(high[1])
+    assert np.isfinite(low[[0, 2]]).all() and np.isfinite(high[[0, 2]]).all()

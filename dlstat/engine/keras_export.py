@@ -7,7 +7,6 @@ import numpy as np
 from .layers import joined_inputs, plan
 
 
-
 def to_keras(fit):
     """A Keras model from raw design columns to predictions on the response scale.
 

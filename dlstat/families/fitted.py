@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError, ResponseError
+from . import survival
 from .kinds import FAMILIES, FAMILY_KINDS, FamilyKind
 from .links import LINKS, Link
-from . import survival
 from .metrics import class_metrics, regression_metrics
 from .response import (
     check_counts,

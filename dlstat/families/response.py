@@ -11,7 +11,6 @@ import pandas as pd
 from ..errors import ResponseError
 
 
-
 def valid_levels(several: bool, levels: Any) -> bool:
     """Distinct text or number classes: two for binomial, at least two for multinomial."""
     if not isinstance(levels, list) or len(levels) > 1_000_000:

@@ -30,8 +30,8 @@ from ..results.fit import DNNFit, FitRecord
 from ..results.record import HeldRows, RowPriors
 from ..scale import active_client, train_on_cluster
 from .aliasing import aliased_columns
-from .glm_polish import polish, polishable
 from .family_parameter import Estimated, start_values, train_estimating
+from .glm_polish import polish, polishable
 from .priors import prior_weights
 
 

@@ -6,18 +6,17 @@ from typing import Any
 
 import pandas as pd
 
-from .dnn import call_text
-from .blocks import Block, Network, train_blocks
 from ..options import COMPARE, FitOptions, check_arguments, model_options, refuse_bootstrap
-from .resolve import fit_options
 from ..progress import progress_bar
 from ..results.comparison import Comparison
 from ..results.fit import DNNFit
-from .baselines import glm_means, null_means
-from .cv import FoldPlan, fold_blocks, held_out, plan_folds
 from .arrays import refuse_array_data
+from .baselines import glm_means, null_means
+from .blocks import Block, Network, train_blocks
+from .cv import FoldPlan, fold_blocks, held_out, plan_folds
+from .dnn import call_text
 from .priors import attach_priors
-
+from .resolve import fit_options
 
 
 def compare(formula: str, data: pd.DataFrame, folds: int = 10,

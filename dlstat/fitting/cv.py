@@ -18,7 +18,6 @@ from ..families import Family, make_family
 from ..families.fitted import given_parameters
 from ..formula import build_design
 from ..options import CV, FitOptions, check_arguments, refuse_bootstrap
-from .resolve import fit_options
 from ..progress import progress_bar
 from ..results.cv import CVResult, OutOfFold
 from ..results.fit import DNNFit
@@ -26,6 +25,7 @@ from ..validation.folds import Folds
 from .arrays import ArrayInput, array_inputs
 from .blocks import Block, Network, Scored, make_block, train_blocks
 from .dnn import call_text
+from .resolve import fit_options
 
 
 @dataclass

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .blocks import Block, Network, make_block, train_blocks
+from ..options import FitOptions
 from ..results.bootstrap import Replicates, replicate_seed, resample_counts
+from ..results.fit import DNNFit
+from .blocks import Block, Network, make_block, train_blocks
 from .collector import collector_paused
 from .priors import attach_priors
-from ..results.fit import DNNFit
-from ..options import FitOptions
 from .resolve import fit_options
 
 

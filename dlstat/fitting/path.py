@@ -14,19 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dnn import call_text
-from .blocks import Block, Network, make_block, train_blocks
 from ..errors import OptionError
 from ..families import Family
-from ..results.fit import DNNFit
 from ..options import PATH, FitOptions, check_arguments, refuse_bootstrap
-from .resolve import fit_options
 from ..progress import progress_bar
+from ..results.fit import DNNFit
 from ..results.path import PathResult
-from .cv import fold_blocks, held_out, plan_folds
 from .arrays import refuse_array_data
+from .blocks import Block, Network, make_block, train_blocks
 from .collector import collector_paused
+from .cv import fold_blocks, held_out, plan_folds
+from .dnn import call_text
 from .priors import attach_priors
+from .resolve import fit_options
 
 RIDGE_ALPHA = 1e-3  # glmnet computes lambda.max for alpha = 0 as if alpha were 0.001
 

@@ -34,8 +34,17 @@ from .. import __version__
 from ..errors import DlstatError
 from ..families import FAMILIES
 from ..optimizer_table import OPTIMIZERS
-from ..options import (CHOICE, CLI, COLUMN_OR_VECTOR, FLAG, WHOLE, WIDTHS, Option, option,
-                       options_for)
+from ..options import (
+    CHOICE,
+    CLI,
+    COLUMN_OR_VECTOR,
+    FLAG,
+    WHOLE,
+    WIDTHS,
+    Option,
+    option,
+    options_for,
+)
 from ..results.fit import PREDICT_TYPES
 
 PROG = "dlstat"

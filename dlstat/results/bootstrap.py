@@ -12,11 +12,13 @@ A row drawn k times appears k times in each epoch of its replicate (the engine's
 repeats, not a weight k), so a replicate takes as many mini-batch steps per epoch as the full
 fit and the two are the same estimator at any number of epochs.
 
-Intervals are percentile intervals of the B replicate estimates; ``std.error`` is their
-standard deviation, ``statistic`` = estimate / std.error with a normal p-value (as cito).
-They are calibrated for networks trained to convergence (``optimizer="lbfgs"``; coverage in
-``benchmarks/bench_coverage.py``); effects of a fit still improving at its epoch limit get
-none (:mod:`dlstat.results.convergence`).
+Intervals are percentile intervals of the B replicate estimates, as R's ``boot.ci(type =
+"perc")`` takes them (:func:`percentile_interval`); ``std.error`` is their standard deviation,
+``statistic`` = estimate / std.error with a normal p-value (as cito).  They are calibrated for
+networks trained to convergence with a little weight decay (``optimizer="lbfgs",
+penalty=1e-3``; coverage in ``benchmarks/bench_coverage.py``); effects, predictions and
+importance of a fit still improving at its epoch limit get none
+(:mod:`dlstat.results.convergence`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,32 @@ class Replicates:
         return np.flatnonzero(self.counts[b] == 0)
 
 
+def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval at ``level`` of each column of ``draws`` [B, ...], as R's
+    ``boot.ci(type = "perc")`` computes it (``boot:::norm.inter``): the (B + 1)·α-th order
+    statistic, interpolated on the normal scale between neighbours.  NumPy's default quantile
+    (R's type 7) sits at 1 + (B − 1)·α: inside that, so with B = 30 a nominal 90% interval
+    between those order statistics holds a new draw with probability about 0.84, and the
+    intervals under-covered by that much (``benchmarks/bench_coverage.py``)."""
+    from scipy import stats
+
+    t = np.sort(np.asarray(draws, np.float64), axis=0)
+    B = t.shape[0]
+    ends = []
+    for a in ((1 - level) / 2, (1 + level) / 2):
+        rk = (B + 1) * a
+        k = int(np.floor(rk + 1e-9))
+        if k <= 0 or k >= B:  # beyond the extreme order statistics: the extreme itself
+            ends.append(t[0] if k <= 0 else t[B - 1])
+        elif abs(k - rk) < 1e-9:
+            ends.append(t[k - 1])
+        else:
+            z, z0, z1 = stats.norm.ppf([a, k / (B + 1), (k + 1) / (B + 1)])
+            ends.append(t[k - 1] + (z - z0) / (z1 - z0) * (t[k] - t[k - 1]))
+    broken = ~np.isfinite(t).all(axis=0)  # a non-finite draw: no interval (as np.quantile)
+    return tuple(np.where(broken, np.nan, e) for e in ends)
+
+
 def inference_columns(estimate: np.ndarray, draws: np.ndarray | None,
                       level: float) -> pd.DataFrame:
     """broom's inference columns for ``estimate`` [k] from bootstrap ``draws`` [B, k]
@@ -77,11 +105,11 @@ def inference_columns(estimate: np.ndarray, draws: np.ndarray | None,
     k = len(estimate)
     if draws is None:
         return pd.DataFrame(np.nan, index=range(k), columns=INFERENCE_COLUMNS)
-    alpha = (1 - check_level(level)) / 2
+    check_level(level)
     se = draws.std(axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, estimate / se, np.nan)
-    low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    low, high = percentile_interval(draws, level)
     return pd.DataFrame({"std.error": se, "statistic": z,
                          "p.value": 2 * stats.norm.sf(np.abs(z)),
                          "conf.low": low, "conf.high": high})
@@ -94,7 +122,7 @@ def interval_note(replicates: Replicates | None, level: float) -> str:
                 "bootstrap; refit with bootstrap=100 (or more) for them.")
     return (f"std.error: sd of {replicates.size} case-resampling bootstrap replicates; "
             f"statistic = estimate / std.error with a normal p-value; conf.low/conf.high: "
-            f"{100 * level:g}% percentile intervals of the replicates.")
+            f"{100 * level:g}% percentile intervals of the replicates (as boot.ci's 'perc').")
 
 
 def require_replicates(fit: DNNFit, what: str) -> Replicates:
@@ -137,7 +165,7 @@ def prediction_interval_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | Non
                           f"of a single-output model; got type={type!r} with "
                           f"{fit.topology.n_outputs} output(s). Use predict(type='prob') for "
                           "class probabilities without intervals.")
-    alpha = (1 - check_level(level)) / 2
+    check_level(level)
     X, offset = X
 
     def scaled(f):  # each fit on its own family's scale (a Cox network's centred η)
@@ -151,5 +179,5 @@ def prediction_interval_frame(fit: DNNFit, X: tuple[np.ndarray, np.ndarray | Non
         warn(refused)
         return out
     draws = np.stack([scaled(r) for r in replicates.fits])
-    out.loc[ok, "lwr"], out.loc[ok, "upr"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    out.loc[ok, "lwr"], out.loc[ok, "upr"] = percentile_interval(draws, level)
     return out

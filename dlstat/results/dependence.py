@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from .bootstrap import response_rows, response_rows_of
+from .bootstrap import percentile_interval, response_rows, response_rows_of
 from .effects import effect_groups, factor_variable, raw_to_standard
 from .protocol import Result, Summary, new_figure
 
@@ -221,8 +221,7 @@ def _curve_frame(fit: DNNFit, where: Grid, estimate: np.ndarray, draws: np.ndarr
     G, k = estimate.shape
     low = high = np.full(G * k, np.nan)
     if draws is not None:
-        alpha = (1 - level) / 2
-        low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+        low, high = percentile_interval(draws, level)
     frame = pd.DataFrame({"response": np.tile(outputs, G), "value": np.repeat(where.labels, k),
                           "estimate": estimate.ravel(), "conf.low": low, "conf.high": high})
     return _by_output(frame, k)

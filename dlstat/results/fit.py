@@ -11,9 +11,9 @@ import pandas as pd
 from ..engine.network import Params, Topology, forward_auto
 from ..errors import DataError, OptionError
 from ..families import Family
+from ..families.survival import check_times
 from ..formula import DesignSpec
 from ..options import FitOptions
-from ..families.survival import check_times
 from .bootstrap import Replicates
 from .persistence import ModelParts, SavedInference, read, write
 from .protocol import Result, Summary

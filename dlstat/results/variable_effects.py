@@ -37,6 +37,7 @@ from ..errors import DataError, OptionError
 from ..formula.design import DesignSpec
 from ..formula.parse import OFFSET_COLUMN
 from ..formula.tokens import tokenize
+from .bootstrap import percentile_interval
 from .convergence import unconverged_reason
 from .hypothesis import (
     apply_to_draws,
@@ -307,7 +308,7 @@ def inference_frame(estimate: np.ndarray, table: EffectTable, null: float,
         low, high = estimate - q * se, estimate + q * se
     elif table.draws is not None:
         se = table.draws.std(axis=0, ddof=1)
-        low, high = np.quantile(table.draws, [1 - upper, upper], axis=0)
+        low, high = percentile_interval(table.draws, level)
     else:
         return pd.DataFrame(np.nan, index=range(m), columns=["std.error", "statistic",
                                                             "p.value", "conf.low",
