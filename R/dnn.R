@@ -77,7 +77,10 @@
 #'   networks trained in the same engine call as the full-data fit, for
 #'   [effects()][effects.dlstat_fit], [importance()] and
 #'   [partial_dependence()] with bootstrap intervals. The replicates share the
-#'   fit's validation rows; a model file does not keep them.
+#'   fit's validation rows; a model file does not keep them. The intervals are
+#'   calibrated for networks trained to convergence with a little weight decay,
+#'   `optimizer = "lbfgs", penalty = 1e-3` (coverage in the inference vignette);
+#'   a network still improving at its epoch limit gets none.
 #' @param client `NULL` (train here) or the address of a Dask scheduler, e.g.
 #'   `"tcp://10.0.0.5:8786"` (start one with `dask scheduler` and workers with
 #'   `dask worker <address>`): the networks of the call (folds, penalties,

@@ -25,9 +25,11 @@ marginaleffects' delta method holds the rows fixed).  Settings:
 * ``adam-100``: the defaults (Adam, 100 epochs); their intervals are now refused as not
   converged, so the percentile intervals are rebuilt from the replicates here.
 
-``type-7 coverage`` is that of NumPy's default quantile of the same replicates (R's type 7,
-the rule before boot.ci's; it sits inside boot.ci's order statistics, so with B = 30 a
-nominal 0.90 interval holds a new replicate with probability about 0.84).
+Besides the library's intervals, each rule's coverage from the same replicates:
+``percentile``, ``basic`` and ``normal`` as R's ``boot.ci`` types "perc", "basic" and "norm"
+(the last centred on the estimate less the replicates' bias), and ``type-7``: NumPy's default
+quantile (R's type 7, the rule before boot.ci's; it sits inside boot.ci's order statistics, so
+with B = 30 a nominal 0.90 interval holds a new replicate with probability about 0.84).
 
 Printed per process, setting and variable: coverage at nominal 0.90 and 0.95 over R data sets
 with the binomial SE sqrt(p(1-p)/R) at the nominal p (a refused interval, NaN because the fit
@@ -104,20 +106,20 @@ def labels(table: pd.DataFrame) -> list[str]:
 def intervals(fit, setting: str, level: float) -> pd.DataFrame:
     """Estimate, SE and the interval of each effect: the library's (converged settings), or
     the percentile interval of the replicates rebuilt by hand (the old, unconverged defaults,
-    whose intervals the library refuses); ``low7``/``high7``: NumPy's default quantile (R's
-    type 7) of the same replicates, the rule used before boot.ci's."""
+    whose intervals the library refuses); ``draws``: each effect's replicates, from which
+    :func:`summarise` builds every rule's interval."""
     tidy = fit.effects(level=level).tidy()
     out = pd.DataFrame({"effect": labels(tidy), "estimate": tidy["estimate"].to_numpy(),
                         "refused": tidy["conf.low"].isna().to_numpy()})
     draws = np.array([r.effects().tidy()["estimate"].to_numpy() for r in fit.bootstrap.fits])
-    low7, high7 = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    out = out.assign(draws=list(draws.T))
     if setting != "adam-100":
         return out.assign(se=tidy["std.error"].to_numpy(), low=tidy["conf.low"].to_numpy(),
-                          high=tidy["conf.high"].to_numpy(), low7=low7, high7=high7)
+                          high=tidy["conf.high"].to_numpy())
     from dlstat.results.bootstrap import percentile_interval
 
     low, high = percentile_interval(draws, level)
-    return out.assign(se=draws.std(axis=0, ddof=1), low=low, high=high, low7=low7, high7=high7)
+    return out.assign(se=draws.std(axis=0, ddof=1), low=low, high=high)
 
 
 def run(dl, repeats: int, B: int, settings: list[str], processes: list[str]) -> list[dict]:
@@ -138,20 +140,42 @@ def run(dl, repeats: int, B: int, settings: list[str], processes: list[str]) -> 
                                      "truth": float(truth[r["effect"]]),
                                      "estimate": r["estimate"], "se": r["se"],
                                      "low": r["low"], "high": r["high"],
-                                     "low7": r["low7"], "high7": r["high7"],
+                                     "draws": [float(v) for v in r["draws"]],
                                      "refused": bool(r["refused"]),
                                      "seconds": seconds})
             print(f"{name} data set {rep + 1}/{repeats} done", file=sys.stderr, flush=True)
     return rows
 
 
+RULES = ("percentile", "basic", "normal", "type-7")
+
+
+def rule_intervals(estimate: float, draws: np.ndarray, level: float) -> dict[str, tuple]:
+    """The interval of each rule from one effect's replicates, as boot.ci's types "perc",
+    "basic" and "norm" (bias-corrected normal) define them, and NumPy's default quantile."""
+    from scipy import stats
+
+    from dlstat.results.bootstrap import percentile_interval
+
+    low, high = (float(v[0]) for v in percentile_interval(draws[:, None], level))
+    half = stats.norm.ppf((1 + level) / 2) * draws.std(ddof=1)
+    centre = 2 * estimate - draws.mean()  # the estimate less the replicates' bias
+    q7 = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return {"percentile": (low, high), "basic": (2 * estimate - high, 2 * estimate - low),
+            "normal": (centre - half, centre + half), "type-7": tuple(q7)}
+
+
 def summarise(rows: list[dict]) -> pd.DataFrame:
-    """Coverage per process, setting, effect and level, with its binomial SE and the bias and
-    spread of the estimates."""
+    """Coverage per process, setting, effect and level (the library's intervals, and each
+    rule of :func:`rule_intervals` from the same replicates; a refused interval covers
+    nothing), with its binomial SE and the bias and spread of the estimates."""
     frame = pd.DataFrame(rows)
     frame["covered"] = (frame["low"] <= frame["truth"]) & (frame["truth"] <= frame["high"])
-    frame["covered7"] = ((frame["low7"] <= frame["truth"]) & (frame["truth"] <= frame["high7"])
-                         & ~frame["refused"])
+    for rule in RULES:
+        ends = [rule_intervals(e, np.asarray(d), lv)[rule]
+                for e, d, lv in zip(frame["estimate"], frame["draws"], frame["level"])]
+        low, high = np.array(ends).T
+        frame[rule] = (low <= frame["truth"]) & (frame["truth"] <= high) & ~frame["refused"]
     out = []
     for (process, setting, effect, level), g in frame.groupby(
             ["process", "setting", "effect", "level"], sort=False):
@@ -159,7 +183,8 @@ def summarise(rows: list[dict]) -> pd.DataFrame:
         error = g["estimate"] - g["truth"]
         out.append({"process": process, "setting": setting, "effect": effect, "level": level,
                     "R": R, "refused": int(g["refused"].sum()),
-                    "coverage": g["covered"].mean(), "type-7 coverage": g["covered7"].mean(),
+                    "coverage": g["covered"].mean(),
+                    **{f"{rule} coverage": g[rule].mean() for rule in RULES},
                     "binomial SE": np.sqrt(level * (1 - level) / R),
                     "mean estimate": g["estimate"].mean(), "mean truth": g["truth"].mean(),
                     "mean SE": g["se"].mean(), "sd(estimate - truth)": error.std(ddof=1),
@@ -176,7 +201,8 @@ def pooled(table: pd.DataFrame) -> pd.DataFrame:
             n = int(h["R"].sum())
             out.append({"setting": setting, "level": level, "process": process,
                         "intervals": n, "coverage": (h["coverage"] * h["R"]).sum() / n,
-                        "type-7 coverage": (h["type-7 coverage"] * h["R"]).sum() / n,
+                        **{f"{rule} coverage": (h[f"{rule} coverage"] * h["R"]).sum() / n
+                           for rule in RULES},
                         "binomial SE": np.sqrt(level * (1 - level) / n)})
     return pd.DataFrame(out)
 
@@ -198,7 +224,8 @@ def main() -> None:
     import dlstat as dl
 
     start = time.perf_counter()
-    table = summarise(run(dl, repeats, B, args.settings, args.processes))
+    rows = run(dl, repeats, B, args.settings, args.processes)
+    table = summarise(rows)
     total = time.perf_counter() - start
     pool = pooled(table)
     with pd.option_context("display.width", 200):
@@ -211,14 +238,14 @@ def main() -> None:
             "repeats": repeats, "bootstrap": B, "hidden": list(HIDDEN), "seconds": total,
             "settings": {k: SETTINGS[k] for k in args.settings},
             "machine": common.machine_info(),
-            "table": table.to_dict("records"), "pooled": pool.to_dict("records")},
-            indent=1, default=float))
+            "table": table.to_dict("records"), "pooled": pool.to_dict("records"),
+            "rows": rows}, default=float))
 
 
 def merge(paths: list[str], out: str) -> None:
     """One table (and pooled coverage) from runs on separate processes; their times add."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
-    table = pd.DataFrame([row for run in runs for row in run["table"]])
+    table = summarise([row for run in runs for row in run["rows"]])
     pool = pooled(table)
     with pd.option_context("display.width", 200):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -227,8 +254,8 @@ def merge(paths: list[str], out: str) -> None:
     Path(out).write_text(json.dumps({
         **{k: first[k] for k in ("repeats", "bootstrap", "hidden", "settings", "machine")},
         "seconds": sum(run["seconds"] for run in runs), "merged": paths,
-        "table": table.to_dict("records"), "pooled": pool.to_dict("records")},
-        indent=1, default=float))
+        "table": table.to_dict("records"), "pooled": pool.to_dict("records"),
+        "rows": [row for run in runs for row in run.get("rows", [])]}, default=float))
 
 
 if __name__ == "__main__":

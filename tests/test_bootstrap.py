@@ -432,3 +432,14 @@ def test_percentile_interval_of_a_broken_column_is_nan():
     low, high = percentile_interval(draws, 0.9)
     assert np.isnan(low[1]) and np.isnan(high[1])
     assert np.isfinite(low[[0, 2]]).all() and np.isfinite(high[[0, 2]]).all()
+
+
+def test_too_few_replicates_for_the_level_are_named_in_the_note():
+    """(B + 1)·α ≤ 1: the interval is the replicates' range (boot.ci warns the same)."""
+    from dlstat.results.bootstrap import Replicates, interval_note
+
+    few = Replicates(fits=[None] * 19, counts=np.zeros((19, 2)))
+    assert "use bootstrap=20 or more" in interval_note(few, 0.9)
+    assert "use bootstrap=40 or more" in interval_note(few, 0.95)
+    assert "range" not in interval_note(Replicates([None] * 20, np.zeros((20, 2))), 0.9)
+    assert "range" not in interval_note(Replicates([None] * 40, np.zeros((40, 2))), 0.95)

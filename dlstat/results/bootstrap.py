@@ -120,9 +120,15 @@ def interval_note(replicates: Replicates | None, level: float) -> str:
     if replicates is None:
         return ("Estimates only: std.error, statistic, p.value and the interval need the "
                 "bootstrap; refit with bootstrap=100 (or more) for them.")
-    return (f"std.error: sd of {replicates.size} case-resampling bootstrap replicates; "
+    note = (f"std.error: sd of {replicates.size} case-resampling bootstrap replicates; "
             f"statistic = estimate / std.error with a normal p-value; conf.low/conf.high: "
             f"{100 * level:g}% percentile intervals of the replicates (as boot.ci's 'perc').")
+    least = int(np.floor(2 / (1 - level) + 1e-9))  # (B + 1)·α > 1: inside the extremes
+    if replicates.size < least:
+        note += (f" With {replicates.size} replicates a {100 * level:g}% interval is the range "
+                 f"of the replicates (boot.ci warns of the same); use bootstrap={least} or "
+                 "more, 100 for tables you publish.")
+    return note
 
 
 def require_replicates(fit: DNNFit, what: str) -> Replicates:

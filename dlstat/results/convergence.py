@@ -66,5 +66,5 @@ def unconverged_reason(fit: DNNFit) -> str | None:
     return ("Intervals refused (NaN): not converged at epochs="
             f"{fit.options.max_epochs}: " + "; ".join(what) + ". An under-fitted network's "
             "effects are biased and its bootstrap intervals do not cover them. Refit trained to "
-            "convergence, e.g. dnn(..., bootstrap=100, optimizer='lbfgs') (the calibrated "
-            "recipe, see benchmarks/bench_coverage.py), or with more epochs.")
+            "convergence, e.g. dnn(..., bootstrap=100, optimizer='lbfgs', penalty=1e-3) (the "
+            "calibrated recipe, see benchmarks/bench_coverage.py), or with more epochs.")

@@ -16,11 +16,14 @@
 # case-resampled rows *in the same engine call* as the full-data fit, and the spread of their
 # effects gives standard errors and percentile intervals.
 #
-# **The calibrated recipe: train to convergence.**  `dnn(..., bootstrap=100,
-# optimizer="lbfgs")` (full batch, up to 1000 iterations).  A network still improving when its
-# epochs run out is under-fitted: its effects are biased and its replicates share the bias, so
-# their intervals are narrow around the wrong value.  dlstat then refuses the intervals (NaN)
-# and says why in the notes.
+# **The calibrated recipe: train to convergence, with a little weight decay.**
+# `dnn(..., bootstrap=100, optimizer="lbfgs", penalty=1e-3)` (full batch, up to 1000
+# iterations).  A network still improving when its epochs run out is under-fitted: its effects
+# are biased and its replicates share the bias, so their intervals are narrow around the wrong
+# value.  dlstat then refuses the intervals (NaN) and says why in the notes.  A network trained
+# to convergence *without* a penalty over-fits instead: a classifier's effects then vary two to
+# four times more between data sets than with `penalty=1e-3`, and its intervals are about
+# twice too wide.
 
 # %%
 import logging
@@ -97,7 +100,8 @@ n = 400
 sim = pd.DataFrame({f"x{j}": rng.normal(size=n) for j in range(1, 4)})
 sim["y"] = 1 + 2 * sim.x1 - sim.x2 + rng.normal(size=n)
 
-net = dl.dnn("y ~ x1 + x2 + x3", data=sim, hidden=(8,), optimizer="lbfgs", bootstrap=30,
+net = dl.dnn("y ~ x1 + x2 + x3", data=sim, hidden=(8,), optimizer="lbfgs", penalty=1e-3,
+             bootstrap=30,
              seed=1, verbose=0)
 effects = net.effects()
 print(effects)
@@ -109,15 +113,15 @@ comparison.insert(0, "glm", sim_glm.coef().iloc[1:])
 comparison.insert(1, "glm_se", sim_glm.tidy()["std.error"].to_numpy()[1:])
 print(comparison.round(3))
 
-# The network's effects agree with the GLM's coefficients within their bootstrap intervals.
-# Its standard errors are larger than the GLM's (here 1.4 to 2.5 times): a network that can
-# bend pays for it in variance when the truth is linear, and a bootstrap of networks trained to
-# convergence errs wide (benchmarks/bench_coverage.py: binomial effects' intervals about
-# twice the estimator's spread).  When the GLM fits, as here, its intervals are the ones to use.
+# The network's effects agree with the GLM's coefficients within their bootstrap intervals,
+# and their standard errors are close to the GLM's (here 1.0 to 1.3 times): with the recipe's
+# weight decay a network that could bend pays little for it when the truth is linear.  Without
+# the penalty (`optimizer="lbfgs"` alone) they were 1.4 to 2.5 times the GLM's: each replicate
+# fits its own noise.  When the GLM fits, as here, its intervals are still the ones to use.
 assert (comparison["conf.low"] < comparison["glm"]).all()
 assert (comparison["glm"] < comparison["conf.high"]).all()
-assert (comparison["std.error"] > comparison["glm_se"]).all()
-assert (comparison["std.error"] < 3 * comparison["glm_se"]).all()
+ratio = comparison["std.error"] / comparison["glm_se"]
+assert ((0.8 < ratio) & (ratio < 1.6)).all(), ratio
 
 # %% [markdown]
 # ## Measured coverage, and what an unconverged fit gets
@@ -129,20 +133,29 @@ assert (comparison["std.error"] < 3 * comparison["glm_se"]).all()
 #
 # | training | level | nonlinear | interaction | binomial | all (96 intervals) |
 # |---|---|---|---|---|---|
-# | `optimizer="lbfgs"` (the recipe) | 0.90 | 0.89 | 0.92 | 1.00 | 0.93 (binomial SE 0.03) |
-# | `optimizer="lbfgs"` (the recipe) | 0.95 | 0.92 | 0.92 | 1.00 | 0.94 (SE 0.02) |
+# | `optimizer="lbfgs", penalty=1e-3` (the recipe) | 0.90 | 0.94 | 0.92 | 0.96 | 0.94 (binomial SE 0.03) |
+# | `optimizer="lbfgs", penalty=1e-3` (the recipe) | 0.95 | 1.00 | 0.94 | 0.96 | 0.97 (SE 0.02) |
+# | `optimizer="lbfgs"`, no penalty | 0.90 | 0.89 | 0.92 | 1.00 | 0.93 (SE 0.03) |
 # | Adam, 100 epochs (refused: nonlinear, interaction) | 0.90 | 0.58 (x1: 0.00) | 0.92 | 0.88 | 0.78 (SE 0.03) |
 #
 # 12 data sets per process, `bootstrap=30`, `hidden=(16,)`; command: `.venv/bin/python
-# benchmarks/bench_coverage.py`. Trained to convergence the intervals are calibrated pooled
-# over the processes, conservative for the binomial effects (about twice the estimator's spread); an under-fitted network's are not, whatever the
-# interval rule.
+# benchmarks/bench_coverage.py`.  With the recipe each process covers within five points of
+# nominal; without the penalty the binomial intervals were twice the estimator's spread (and
+# the estimator itself two to four times as variable).  The weakest single effect is the
+# factor's contrast in the interaction process (0.75 at 0.90 over 12 data sets: its intervals
+# are a quarter too narrow).  Intervals are percentile intervals as R's `boot.ci(type =
+# "perc")` takes them; NumPy's default quantile of the same replicates covered 0.89 / 0.94
+# pooled.  An under-fitted network's intervals do not cover, whatever the rule.
 #
 # The issue's process, y = sin(x1) + 0.5·x2² + x3 + noise (x uniform on [−2, 2], 200 rows):
 # with Adam's default 100 epochs the loss is still falling when training ends, and the effect
 # of x1 sits near the linear slope (0.65) instead of its true average derivative, mean
 # cos(x1).  dlstat keeps the estimates but refuses the intervals, naming the reason and the
-# fix; trained to convergence, the interval covers the truth.
+# fix.  Trained to convergence with the recipe's weight decay, the 90% intervals of all three
+# effects cover the truth here (x1's estimate keeps some of the bias towards the linear slope:
+# over 12 simulated data sets its interval covered 10).  Use at least 30 replicates: at 90%
+# the interval ends at the (B + 1)·5%-th replicate, so with fewer than 20 it is the range of
+# the replicates, and the notes say so.
 
 # %%
 rng = np.random.default_rng(22)
@@ -157,11 +170,12 @@ print(refused.notes[0])
 assert refused.tidy()["conf.low"].isna().all()
 
 converged = dl.dnn("y ~ x1 + x2 + x3", data=wavy, hidden=(16,), optimizer="lbfgs",
-                   bootstrap=10, seed=1, verbose=0)
-x1_row = converged.effects(level=0.9).tidy().iloc[0]
-print(f"x1: truth {truth_x1:.3f}; Adam 100 epochs {refused.tidy().estimate[0]:.3f}; "
-      f"L-BFGS {x1_row.estimate:.3f} [{x1_row['conf.low']:.3f}, {x1_row['conf.high']:.3f}]")
-assert x1_row["conf.low"] < truth_x1 < x1_row["conf.high"]
+                   penalty=1e-3, bootstrap=30, seed=1, verbose=0)
+table = converged.effects(level=0.9).tidy()[["term", "estimate", "conf.low", "conf.high"]]
+table.insert(1, "truth", [truth_x1, wavy.x2.mean(), 1.0])
+table.insert(2, "adam_100", refused.tidy()["estimate"].to_numpy())
+print(table.round(3))
+assert ((table["conf.low"] < table["truth"]) & (table["truth"] < table["conf.high"])).all()
 
 # %% [markdown]
 # ## Which inputs matter: permutation importance
