@@ -407,7 +407,7 @@ def test_percentile_interval_is_boot_ci_perc(B):
     import rpy2.robjects as ro
     from rpy2.robjects.packages import importr
 
-    boot = importr("boot")
+    importr("boot")  # loaded for boot.ci and boot:::norm.inter below
     draws = np.random.default_rng(B).standard_t(3, size=(B, 2)) * [1.0, 5.0]
     for level in (0.8, 0.9, 0.95):
         low, high = percentile_interval(draws, level)
