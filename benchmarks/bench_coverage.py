@@ -103,7 +103,12 @@ def labels(table: pd.DataFrame) -> list[str]:
     return [t if c == "dY/dX" else f"{t} {c}" for t, c in zip(table["term"], table["contrast"])]
 
 
-def intervals(fit, setting: str, level: float) -> pd.DataFrame:
+def replicate_effects(fit) -> np.ndarray:
+    """Each replicate's effects [B, effects] (the same at every level)."""
+    return np.array([r.effects().tidy()["estimate"].to_numpy() for r in fit.bootstrap.fits])
+
+
+def intervals(fit, setting: str, level: float, draws: np.ndarray) -> pd.DataFrame:
     """Estimate, SE and the interval of each effect: the library's (converged settings), or
     the percentile interval of the replicates rebuilt by hand (the old, unconverged defaults,
     whose intervals the library refuses); ``draws``: each effect's replicates, from which
@@ -111,7 +116,6 @@ def intervals(fit, setting: str, level: float) -> pd.DataFrame:
     tidy = fit.effects(level=level).tidy()
     out = pd.DataFrame({"effect": labels(tidy), "estimate": tidy["estimate"].to_numpy(),
                         "refused": tidy["conf.low"].isna().to_numpy()})
-    draws = np.array([r.effects().tidy()["estimate"].to_numpy() for r in fit.bootstrap.fits])
     out = out.assign(draws=list(draws.T))
     if setting != "adam-100":
         return out.assign(se=tidy["std.error"].to_numpy(), low=tidy["conf.low"].to_numpy(),
@@ -133,8 +137,9 @@ def run(dl, repeats: int, B: int, settings: list[str], processes: list[str]) -> 
                 fit = dl.dnn(formula, frame, hidden=HIDDEN, bootstrap=B, seed=rep, verbose=0,
                              **extra, **SETTINGS[setting])
                 seconds = time.perf_counter() - start
+                draws = replicate_effects(fit)
                 for level in LEVELS:
-                    for _, r in intervals(fit, setting, level).iterrows():
+                    for _, r in intervals(fit, setting, level, draws).iterrows():
                         rows.append({"process": name, "setting": setting, "data_set": rep,
                                      "effect": r["effect"], "level": level,
                                      "truth": float(truth[r["effect"]]),

@@ -324,7 +324,8 @@ def importance(fit: DNNFit, newdata: pd.DataFrame | None = None,
         estimate = permutation_importance(fit, X, y, terms, (seed, 0), offset)
         notes.append(f"Measured on newdata ({len(X)} rows).")
     draws, refused = None, unconverged_reason(fit)
-    if fit.bootstrap is not None:
+    # out-of-bag importance gives the estimate without newdata, and the interval unless refused
+    if fit.bootstrap is not None and (newdata is None or refused is None):
         draws = out_of_bag_importance(fit, terms, seed)
         if newdata is None:
             estimate = draws.mean(axis=0)
